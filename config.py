@@ -1,0 +1,80 @@
+"""Configuration classes. Every setting can be overridden from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _normalise_url(url: str) -> str:
+    # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants psycopg 3 spelled out.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = _normalise_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gonggan.sqlite'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    BABEL_DEFAULT_LOCALE = "ko"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
+    LANGUAGES = ("ko", "en")
+
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # Geocoding through geopy: "nominatim" (OpenStreetMap) or "none" (coordinates entered by hand).
+    GEOCODER = os.environ.get("GEOCODER", "nominatim")
+    GEOCODER_DOMAIN = os.environ.get("GEOCODER_DOMAIN", "nominatim.openstreetmap.org")
+    GEOCODER_SCHEME = os.environ.get("GEOCODER_SCHEME", "https")
+    GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "4"))
+    GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "gonggan-space-booking")
+
+    # Map tiles are fetched by the visitor's browser; empty disables the tile layer.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    MAP_TILE_ATTRIBUTION = os.environ.get(
+        "MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
+    )
+
+    SEARCH_PER_PAGE = 20
+    API_MAX_PER_PAGE = 100
+    # Length of the calendar slots offered on the space page.
+    CALENDAR_SLOT_MINUTES = 30
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+class TestConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    SECRET_KEY = "test"
+    GEOCODER = "none"
+    SQLALCHEMY_DATABASE_URI = _normalise_url(
+        os.environ.get("TEST_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}")
+    )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestConfig,
+}
