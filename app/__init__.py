@@ -1,0 +1,116 @@
+"""Gonggan (공간): a marketplace for idle public and community spaces."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from flask import Flask, has_request_context, request, session
+from flask_login import current_user
+
+from app.db import configure_sqlite, set_serialized_writes
+from app.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config_name: str | None = None, test_config: dict | None = None) -> Flask:
+    from config import CONFIGS
+
+    # Complete the metadata before anything uses it.
+    importlib.import_module("app.models")
+    app = Flask(__name__, instance_relative_config=True)
+    config_name = config_name or os.environ.get("GONGGAN_CONFIG", "development")
+    app.config.from_object(CONFIGS[config_name])
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def select_locale() -> str:
+    langs = ("ko", "en")
+    if not has_request_context():
+        return "ko"
+    if request.args.get("lang") in langs:
+        return request.args["lang"]
+    if request.path.startswith("/api/"):
+        # An API client states its language on each request; that beats the account's setting.
+        asked = request.accept_languages.best_match(langs)
+        if asked:
+            return asked
+    if current_user and current_user.is_authenticated and current_user.locale in langs:
+        return current_user.locale
+    if session.get("locale") in langs:
+        return session["locale"]
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(langs, default="ko")
+    return "ko"  # Korean first, whatever the browser says; the switch is on every page.
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Seoul")
+    with app.app_context():
+        configure_sqlite(db.engine)
+
+    from app.accounts import auth  # noqa: F401  (registers the user and token loaders)
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _serialize_writes() -> None:
+        # On SQLite, every write request runs as one BEGIN IMMEDIATE transaction (see app.db).
+        set_serialized_writes(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _reset(_exc) -> None:
+        set_serialized_writes(False)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.accounts import bp as accounts_bp
+    from app.api import bp as api_bp
+    from app.bookings import bp as bookings_bp
+    from app.main import bp as main_bp
+    from app.manage import bp as manage_bp
+    from app.oversight import bp as oversight_bp
+    from app.spaces import bp as spaces_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(spaces_bp, url_prefix="/spaces")
+    app.register_blueprint(bookings_bp, url_prefix="/bookings")
+    app.register_blueprint(manage_bp, url_prefix="/manage")
+    app.register_blueprint(oversight_bp, url_prefix="/oversight")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app import formatting
+
+    formatting.register(app)
+
+
+def register_errors(app: Flask) -> None:
+    from app import error_pages
+
+    error_pages.register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app import cli
+
+    cli.register(app)
+
+
+__all__ = ["create_app"]

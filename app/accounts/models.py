@@ -1,0 +1,133 @@
+"""Users, their roles and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from functools import cached_property
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.db import utcnow
+from app.extensions import db
+from app.orgs.models import (
+    Jurisdiction,
+    JurisdictionMembership,
+    OrgMembership,
+    jurisdiction_tree,
+    with_descendants,
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    locale: Mapped[str] = mapped_column(String(5), default="ko")
+    phone: Mapped[str | None] = mapped_column(String(40))
+    # Self-declared district of residence; residency-based rules build on it.
+    home_district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jurisdictions.id", ondelete="SET NULL")
+    )
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    home_district: Mapped[Jurisdiction | None] = relationship()
+    org_memberships: Mapped[list[OrgMembership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    jurisdiction_memberships: Mapped[list[JurisdictionMembership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.is_active_account
+
+    # --- Roles. Computed once per request (the user object lives for one request). ---
+    @cached_property
+    def managed_org_ids(self) -> frozenset[int]:
+        """Organisations whose spaces and requests this user manages (manager or staff)."""
+        rows = db.session.scalars(
+            select(OrgMembership.organisation_id).where(OrgMembership.user_id == self.id)
+        )
+        return frozenset(rows)
+
+    @cached_property
+    def officer_jurisdiction_ids(self) -> frozenset[int]:
+        """Jurisdictions this user oversees, including every jurisdiction nested below them."""
+        roots = set(
+            db.session.scalars(
+                select(JurisdictionMembership.jurisdiction_id).where(
+                    JurisdictionMembership.user_id == self.id
+                )
+            )
+        )
+        if not roots:
+            return frozenset()
+        return frozenset(with_descendants(roots, jurisdiction_tree()))
+
+    @property
+    def is_manager(self) -> bool:
+        return bool(self.managed_org_ids)
+
+    @property
+    def is_officer(self) -> bool:
+        return bool(self.officer_jurisdiction_ids)
+
+    @property
+    def role_names(self) -> list[str]:
+        roles = ["resident"]
+        if self.is_manager:
+            roles.append("manager")
+        if self.is_officer:
+            roles.append("officer")
+        if self.is_admin:
+            roles.append("admin")
+        return roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+        """Create a token for `user`; returns the row and the plain token (shown once)."""
+        plain = "ggn_" + secrets.token_urlsafe(32)
+        row = cls(user=user, name=name, token_hash=cls.hash(plain), prefix=plain[:10])
+        db.session.add(row)
+        return row, plain

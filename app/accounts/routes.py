@@ -1,0 +1,194 @@
+"""Register, log in and out, and the account page (profile, password, API tokens)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from app.accounts import bp
+from app.accounts import services as account_services
+from app.accounts.forms import (
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    RevokeTokenForm,
+    TokenForm,
+    district_by_id,
+)
+from app.accounts.models import ApiToken
+from app.errors import ValidationFailed
+from app.extensions import db
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (no open redirects)."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+def apply_errors(form, exc: ValidationFailed, aliases: dict[str, str] | None = None) -> None:
+    """Show a service's per-field messages next to the form's fields (others on top)."""
+    aliases = aliases or {}
+    for key, messages in exc.errors.items():
+        field = form._fields.get(aliases.get(key, key)) if key else None
+        if field is not None:
+            field.errors = list(field.errors) + list(messages)
+        else:
+            form.form_errors.extend(messages)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("spaces.search"))
+    form = RegisterForm()
+    if request.method == "GET":
+        form.locale.data = session.get("locale", "ko")
+    if form.validate_on_submit():
+        try:
+            user = account_services.create_user(
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                locale=form.locale.data,
+                phone=form.phone.data,
+                home_district=district_by_id(form.district.data),
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            login_user(user)
+            session["locale"] = user.locale
+            flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
+            return redirect(safe_next(request.args.get("next")) or url_for("spaces.search"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    if form.validate_on_submit():
+        user = account_services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            session["locale"] = user.locale
+            flash(_("You are logged in."), "success")
+            target = safe_next(form.next.data) or safe_next(request.args.get("next"))
+            return redirect(target or url_for("spaces.search"))
+        # One message whatever was wrong, so the form does not reveal who has an account.
+        form.form_errors.append(_("The email address or the password is not correct."))
+    status = 200 if request.method == "GET" else 401 if form.form_errors else 422
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("main.index"))
+
+
+def _tokens():
+    return db.session.scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == current_user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ).all()
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    user = current_user._get_current_object()
+    action = request.form.get("action") if request.method == "POST" else None
+    # Each form reads the request only when it is the one that was sent.
+    profile = ProfileForm(
+        prefix="profile", formdata=request.form if action == "profile" else None, obj=user
+    )
+    if action != "profile":
+        profile.district.data = user.home_district_id or 0
+    password = PasswordForm(prefix="password")
+    token = TokenForm(prefix="token")
+    revoke = RevokeTokenForm(prefix="revoke")
+    new_token = None
+    status = 200
+
+    if action == "profile" and profile.validate_on_submit():
+        try:
+            account_services.update_profile(
+                user,
+                name=profile.name.data,
+                locale=profile.locale.data,
+                phone=profile.phone.data,
+                home_district=district_by_id(profile.district.data),
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(profile, exc)
+        else:
+            db.session.commit()
+            session["locale"] = user.locale
+            flash(_("Your details were saved."), "success")
+            return redirect(url_for("accounts.account"))
+    elif action == "password" and password.validate_on_submit():
+        try:
+            account_services.change_password(
+                user, current=password.current_password.data, new=password.new_password.data
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(password, exc)
+        else:
+            db.session.commit()
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("accounts.account"))
+    elif action == "token" and token.validate_on_submit():
+        try:
+            _row, new_token = account_services.issue_token(user, token.name.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(token, exc)
+        else:
+            db.session.commit()
+            token = TokenForm(prefix="token", formdata=None)
+            # Rendered, not redirected: the plain token must never travel in a cookie or URL.
+            status = 201
+    elif action == "revoke" and revoke.validate_on_submit():
+        if account_services.revoke_token(user, revoke.token_id.data) is None:
+            abort(404)
+        db.session.commit()
+        flash(_("The token was revoked. Programs using it can no longer sign in."), "success")
+        return redirect(url_for("accounts.account"))
+    elif action == "revoke":
+        abort(404)
+    if request.method == "POST" and new_token is None:
+        status = 422
+    return (
+        render_template(
+            "accounts/account.html",
+            profile=profile,
+            password=password,
+            token=token,
+            revoke=revoke,
+            tokens=_tokens(),
+            new_token=new_token,
+        ),
+        status,
+    )

@@ -1,0 +1,150 @@
+"""Account verbs: register, authenticate, change profile, grant roles."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.accounts.models import ApiToken, User
+from app.db import utcnow
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
+
+MIN_PASSWORD = 8
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationFailed.single(_("Please enter a valid email address."), "email") from exc
+
+
+def create_user(
+    *,
+    email: str,
+    name: str,
+    password: str,
+    locale: str = "ko",
+    phone: str | None = None,
+    home_district: Jurisdiction | None = None,
+) -> User:
+    email = normalise_email(email)
+    errors: dict[str | None, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("Please enter your name.")]
+    if len(password) < MIN_PASSWORD:
+        errors["password"] = [
+            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD)
+        ]
+    exists = db.session.scalar(select(func.count(User.id)).where(User.email == email))
+    if exists:
+        errors["email"] = [_("An account with this email address already exists.")]
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        email=email,
+        name=name.strip(),
+        locale=locale if locale in ("ko", "en") else "ko",
+        phone=(phone or "").strip() or None,
+        home_district=home_district,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.is_active or not user.check_password(password):
+        return None
+    return user
+
+
+def create_user_with_role(
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    org_slug: str | None = None,
+    jurisdiction_slug: str | None = None,
+) -> User:
+    """Create a user with a role: a manager needs an organisation, an officer a jurisdiction."""
+    org = jurisdiction = None
+    if role == "manager":
+        org = db.session.scalars(select(Organisation).where(Organisation.slug == org_slug)).first()
+        if org is None:
+            raise ValidationFailed.single(_("A manager needs an existing organisation (--org)."))
+    if role == "officer":
+        jurisdiction = db.session.scalars(
+            select(Jurisdiction).where(Jurisdiction.slug == jurisdiction_slug)
+        ).first()
+        if jurisdiction is None:
+            raise ValidationFailed.single(
+                _("An officer needs an existing jurisdiction (--jurisdiction).")
+            )
+    user = create_user(email=email, name=name, password=password)
+    if org is not None:
+        db.session.add(OrgMembership(user=user, organisation=org, role="manager"))
+    if jurisdiction is not None:
+        db.session.add(JurisdictionMembership(user=user, jurisdiction=jurisdiction))
+    if role == "admin":
+        user.is_admin = True
+    db.session.flush()
+    return user
+
+
+def update_profile(
+    user: User,
+    *,
+    name: str,
+    locale: str,
+    phone: str | None = None,
+    home_district: Jurisdiction | None = None,
+) -> User:
+    """Change a user's own name, language, phone and declared district."""
+    if not name.strip():
+        raise ValidationFailed.single(_("Please enter your name."), "name")
+    user.name = name.strip()
+    user.locale = locale if locale in ("ko", "en") else user.locale
+    user.phone = (phone or "").strip() or None
+    user.home_district = home_district
+    db.session.flush()
+    return user
+
+
+def change_password(user: User, *, current: str, new: str) -> User:
+    """Set a new password after checking the current one."""
+    if not user.check_password(current):
+        raise ValidationFailed.single(_("The current password is not correct."), "current_password")
+    if len(new) < MIN_PASSWORD:
+        raise ValidationFailed.single(
+            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD), "new_password"
+        )
+    user.set_password(new)
+    db.session.flush()
+    return user
+
+
+def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """A new API token for `user`; returns the row and the plain token, which is shown once."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed.single(_("Please name the token."), "name")
+    row, plain = ApiToken.issue(user, name[:80])
+    db.session.flush()
+    return row, plain
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken | None:
+    """Revoke one of `user`'s own active tokens. None if there is no such token of theirs."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id or row.revoked_at is not None:
+        return None
+    row.revoked_at = utcnow()
+    db.session.flush()
+    return row

@@ -1,0 +1,328 @@
+"""The OpenAPI 3.1 document of `/api/v1`, served at `/api/v1/openapi.json`.
+
+Written by hand next to the routes; a test checks it against the OpenAPI schema and checks that
+every route of the blueprint is described, so it cannot silently go stale.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+
+from app.api.openapi_components import (
+    COMPONENT_RESPONSES,
+    component_schemas,
+    json_content,
+    ref,
+)
+from app.bookings.models import STATUS_LABELS
+from app.spaces.models import AMENITIES, SPACE_TYPES
+
+
+def _errors(*statuses: int) -> dict:
+    names = {
+        400: "BadRequest",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "NotFound",
+        409: "Conflict",
+        413: "TooLarge",
+        422: "Invalid",
+    }
+    return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
+
+
+def _param(name: str) -> dict:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+BEARER = [{"bearerAuth": []}]
+OPTIONAL_BEARER = [{}, {"bearerAuth": []}]
+
+
+def _paths() -> dict:
+    booking_out = json_content(ref("Booking"), "The booking, with its history.")
+    reason_body = {
+        "required": False,
+        "content": {"application/json": {"schema": ref("Reason")}},
+    }
+
+    def action(op_id: str, summary: str, description: str, reason_required=False) -> dict:
+        body = dict(reason_body, required=reason_required)
+        return {
+            "post": {
+                "operationId": op_id,
+                "tags": ["bookings"],
+                "summary": summary,
+                "description": description,
+                "security": BEARER,
+                "parameters": [_param("BookingId")],
+                "requestBody": body,
+                "responses": {"200": booking_out, **_errors(400, 401, 403, 404, 409, 413, 422)},
+            }
+        }
+
+    return {
+        "/spaces": {
+            "get": {
+                "operationId": "searchSpaces",
+                "tags": ["spaces"],
+                "summary": "Search published spaces",
+                "security": OPTIONAL_BEARER,
+                "parameters": [
+                    _query(
+                        "q", {"type": "string"}, "Words in the name, description, address or owner."
+                    ),
+                    _query("type", {"type": "string", "enum": list(SPACE_TYPES)}, "Space type."),
+                    _query(
+                        "min_capacity",
+                        {"type": "integer", "minimum": 1},
+                        "At least this many people.",
+                    ),
+                    _query(
+                        "amenities",
+                        {"type": "string"},
+                        "Comma-separated amenity codes; all are required. One of: "
+                        + ", ".join(AMENITIES)
+                        + ".",
+                    ),
+                    _query(
+                        "district",
+                        {"type": "string"},
+                        "Jurisdiction slug; includes the jurisdictions inside it.",
+                    ),
+                    _query(
+                        "near",
+                        {"type": "string", "examples": ["37.6397,127.0256"]},
+                        "latitude,longitude; results are sorted by distance.",
+                    ),
+                    _query(
+                        "radius_km",
+                        {"type": "number", "exclusiveMinimum": 0, "maximum": 100, "default": 5},
+                        "Radius around `near`.",
+                    ),
+                    _query(
+                        "free_from",
+                        {"type": "string", "format": "date-time"},
+                        "With `free_to`: only spaces open and free for the whole time. "
+                        "With a UTC offset.",
+                    ),
+                    _query(
+                        "free_to",
+                        {"type": "string", "format": "date-time"},
+                        "End of the time needed (at most 14 days after `free_from`).",
+                    ),
+                    _param("Page"),
+                    _param("PerPage"),
+                ],
+                "responses": {
+                    "200": json_content(ref("SpacePage"), "One page of results."),
+                    **_errors(422),
+                },
+            }
+        },
+        "/spaces/{space_id}": {
+            "get": {
+                "operationId": "getSpace",
+                "tags": ["spaces"],
+                "summary": "A space with its opening hours and rules of use",
+                "description": "Unpublished spaces only for their managers and officers.",
+                "security": OPTIONAL_BEARER,
+                "parameters": [_param("SpaceId")],
+                "responses": {
+                    "200": json_content(ref("SpaceDetail"), "The space."),
+                    **_errors(404),
+                },
+            }
+        },
+        "/spaces/{space_id}/availability": {
+            "get": {
+                "operationId": "getAvailability",
+                "tags": ["spaces"],
+                "summary": "Free and busy time of a space",
+                "description": "Dates are local to the space; `to` is included. Without "
+                "either, the current week (Monday to Sunday); with one, seven days.",
+                "security": OPTIONAL_BEARER,
+                "parameters": [
+                    _param("SpaceId"),
+                    _query("from", {"type": "string", "format": "date"}, "First day."),
+                    _query(
+                        "to",
+                        {"type": "string", "format": "date"},
+                        "Last day, at most 62 days after `from`.",
+                    ),
+                ],
+                "responses": {
+                    "200": json_content(ref("Availability"), "Open, free and busy spans."),
+                    **_errors(404, 422),
+                },
+            }
+        },
+        "/bookings": {
+            "get": {
+                "operationId": "listBookings",
+                "tags": ["bookings"],
+                "summary": "My bookings, or the bookings of the spaces I manage",
+                "description": "Latest start first.",
+                "security": BEARER,
+                "parameters": [
+                    _query(
+                        "scope",
+                        {"type": "string", "enum": ["mine", "managed"], "default": "mine"},
+                        "`managed`: bookings of spaces of my organisations (managers).",
+                    ),
+                    _query(
+                        "status",
+                        {"type": "string", "examples": ["requested,approved"]},
+                        "Comma-separated statuses: " + ", ".join(STATUS_LABELS) + ".",
+                    ),
+                    _param("Page"),
+                    _param("PerPage"),
+                ],
+                "responses": {
+                    "200": json_content(ref("BookingPage"), "One page of bookings."),
+                    **_errors(401, 403, 422),
+                },
+            },
+            "post": {
+                "operationId": "createBooking",
+                "tags": ["bookings"],
+                "summary": "Book a space",
+                "description": "Instant spaces answer `confirmed`, others `requested` (a "
+                "manager decides). Two bookings never overlap, buffers included: of requests "
+                "racing for the same time exactly one succeeds, the others get 409 "
+                "`slot_taken`.",
+                "security": BEARER,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref("BookingRequest")}},
+                },
+                "responses": {
+                    "201": {
+                        **booking_out,
+                        "headers": {
+                            "Location": {
+                                "schema": {"type": "string"},
+                                "description": "The new booking.",
+                            }
+                        },
+                    },
+                    **_errors(400, 401, 403, 409, 413, 422),
+                },
+            },
+        },
+        "/bookings/{booking_id}": {
+            "get": {
+                "operationId": "getBooking",
+                "tags": ["bookings"],
+                "summary": "One booking",
+                "description": "For the person who booked, the space's managers and officers.",
+                "security": BEARER,
+                "parameters": [_param("BookingId")],
+                "responses": {"200": booking_out, **_errors(401, 404)},
+            }
+        },
+        "/bookings/{booking_id}/approve": action(
+            "approveBooking", "Approve a request", "Managers of the space; optional reason."
+        ),
+        "/bookings/{booking_id}/reject": action(
+            "rejectBooking",
+            "Reject a request",
+            "Managers of the space; a reason is required.",
+            reason_required=True,
+        ),
+        "/bookings/{booking_id}/cancel": action(
+            "cancelBooking",
+            "Cancel a booking",
+            "The person who booked (before the start) or a manager; optional reason.",
+        ),
+        "/openapi.json": {
+            "get": {
+                "operationId": "getOpenApi",
+                "tags": ["meta"],
+                "summary": "This document",
+                "security": OPTIONAL_BEARER,
+                "responses": {"200": json_content({"type": "object"}, "OpenAPI 3.1 document.")},
+            }
+        },
+    }
+
+
+def build_document() -> dict:
+    max_per_page = current_app.config["API_MAX_PER_PAGE"]
+    per_page_default = current_app.config["SEARCH_PER_PAGE"]
+    server = url_for("api.openapi", _external=True).removesuffix("/openapi.json")
+    id_schema = {"type": "integer", "minimum": 1}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Gonggan (공간) API",
+            "version": "1.0.0",
+            "description": (
+                "Find and book idle public and community spaces. Times are ISO 8601 with a UTC "
+                "offset; booking times are given in the space's zone. Money is integer minor "
+                'units. Errors are always `{"error": {"code", "message", "details"?}}`; '
+                "messages follow Accept-Language (ko, en). Authenticate with an API token sent as "
+                "`Authorization: Bearer <token>`."
+            ),
+        },
+        "servers": [{"url": server}],
+        "tags": [
+            {"name": "spaces", "description": "Search spaces and see their availability."},
+            {"name": "bookings", "description": "Book, and decide on bookings."},
+            {"name": "meta"},
+        ],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token of your account.",
+                }
+            },
+            "schemas": component_schemas(max_per_page),
+            "responses": COMPONENT_RESPONSES,
+            "parameters": {
+                "SpaceId": {
+                    "name": "space_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": id_schema,
+                },
+                "BookingId": {
+                    "name": "booking_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": id_schema,
+                },
+                "Page": {
+                    "name": "page",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "default": 1},
+                },
+                "PerPage": {
+                    "name": "per_page",
+                    "in": "query",
+                    "required": False,
+                    "description": f"At most {max_per_page}; larger values are refused (422).",
+                    "schema": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": max_per_page,
+                        "default": per_page_default,
+                    },
+                },
+            },
+        },
+    }

@@ -1,0 +1,101 @@
+"""Declarative base, shared column types and database-specific plumbing."""
+
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime stored in UTC.
+
+    PostgreSQL keeps `timestamptz`; SQLite has no zone, so values are normalised to UTC on the
+    way in and marked UTC on the way out. Naive datetimes are refused: they are always a bug.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime},
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- SQLite: serialized write transactions -------------------------------------------------
+# pysqlite's own transaction handling starts transactions lazily and in DEFERRED mode, so two
+# requests can both read "the slot is free" and then both insert. For write requests we take the
+# database write lock at BEGIN (BEGIN IMMEDIATE), which makes the overlap check and the insert
+# one serialized transaction. Reads keep using deferred transactions and, with WAL, never block.
+_immediate = contextvars.ContextVar("sqlite_begin_immediate", default=False)
+
+
+@contextmanager
+def serialized_writes():
+    """Within this block, new SQLite transactions start with BEGIN IMMEDIATE."""
+    token = _immediate.set(True)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)
+
+
+def set_serialized_writes(on: bool) -> None:
+    _immediate.set(on)
+
+
+def configure_sqlite(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control away from pysqlite so BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")

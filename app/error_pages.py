@@ -1,0 +1,81 @@
+"""Error responses: HTML pages for people, `{"error": {...}}` for the API."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import DomainError, ValidationFailed
+from app.extensions import db
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error(code: str, message: str, status: int, details: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if details:
+        body["error"]["details"] = details
+    return jsonify(body), status
+
+
+def domain_error_response(exc: DomainError):
+    details = None
+    if isinstance(exc, ValidationFailed):
+        details = {k or "_": v for k, v in exc.errors.items()}
+    return api_error(exc.code, exc.message, exc.status, details)
+
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "too_many_requests",
+}
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        db.session.rollback()
+        if wants_json():
+            return domain_error_response(exc)
+        return render_template("error.html", code=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        message = _("The form expired. Please go back, reload the page and try again.")
+        if wants_json():
+            return api_error("bad_request", message, 400)
+        return render_template("error.html", code=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        status = exc.code or 500
+        messages = {
+            400: _("The request could not be understood."),
+            401: _("Please log in."),
+            403: _("You are not allowed to see this page."),
+            404: _("The page you asked for does not exist."),
+            405: _("That method is not allowed here."),
+        }
+        message = messages.get(status, exc.description or "")
+        if wants_json():
+            return api_error(HTTP_CODES.get(status, "error"), message, status)
+        return render_template("error.html", code=status, message=message), status
+
+    @app.errorhandler(500)
+    def _server(_exc):
+        db.session.rollback()
+        message = _("Something went wrong on our side. Nothing was changed.")
+        if wants_json():
+            return api_error("server_error", message, 500)
+        return render_template("error.html", code=500, message=message), 500

@@ -1,0 +1,22 @@
+"""Imports every model so the metadata is complete (Alembic, create_all, shell)."""
+
+from app.accounts.models import ApiToken, User
+from app.bookings.models import Booking, BookingTransition
+from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
+from app.spaces.models import Closure, OpeningHours, Space, SpaceAmenity, space_jurisdictions
+
+__all__ = [
+    "ApiToken",
+    "Booking",
+    "BookingTransition",
+    "Closure",
+    "Jurisdiction",
+    "JurisdictionMembership",
+    "OpeningHours",
+    "OrgMembership",
+    "Organisation",
+    "Space",
+    "SpaceAmenity",
+    "User",
+    "space_jurisdictions",
+]

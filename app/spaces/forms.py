@@ -1,0 +1,130 @@
+"""The booking request form: a local date and wall-clock times in the space's zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Optional, ValidationError
+
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
+
+
+def parse_clock(value: str | None) -> int | None:
+    """Minutes after midnight of "HH:MM" (24:00 allowed), or None if it is not a time."""
+    match = _CLOCK.match((value or "").strip())
+    if not match:
+        return None
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+        return None
+    return hours * 60 + minutes
+
+
+def wall_to_instant(day: date, minute: int, zone: ZoneInfo) -> datetime | None:
+    """The UTC instant of a local wall-clock time, or None if the clocks skip that time."""
+    wall = datetime.combine(day, time()) + timedelta(minutes=minute)
+    instant = wall.replace(tzinfo=zone).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != wall:
+        return None
+    return instant
+
+
+class BookingRequestForm(FlaskForm):
+    date = DateField(_l("Date"), validators=[DataRequired(_l("Choose a date."))])
+    start_time = StringField(
+        _l("From"),
+        validators=[DataRequired(_l("Choose a start time."))],
+        render_kw={"type": "time", "step": 60 * 5},
+    )
+    end_time = StringField(
+        _l("Until"),
+        validators=[DataRequired(_l("Choose an end time."))],
+        render_kw={"type": "time", "step": 60 * 5},
+    )
+    # Length and content of the purpose are the booking service's to check.
+    purpose = TextAreaField(_l("Purpose"), render_kw={"rows": 4})
+    attendees = IntegerField(
+        _l("Number of people"),
+        validators=[Optional()],
+        render_kw={"min": 1, "inputmode": "numeric"},
+    )
+
+    def validate_start_time(self, field) -> None:
+        if parse_clock(field.data) is None:
+            raise ValidationError(_("Enter a time such as 18:30."))
+
+    def validate_end_time(self, field) -> None:
+        if parse_clock(field.data) is None:
+            raise ValidationError(_("Enter a time such as 18:30."))
+
+    def instants(self, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+        """The start and end as UTC instants; adds a message to a field that has none.
+
+        An end of 00:00 or 24:00 means midnight at the end of the chosen date.
+        """
+        day = self.date.data
+        start_minute = parse_clock(self.start_time.data)
+        end_minute = parse_clock(self.end_time.data)
+        if day is None or start_minute is None or end_minute is None:
+            return None, None
+        if end_minute == 0:
+            end_minute = 24 * 60
+        start = self._instant(self.start_time, day, start_minute, zone)
+        end = self._instant(self.end_time, day, end_minute, zone)
+        return start, end
+
+    def _instant(self, field, day: date, minute: int, zone: ZoneInfo) -> datetime | None:
+        try:
+            instant = wall_to_instant(day, minute, zone)
+        except OverflowError:
+            instant = None
+        if instant is None:
+            field.errors = [
+                *field.errors,
+                _(
+                    "%(time)s does not exist on %(date)s in %(zone)s, because the clocks "
+                    "change. Please choose another time.",
+                    time=field.data,
+                    date=day.isoformat(),
+                    zone=zone.key,
+                ),
+            ]
+        return instant
+
+    def prefill(self, start_arg: str | None, end_arg: str | None, zone: ZoneInfo) -> None:
+        """Fill the date and times from ISO instants such as the calendar links carry."""
+        start, end = _parse_iso(start_arg, zone), _parse_iso(end_arg, zone)
+        if start is None:
+            return
+        local_start = start.astimezone(zone)
+        self.date.data = local_start.date()
+        self.start_time.data = f"{local_start:%H:%M}"
+        if end is None or end <= start:
+            return
+        local_end = end.astimezone(zone)
+        if local_end.date() == local_start.date() or (
+            local_end.date() == local_start.date() + timedelta(days=1)
+            and local_end.time() == time()
+        ):
+            self.end_time.data = f"{local_end:%H:%M}"
+
+
+def _parse_iso(value: str | None, zone: ZoneInfo) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace(" ", "+").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        return None

@@ -1,0 +1,306 @@
+"""Resident pages of spaces: search, the space page with its week calendar, the request form."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+# A module reference, not names: the booking models import this package (through
+# app.spaces.models), so app.bookings.services may still be loading when this module runs.
+from app.bookings import services as booking_services
+from app.db import utcnow
+from app.errors import SlotTaken, ValidationFailed
+from app.extensions import db
+from app.orgs.models import Jurisdiction
+from app.spaces import bp
+from app.spaces.availability import WeeklyHours, week_window
+from app.spaces.calendar import WeekGrid, build_week_grid
+from app.spaces.forms import BookingRequestForm
+from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES, WEEKDAYS, Closure, Space
+
+# How far from today the calendar may be moved; farther weeks fall back to this week.
+CALENDAR_RANGE = timedelta(days=2 * 366)
+UPCOMING_CLOSURES = 10
+
+
+def load_space(space_id: int) -> Space:
+    """The space with what its pages show, or 404 if it does not exist or is not visible."""
+    space = db.session.scalars(
+        select(Space)
+        .where(Space.id == space_id)
+        .options(
+            selectinload(Space.owner),
+            selectinload(Space.jurisdictions),
+            selectinload(Space.amenity_rows),
+            selectinload(Space.opening_hours),
+        )
+    ).first()
+    if space is None or not space.can_view(current_user):
+        abort(404)
+    return space
+
+
+def jurisdiction_options() -> list[tuple[str, str]]:
+    """(slug, label) of every jurisdiction, each followed by the ones nested below it."""
+    rows = db.session.scalars(select(Jurisdiction).order_by(Jurisdiction.name)).all()
+    children: dict[int | None, list[Jurisdiction]] = {}
+    for j in rows:
+        children.setdefault(j.parent_id, []).append(j)
+    known = {j.id for j in rows}
+    options: list[tuple[str, str]] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for j in children.get(parent_id, []):
+            options.append((j.slug, "\u00a0\u00a0" * depth + j.display_name))
+            walk(j.id, depth + 1)
+
+    walk(None, 0)
+    for j in rows:  # orphans of a broken tree still get listed
+        if j.parent_id is not None and j.parent_id not in known:
+            options.append((j.slug, j.display_name))
+    return options
+
+
+@bp.get("/", strict_slashes=False)
+def search():
+    # Imported here for the same reason as booking_services: search needs the booking models.
+    from app.spaces.search import parse_search_args, search_spaces
+
+    errors: dict[str | None, list[str]] = {}
+    result = params = None
+    args = request.args
+    try:
+        params = parse_search_args(args, per_page_default=current_app.config["SEARCH_PER_PAGE"])
+    except ValidationFailed as exc:
+        errors = exc.errors
+    else:
+        if (args.get("from_time") or args.get("to_time")) and not args.get("date"):
+            errors = {"date": [_("Choose the date of the time you need.")]}
+        else:
+            result = search_spaces(params)
+    view = "map" if args.get("view") == "map" else "list"
+    return render_template(
+        "spaces/search.html",
+        result=result,
+        errors=errors,
+        view=view,
+        types=SPACE_TYPES,
+        amenities=AMENITIES,
+        jurisdictions=jurisdiction_options(),
+        map_data=_map_data(result, params) if result is not None and view == "map" else None,
+    )
+
+
+def _map_data(result, params) -> dict:
+    markers = [
+        {
+            "lat": s.latitude,
+            "lon": s.longitude,
+            "name": s.name,
+            "url": url_for("spaces.detail", space_id=s.id),
+            "meta": f"{s.type_label} · {s.owner.name}",
+        }
+        for s in result.items
+        if s.latitude is not None and s.longitude is not None
+    ]
+    data = _tile_config()
+    data["markers"] = markers
+    if params.near:
+        data["center"] = list(params.near)
+        data["radius_km"] = params.radius_km
+    return data
+
+
+def _tile_config() -> dict:
+    return {
+        "tile_url": current_app.config.get("MAP_TILE_URL") or "",
+        "attribution": current_app.config.get("MAP_TILE_ATTRIBUTION") or "",
+    }
+
+
+def _week_day(value: str | None, today: date) -> date:
+    """The date a `?week=` argument names, or today for anything unusable."""
+    try:
+        day = date.fromisoformat((value or "").strip())
+    except ValueError:
+        return today
+    if abs(day - today) > CALENDAR_RANGE:
+        return today
+    return day
+
+
+def calendar_rows(grid: WeekGrid, space: Space) -> list[dict]:
+    """The grid as template rows: local ISO times for the cells, request links for free ones.
+
+    A row whose wall-clock time does not exist on a day (the hour the clocks skip) is shown
+    as closed on that day, without times: the grid maps it onto the next hour's instants.
+    """
+    zone = space.zone
+    length = timedelta(minutes=max(space.min_minutes, grid.slot_minutes))
+    rows = []
+    for row in grid.rows:
+        cells = []
+        for cell in row.cells:
+            local_start = cell.start.astimezone(zone)
+            if f"{local_start:%H:%M}" != row.label:
+                cells.append({"state": "closed", "skipped": True})
+                continue
+            state = cell.state
+            start_iso = local_start.isoformat()
+            link = None
+            if state == "free":
+                end_iso = (cell.start.astimezone(UTC) + length).astimezone(zone).isoformat()
+                link = url_for("spaces.book", space_id=space.id, start=start_iso, end=end_iso)
+            cells.append(
+                {
+                    "state": state,
+                    "start": start_iso,
+                    "end": cell.end.astimezone(zone).isoformat(),
+                    "day": local_start.date().isoformat(),
+                    "link": link,
+                }
+            )
+        rows.append({"label": row.label, "cells": cells})
+    return rows
+
+
+def weekly_hours(space: Space) -> list[tuple[str, list[str]]]:
+    """(weekday name, ["09:00–12:00", ...]) for Monday to Sunday; an empty list means closed."""
+    by_day: dict[int, list[str]] = {d: [] for d in range(7)}
+    for h in space.opening_hours:
+        by_day[h.weekday].append(h.label)
+    return [(str(WEEKDAYS[d]), by_day[d]) for d in range(7)]
+
+
+@bp.get("/<int:space_id>")
+def detail(space_id: int):
+    space = load_space(space_id)
+    now = utcnow()
+    zone = space.zone
+    today = now.astimezone(zone).date()
+    monday, week_start, week_end = week_window(_week_day(request.args.get("week"), today), zone)
+    hours = [WeeklyHours(h.weekday, h.open_minute, h.close_minute) for h in space.opening_hours]
+    grid = build_week_grid(
+        monday=monday,
+        zone=zone,
+        availability=booking_services.space_availability(space, week_start, week_end, now=now),
+        hours=hours,
+        now=now,
+        slot_minutes=current_app.config["CALENDAR_SLOT_MINUTES"],
+    )
+    closures = db.session.scalars(
+        select(Closure)
+        .where(Closure.space_id == space.id, Closure.end_at > now)
+        .order_by(Closure.start_at)
+        .limit(UPCOMING_CLOSURES)
+    ).all()
+    map_data = None
+    if space.latitude is not None and space.longitude is not None:
+        map_data = _tile_config() | {
+            "zoom": 16,
+            "markers": [{"lat": space.latitude, "lon": space.longitude, "name": space.name}],
+        }
+    return render_template(
+        "spaces/detail.html",
+        space=space,
+        grid=grid,
+        rows=calendar_rows(grid, space),
+        day_names=[str(WEEKDAYS[d.weekday()]) for d in grid.days],
+        today=today,
+        this_week=monday <= today < monday + timedelta(days=7),
+        closures=closures,
+        weekly_hours=weekly_hours(space),
+        amenity_labels=AMENITIES,
+        booking_modes=BOOKING_MODES,
+        map_data=map_data,
+    )
+
+
+@bp.route("/<int:space_id>/book", methods=["GET", "POST"])
+@login_required
+def book(space_id: int):
+    space = load_space(space_id)
+    zone = space.zone
+    form = BookingRequestForm()
+    if request.method == "GET":
+        form.prefill(request.args.get("start"), request.args.get("end"), zone)
+    start = end = None
+    status = 200
+    slot_taken = False
+    if form.is_submitted():
+        fields_ok = form.validate()
+        start, end = form.instants(zone)
+        status = 422
+        if fields_ok and start is not None and end is not None:
+            try:
+                booking = booking_services.create_booking(
+                    space,
+                    current_user,
+                    start=start,
+                    end=end,
+                    purpose=form.purpose.data or "",
+                    attendees=form.attendees.data or 0,
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                _show_errors(form, exc)
+            except SlotTaken as exc:
+                db.session.rollback()
+                form.form_errors.append(exc.message)
+                slot_taken, status = True, 409
+            else:
+                db.session.commit()
+                if booking.status == "confirmed":
+                    flash(_("Booked and confirmed."), "success")
+                else:
+                    flash(_("Your request was sent; the facility manager will decide."), "success")
+                return redirect(url_for("bookings.detail", booking_id=booking.id))
+    else:
+        start, end = _instants_quietly(form, zone)
+    quote = None
+    if start is not None and end is not None and start < end:
+        quote = booking_services.quote_price(space, start, end)
+    return (
+        render_template(
+            "spaces/book.html",
+            space=space,
+            form=form,
+            quote=quote,
+            slot_taken=slot_taken,
+            week=form.date.data.isoformat() if form.date.data else None,
+            weekly_hours=weekly_hours(space),
+            booking_modes=BOOKING_MODES,
+        ),
+        status,
+    )
+
+
+def _instants_quietly(form: BookingRequestForm, zone: ZoneInfo):
+    """Start and end of a prefilled form, for the price quote; errors are not shown yet."""
+    start, end = form.instants(zone)
+    form.start_time.errors = []
+    form.end_time.errors = []
+    return start, end
+
+
+FIELD_OF = {
+    "start": "start_time",
+    "end": "end_time",
+    "attendees": "attendees",
+    "purpose": "purpose",
+}
+
+
+def _show_errors(form: BookingRequestForm, exc: ValidationFailed) -> None:
+    for key, messages in exc.errors.items():
+        field = form._fields.get(FIELD_OF.get(key or "", ""))
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+        else:
+            form.form_errors.extend(messages)

@@ -1,0 +1,347 @@
+"""Space search, shared by the search page and `GET /api/v1/spaces`.
+
+Filters that SQL answers well (text, type, capacity, amenities, district, bounding box, bookings and
+closures in the way) run in the database; the two that need exact geometry or wall-clock hours
+(great-circle distance, opening hours covering a requested time) run in Python on the narrowed
+candidate list, which holds ids and coordinates only. A page then loads its spaces with their
+owner, jurisdictions and amenities eagerly: a bounded number of queries whatever the data size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from geopy.distance import distance as geo_distance
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.bookings.models import ACTIVE_STATUSES, Booking
+from app.db import utcnow
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree, with_descendants
+from app.spaces.availability import WeeklyHours, compute_availability
+from app.spaces.models import (
+    AMENITIES,
+    SPACE_TYPES,
+    Closure,
+    OpeningHours,
+    Space,
+    SpaceAmenity,
+    space_jurisdictions,
+)
+
+MAX_RADIUS_KM = 100.0
+MAX_FREE_WINDOW = timedelta(days=14)
+
+
+@dataclass
+class SearchParams:
+    q: str | None = None
+    type: str | None = None
+    min_capacity: int | None = None
+    amenities: tuple[str, ...] = ()
+    district: str | None = None  # jurisdiction slug; includes the jurisdictions below it
+    near: tuple[float, float] | None = None
+    radius_km: float = 5.0
+    free_from: datetime | None = None
+    free_to: datetime | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class SearchResult:
+    items: list[Space]
+    total: int
+    page: int
+    per_page: int
+    distances: dict[int, float] = field(default_factory=dict)  # km, when `near` was given
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def _parse_datetime(value: str, field_name: str, errors, default_zone) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        errors.setdefault(field_name, []).append(
+            _("Enter a date and time such as 2026-12-01T18:00+09:00.")
+        )
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=default_zone)  # a wall-clock time in Seoul by default
+    return parsed
+
+
+def parse_search_args(
+    args: Mapping[str, str], *, per_page_default: int = 20, per_page_max: int = 100
+) -> SearchParams:
+    """Turn query-string arguments into SearchParams, or raise ValidationFailed per field.
+
+    Accepts `near=lat,lon` or `lat`/`lon`, `amenities` as a comma list or repeated argument,
+    and `free_from`/`free_to` as ISO 8601 (with offset, or wall-clock time in Asia/Seoul), or
+    `date` + `from_time` + `to_time` as the search form sends them.
+    """
+    seoul = ZoneInfo("Asia/Seoul")
+    errors: dict[str | None, list[str]] = {}
+    params = SearchParams(per_page=per_page_default)
+
+    def err(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    params.q = (args.get("q") or "").strip()[:200] or None
+    kind = (args.get("type") or "").strip()
+    if kind:
+        if kind not in SPACE_TYPES:
+            err("type", _("Unknown space type."))
+        params.type = kind
+    params.district = (args.get("district") or "").strip() or None
+
+    def integer(name: str, low: int, high: int) -> int | None:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            err(name, _("Enter a whole number."))
+            return None
+        if not low <= value <= high:
+            err(name, _("Enter a number from %(low)d to %(high)d.", low=low, high=high))
+            return None
+        return value
+
+    params.min_capacity = integer("min_capacity", 1, 100000)
+    params.page = integer("page", 1, 100000) or 1
+    params.per_page = integer("per_page", 1, per_page_max) or per_page_default
+
+    raw_amenities: list[str] = []
+    getlist = getattr(args, "getlist", None)
+    values = getlist("amenities") if getlist else [args.get("amenities") or ""]
+    for value in values:
+        raw_amenities += [a.strip() for a in (value or "").split(",") if a.strip()]
+    unknown = [a for a in raw_amenities if a not in AMENITIES]
+    if unknown:
+        err("amenities", _("Unknown amenity: %(name)s.", name=", ".join(unknown)))
+    params.amenities = tuple(sorted(set(raw_amenities) - set(unknown)))
+
+    near = (args.get("near") or "").strip()
+    lat_raw, lon_raw = (args.get("lat") or "").strip(), (args.get("lon") or "").strip()
+    if near or lat_raw or lon_raw:
+        if near:
+            lat_raw, _sep, lon_raw = near.partition(",")
+        try:
+            lat, lon = float(lat_raw), float(lon_raw)
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180) or math.isnan(lat + lon):
+                raise ValueError
+            params.near = (lat, lon)
+        except ValueError:
+            err("near", _("Give the point as latitude,longitude, e.g. 37.6397,127.0256."))
+    radius = (args.get("radius_km") or "").strip()
+    if radius:
+        try:
+            params.radius_km = float(radius)
+            if not 0 < params.radius_km <= MAX_RADIUS_KM or math.isnan(params.radius_km):
+                raise ValueError
+        except ValueError:
+            err("radius_km", _("The radius must be between 0 and %(n)d km.", n=MAX_RADIUS_KM))
+
+    free_from = (args.get("free_from") or "").strip()
+    free_to = (args.get("free_to") or "").strip()
+    day = (args.get("date") or "").strip()
+    if day and not (free_from or free_to):
+        t_from = (args.get("from_time") or "").strip() or "00:00"
+        t_to = (args.get("to_time") or "").strip() or "24:00"
+        free_from, free_to = f"{day}T{t_from}", f"{day}T{t_to}"
+        if t_to == "24:00":
+            free_to = f"{day}T23:59:59"
+    if free_from or free_to:
+        if not (free_from and free_to):
+            err("free_to", _("Give both the start and the end of the time you need."))
+        else:
+            start = _parse_datetime(free_from, "free_from", errors, seoul)
+            end = _parse_datetime(free_to, "free_to", errors, seoul)
+            if start and end:
+                if end <= start:
+                    err("free_to", _("The end must be after the start."))
+                elif end - start > MAX_FREE_WINDOW:
+                    err("free_to", _("Search at most 14 days at a time."))
+                else:
+                    params.free_from, params.free_to = start, end
+    if errors:
+        raise ValidationFailed(errors)
+    return params
+
+
+def _bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
+    dlat = radius_km / 111.0
+    dlon = radius_km / (111.320 * max(math.cos(math.radians(lat)), 0.01))
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
+def _base_query(params: SearchParams):
+    query = select(Space.id, Space.latitude, Space.longitude).where(Space.published.is_(True))
+    if params.q:
+        like = f"%{params.q.replace('%', '').replace('_', '')}%"
+        query = query.where(
+            or_(
+                Space.name.ilike(like),
+                Space.description.ilike(like),
+                Space.address.ilike(like),
+                Space.owner.has(Organisation.name.ilike(like)),
+            )
+        )
+    if params.type:
+        query = query.where(Space.type == params.type)
+    if params.min_capacity:
+        query = query.where(Space.capacity >= params.min_capacity)
+    for code in params.amenities:
+        query = query.where(
+            exists().where(SpaceAmenity.space_id == Space.id, SpaceAmenity.code == code)
+        )
+    if params.district:
+        root = db.session.scalars(
+            select(Jurisdiction.id).where(Jurisdiction.slug == params.district)
+        ).first()
+        ids = with_descendants({root}, jurisdiction_tree()) if root else {-1}
+        query = query.where(
+            exists().where(
+                space_jurisdictions.c.space_id == Space.id,
+                space_jurisdictions.c.jurisdiction_id.in_(ids),
+            )
+        )
+    if params.near:
+        lat_min, lat_max, lon_min, lon_max = _bounding_box(*params.near, params.radius_km)
+        query = query.where(
+            Space.latitude.between(lat_min, lat_max), Space.longitude.between(lon_min, lon_max)
+        )
+    if params.free_from and params.free_to:
+        start, end = params.free_from, params.free_to
+        query = query.where(
+            ~exists().where(
+                Closure.space_id == Space.id, Closure.start_at < end, Closure.end_at > start
+            ),
+            # A wide prefilter on the hold range; the exact check with buffers follows in Python.
+            ~exists().where(
+                Booking.space_id == Space.id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                and_(Booking.start_at < end, Booking.end_at > start),
+            ),
+        )
+    return query
+
+
+def _open_for(candidates: list[int], start: datetime, end: datetime) -> set[int]:
+    """Ids among `candidates` whose opening hours cover [start, end), buffers included."""
+    if not candidates:
+        return set()
+    rows = db.session.execute(
+        select(
+            OpeningHours.space_id,
+            OpeningHours.weekday,
+            OpeningHours.open_minute,
+            OpeningHours.close_minute,
+        ).where(OpeningHours.space_id.in_(candidates))
+    ).all()
+    meta = db.session.execute(
+        select(Space.id, Space.timezone, Space.buffer_minutes).where(Space.id.in_(candidates))
+    ).all()
+    hours: dict[int, list[WeeklyHours]] = {}
+    for r in rows:
+        hours.setdefault(r.space_id, []).append(
+            WeeklyHours(r.weekday, r.open_minute, r.close_minute)
+        )
+    # Bookings near the window, to honour each space's buffer exactly.
+    near = db.session.execute(
+        select(Booking.space_id, Booking.start_at, Booking.end_at).where(
+            Booking.space_id.in_(candidates),
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.hold_start < end + timedelta(days=1),
+            Booking.hold_end > start - timedelta(days=1),
+        )
+    ).all()
+    by_space: dict[int, list[tuple[datetime, datetime]]] = {}
+    for b in near:
+        by_space.setdefault(b.space_id, []).append((b.start_at, b.end_at))
+    result = set()
+    for m in meta:
+        availability = compute_availability(
+            hours=hours.get(m.id, []),
+            zone=ZoneInfo(m.timezone),
+            window_start=start,
+            window_end=end,
+            bookings=by_space.get(m.id, []),
+            buffer_minutes=m.buffer_minutes,
+        )
+        if availability.is_free(start, end):
+            result.add(m.id)
+    return result
+
+
+def search_spaces(params: SearchParams, *, now: datetime | None = None) -> SearchResult:
+    """Run a search; at most six queries whatever the number of spaces."""
+    now = now or utcnow()
+    rows = db.session.execute(_base_query(params).order_by(Space.name, Space.id)).all()
+    ids = [r.id for r in rows]
+    distances: dict[int, float] = {}
+    if params.near:
+        for r in rows:
+            if r.latitude is None or r.longitude is None:
+                continue
+            km = geo_distance(params.near, (r.latitude, r.longitude)).km
+            if km <= params.radius_km:
+                distances[r.id] = round(km, 2)
+        ids = sorted(distances, key=lambda i: (distances[i], i))
+    if params.free_from and params.free_to:
+        if params.free_from < now:
+            ids = []
+        else:
+            open_ids = _open_for(ids, params.free_from, params.free_to)
+            ids = [i for i in ids if i in open_ids]
+    total = len(ids)
+    page_ids = ids[(params.page - 1) * params.per_page : params.page * params.per_page]
+    items: list[Space] = []
+    if page_ids:
+        loaded = db.session.scalars(
+            select(Space)
+            .where(Space.id.in_(page_ids))
+            .options(
+                selectinload(Space.owner),
+                selectinload(Space.jurisdictions),
+                selectinload(Space.amenity_rows),
+            )
+        ).all()
+        order = {sid: n for n, sid in enumerate(page_ids)}
+        items = sorted(loaded, key=lambda s: order[s.id])
+    return SearchResult(
+        items=items,
+        total=total,
+        page=params.page,
+        per_page=params.per_page,
+        distances={i: distances[i] for i in page_ids if i in distances},
+    )
+

@@ -1,0 +1,589 @@
+"""The space verbs: create and edit spaces, set opening hours, add and remove closures, geocode.
+
+Services take the acting user explicitly, flush but never commit, and raise `ValidationFailed`
+(one message per field) or `NotAllowed`. Only managers of the owner organisation (and admins)
+may act on a space.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from flask_babel import gettext as _
+from geopy.adapters import URLLibAdapter
+from geopy.geocoders import Nominatim
+from sqlalchemy import and_, select
+from sqlalchemy.orm import selectinload
+
+from app.bookings.models import ACTIVE_STATUSES, Booking
+from app.db import utcnow
+from app.errors import NotAllowed, ValidationFailed
+from app.extensions import db
+from app.orgs.models import Jurisdiction, Organisation
+from app.spaces.models import (
+    AMENITIES,
+    BOOKING_MODES,
+    SPACE_TYPES,
+    WEEKDAYS,
+    Closure,
+    OpeningHours,
+    Space,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_CAPACITY = 100_000
+MAX_PRICE = 10_000_000
+MIN_LENGTH = 15
+MAX_LENGTH = 7 * 24 * 60
+MAX_BUFFER = 240
+MAX_NAME = 160
+MAX_ADDRESS = 300
+MAX_DESCRIPTION = 5000
+MAX_REASON = 200
+# Closures lie within this many days of today: a guard against typos such as 2062 for 2026.
+CLOSURE_HORIZON_DAYS = 3660
+
+EDITABLE_FIELDS = frozenset(
+    {
+        "name",
+        "type",
+        "description",
+        "capacity",
+        "address",
+        "latitude",
+        "longitude",
+        "timezone",
+        "price_per_hour",
+        "min_minutes",
+        "max_minutes",
+        "buffer_minutes",
+        "booking_mode",
+        "published",
+        "amenities",
+        "jurisdiction_ids",
+    }
+)
+
+DEFAULTS = {
+    "description": "",
+    "address": "",
+    "latitude": None,
+    "longitude": None,
+    "timezone": "Asia/Seoul",
+    "price_per_hour": 0,
+    "min_minutes": 60,
+    "max_minutes": 240,
+    "buffer_minutes": 0,
+    "booking_mode": "request",
+    "published": False,
+    "amenities": [],
+    "jurisdiction_ids": [],
+}
+
+# What happened to the address on the last create/update, kept on the instance for the caller:
+# None (no lookup was needed), "found" (coordinates set from the address) or "not_found".
+GEOCODE_OUTCOME = "geocode_outcome"
+
+
+# --- Access ------------------------------------------------------------------------------------
+def can_manage_owner(actor, owner: Organisation) -> bool:
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    return actor.is_admin or owner.id in actor.managed_org_ids
+
+
+def _require_manage(space: Space, actor) -> None:
+    if not space.can_manage(actor):
+        raise NotAllowed(_("You do not manage this space."))
+
+
+# --- Field validation --------------------------------------------------------------------------
+def _whole(value) -> int | None:
+    """An int from an int, an integral float or a numeric string; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _real(value) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else None
+
+
+def _validate(fields: dict, current: dict) -> dict:
+    """Check the given fields; return clean values or raise ValidationFailed per field.
+
+    `current` holds the values the fields are combined with for the checks that span two
+    fields (shortest/longest booking, latitude/longitude).
+    """
+    errors: dict[str | None, list[str]] = {}
+    clean: dict = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    for name in sorted(set(fields) - EDITABLE_FIELDS):
+        add(name, _("Unknown field."))
+
+    if "name" in fields:
+        name = _text(fields["name"])
+        if not name:
+            add("name", _("Please enter a name."))
+        elif len(name) > MAX_NAME:
+            add("name", _("The name may be at most %(n)d characters.", n=MAX_NAME))
+        else:
+            clean["name"] = name
+    if "type" in fields:
+        if fields["type"] in SPACE_TYPES:
+            clean["type"] = fields["type"]
+        else:
+            add("type", _("Choose a type of space from the list."))
+    if "description" in fields:
+        text = _text(fields["description"])
+        if text is None or len(text) > MAX_DESCRIPTION:
+            add(
+                "description",
+                _("The description may be at most %(n)d characters.", n=MAX_DESCRIPTION),
+            )
+        else:
+            clean["description"] = text
+    if "address" in fields:
+        text = _text(fields["address"])
+        if text is None or len(text) > MAX_ADDRESS:
+            add("address", _("The address may be at most %(n)d characters.", n=MAX_ADDRESS))
+        else:
+            clean["address"] = text
+
+    def whole(name: str, low: int, high: int, message: str) -> None:
+        if name not in fields:
+            return
+        value = _whole(fields[name])
+        if value is None or not low <= value <= high:
+            add(name, message)
+        else:
+            clean[name] = value
+
+    whole(
+        "capacity",
+        1,
+        MAX_CAPACITY,
+        _("The capacity must be a whole number from 1 to %(n)s.", n=f"{MAX_CAPACITY:,}"),
+    )
+    whole(
+        "price_per_hour",
+        0,
+        MAX_PRICE,
+        _(
+            "The price per hour must be a whole number of won from 0 to %(n)s.",
+            n=f"{MAX_PRICE:,}",
+        ),
+    )
+    whole(
+        "min_minutes",
+        MIN_LENGTH,
+        MAX_LENGTH,
+        _(
+            "The shortest booking must be from %(low)d to %(high)d minutes.",
+            low=MIN_LENGTH,
+            high=MAX_LENGTH,
+        ),
+    )
+    whole(
+        "max_minutes",
+        MIN_LENGTH,
+        MAX_LENGTH,
+        _(
+            "The longest booking must be from %(low)d to %(high)d minutes.",
+            low=MIN_LENGTH,
+            high=MAX_LENGTH,
+        ),
+    )
+    whole(
+        "buffer_minutes",
+        0,
+        MAX_BUFFER,
+        _("The buffer between bookings must be from 0 to %(n)d minutes.", n=MAX_BUFFER),
+    )
+
+    if "timezone" in fields:
+        zone = _text(fields["timezone"])
+        try:
+            if not zone or len(zone) > 64:
+                raise ValueError
+            ZoneInfo(zone)
+            clean["timezone"] = zone
+        except (ValueError, OSError, ZoneInfoNotFoundError):
+            add("timezone", _("Unknown time zone. Use a name such as Asia/Seoul."))
+    if "booking_mode" in fields:
+        if fields["booking_mode"] in BOOKING_MODES:
+            clean["booking_mode"] = fields["booking_mode"]
+        else:
+            add("booking_mode", _("Choose how the space is booked."))
+    if "published" in fields:
+        if isinstance(fields["published"], bool):
+            clean["published"] = fields["published"]
+        else:
+            add("published", _("Published must be yes or no."))
+    if "amenities" in fields:
+        codes = fields["amenities"] or []
+        if isinstance(codes, str) or not isinstance(codes, Iterable):
+            add("amenities", _("Give the amenities as a list."))
+        else:
+            codes = list(codes)
+            unknown = [str(c) for c in codes if c not in AMENITIES]
+            if unknown:
+                add("amenities", _("Unknown amenity: %(name)s.", name=", ".join(unknown)))
+            else:
+                clean["amenities"] = sorted(set(codes))
+    if "jurisdiction_ids" in fields:
+        raw = fields["jurisdiction_ids"] or []
+        ids = (
+            [_whole(v) for v in raw]
+            if isinstance(raw, Iterable) and not isinstance(raw, str)
+            else [None]
+        )
+        found = []
+        if None not in ids and ids:
+            found = db.session.scalars(
+                select(Jurisdiction).where(Jurisdiction.id.in_(set(ids)))
+            ).all()
+        if None in ids or len(found) != len(set(ids)):
+            add("jurisdiction_ids", _("Unknown jurisdiction."))
+        else:
+            clean["jurisdictions"] = sorted(found, key=lambda j: j.id)
+
+    for name, low, high, message in (
+        ("latitude", -90, 90, _("The latitude must be between -90 and 90.")),
+        ("longitude", -180, 180, _("The longitude must be between -180 and 180.")),
+    ):
+        if name not in fields:
+            continue
+        if fields[name] is None or fields[name] == "":
+            clean[name] = None
+            continue
+        value = _real(fields[name])
+        if value is None or not low <= value <= high:
+            add(name, message)
+        else:
+            clean[name] = value
+
+    merged = {**current, **clean}
+    if (
+        "max_minutes" not in errors
+        and "min_minutes" not in errors
+        and merged.get("max_minutes") is not None
+        and merged.get("min_minutes") is not None
+        and merged["max_minutes"] < merged["min_minutes"]
+    ):
+        add(
+            "max_minutes",
+            _(
+                "The longest booking cannot be shorter than the shortest (%(n)d minutes).",
+                n=merged["min_minutes"],
+            ),
+        )
+    if "latitude" not in errors and "longitude" not in errors:
+        lat, lon = merged.get("latitude"), merged.get("longitude")
+        if (lat is None) != (lon is None):
+            missing = "latitude" if lat is None else "longitude"
+            add(missing, _("Enter both the latitude and the longitude, or neither."))
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+def _current_values(space: Space) -> dict:
+    return {
+        "min_minutes": space.min_minutes,
+        "max_minutes": space.max_minutes,
+        "latitude": space.latitude,
+        "longitude": space.longitude,
+    }
+
+
+def _apply(space: Space, clean: dict) -> None:
+    for name, value in clean.items():
+        setattr(space, name, value)
+
+
+def _locate(space: Space, previous_address: str, previous_point: tuple) -> None:
+    """Geocode a new address unless the caller gave coordinates of its own.
+
+    Coordinates left empty, or left as they were before the address changed, count as "not
+    given". When the lookup fails the coordinates stay as they are and the caller is told
+    through `space.geocode_outcome`, so it can ask for them by hand.
+    """
+    setattr(space, GEOCODE_OUTCOME, None)
+    if not space.address or space.address == previous_address:
+        return
+    point = (space.latitude, space.longitude)
+    if point != (None, None) and point != previous_point:
+        return
+    found = geocode_address(space.address)
+    if found is None:
+        setattr(space, GEOCODE_OUTCOME, "not_found")
+        return
+    space.latitude, space.longitude = found
+    setattr(space, GEOCODE_OUTCOME, "found")
+
+
+# --- Spaces ------------------------------------------------------------------------------------
+def create_space(actor, owner: Organisation, **fields) -> Space:
+    """Create a space of `owner`. `name`, `type` and `capacity` are required; the rest default.
+
+    When an address is given without coordinates, it is geocoded; see `space.geocode_outcome`.
+    """
+    if not can_manage_owner(actor, owner):
+        raise NotAllowed(_("You do not manage this organisation."))
+    values = {**DEFAULTS, **fields}
+    for required in ("name", "type", "capacity"):
+        values.setdefault(required, None)
+    clean = _validate(values, {})
+    space = Space(owner=owner)
+    space.amenities = clean.pop("amenities")
+    _apply(space, clean)
+    _locate(space, "", (None, None))
+    db.session.add(space)
+    db.session.flush()
+    return space
+
+
+def update_space(space: Space, actor, **fields) -> Space:
+    """Change the given fields of `space`; the others stay as they are.
+
+    A changed address is geocoded unless new coordinates come with it; see
+    `space.geocode_outcome`.
+    """
+    _require_manage(space, actor)
+    clean = _validate(fields, _current_values(space))
+    previous_address, previous_point = space.address, (space.latitude, space.longitude)
+    if "amenities" in clean:
+        space.amenities = clean.pop("amenities")
+    _apply(space, clean)
+    _locate(space, previous_address, previous_point)
+    db.session.flush()
+    return space
+
+
+# --- Opening hours ----------------------------------------------------------------------------
+def _hhmm(minute: int) -> str:
+    return OpeningHours.fmt(minute)
+
+
+def set_opening_hours(space: Space, actor, ranges: Iterable[tuple[int, int, int]]) -> None:
+    """Replace the weekly opening hours with `ranges` of (weekday, open_minute, close_minute).
+
+    Weekday 0 is Monday; minutes count from local midnight, 1440 meaning midnight at the end of
+    the day. Ranges on the same day must not overlap (touching is fine). A day without ranges
+    is closed. Errors are reported per day under the key `weekday_<n>`; nothing changes then.
+    """
+    _require_manage(space, actor)
+    errors: dict[str | None, list[str]] = {}
+    by_day: dict[int, list[tuple[int, int]]] = {}
+    for item in ranges:
+        try:
+            weekday, open_minute, close_minute = (_whole(v) for v in item)
+        except (TypeError, ValueError):
+            errors.setdefault("hours", []).append(
+                _("Give each opening range as a weekday, an opening and a closing time.")
+            )
+            continue
+        if weekday is None or not 0 <= weekday <= 6:
+            errors.setdefault("hours", []).append(
+                _("Weekdays are numbered from 0 (Monday) to 6 (Sunday).")
+            )
+            continue
+        key = f"weekday_{weekday}"
+        day = str(WEEKDAYS[weekday])
+        if (
+            open_minute is None
+            or close_minute is None
+            or not 0 <= open_minute <= 1440
+            or not 0 <= close_minute <= 1440
+        ):
+            errors.setdefault(key, []).append(
+                _("%(day)s: times must be between 00:00 and 24:00.", day=day)
+            )
+        elif open_minute >= close_minute:
+            errors.setdefault(key, []).append(
+                _(
+                    "%(day)s: the opening time %(open)s must be before the closing time %(close)s.",
+                    day=day,
+                    open=_hhmm(open_minute),
+                    close=_hhmm(close_minute),
+                )
+            )
+        else:
+            by_day.setdefault(weekday, []).append((open_minute, close_minute))
+    for weekday, day_ranges in by_day.items():
+        day_ranges.sort()
+        for (a_open, a_close), (b_open, b_close) in zip(day_ranges, day_ranges[1:], strict=False):
+            if b_open < a_close:
+                errors.setdefault(f"weekday_{weekday}", []).append(
+                    _(
+                        "%(day)s: the ranges %(a)s and %(b)s overlap.",
+                        day=str(WEEKDAYS[weekday]),
+                        a=f"{_hhmm(a_open)}–{_hhmm(a_close)}",
+                        b=f"{_hhmm(b_open)}–{_hhmm(b_close)}",
+                    )
+                )
+    if errors:
+        raise ValidationFailed(errors)
+    space.opening_hours = [
+        OpeningHours(weekday=weekday, open_minute=o, close_minute=c)
+        for weekday in sorted(by_day)
+        for o, c in by_day[weekday]
+    ]
+    db.session.flush()
+
+
+# --- Closures ---------------------------------------------------------------------------------
+def active_bookings_between(space: Space, start: datetime, end: datetime) -> list[Booking]:
+    """Bookings that hold the space (requested, approved, confirmed) and overlap [start, end)."""
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(
+                Booking.space_id == space.id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.start_at < end,
+                Booking.end_at > start,
+            )
+            .options(selectinload(Booking.user))
+            .order_by(Booking.start_at, Booking.id)
+        )
+    )
+
+
+def closure_conflicts(closures: list[Closure]) -> dict[int, list[Booking]]:
+    """For each closure, the active bookings of its space that overlap it (one query)."""
+    result: dict[int, list[Booking]] = {c.id: [] for c in closures}
+    if not closures:
+        return result
+    rows = db.session.execute(
+        select(Closure.id, Booking)
+        .join(
+            Booking,
+            and_(
+                Booking.space_id == Closure.space_id,
+                Booking.start_at < Closure.end_at,
+                Booking.end_at > Closure.start_at,
+            ),
+        )
+        .where(Closure.id.in_(list(result)), Booking.status.in_(ACTIVE_STATUSES))
+        .options(selectinload(Booking.user))
+        .order_by(Booking.start_at, Booking.id)
+    ).all()
+    for closure_id, booking in rows:
+        result[closure_id].append(booking)
+    return result
+
+
+def closure_horizon_message() -> str:
+    return _("A closure must lie within ten years of today.")
+
+
+def add_closure(
+    space: Space,
+    actor,
+    start: datetime,
+    end: datetime,
+    reason: str = "",
+    *,
+    now: datetime | None = None,
+) -> list[Booking]:
+    """Close `space` from `start` to `end` (aware instants) and return the active bookings in
+    that time, so the manager can act on them. Nothing is cancelled here."""
+    _require_manage(space, actor)
+    now = now or utcnow()
+    errors: dict[str | None, list[str]] = {}
+    if not isinstance(start, datetime) or start.tzinfo is None:
+        errors["start"] = [_("Enter the start date and time.")]
+    if not isinstance(end, datetime) or end.tzinfo is None:
+        errors["end"] = [_("Enter the end date and time.")]
+    if not errors:
+        horizon = timedelta(days=CLOSURE_HORIZON_DAYS)
+        if end <= start:
+            errors["end"] = [_("The end must be after the start.")]
+        elif end <= now:
+            errors["end"] = [_("The closure must end in the future.")]
+        elif start < now - horizon or end > now + horizon:
+            errors["end"] = [closure_horizon_message()]
+    reason = _text(reason)
+    if reason is None or len(reason) > MAX_REASON:
+        errors["reason"] = [_("The reason may be at most %(n)d characters.", n=MAX_REASON)]
+    if errors:
+        raise ValidationFailed(errors)
+    closure = Closure(
+        space=space, start_at=start, end_at=end, reason=reason, created_by_id=actor.id
+    )
+    db.session.add(closure)
+    db.session.flush()
+    return active_bookings_between(space, start, end)
+
+
+def delete_closure(closure: Closure, actor) -> None:
+    """Reopen the time of `closure`."""
+    _require_manage(closure.space, actor)
+    db.session.delete(closure)
+    db.session.flush()
+
+
+# --- Geocoding --------------------------------------------------------------------------------
+def geocode_address(address: str) -> tuple[float, float] | None:
+    """(latitude, longitude) of an address through the configured geocoder, or None.
+
+    Never raises: a geocoder that is off, unreachable, slow or answering nonsense means None
+    (logged), and the manager enters the coordinates by hand.
+    """
+    address = (address or "").strip()
+    config = current_app.config
+    if not address or config.get("GEOCODER", "none") != "nominatim":
+        return None
+    geocoder = Nominatim(
+        domain=config["GEOCODER_DOMAIN"],
+        scheme=config["GEOCODER_SCHEME"],
+        timeout=config["GEOCODER_TIMEOUT"],
+        user_agent=config["GEOCODER_USER_AGENT"],
+        # The standard library's client, so tests and production speak HTTP the same way.
+        adapter_factory=URLLibAdapter,
+    )
+    try:
+        location = geocoder.geocode(address, exactly_one=True)
+        if location is None:
+            log.info("geocoder found nothing for %r", address)
+            return None
+        lat, lon = float(location.latitude), float(location.longitude)
+    except Exception as exc:  # noqa: BLE001 - any failure of a remote service means "not found"
+        log.warning("geocoding %r failed: %s: %s", address, type(exc).__name__, exc)
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        log.warning("geocoder gave an impossible point for %r: %s, %s", address, lat, lon)
+        return None
+    return lat, lon
