@@ -1,0 +1,90 @@
+"""Every API call runs the same number of SQL statements whatever the amount of data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.bookings import services as booking_services
+from tests.conftest import next_weekday
+
+
+def _world(factories, db, n: int):
+    """`n` spaces with amenities and jurisdictions, and `n` decided bookings on the first one."""
+    org = factories.org()
+    manager = factories.manager(org)
+    resident = factories.user()
+    district = factories.jurisdiction()
+    spaces = []
+    for i in range(n):
+        space = factories.space(
+            owner=org,
+            name=f"공간 {i:02d}",
+            jurisdictions=[district],
+            latitude=37.6 + i / 1000,
+            longitude=127.0,
+        )
+        space.amenities = ["wifi", "projector"]
+        spaces.append(space)
+    first = next_weekday(0, 9)
+    bookings = []
+    for i in range(n):
+        start = first + timedelta(days=i % 6, hours=2 * (i // 6))
+        booking = factories.booking(
+            spaces[0], resident, start=start, end=start + timedelta(hours=1)
+        )
+        bookings.append(booking)
+    db.session.commit()
+    return spaces, bookings, resident, manager
+
+
+def _measure(api, count_queries, path: str, user) -> int:
+    headers = api.headers(user)  # issue the token outside the measurement
+    api.db.session.commit()
+    api.db.session.expunge_all()  # nothing cached from the setup
+    with count_queries() as q:
+        response = api.client.get(path, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body.get("items", [None]) or body.get("free"), "measure with data"
+    return q.count
+
+
+PATHS = {
+    "search": lambda s, b: "/api/v1/spaces?per_page=100",
+    "search-near": lambda s, b: "/api/v1/spaces?near=37.6,127.0&radius_km=100&amenities=wifi",
+    "space": lambda s, b: f"/api/v1/spaces/{s[0].id}",
+    "availability": lambda s, b: f"/api/v1/spaces/{s[0].id}/availability?"
+    f"from={b[0].local_start.date()}&to={b[0].local_start.date() + timedelta(days=13)}",
+    "bookings": lambda s, b: "/api/v1/bookings?per_page=100",
+    "managed-bookings": lambda s, b: "/api/v1/bookings?scope=managed&per_page=100",
+    "booking": lambda s, b: f"/api/v1/bookings/{b[-1].id}",
+}
+CASES = [
+    ("search", "anonymous"),
+    ("search", "resident"),
+    ("search-near", "anonymous"),
+    ("space", "anonymous"),
+    ("space", "manager"),
+    ("availability", "anonymous"),
+    ("availability", "resident"),
+    ("bookings", "resident"),
+    ("managed-bookings", "manager"),
+    ("booking", "resident"),
+    ("booking", "manager"),
+]
+
+
+@pytest.mark.parametrize(("name", "who"), CASES)
+def test_query_count_does_not_grow_with_data(api, db, factories, count_queries, name, who):
+    counts = []
+    for n in (2, 30):
+        spaces, bookings, resident, manager = _world(factories, db, n)
+        # Every booking has a history of two transitions by two different people.
+        for booking in bookings:
+            booking_services.approve(booking, manager)
+        user = {"anonymous": None, "resident": resident, "manager": manager}[who]
+        counts.append(_measure(api, count_queries, PATHS[name](spaces, bookings), user))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 12, counts

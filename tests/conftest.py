@@ -1,0 +1,177 @@
+"""Shared fixtures: an app on a migrated database (SQLite, or PostgreSQL with TEST_DATABASE_URL),
+a clean database for every test, clients, login helpers, factories and a query counter."""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event, text
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.extensions import db as _db
+from tests.factories import Factories
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = _database_url(tmp_path_factory)
+    os.environ["TEST_DATABASE_URL"] = url
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _normalise(url)})
+    with app.app_context():
+        if _db.engine.dialect.name == "postgresql":
+            # A fresh schema every run, so a re-run never sees old tables or data.
+            with _db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+def _normalise(url: str) -> str:
+    from config import _normalise_url
+
+    return _normalise_url(url)
+
+
+@pytest.fixture(autouse=True)
+def _clean_db(app):
+    """Each test gets an app context and starts on empty tables."""
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield
+    finally:
+        _db.session.remove()
+        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    conn.execute(text(f"DELETE FROM {name}"))
+        ctx.pop()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def now():
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def factories(app) -> Factories:
+    return Factories()
+
+
+@pytest.fixture
+def login(client):
+    """`login(user)` logs the test client in as `user` (password "password123")."""
+
+    def _login(user, password: str = "password123"):
+        response = client.post(
+            "/login", data={"email": user.email, "password": password}, follow_redirects=False
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def api_token(factories):
+    """`api_token(user)` returns headers with a bearer token for `user`."""
+
+    def _token(user):
+        from app.accounts.models import ApiToken
+
+        _row, plain = ApiToken.issue(user, "test")
+        _db.session.commit()
+        return {"Authorization": f"Bearer {plain}"}
+
+    return _token
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as q: ...` then `q.count` is the number of SQL statements run."""
+
+    @contextmanager
+    def _count():
+        counter = QueryCounter()
+
+        def _before(conn, cursor, statement, parameters, context, executemany):
+            skip = ("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")
+            if not statement.lstrip().upper().startswith(skip):
+                counter.statements.append(statement)
+
+        engine = _db.engine
+        event.listen(engine, "before_cursor_execute", _before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", _before)
+
+    return _count
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on a free localhost port, one thread per request."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def next_weekday(weekday: int, hour: int = 10, tz: str = "Asia/Seoul", weeks: int = 1) -> datetime:
+    """A future local time on `weekday` (Monday = 0) at `hour`, as an aware UTC datetime."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    today = datetime.now(zone).date()
+    days = (weekday - today.weekday()) % 7 + 7 * weeks
+    day = today + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=zone).astimezone(UTC)

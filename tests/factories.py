@@ -1,0 +1,120 @@
+"""Callable factories: `factories.space(...)` makes a valid object and flushes it."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+from app.accounts.models import User
+from app.bookings import services as booking_services
+from app.bookings.models import Booking
+from app.extensions import db
+from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
+from app.spaces.models import Closure, OpeningHours, Space
+
+_seq = itertools.count(1)
+
+
+class Factories:
+    def user(self, *, email=None, name="주민", password="password123", **kw) -> User:
+        n = next(_seq)
+        user = User(email=email or f"user{n}@example.org", name=name, **kw)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.flush()
+        return user
+
+    def jurisdiction(
+        self, *, slug=None, name="강북구", kind="district", parent=None
+    ) -> Jurisdiction:
+        n = next(_seq)
+        j = Jurisdiction(slug=slug or f"j{n}", name=name, kind=kind, parent=parent)
+        db.session.add(j)
+        db.session.flush()
+        return j
+
+    def org(self, *, slug=None, name="번동초등학교", kind="school") -> Organisation:
+        n = next(_seq)
+        org = Organisation(slug=slug or f"org{n}", name=name, kind=kind)
+        db.session.add(org)
+        db.session.flush()
+        return org
+
+    def manager(self, org: Organisation | None = None, **kw) -> User:
+        org = org or self.org()
+        user = self.user(name="시설 담당자", **kw)
+        db.session.add(OrgMembership(user=user, organisation=org, role="manager"))
+        db.session.flush()
+        return user
+
+    def officer(self, jurisdiction: Jurisdiction | None = None, **kw) -> User:
+        jurisdiction = jurisdiction or self.jurisdiction()
+        user = self.user(name="구청 담당자", **kw)
+        db.session.add(JurisdictionMembership(user=user, jurisdiction=jurisdiction))
+        db.session.flush()
+        # Roles are cached per user object; a fresh flush makes sure they are computed anew.
+        user.__dict__.pop("officer_jurisdiction_ids", None)
+        return user
+
+    def space(
+        self,
+        *,
+        owner: Organisation | None = None,
+        name="다목적실",
+        type="meeting_room",
+        capacity=20,
+        hours: dict[int, list[tuple[int, int]]] | None = None,
+        jurisdictions=(),
+        published=True,
+        **kw,
+    ) -> Space:
+        """A published space open 09:00–22:00 every day unless `hours` says otherwise."""
+        space = Space(
+            owner=owner or self.org(),
+            name=name,
+            type=type,
+            capacity=capacity,
+            published=published,
+            **kw,
+        )
+        space.jurisdictions = list(jurisdictions)
+        if hours is None:
+            hours = {d: [(9 * 60, 22 * 60)] for d in range(7)}
+        for weekday, ranges in hours.items():
+            for open_minute, close_minute in ranges:
+                space.opening_hours.append(
+                    OpeningHours(
+                        weekday=weekday, open_minute=open_minute, close_minute=close_minute
+                    )
+                )
+        db.session.add(space)
+        db.session.flush()
+        return space
+
+    def closure(self, space: Space, start: datetime, end: datetime, reason="점검") -> Closure:
+        closure = Closure(space=space, start_at=start, end_at=end, reason=reason)
+        db.session.add(closure)
+        db.session.flush()
+        return closure
+
+    def booking(
+        self,
+        space: Space,
+        user: User | None = None,
+        *,
+        start: datetime,
+        end: datetime,
+        purpose="동아리 모임",
+        attendees=5,
+        status: str | None = None,
+        now: datetime | None = None,
+    ) -> Booking:
+        """A booking made through the real service; `status` then forces a final state."""
+        user = user or self.user()
+        booking = booking_services.create_booking(
+            space, user, start=start, end=end, purpose=purpose, attendees=attendees, now=now
+        )
+        if status and status != booking.status:
+            booking.status = status
+        db.session.flush()
+        return booking

@@ -1,0 +1,35 @@
+"""The migrations build exactly the schema the models describe."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from app.extensions import db
+
+
+def test_no_pending_autogenerate_changes(app):
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+    assert diff == []
+
+
+def test_postgresql_has_the_overlap_exclusion_constraint(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip(
+            "SQLite has no exclusion constraints; its guarantee is the serialized write "
+            "transaction, covered by the concurrency tests"
+        )
+    with db.engine.connect() as conn:
+        names = {c["name"] for c in inspect(conn).get_check_constraints("bookings")}
+        excl = (
+            conn.exec_driver_sql(
+                "SELECT conname FROM pg_constraint "
+                "WHERE contype = 'x' AND conrelid = 'bookings'::regclass"
+            )
+            .scalars()
+            .all()
+        )
+    assert "ck_bookings_range" in names
+    assert excl == ["ex_bookings_no_overlap"]

@@ -1,0 +1,90 @@
+"""`flask seed demo`: a believable Seoul on an empty database, and nothing new on a second run."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.accounts.models import User
+from app.bookings.models import STATUS_LABELS, Booking, BookingTransition
+from app.orgs.models import Jurisdiction, Organisation
+from app.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+from app.spaces.models import Closure, OpeningHours, Space
+
+
+def _seed(db, now=None):
+    summary = seed_demo(now=now)
+    db.session.commit()
+    return summary
+
+
+def _counts(db) -> dict[str, int]:
+    models = (Jurisdiction, Organisation, User, Space, OpeningHours, Closure, Booking,
+              BookingTransition)
+    return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in models}
+
+
+def test_seed_builds_thirty_published_spaces_in_six_districts(db, now):
+    summary = _seed(db, now)
+
+    spaces = db.session.scalars(select(Space).where(Space.published.is_(True))).all()
+    assert len(spaces) >= 30
+    districts = {j.slug for s in spaces for j in s.jurisdictions if j.kind == "district"}
+    assert districts == {"gangbuk", "dobong", "jongno", "yongsan", "yeongdeungpo", "gangdong"}
+    assert all(s.latitude and s.longitude and s.address.startswith("서울특별시") for s in spaces)
+    assert any(s.price_per_hour == 0 for s in spaces)
+    assert {s.booking_mode for s in spaces} == {"instant", "request"}
+
+    # A school's rooms answer to the district and the education office, and open after lessons.
+    schools = [s for s in spaces if s.owner.kind == "school"]
+    assert schools
+    for space in schools:
+        assert {j.kind for j in space.jurisdictions} == {"district", "education_office"}
+        weekday_hours = [h for h in space.opening_hours if h.weekday < 5]
+        assert all(h.open_minute >= 18 * 60 for h in weekday_hours)
+
+    seoul = db.session.scalars(select(Jurisdiction).where(Jurisdiction.slug == "seoul")).one()
+    gangbuk = db.session.scalars(select(Jurisdiction).where(Jurisdiction.slug == "gangbuk")).one()
+    assert gangbuk.parent_id == seoul.id and gangbuk.name_en == "Gangbuk-gu"
+    assert db.session.scalar(select(func.count(Closure.id))) > 0
+    assert "36 published spaces" in summary
+
+
+def test_seed_has_bookings_in_every_state_with_real_history(db, now):
+    _seed(db, now)
+
+    bookings = db.session.scalars(select(Booking)).all()
+    assert {b.status for b in bookings} == set(STATUS_LABELS)
+    assert any(b.start_at < now for b in bookings) and any(b.start_at > now for b in bookings)
+    for booking in bookings:
+        history = booking.transitions
+        assert history[0].from_status is None
+        assert history[-1].to_status == booking.status
+        assert all(t.at <= now for t in history)
+        assert booking.created_at <= booking.start_at
+    assert all(b.reason for b in bookings if b.status == "rejected")
+    active_future = [b for b in bookings if b.status in ("requested", "approved", "confirmed")]
+    assert all(b.start_at > now for b in active_future)
+
+
+def test_each_demo_account_logs_in_with_its_role(app, db):
+    _seed(db)
+
+    for email, role, _description in DEMO_ACCOUNTS:
+        client = app.test_client()
+        response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, email
+        user = db.session.scalars(select(User).where(User.email == email)).one()
+        assert role in user.role_names, email
+    en = db.session.scalars(select(User).where(User.email == "en.resident@example.kr")).one()
+    assert en.locale == "en" and en.home_district.slug == "yongsan"
+    sen = db.session.scalars(select(User).where(User.email == "officer@sen.go.kr")).one()
+    school_gym = db.session.scalars(select(Space).where(Space.name == "번동초등학교 체육관")).one()
+    assert school_gym.can_oversee(sen)
+
+
+def test_seed_twice_changes_nothing(db, now):
+    _seed(db, now)
+    first = _counts(db)
+    summary = _seed(db, now)
+    assert _counts(db) == first
+    assert "0 new bookings" in summary and "(0 new)" in summary
