@@ -68,6 +68,8 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "test"
     GEOCODER = "none"
+    # The suite creates thousands of accounts; scrypt's deliberate slowness would dominate it.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SQLALCHEMY_DATABASE_URI = _normalise_url(
         os.environ.get("TEST_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}")
     )

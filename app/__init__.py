@@ -6,6 +6,7 @@ import importlib
 import os
 
 from flask import Flask, has_request_context, request, session
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.db import configure_sqlite, set_serialized_writes
@@ -70,6 +71,21 @@ def register_request_hooks(app: Flask) -> None:
     def _serialize_writes() -> None:
         # On SQLite, every write request runs as one BEGIN IMMEDIATE transaction (see app.db).
         set_serialized_writes(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.before_request
+    def _refuse_unstorable_text():
+        # No database stores NUL characters (PostgreSQL refuses them outright) and no person
+        # types them: refuse such query strings and forms before any code sees them, naming the
+        # field, with the same 422 the API gives for any other invalid input.
+        from app.errors import ValidationFailed
+
+        for values in (request.args, request.form):
+            for name, value in values.items(multi=True):
+                if "\x00" in value or "\x00" in name:
+                    raise ValidationFailed.single(
+                        _("The text contains characters that cannot be stored."),
+                        name.replace("\x00", "") or None,
+                    )
 
     @app.teardown_request
     def _reset(_exc) -> None:

@@ -67,7 +67,10 @@ def register(app: Flask) -> None:
             404: _("The page you asked for does not exist."),
             405: _("That method is not allowed here."),
         }
-        message = messages.get(status, exc.description or "")
+        if exc.description and exc.description != type(exc).description:
+            message = exc.description  # a specific message raised by our own code
+        else:
+            message = messages.get(status, exc.description or "")
         if wants_json():
             return api_error(HTTP_CODES.get(status, "error"), message, status)
         return render_template("error.html", code=status, message=message), status

@@ -14,6 +14,9 @@ from app.spaces.models import Closure, OpeningHours, Space
 
 _seq = itertools.count(1)
 
+# Opening hours for tests whose bookings sit around the real current time, which may be any hour.
+ALWAYS_OPEN = {d: [(0, 24 * 60)] for d in range(7)}
+
 
 class Factories:
     def user(self, *, email=None, name="주민", password="password123", **kw) -> User:

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 from functools import cached_property
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -49,7 +50,12 @@ class User(UserMixin, db.Model):
     )
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        # Werkzeug's default (scrypt) unless the configuration names another method; the test
+        # suite uses a cheap one because it creates thousands of accounts.
+        method = "scrypt"
+        if has_app_context():
+            method = current_app.config.get("PASSWORD_HASH_METHOD", method)
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

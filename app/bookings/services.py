@@ -229,7 +229,13 @@ def cancel(booking: Booking, actor, *, reason: str | None = None, now=None) -> B
     is_manager = booking.can_decide(actor)
     if booking.end_at <= now or (not is_manager and booking.start_at <= now):
         raise InvalidTransition(_("A booking that has already started cannot be cancelled."))
-    return transition(booking, "cancelled", actor, reason=(reason or "").strip() or None, now=now)
+    reason = (reason or "").strip() or None
+    if reason is None and booking.user_id != getattr(actor, "id", None):
+        # The owner cancelling someone else's booking owes them an explanation.
+        raise ValidationFailed.single(
+            _("Please tell the resident why the booking is cancelled."), "reason"
+        )
+    return transition(booking, "cancelled", actor, reason=reason, now=now)
 
 
 def mark_attendance(booking: Booking, actor, *, showed_up: bool, now=None) -> Booking:

@@ -433,15 +433,10 @@ def cancel(booking_id: int):
     booking = _managed_booking(booking_id)
     reason = request.form.get("reason", "")
 
-    def action():
-        if not reason.strip():
-            raise ValidationFailed.single(
-                _("Please tell the resident why the booking is cancelled."), "reason"
-            )
-        booking_services.cancel(booking, current_user, reason=reason)
-
     return _decide(
-        booking, action, _("Cancelled: %(name)s, %(space)s, %(when)s.", **_describe(booking))
+        booking,
+        lambda: booking_services.cancel(booking, current_user, reason=reason),
+        _("Cancelled: %(name)s, %(space)s, %(when)s.", **_describe(booking)),
     )
 
 

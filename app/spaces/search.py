@@ -92,6 +92,9 @@ def _parse_datetime(value: str, field_name: str, errors, default_zone) -> dateti
             _("Enter a date and time such as 2026-12-01T18:00+09:00.")
         )
         return None
+    if not 2000 <= parsed.year <= 2200:
+        errors.setdefault(field_name, []).append(_("The time is out of range."))
+        return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=default_zone)  # a wall-clock time in Seoul by default
     return parsed

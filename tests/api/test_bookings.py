@@ -391,7 +391,11 @@ def test_cancel_permissions(api, factories, requested, manager):
     path = f"/api/v1/bookings/{requested.id}/cancel"
     assert_error(api.post(path, user=factories.user()), 404, "not_found")
     assert_error(api.post(path, user=factories.manager()), 404, "not_found")
-    assert api.post(path, user=manager).get_json()["status"] == "cancelled"
+    # The owner cancelling a resident's booking must say why; the booking stays as it was.
+    error = assert_error(api.post(path, user=manager), 422, "invalid")
+    assert "reason" in error["details"]
+    response = api.post(path, {"reason": "배관 공사"}, user=manager)
+    assert response.get_json()["status"] == "cancelled"
 
 
 @pytest.mark.parametrize("verb", ["approve", "reject", "cancel"])

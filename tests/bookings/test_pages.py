@@ -10,6 +10,7 @@ import pytest
 from app.bookings import services
 from app.bookings.models import Booking
 from tests.conftest import next_weekday
+from tests.factories import ALWAYS_OPEN
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +34,7 @@ def test_my_bookings_needs_login(client):
 
 def test_upcoming_and_past_tabs(client, db, factories, login, now):
     me, other = factories.user(), factories.user()
-    space = factories.space(name="마을 회의실")
+    space = factories.space(name="마을 회의실", hours=ALWAYS_OPEN)
     soon = next_weekday(1, 10)
     later = next_weekday(1, 10, weeks=2)
     upcoming_late = factories.booking(space, me, start=later, end=later + timedelta(hours=1))
@@ -178,7 +179,7 @@ def test_a_started_booking_cannot_be_cancelled_by_the_resident(client, db, facto
     me = factories.user()
     start = now - timedelta(minutes=30)
     booking = factories.booking(
-        factories.space(hours={d: [(0, 1440)] for d in range(7)}),
+        factories.space(hours=ALWAYS_OPEN),
         me,
         start=start,
         end=start + timedelta(hours=2),

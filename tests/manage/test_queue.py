@@ -9,6 +9,7 @@ import pytest
 
 from app.bookings.models import Booking
 from tests.conftest import next_weekday
+from tests.factories import ALWAYS_OPEN
 from tests.manage.helpers import text_of
 
 HOUR = timedelta(hours=1)
@@ -187,8 +188,9 @@ def test_unsafe_next_is_ignored(requests_, manager, login, client):
 
 
 @pytest.fixture
-def started(factories, space, resident, now, db):
+def started(factories, org, resident, now, db):
     """An approved booking that started an hour ago, and one that starts tomorrow."""
+    space = factories.space(owner=org, name="강당", capacity=50, hours=ALWAYS_OPEN)
     past = factories.booking(
         space,
         resident,
