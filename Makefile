@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench translations clean-venv
+.PHONY: run test lint bench translations translations-update clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 translations: $(VENV)/.installed-run
 	$(BIN)/pybabel -q compile -d app/translations
+
+# After changing user-facing text: extract it, merge it into the Korean catalog, translate the
+# new entries in app/translations/ko/LC_MESSAGES/messages.po (a test fails until you do).
+translations-update: $(VENV)/.installed-run
+	mkdir -p instance
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o instance/messages.pot .
+	$(BIN)/pybabel -q update -i instance/messages.pot -d app/translations -l ko --no-fuzzy-matching
 
 run: $(VENV)/.installed-run translations
 	mkdir -p instance

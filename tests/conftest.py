@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import request_started
+from flask_babel import force_locale, refresh
 from flask_migrate import upgrade
 from sqlalchemy import event, text
 from werkzeug.serving import make_server
@@ -65,6 +67,27 @@ def _clean_db(app):
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))
         ctx.pop()
+
+
+@pytest.fixture(autouse=True)
+def _locale_per_request(app):
+    """Requests in a test share the test's app context, where Flask-Babel caches the locale;
+    forget it at each request so every request picks its user's language, as in production."""
+
+    def _forget(sender, **extra):
+        refresh()
+
+    request_started.connect(_forget, app)
+    yield
+    request_started.disconnect(_forget, app)
+
+
+@pytest.fixture
+def english(app):
+    """Messages in English for tests that call services outside a request (where the default
+    language, Korean, would apply)."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ from app.bookings.models import STATUS_LABELS, TRANSITIONS
 from app.errors import InvalidTransition, NotAllowed, SlotTaken, ValidationFailed
 from tests.conftest import next_weekday
 
+# The messages asserted here are the English ones.
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def space(factories):

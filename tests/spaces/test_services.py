@@ -14,6 +14,9 @@ from app.spaces.models import Closure, OpeningHours, Space
 from tests.conftest import next_weekday
 from tests.fake_nominatim import fake_nominatim_for
 
+# The messages asserted here are the English ones.
+pytestmark = pytest.mark.usefixtures("english")
+
 ADDRESS = "서울특별시 강북구 도봉로 89길 13"
 
 
