@@ -75,6 +75,55 @@ def opening_intervals(
     return result
 
 
+def is_slot_free(
+    *,
+    hours: Iterable[WeeklyHours],
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    bookings: Iterable[tuple[datetime, datetime]] = (),
+    buffer_minutes: int = 0,
+) -> bool:
+    """Whether [start, end) lies inside opening hours and clear of every booking and its buffer.
+
+    The same answer as `compute_availability(...).is_free(start, end)` without closures (search
+    excludes those in SQL), but it only looks at the days the slot touches and builds no interval
+    sets, so a search can ask it for thousands of spaces.
+    """
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if not start < end:
+        return False
+    pad = timedelta(minutes=buffer_minutes)
+    for b_start, b_end in bookings:
+        if b_start < b_end and b_start - pad < end and start < b_end + pad:
+            return False
+    by_weekday: dict[int, list[WeeklyHours]] = {}
+    for h in hours:
+        by_weekday.setdefault(h.weekday, []).append(h)
+    ranges = []
+    day = start.astimezone(zone).date() - timedelta(days=1)
+    last_day = end.astimezone(zone).date()
+    while day <= last_day:
+        for h in by_weekday.get(day.weekday(), ()):
+            opens, closes = local_instant(day, h.open_minute, zone), local_instant(
+                day, h.close_minute, zone
+            )
+            if opens < closes:
+                ranges.append((opens, closes))
+        day += timedelta(days=1)
+    # Walk the ranges in order of opening, extending the covered stretch from `start`; a range
+    # that opens after the stretch ends leaves a gap no later range can fill.
+    covered_to = start
+    for opens, closes in sorted(ranges):
+        if opens > covered_to:
+            break
+        if closes > covered_to:
+            covered_to = closes
+            if covered_to >= end:
+                return True
+    return False
+
+
 def compute_availability(
     *,
     hours: Iterable[WeeklyHours],

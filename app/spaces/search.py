@@ -25,7 +25,7 @@ from app.db import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree, with_descendants
-from app.spaces.availability import WeeklyHours, compute_availability
+from app.spaces.availability import WeeklyHours, is_slot_free
 from app.spaces.models import (
     AMENITIES,
     SPACE_TYPES,
@@ -290,19 +290,18 @@ def _open_for(candidates: list[int], start: datetime, end: datetime) -> set[int]
     by_space: dict[int, list[tuple[datetime, datetime]]] = {}
     for b in near:
         by_space.setdefault(b.space_id, []).append((b.start_at, b.end_at))
-    result = set()
-    for m in meta:
-        availability = compute_availability(
+    return {
+        m.id
+        for m in meta
+        if is_slot_free(
             hours=hours.get(m.id, []),
             zone=ZoneInfo(m.timezone),
-            window_start=start,
-            window_end=end,
+            start=start,
+            end=end,
             bookings=by_space.get(m.id, []),
             buffer_minutes=m.buffer_minutes,
         )
-        if availability.is_free(start, end):
-            result.add(m.id)
-    return result
+    }
 
 
 def search_spaces(params: SearchParams, *, now: datetime | None = None) -> SearchResult:

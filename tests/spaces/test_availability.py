@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.spaces.availability import Span, WeeklyHours, compute_availability, week_window
+from app.spaces.availability import (
+    Span,
+    WeeklyHours,
+    compute_availability,
+    is_slot_free,
+    week_window,
+)
 
 SEOUL = ZoneInfo("Asia/Seoul")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -180,3 +186,44 @@ def test_week_window_is_monday_to_monday_in_the_zone():
     assert start == _local(SEOUL, 2026, 12, 7)
     assert end == _local(SEOUL, 2026, 12, 14)
     assert start.astimezone(UTC).hour == 15  # the Sunday before, 15:00 UTC
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    hours=weekly_hours,
+    bookings=st.lists(_span_strategy(), max_size=8),
+    buffer=st.sampled_from([0, 15, 30, 60]),
+    zone=st.sampled_from([SEOUL, BERLIN, ZoneInfo("America/New_York")]),
+    slot=_span_strategy(),
+)
+def test_the_search_shortcut_agrees_with_the_full_computation(hours, bookings, buffer, zone, slot):
+    """Search asks `is_slot_free` for thousands of spaces; it must answer as the calendar does."""
+    start, end = slot
+    full = compute_availability(
+        hours=hours,
+        zone=zone,
+        window_start=start - timedelta(days=1),
+        window_end=end + timedelta(days=1),
+        bookings=bookings,
+        buffer_minutes=buffer,
+    )
+    quick = is_slot_free(
+        hours=hours, zone=zone, start=start, end=end, bookings=bookings, buffer_minutes=buffer
+    )
+    assert quick == full.is_free(start, end)
+
+
+def test_the_search_shortcut_spans_midnight_and_refuses_gaps():
+    late = [WeeklyHours(d, 18 * 60, 24 * 60) for d in range(7)]
+    early = [WeeklyHours(d, 0, 2 * 60) for d in range(7)]
+    start = _local(SEOUL, 2026, 12, 4, 23)
+    end = _local(SEOUL, 2026, 12, 5, 1)
+    assert is_slot_free(hours=late + early, zone=SEOUL, start=start, end=end)
+    assert not is_slot_free(hours=late, zone=SEOUL, start=start, end=end)
+    booked = [(_local(SEOUL, 2026, 12, 5, 1, 20), _local(SEOUL, 2026, 12, 5, 2))]
+    assert is_slot_free(
+        hours=late + early, zone=SEOUL, start=start, end=end, bookings=booked, buffer_minutes=15
+    )
+    assert not is_slot_free(
+        hours=late + early, zone=SEOUL, start=start, end=end, bookings=booked, buffer_minutes=30
+    )
