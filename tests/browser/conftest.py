@@ -63,13 +63,14 @@ def page(chromium_browser, live_server, request):
 
 
 @pytest.fixture
-def shot(page, request):
-    """`shot("step")` saves a screenshot of the current page as a test artifact."""
+def shot(request):
+    """`shot("step")` saves a screenshot of the test's page (or of `target`) as an artifact."""
 
-    def _shot(step: str) -> Path:
+    def _shot(step: str, target=None) -> Path:
+        target = target or request.getfixturevalue("page")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{request.node.name}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        target.screenshot(path=str(path), full_page=True)
         return path
 
     return _shot

@@ -62,7 +62,7 @@ def test_pages_fit_a_phone_screen_in_korean(phone, shot, factories, db):
     for step, url in pages.items():
         phone.goto(url)
         assert page_width_overflow(phone) <= 0, f"{url} is wider than a phone screen"
-        shot(f"phone-{step}")
+        shot(f"phone-{step}", phone)
     # Korean by default: the navigation and the calendar speak Korean.
     phone.goto(f"/spaces/{space.id}")
     expect(phone.locator("html")).to_have_attribute("lang", "ko")
@@ -76,7 +76,7 @@ def test_pages_fit_a_phone_screen_in_korean(phone, shot, factories, db):
                       "hours": f"/manage/spaces/{space.id}/hours"}.items():
         phone.goto(url)
         assert page_width_overflow(phone) <= 0, f"{url} is wider than a phone screen"
-        shot(f"phone-manager-{step}")
+        shot(f"phone-manager-{step}", phone)
     phone.goto("/manage/queue")
     expect(phone.locator("main")).to_contain_text("김주민")
     approve = phone.locator(f"form[action$='/manage/bookings/{booking.id}/approve'] button")
