@@ -3,21 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from flask import request_started
-from flask_babel import refresh
-
-
-@pytest.fixture(autouse=True)
-def _locale_per_request(app):
-    """Requests in a test share the test's app context, where Flask-Babel caches the locale;
-    forget it at each request so every request picks its user's language."""
-
-    def _forget(sender, **extra):
-        refresh()
-
-    request_started.connect(_forget, app)
-    yield
-    request_started.disconnect(_forget, app)
 
 
 @pytest.fixture
