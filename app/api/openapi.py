@@ -89,6 +89,11 @@ def _paths() -> dict:
                         "At least this many people.",
                     ),
                     _query(
+                        "free_only",
+                        {"type": "boolean", "default": False},
+                        "Only spaces that cost nothing to book.",
+                    ),
+                    _query(
                         "amenities",
                         {"type": "string"},
                         "Comma-separated amenity codes; all are required. One of: "

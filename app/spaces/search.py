@@ -45,6 +45,7 @@ class SearchParams:
     q: str | None = None
     type: str | None = None
     min_capacity: int | None = None
+    free_only: bool = False  # free of charge (price 0)
     amenities: tuple[str, ...] = ()
     district: str | None = None  # jurisdiction slug; includes the jurisdictions below it
     near: tuple[float, float] | None = None
@@ -139,6 +140,11 @@ def parse_search_args(
         return value
 
     params.min_capacity = integer("min_capacity", 1, 100000)
+    free_only = (args.get("free_only") or "").strip().lower()
+    if free_only in ("1", "true", "yes", "on"):
+        params.free_only = True
+    elif free_only not in ("", "0", "false", "no", "off"):
+        err("free_only", _("Free only must be true or false."))
     params.page = integer("page", 1, 100000) or 1
     params.per_page = integer("per_page", 1, per_page_max) or per_page_default
 
@@ -222,6 +228,8 @@ def _base_query(params: SearchParams):
         query = query.where(Space.type == params.type)
     if params.min_capacity:
         query = query.where(Space.capacity >= params.min_capacity)
+    if params.free_only:
+        query = query.where(Space.price_per_hour == 0)
     for code in params.amenities:
         query = query.where(
             exists().where(SpaceAmenity.space_id == Space.id, SpaceAmenity.code == code)

@@ -58,7 +58,7 @@ def test_search_filters(api, factories):
     gangbuk = factories.jurisdiction(slug="gangbuk", parent=parent)
     gym = factories.space(name="체육관", type="gym", capacity=80, jurisdictions=[gangbuk])
     gym.amenities = ["showers"]
-    room = factories.space(name="회의실", type="meeting_room", capacity=10)
+    room = factories.space(name="회의실", type="meeting_room", capacity=10, price_per_hour=5000)
     room.amenities = ["wifi", "projector"]
 
     def names(query: str) -> list[str]:
@@ -72,6 +72,8 @@ def test_search_filters(api, factories):
     assert names("amenities=wifi,showers") == []
     assert names("district=seoul") == ["체육관"]  # includes the districts inside Seoul
     assert names("q=회의") == ["회의실"]
+    assert names("free_only=true") == ["체육관"]
+    assert sorted(names("free_only=false")) == ["체육관", "회의실"]
 
 
 def test_search_near_a_point_sorts_by_distance(api, factories):
@@ -123,6 +125,7 @@ def test_search_pages(api, app, factories):
         ("page=0", "page"),
         ("q=%00", "q"),
         ("district=%00x", "district"),
+        ("free_only=perhaps", "free_only"),
     ],
 )
 def test_search_refuses_bad_arguments(api, query, field):

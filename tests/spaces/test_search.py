@@ -65,6 +65,18 @@ def test_capacity_filter(client, db, factories):
     assert sorted(found(client, min_capacity="8")) == ["작은 방", "큰 강당"]
 
 
+def test_free_of_charge_only(client, db, factories):
+    factories.space(name="무료 회의실", price_per_hour=0)
+    factories.space(name="유료 스튜디오", price_per_hour=15000)
+    db.session.commit()
+    assert found(client, free_only="1") == ["무료 회의실"]
+    assert sorted(found(client)) == ["무료 회의실", "유료 스튜디오"]
+    page = client.get("/spaces?free_only=1").get_data(as_text=True)
+    assert re.search(r'<input id="free_only"[^>]* checked', page)  # the box stays ticked
+    response = client.get("/spaces?free_only=maybe")
+    assert "Free only must be true or false." in response.get_data(as_text=True)
+
+
 def test_amenities_must_all_be_there(client, db, factories):
     both = factories.space(name="둘 다")
     both.amenities = ["wifi", "projector"]
