@@ -14,7 +14,8 @@ seed_cli = AppGroup("seed", help="Load data.")
 users_cli = AppGroup("users", help="Manage user accounts.")
 bookings_cli = AppGroup("bookings", help="Booking housekeeping.")
 
-ROLES = ("resident", "manager", "officer", "admin")
+# Staff members of an organisation manage its spaces and requests as its managers do.
+ROLES = ("resident", "manager", "staff", "officer", "admin")
 
 
 @seed_cli.command("demo")
@@ -33,7 +34,7 @@ def seed_demo_command() -> None:
 @click.option("--name", required=True)
 @click.option("--password", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="resident", show_default=True)
-@click.option("--org", "org_slug", help="Organisation slug (for managers).")
+@click.option("--org", "org_slug", help="Organisation slug (for managers and staff).")
 @click.option("--jurisdiction", "jurisdiction_slug", help="Jurisdiction slug (for officers).")
 def create_user_command(email, name, password, role, org_slug, jurisdiction_slug) -> None:
     """Create a user with a role."""

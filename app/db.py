@@ -59,6 +59,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+MAX_DB_INT = 2**31 - 1  # INTEGER columns on PostgreSQL; SQLite overflows at 2**63
+
+
+def db_int(value: str) -> int:
+    """A query-string converter for ids and page numbers: `request.args.get("page", type=db_int)`.
+
+    Raises ValueError for anything that is not an integer an INTEGER column can hold, so Werkzeug
+    falls back to the default instead of the database failing on a number somebody typed.
+    """
+    number = int(value)
+    if not -MAX_DB_INT <= number <= MAX_DB_INT:
+        raise ValueError("out of range")
+    return number
+
+
 # --- SQLite: serialized write transactions -------------------------------------------------
 # pysqlite's own transaction handling starts transactions lazily and in DEFERRED mode, so two
 # requests can both read "the slot is free" and then both insert. For write requests we take the

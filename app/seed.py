@@ -685,7 +685,7 @@ def _play_outcome(booking: Booking, plan: _Plan, resident: User, decider: User,
         _backdate(booking, decided)
         return
     if booking.status == "requested":
-        booking_services.approve(booking, decider)
+        booking_services.approve(booking, decider, now=decided)
         _backdate(booking, decided)
     if outcome == "cancelled":
         when = min(decided + timedelta(hours=6), booking.start_at - timedelta(hours=2), now)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.accounts.models import ApiToken, User
-from app.db import utcnow
+from app.db import MAX_DB_INT, utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
@@ -73,9 +73,14 @@ def create_user_with_role(
     org_slug: str | None = None,
     jurisdiction_slug: str | None = None,
 ) -> User:
-    """Create a user with a role: a manager needs an organisation, an officer a jurisdiction."""
+    """Create a user with a role: a manager or staff member needs an organisation, an officer a
+    jurisdiction; an option that does not fit the role is refused rather than ignored."""
     org = jurisdiction = None
-    if role == "manager":
+    if org_slug and role not in ("manager", "staff"):
+        raise ValidationFailed.single(_("Only managers and staff belong to an organisation."))
+    if jurisdiction_slug and role != "officer":
+        raise ValidationFailed.single(_("Only officers belong to a jurisdiction."))
+    if role in ("manager", "staff"):
         org = db.session.scalars(select(Organisation).where(Organisation.slug == org_slug)).first()
         if org is None:
             raise ValidationFailed.single(_("A manager needs an existing organisation (--org)."))
@@ -89,7 +94,7 @@ def create_user_with_role(
             )
     user = create_user(email=email, name=name, password=password)
     if org is not None:
-        db.session.add(OrgMembership(user=user, organisation=org, role="manager"))
+        db.session.add(OrgMembership(user=user, organisation=org, role=role))
     if jurisdiction is not None:
         db.session.add(JurisdictionMembership(user=user, jurisdiction=jurisdiction))
     if role == "admin":
@@ -142,6 +147,8 @@ def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
 
 def revoke_token(user: User, token_id: int) -> ApiToken | None:
     """Revoke one of `user`'s own active tokens. None if there is no such token of theirs."""
+    if not 0 < token_id <= MAX_DB_INT:
+        return None
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id or row.revoked_at is not None:
         return None

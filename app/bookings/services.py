@@ -210,9 +210,17 @@ def _require(condition: bool) -> None:
         raise NotAllowed(_("You are not allowed to do this."))
 
 
-def approve(booking: Booking, actor, *, reason: str | None = None) -> Booking:
+def approve(
+    booking: Booking, actor, *, reason: str | None = None, now: datetime | None = None
+) -> Booking:
+    """Approve a request; a request whose time has begun is left for the sweep to expire."""
+    now = now or utcnow()
     _require(booking.can_decide(actor))
-    return transition(booking, "approved", actor, reason=(reason or "").strip() or None)
+    if booking.status == "requested" and booking.start_at <= now:
+        raise InvalidTransition(
+            _("The requested time has already begun, so the request can no longer be approved.")
+        )
+    return transition(booking, "approved", actor, reason=(reason or "").strip() or None, now=now)
 
 
 def reject(booking: Booking, actor, *, reason: str) -> Booking:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from app.accounts.routes import apply_errors, safe_next
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
-from app.db import utcnow
+from app.db import db_int, utcnow
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.formatting import local
@@ -105,14 +105,18 @@ def _jurisdiction_choices() -> list[tuple[int, str]]:
 def spaces():
     _require_manager()
     orgs = _my_orgs()
-    org_id = request.args.get("org", type=int)
+    org_id = request.args.get("org", type=db_int)
     query = _scope(select(Space)).options(selectinload(Space.owner))
     if org_id in {o.id for o in orgs}:
         query = query.where(Space.owner_id == org_id)
     else:
         org_id = None
     page = db.paginate(
-        query.order_by(Space.name, Space.id), per_page=PER_PAGE, error_out=False, count=True
+        query.order_by(Space.name, Space.id),
+        page=request.args.get("page", 1, type=db_int),
+        per_page=PER_PAGE,
+        error_out=False,
+        count=True,
     )
     ids = [s.id for s in page.items]
     pending = (
@@ -180,8 +184,8 @@ def _space_form(space: Space | None) -> SpaceForm:
 def new_space():
     _require_manager()
     form = _space_form(None)
-    if request.method == "GET" and request.args.get("org", type=int):
-        form.owner_id.data = request.args.get("org", type=int)
+    if request.method == "GET" and request.args.get("org", type=db_int):
+        form.owner_id.data = request.args.get("org", type=db_int)
     if form.validate_on_submit():
         owner = db.session.get(Organisation, form.owner_id.data)
         try:
@@ -371,7 +375,7 @@ def queue():
     my_spaces = db.session.execute(
         _scope(select(Space.id, Space.name)).order_by(Space.name, Space.id)
     ).all()
-    space_id = request.args.get("space", type=int)
+    space_id = request.args.get("space", type=db_int)
     query = (
         _scope(select(Booking).join(Booking.space))
         .where(Booking.status == "requested")
@@ -380,7 +384,13 @@ def queue():
     )
     if space_id:
         query = query.where(Booking.space_id == space_id)
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False, count=True)
+    page = db.paginate(
+        query,
+        page=request.args.get("page", 1, type=db_int),
+        per_page=PER_PAGE,
+        error_out=False,
+        count=True,
+    )
     return render_template("manage/queue.html", page=page, my_spaces=my_spaces, space_id=space_id)
 
 

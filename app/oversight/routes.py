@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.bookings.models import STATUS_LABELS, Booking
+from app.db import db_int
 from app.extensions import db
 from app.orgs.models import Jurisdiction, jurisdiction_tree, with_descendants
 from app.oversight import bp
@@ -101,7 +102,7 @@ def _parse_filters(scope: set[int]) -> Filters:
     else:
         f.first, f.last = first, last
 
-    jurisdiction_id = args.get("jurisdiction", type=int)
+    jurisdiction_id = args.get("jurisdiction", type=db_int)
     if jurisdiction_id is not None:
         if jurisdiction_id in scope:
             f.jurisdiction_id = jurisdiction_id
@@ -119,7 +120,7 @@ def _parse_filters(scope: set[int]) -> Filters:
             f.status = status
         else:
             f.errors["status"] = _("Unknown booking status.")
-    f.space_id = args.get("space", type=int)
+    f.space_id = args.get("space", type=db_int)
     return f
 
 
@@ -211,6 +212,7 @@ def index():
         .where(Space.id.in_(under))
         .options(selectinload(Space.owner), selectinload(Space.jurisdictions))
         .order_by(Space.name, Space.id),
+        page=request.args.get("page", 1, type=db_int),
         per_page=PER_PAGE,
         error_out=False,
     )
@@ -251,7 +253,9 @@ def bookings():
         space = db.session.get(Space, f.space_id)
         if space is not None and not space.can_oversee(current_user):
             space = None
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = db.paginate(
+        query, page=request.args.get("page", 1, type=db_int), per_page=PER_PAGE, error_out=False
+    )
     return render_template(
         "oversight/bookings.html",
         f=f,

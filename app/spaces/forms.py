@@ -125,6 +125,10 @@ def _parse_iso(value: str | None, zone: ZoneInfo) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     try:
-        return parsed.astimezone(UTC)
+        parsed = parsed.astimezone(UTC)
+        parsed.astimezone(zone)  # a time at the edge of the calendar may not exist locally
     except OverflowError:
         return None
+    if not 2000 <= parsed.year <= 2200:
+        return None  # no calendar link carries such a time
+    return parsed

@@ -206,6 +206,17 @@ def test_attendance_only_after_the_start(space, factories, resident):
     assert booking.status == "no_show"
 
 
+def test_a_request_whose_time_has_begun_cannot_be_approved(space, factories, resident, db):
+    manager = factories.manager(space.owner)
+    start = next_weekday(1, 10)
+    booking = _request(space, resident, start)
+    with pytest.raises(InvalidTransition, match="already begun"):
+        services.approve(booking, manager, now=start + timedelta(minutes=1))
+    assert booking.status == "requested" and len(booking.transitions) == 1
+    services.approve(booking, manager, now=start - timedelta(minutes=1))
+    assert booking.status == "approved"
+
+
 def test_sweep_expires_undecided_requests_and_completes_old_bookings(space, factories, db):
     manager = factories.manager(space.owner)
     start = next_weekday(1, 10)
