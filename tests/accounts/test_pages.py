@@ -270,3 +270,24 @@ def test_a_token_from_the_account_page_works_on_the_api_until_revoked(
     assert "Never" not in token_row.group(0)
     client.post("/account", data={"action": "revoke", "revoke-token_id": str(row.id)})
     assert api.get("/api/v1/bookings", headers=headers).status_code == 401
+
+
+def test_account_page_runs_a_bounded_number_of_queries(client, db, factories, login, count_queries):
+    from app.accounts.models import ApiToken
+
+    user = factories.user()
+    db.session.commit()
+    login(user)
+
+    def run():
+        client.get("/account")
+        with count_queries() as q:
+            assert client.get("/account").status_code == 200
+        return q.count
+
+    few = run()
+    for n in range(12):
+        ApiToken.issue(user, f"token {n}")
+        factories.jurisdiction(name=f"구 {n}")
+    db.session.commit()
+    assert run() == few

@@ -88,3 +88,40 @@ def test_query_count_does_not_grow_with_data(api, db, factories, count_queries, 
         counts.append(_measure(api, count_queries, PATHS[name](spaces, bookings), user))
     assert counts[0] == counts[1], counts
     assert counts[1] <= 12, counts
+
+
+def _measure_post(api, count_queries, path: str, body: dict, user) -> tuple[int, int]:
+    headers = api.headers(user)
+    api.db.session.commit()
+    api.db.session.expunge_all()
+    with count_queries() as q:
+        response = api.client.post(path, json=body, headers=headers)
+    return response.status_code, q.count
+
+
+@pytest.mark.parametrize("action", ["create", "approve", "reject", "cancel"])
+def test_writes_run_a_bounded_number_of_queries(api, db, factories, count_queries, action):
+    """Making and deciding a booking costs the same whatever the space's calendar holds."""
+    counts = []
+    for n in (2, 30):
+        spaces, bookings, resident, manager = _world(factories, db, n)
+        for booking in bookings[:-1]:
+            booking_services.approve(booking, manager)
+        target = bookings[-1]  # still requested, with a history of its own
+        if action == "create":
+            start = target.start_at + timedelta(days=7)
+            body = {"space_id": spaces[0].id, "start": start.isoformat(),
+                    "end": (start + timedelta(hours=1)).isoformat(), "purpose": "회의",
+                    "attendees": 3}
+            status, count = _measure_post(api, count_queries, "/api/v1/bookings", body, resident)
+            assert status == 201
+        else:
+            user = resident if action == "cancel" else manager
+            status, count = _measure_post(
+                api, count_queries, f"/api/v1/bookings/{target.id}/{action}",
+                {"reason": "사유"}, user,
+            )
+            assert status == 200
+        counts.append(count)
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 20, counts

@@ -302,3 +302,31 @@ def test_changed_address_is_looked_up_again(geocoder, login, client, manager, sp
         follow_redirects=True,
     )
     assert "We could not find the new address on the map." in text_of(response)
+
+
+@pytest.mark.parametrize("page", ["edit", "hours", "closures"])
+def test_space_editor_pages_run_a_bounded_number_of_queries(
+    factories, login, client, manager, org, count_queries, db, page
+):
+    space = factories.space(owner=org, name="강당")
+    start = next_weekday(2, 9)
+    factories.closure(space, start - timedelta(hours=3), start - timedelta(hours=2))
+    db.session.commit()
+    login(manager)
+    url = f"/manage/spaces/{space.id}/{page}"
+
+    def run():
+        client.get(url)
+        with count_queries() as q:
+            assert client.get(url).status_code == 200
+        return q.count
+
+    few = run()
+    for n in range(10):
+        factories.jurisdiction(name=f"관할 {n}")
+        factories.closure(space, start + timedelta(days=n), start + timedelta(days=n, hours=2))
+        factories.booking(space, start=start + timedelta(days=n, hours=3),
+                          end=start + timedelta(days=n, hours=4))
+    space.jurisdictions = list(space.jurisdictions) + [factories.jurisdiction(name="추가 관할")]
+    db.session.commit()
+    assert run() == few
