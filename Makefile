@@ -33,6 +33,7 @@ run: $(VENV)/.installed-run translations
 	mkdir -p instance
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo
+	$(BIN)/flask bookings sweep
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.installed-dev translations
