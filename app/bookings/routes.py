@@ -12,7 +12,7 @@ from app.bookings import bp
 from app.bookings import services as booking_services
 from app.bookings.forms import CancelForm
 from app.bookings.models import STATUS_LABELS, TRANSITIONS, Booking, BookingTransition
-from app.db import db_int, utcnow
+from app.db import paginate, utcnow
 from app.errors import InvalidTransition
 from app.extensions import db
 from app.spaces.models import Space
@@ -34,12 +34,7 @@ def mine():
         )
     else:
         query = query.where(Booking.end_at > now).order_by(Booking.start_at, Booking.id)
-    page = db.paginate(
-        query,
-        page=request.args.get("page", 1, type=db_int),
-        per_page=current_app.config["SEARCH_PER_PAGE"],
-        error_out=False,
-    )
+    page = paginate(query, per_page=current_app.config["SEARCH_PER_PAGE"])
     return render_template("bookings/mine.html", page=page, when=when)
 
 

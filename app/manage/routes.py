@@ -20,7 +20,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from app.accounts.routes import apply_errors, safe_next
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
-from app.db import db_int, utcnow
+from app.db import db_int, paginate, utcnow
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.formatting import local
@@ -111,13 +111,7 @@ def spaces():
         query = query.where(Space.owner_id == org_id)
     else:
         org_id = None
-    page = db.paginate(
-        query.order_by(Space.name, Space.id),
-        page=request.args.get("page", 1, type=db_int),
-        per_page=PER_PAGE,
-        error_out=False,
-        count=True,
-    )
+    page = paginate(query.order_by(Space.name, Space.id), per_page=PER_PAGE)
     ids = [s.id for s in page.items]
     pending = (
         dict(
@@ -384,13 +378,7 @@ def queue():
     )
     if space_id:
         query = query.where(Booking.space_id == space_id)
-    page = db.paginate(
-        query,
-        page=request.args.get("page", 1, type=db_int),
-        per_page=PER_PAGE,
-        error_out=False,
-        count=True,
-    )
+    page = paginate(query, per_page=PER_PAGE)
     return render_template("manage/queue.html", page=page, my_spaces=my_spaces, space_id=space_id)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.bookings.models import STATUS_LABELS, Booking
-from app.db import db_int
+from app.db import db_int, paginate
 from app.extensions import db
 from app.orgs.models import Jurisdiction, jurisdiction_tree, with_descendants
 from app.oversight import bp
@@ -207,14 +207,12 @@ def index():
         row["total"] = sum(row["counts"].values())
     overall = {status: sum(c.get(status, 0) for c in counts.values()) for status in STATUS_LABELS}
 
-    page = db.paginate(
+    page = paginate(
         select(Space)
         .where(Space.id.in_(under))
         .options(selectinload(Space.owner), selectinload(Space.jurisdictions))
         .order_by(Space.name, Space.id),
-        page=request.args.get("page", 1, type=db_int),
         per_page=PER_PAGE,
-        error_out=False,
     )
     return render_template(
         "oversight/index.html",
@@ -253,9 +251,7 @@ def bookings():
         space = db.session.get(Space, f.space_id)
         if space is not None and not space.can_oversee(current_user):
             space = None
-    page = db.paginate(
-        query, page=request.args.get("page", 1, type=db_int), per_page=PER_PAGE, error_out=False
-    )
+    page = paginate(query, per_page=PER_PAGE)
     return render_template(
         "oversight/bookings.html",
         f=f,
