@@ -176,6 +176,20 @@ def count_queries(app):
 
 
 @pytest.fixture
+def queries_of_get(client, count_queries):
+    """`queries_of_get(url)`: the SQL statements one GET of `url` runs (answering 200), measured
+    after a first GET has reloaded what the test's commit expired."""
+
+    def _measure(url: str) -> int:
+        client.get(url)
+        with count_queries() as q:
+            assert client.get(url).status_code == 200
+        return q.count
+
+    return _measure
+
+
+@pytest.fixture
 def live_server(app):
     """The app served over real HTTP on a free localhost port, one thread per request."""
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -272,22 +272,16 @@ def test_a_token_from_the_account_page_works_on_the_api_until_revoked(
     assert api.get("/api/v1/bookings", headers=headers).status_code == 401
 
 
-def test_account_page_runs_a_bounded_number_of_queries(client, db, factories, login, count_queries):
+def test_account_page_runs_a_bounded_number_of_queries(db, factories, login, queries_of_get):
     from app.accounts.models import ApiToken
 
     user = factories.user()
     db.session.commit()
     login(user)
 
-    def run():
-        client.get("/account")
-        with count_queries() as q:
-            assert client.get("/account").status_code == 200
-        return q.count
-
-    few = run()
+    few = queries_of_get("/account")
     for n in range(12):
         ApiToken.issue(user, f"token {n}")
         factories.jurisdiction(name=f"구 {n}")
     db.session.commit()
-    assert run() == few
+    assert queries_of_get("/account") == few

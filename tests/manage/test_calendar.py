@@ -84,7 +84,7 @@ def test_week_navigation_and_bad_week(manager, space, login, client, db):
 
 
 def test_calendar_runs_a_bounded_number_of_queries(
-    factories, manager, space, login, client, count_queries, db
+    factories, manager, space, login, queries_of_get, db
 ):
     start = next_weekday(1, 9)
     sunday_evening = start + timedelta(days=5, hours=11)
@@ -94,13 +94,7 @@ def test_calendar_runs_a_bounded_number_of_queries(
     week = start.astimezone(ZoneInfo("Asia/Seoul")).date().isoformat()
     url = f"/manage/spaces/{space.id}/calendar?week={week}"
 
-    def run():
-        client.get(url)
-        with count_queries() as q:
-            assert client.get(url).status_code == 200
-        return q.count
-
-    few = run()
+    few = queries_of_get(url)
     for n in range(10):
         factories.booking(
             space,
@@ -110,4 +104,4 @@ def test_calendar_runs_a_bounded_number_of_queries(
         )
     factories.closure(space, start + timedelta(days=5), start + timedelta(days=5, hours=3))
     db.session.commit()
-    assert run() == few
+    assert queries_of_get(url) == few

@@ -90,24 +90,18 @@ def test_admin_sees_every_space(factories, login, client, org, other_org, db):
 
 
 def test_my_spaces_runs_a_bounded_number_of_queries(
-    factories, login, client, manager, org, count_queries, db
+    factories, login, manager, org, queries_of_get, db
 ):
-    def run():
-        client.get("/manage/spaces")  # reloads what the test's commit expired
-        with count_queries() as q:
-            assert client.get("/manage/spaces").status_code == 200
-        return q.count
-
     factories.space(owner=org)
     db.session.commit()
     login(manager)
-    few = run()
+    few = queries_of_get("/manage/spaces")
     start = next_weekday(2, 9)
     for n in range(8):
         s = factories.space(owner=org, name=f"공간 {n}", jurisdictions=[factories.jurisdiction()])
         factories.booking(s, start=start, end=start + timedelta(hours=1))
     db.session.commit()
-    assert run() == few
+    assert queries_of_get("/manage/spaces") == few
 
 
 def test_create_a_space(factories, login, client, manager, org, db):
@@ -306,7 +300,7 @@ def test_changed_address_is_looked_up_again(geocoder, login, client, manager, sp
 
 @pytest.mark.parametrize("page", ["edit", "hours", "closures"])
 def test_space_editor_pages_run_a_bounded_number_of_queries(
-    factories, login, client, manager, org, count_queries, db, page
+    factories, login, manager, org, queries_of_get, db, page
 ):
     space = factories.space(owner=org, name="강당")
     start = next_weekday(2, 9)
@@ -314,14 +308,7 @@ def test_space_editor_pages_run_a_bounded_number_of_queries(
     db.session.commit()
     login(manager)
     url = f"/manage/spaces/{space.id}/{page}"
-
-    def run():
-        client.get(url)
-        with count_queries() as q:
-            assert client.get(url).status_code == 200
-        return q.count
-
-    few = run()
+    few = queries_of_get(url)
     for n in range(10):
         factories.jurisdiction(name=f"관할 {n}")
         factories.closure(space, start + timedelta(days=n), start + timedelta(days=n, hours=2))
@@ -329,4 +316,4 @@ def test_space_editor_pages_run_a_bounded_number_of_queries(
                           end=start + timedelta(days=n, hours=4))
     space.jurisdictions = list(space.jurisdictions) + [factories.jurisdiction(name="추가 관할")]
     db.session.commit()
-    assert run() == few
+    assert queries_of_get(url) == few

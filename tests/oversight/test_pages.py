@@ -198,22 +198,15 @@ def test_admin_sees_everything(factories, world, login, client, db):
 
 
 def test_oversight_pages_run_a_bounded_number_of_queries(
-    factories, seoul, gangbuk, world, login, client, count_queries, db
+    factories, seoul, gangbuk, world, login, queries_of_get, db
 ):
     officer = factories.officer(seoul, locale="en")
     db.session.commit()
     login(officer)
-
-    def run(url):
-        client.get(url)
-        with count_queries() as q:
-            assert client.get(url).status_code == 200
-        return q.count
-
-    before = (run("/oversight/"), run("/oversight/bookings"))
+    before = (queries_of_get("/oversight/"), queries_of_get("/oversight/bookings"))
     start = next_weekday(3, 9)
     for n in range(6):
         space = factories.space(name=f"추가 {n}", owner=factories.org(), jurisdictions=[gangbuk])
         factories.booking(space, factories.user(), start=start, end=start + timedelta(hours=1))
     db.session.commit()
-    assert (run("/oversight/"), run("/oversight/bookings")) == before
+    assert (queries_of_get("/oversight/"), queries_of_get("/oversight/bookings")) == before
