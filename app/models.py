@@ -3,11 +3,23 @@
 from app.accounts.models import ApiToken, User
 from app.bookings.models import Booking, BookingTransition
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
+from app.rules.models import (
+    BookingStage,
+    LotteryDraw,
+    ResidentGroup,
+    ResidentGroupMember,
+    RuleSet,
+)
 from app.spaces.models import Closure, OpeningHours, Space, SpaceAmenity, space_jurisdictions
 
 __all__ = [
     "ApiToken",
     "Booking",
+    "BookingStage",
+    "LotteryDraw",
+    "ResidentGroup",
+    "ResidentGroupMember",
+    "RuleSet",
     "BookingTransition",
     "Closure",
     "Jurisdiction",

@@ -66,12 +66,19 @@ class User(UserMixin, db.Model):
 
     # --- Roles. Computed once per request (the user object lives for one request). ---
     @cached_property
-    def managed_org_ids(self) -> frozenset[int]:
-        """Organisations whose spaces and requests this user manages (manager or staff)."""
-        rows = db.session.scalars(
-            select(OrgMembership.organisation_id).where(OrgMembership.user_id == self.id)
+    def org_roles(self) -> dict[int, str]:
+        """Organisation id -> this user's role there (manager, principal or staff)."""
+        rows = db.session.execute(
+            select(OrgMembership.organisation_id, OrgMembership.role).where(
+                OrgMembership.user_id == self.id
+            )
         )
-        return frozenset(rows)
+        return {row.organisation_id: row.role for row in rows}
+
+    @property
+    def managed_org_ids(self) -> frozenset[int]:
+        """Organisations whose spaces and requests this user manages (any role)."""
+        return frozenset(self.org_roles)
 
     @cached_property
     def officer_jurisdiction_ids(self) -> frozenset[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -22,12 +22,18 @@ STATUS_LABELS = {
     "expired": _l("Expired"),
     "completed": _l("Completed"),
     "no_show": _l("No-show"),
+    "returned": _l("Returned for changes"),
+    "entered": _l("In the lottery"),
+    "lost": _l("Not drawn"),
 }
 
 # The one table of allowed transitions. `None` is the state before the booking exists.
 TRANSITIONS: dict[str | None, frozenset[str]] = {
-    None: frozenset({"requested", "confirmed"}),
-    "requested": frozenset({"approved", "rejected", "cancelled", "expired"}),
+    None: frozenset({"requested", "confirmed", "approved", "entered"}),
+    "requested": frozenset({"approved", "rejected", "cancelled", "expired", "returned"}),
+    "returned": frozenset({"requested", "cancelled", "expired"}),
+    "entered": frozenset({"requested", "approved", "lost", "cancelled"}),
+    "lost": frozenset(),
     "approved": frozenset({"completed", "no_show", "cancelled"}),
     "confirmed": frozenset({"completed", "no_show", "cancelled"}),
     "rejected": frozenset(),
@@ -38,7 +44,7 @@ TRANSITIONS: dict[str | None, frozenset[str]] = {
 }
 
 # States in which a booking holds its slot; the database exclusion constraint covers exactly these.
-ACTIVE_STATUSES = ("requested", "approved", "confirmed")
+ACTIVE_STATUSES = ("requested", "approved", "confirmed", "returned")
 STATUS_SQL_LIST = ", ".join(f"'{s}'" for s in STATUS_LABELS)
 ACTIVE_SQL_LIST = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
 
@@ -53,6 +59,7 @@ class Booking(db.Model):
         Index("ix_bookings_space_hold", "space_id", "hold_start", "hold_end"),
         Index("ix_bookings_user_start", "user_id", "start_at"),
         Index("ix_bookings_status_created", "status", "created_at"),
+        Index("ix_bookings_status_draw", "status", "draw_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,10 +81,29 @@ class Booking(db.Model):
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+    # What the rules said when the request was made (see app.rules): the purpose category, the
+    # waiver the resident claims, the group they book for, the rule-set versions in force, the
+    # price breakdown, the approval stage deciding now and, for lottery entries, the draw.
+    purpose_category: Mapped[str] = mapped_column(String(20), default="community")
+    waiver_category: Mapped[str | None] = mapped_column(String(20))
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resident_groups.id", ondelete="SET NULL")
+    )
+    rule_version_ids: Mapped[list] = mapped_column(JSON, default=list)
+    price_breakdown: Mapped[dict] = mapped_column(JSON, default=dict)
+    stage_position: Mapped[int | None] = mapped_column(Integer)
+    draw_at: Mapped[datetime | None]
+    lottery_draw_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lottery_draws.id", ondelete="SET NULL")
+    )
 
     space: Mapped[Space] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    stages: Mapped[list[BookingStage]] = relationship(  # noqa: F821
+        back_populates="booking", cascade="all, delete-orphan", order_by="BookingStage.position"
+    )
+    group: Mapped[ResidentGroup | None] = relationship()  # noqa: F821
     transitions: Mapped[list[BookingTransition]] = relationship(
         back_populates="booking",
         cascade="all, delete-orphan",

@@ -27,7 +27,11 @@ ORG_KINDS = {
     "other": _l("Other"),
 }
 
-ORG_ROLES = {"manager": _l("Facility manager"), "staff": _l("Staff")}
+ORG_ROLES = {
+    "manager": _l("Facility manager"),
+    "principal": _l("Head of organisation"),
+    "staff": _l("Staff"),
+}
 
 
 class Jurisdiction(db.Model):
@@ -113,7 +117,7 @@ class OrgMembership(db.Model):
     __tablename__ = "org_memberships"
     __table_args__ = (
         UniqueConstraint("user_id", "organisation_id", name="user_org"),
-        CheckConstraint("role IN ('manager', 'staff')", name="role"),
+        CheckConstraint("role IN ('manager', 'principal', 'staff')", name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

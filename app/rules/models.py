@@ -1,0 +1,173 @@
+"""Rule sets (versioned, append-only), approval stages of bookings, lottery draws and resident
+groups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.db import utcnow
+from app.extensions import db
+from app.orgs.models import Jurisdiction, Organisation
+from app.spaces.models import Space
+
+
+class RuleSet(db.Model):
+    """One version of the rules of a jurisdiction, an owner organisation or a single space.
+
+    Versions are never edited: a change adds a version with the date it takes effect, and
+    records who made it and which version it replaces (the audit trail). The version in force at
+    a moment is the one with the latest `effective_from` not after it (the newest on a tie).
+    """
+
+    __tablename__ = "rule_sets"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN jurisdiction_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN organisation_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN space_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_scope",
+        ),
+        Index("ix_rule_sets_scope", "jurisdiction_id", "organisation_id", "space_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jurisdictions.id", ondelete="CASCADE")
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    space_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spaces.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[datetime]
+    body: Mapped[dict] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("rule_sets.id"))
+
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+    space: Mapped[Space | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    replaces: Mapped[RuleSet | None] = relationship(remote_side=[id])
+
+    @property
+    def level(self) -> str:
+        if self.jurisdiction_id is not None:
+            return "jurisdiction"
+        return "owner" if self.organisation_id is not None else "space"
+
+    @property
+    def scope_key(self) -> str:
+        if self.jurisdiction_id is not None:
+            return f"j:{self.jurisdiction_id}"
+        if self.organisation_id is not None:
+            return f"o:{self.organisation_id}"
+        return f"s:{self.space_id}"
+
+
+STAGE_STATES = {
+    "waiting": "waiting",  # a later stage, not reached yet
+    "pending": "pending",  # the stage that decides now
+    "approved": "approved",
+    "rejected": "rejected",
+    "returned": "returned",
+    "escalated": "escalated",  # its deadline passed and the request moved on
+    "auto_approved": "auto_approved",
+    "notified": "notified",
+    "expired": "expired",
+    "skipped": "skipped",  # the request ended (withdrawn, expired) before this stage
+}
+
+
+class BookingStage(db.Model):
+    """One stage of a booking's approval chain, frozen when the request is made."""
+
+    __tablename__ = "booking_stages"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('waiting', 'pending', 'approved', 'rejected', 'returned', 'escalated', "
+            "'auto_approved', 'notified', 'expired', 'skipped')",
+            name="state",
+        ),
+        Index("ix_booking_stages_booking_position", "booking_id", "position", unique=True),
+        Index("ix_booking_stages_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    approver: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
+    mode: Mapped[str] = mapped_column(String(10), default="decide")
+    deadline_days: Mapped[int | None] = mapped_column(Integer)
+    on_deadline: Mapped[str] = mapped_column(String(10), default="expire")
+    label: Mapped[str] = mapped_column(String(80), default="")
+    source_name: Mapped[str] = mapped_column(String(160), default="")
+    state: Mapped[str] = mapped_column(String(14), default="waiting")
+    started_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    booking: Mapped[Booking] = relationship(back_populates="stages")  # noqa: F821
+    organisation: Mapped[Organisation | None] = relationship()
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+
+
+class LotteryDraw(db.Model):
+    """A lottery draw for one space and draw time: its published seed and full result."""
+
+    __tablename__ = "lottery_draws"
+    __table_args__ = (Index("ix_lottery_draws_space_draw", "space_id", "draw_at", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    draw_at: Mapped[datetime]
+    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seed: Mapped[str] = mapped_column(String(64))
+    algorithm: Mapped[str] = mapped_column(String(20), default="gonggan-1")
+    # [{"booking": id, "tier": 0|1, "rank": n, "outcome": "won"|"lost", "why": code}, ...]
+    result: Mapped[list] = mapped_column(JSON)
+
+    space: Mapped[Space] = relationship()
+
+
+class ResidentGroup(db.Model):
+    """A group of residents (a club, a parents' association) that books together."""
+
+    __tablename__ = "resident_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    members: Mapped[list[ResidentGroupMember]] = relationship(
+        back_populates="group", cascade="all, delete-orphan"
+    )
+
+
+class ResidentGroupMember(db.Model):
+    __tablename__ = "resident_group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("resident_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    is_leader: Mapped[bool] = mapped_column(default=False)
+
+    group: Mapped[ResidentGroup] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
