@@ -46,3 +46,13 @@ class NotAllowed(DomainError):
 class InvalidTransition(DomainError):
     code = "invalid_transition"
     status = 409
+
+
+class RuleViolation(ValidationFailed):
+    """The request breaks the rules that apply to the space. `reasons` cite their rule sets."""
+
+    code = "rule_violation"
+
+    def __init__(self, reasons: list[dict]):
+        self.reasons = reasons
+        super().__init__({None: [r["message"] for r in reasons]})

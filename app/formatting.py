@@ -57,6 +57,22 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local"] = local
     app.jinja_env.globals["url_with"] = url_with
+    from app.bookings.approvals import stage_who
+    from app.rules import messages
+    from app.rules.schema import APPROVERS
+
+    app.jinja_env.globals.update(
+        reason_text=messages.reason_text,
+        quote_line_text=lambda line, currency: messages.line_text(
+            line, lambda v: money(v, currency)
+        ),
+        stored_line_text=lambda line, currency: messages.stored_line_text(
+            line, lambda v: money(v, currency)
+        ),
+        stage_who=stage_who,
+        fee_category_text=messages.FEE_CATEGORY_TEXT,
+        approver_labels=APPROVERS,
+    )
 
     @app.context_processor
     def _globals():

@@ -134,10 +134,28 @@ class Booking(db.Model):
             user.id == self.user_id
             or self.space.can_manage(user)
             or self.space.can_oversee(user)
+            or self.can_decide_now(user)
         )
 
     def can_decide(self, user) -> bool:
+        """Whether `user` manages the space (attendance, cancelling on the owner's behalf)."""
         return self.space.can_manage(user)
+
+    @property
+    def current_stage(self):
+        from app.bookings.approvals import current_stage
+
+        return current_stage(self)
+
+    def can_decide_now(self, user) -> bool:
+        """Whether `user` decides the request's current approval stage."""
+        from app.bookings.approvals import can_decide_stage
+
+        if self.status not in ("requested", "returned"):
+            return self.can_decide(user)
+        if not self.stages:  # requests made before approval chains existed
+            return self.can_decide(user)
+        return can_decide_stage(user, self.current_stage)
 
     def can_cancel(self, user) -> bool:
         if not getattr(user, "is_authenticated", False):

@@ -12,10 +12,15 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
+from app.bookings import approvals
 from app.bookings.models import ACTIVE_STATUSES, TRANSITIONS, Booking, BookingTransition
 from app.db import utcnow
-from app.errors import InvalidTransition, NotAllowed, SlotTaken, ValidationFailed
+from app.errors import InvalidTransition, NotAllowed, RuleViolation, SlotTaken, ValidationFailed
 from app.extensions import db
+from app.rules import services as rule_services
+from app.rules.messages import quote_dict, reason_dict
+from app.rules.models import BookingStage
+from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.spaces.availability import Availability, WeeklyHours, compute_availability
 from app.spaces.models import Closure, Space
 
@@ -60,14 +65,16 @@ def space_availability(
     )
 
 
-def quote_price(space: Space, start: datetime, end: datetime) -> int:
-    """Fee in minor units: the hourly price pro rata to the minute."""
-    minutes = int((end - start).total_seconds() // 60)
-    return space.price_per_hour * minutes // 60
-
-
 def _validate_request(
-    space: Space, user, start: datetime, end: datetime, purpose: str, attendees: int, now: datetime
+    space: Space,
+    user,
+    start: datetime,
+    end: datetime,
+    purpose: str,
+    attendees: int,
+    now: datetime,
+    *,
+    check_start: bool = True,
 ) -> None:
     errors: dict[str | None, list[str]] = {}
 
@@ -81,9 +88,9 @@ def _validate_request(
         raise ValidationFailed(errors)
     if end <= start:
         add("end", _("The end must be after the start."))
-    if start < now:
+    if check_start and start < now:
         add("start", _("The start is in the past."))
-    elif start > now + timedelta(days=MAX_DAYS_AHEAD):
+    elif check_start and start > now + timedelta(days=MAX_DAYS_AHEAD):
         add("start", _("Bookings can be made at most %(days)d days ahead.", days=MAX_DAYS_AHEAD))
     minutes = (end - start).total_seconds() / 60
     if end > start:
@@ -131,6 +138,26 @@ def hold_range(space: Space, start: datetime, end: datetime) -> tuple[datetime, 
     return start - half, end + half
 
 
+def _check_request_facts(user, purpose_category: str, waiver: str | None, group_id) -> None:
+    errors: dict[str | None, list[str]] = {}
+    if purpose_category not in PURPOSES:
+        errors["purpose_category"] = [_("Choose the kind of use.")]
+    if waiver is not None and waiver not in WAIVER_CATEGORIES:
+        errors["waiver"] = [_("Choose a fee waiver from the list, or none.")]
+    if group_id is not None and group_id not in rule_services.user_group_ids(user):
+        errors["group_id"] = [_("You can only book for a group you belong to.")]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def judge_request(space: Space, user, **kw) -> rule_services.Judgement:
+    """Judge a request by the rules in force; raise `RuleViolation` citing every rule broken."""
+    judgement = rule_services.judge(space, user, **kw)
+    if judgement.decision.reasons:
+        raise RuleViolation([reason_dict(r) for r in judgement.decision.reasons])
+    return judgement
+
+
 def create_booking(
     space: Space,
     user,
@@ -139,18 +166,37 @@ def create_booking(
     end: datetime,
     purpose: str,
     attendees: int,
+    purpose_category: str = "community",
+    waiver: str | None = None,
+    group_id: int | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Request (or, for instant spaces, confirm) `space` for `user` from `start` to `end`.
+    """Request, enter the lottery for, or (instant spaces) confirm `space` for `user`.
 
-    The database guarantees no overlap: on PostgreSQL an exclusion constraint, on SQLite a
-    serialized write transaction around the check and the insert (see `app.db`).
+    The rules in force are applied first (every refusal cites its rule set); the approval chain
+    and the price quote are frozen on the booking. The database guarantees no overlap: on
+    PostgreSQL an exclusion constraint, on SQLite a serialized write transaction around the
+    check and the insert (see `app.db`).
     """
     now = now or utcnow()
     _validate_request(space, user, start, end, purpose, attendees, now)
+    _check_request_facts(user, purpose_category, waiver, group_id)
+    judgement = judge_request(
+        space,
+        user,
+        start=start,
+        end=end,
+        purpose=purpose_category,
+        attendees=attendees,
+        waiver=waiver,
+        group_id=group_id,
+        now=now,
+    )
+    decision = judgement.decision
     _check_slot(space, start, end)
+    if decision.mode == "lottery":
+        _refuse_second_entry(space, user, decision.draw_at)
     hold_start, hold_end = hold_range(space, start, end)
-    to = "confirmed" if space.booking_mode == "instant" else "requested"
     booking = Booking(
         space=space,
         user=user,
@@ -159,14 +205,31 @@ def create_booking(
         hold_start=hold_start,
         hold_end=hold_end,
         purpose=purpose.strip(),
+        purpose_category=purpose_category,
+        waiver_category=waiver,
+        group_id=group_id,
         attendees=attendees,
-        status=to,
-        price_amount=quote_price(space, start, end),
+        status="requested",
+        price_amount=decision.quote.total,
+        price_breakdown=quote_dict(decision.quote, space.currency),
+        rule_version_ids=judgement.version_ids,
         currency=space.currency,
         created_at=now,
+        draw_at=decision.draw_at,
     )
+    approvals.build_stages(booking, decision)
+    if decision.mode == "lottery":
+        to, reason = "entered", None
+    elif decision.mode == "instant":
+        to, reason = "confirmed", None
+    elif approvals.advance(booking, now) is None:
+        to, reason = "approved", _("Approved automatically by the rules.")
+        booking.decided_at = now
+    else:
+        to, reason = "requested", None
+    booking.status = to
     booking.transitions.append(
-        BookingTransition(from_status=None, to_status=to, actor=user, at=now)
+        BookingTransition(from_status=None, to_status=to, actor=user, at=now, reason=reason)
     )
     try:
         with db.session.begin_nested():
@@ -176,6 +239,21 @@ def create_booking(
             raise SlotTaken(_("This time was just taken. Please choose another time.")) from exc
         raise
     return booking
+
+
+def _refuse_second_entry(space: Space, user, draw_at: datetime | None) -> None:
+    taken = db.session.scalar(
+        select(Booking.id).where(
+            Booking.space_id == space.id,
+            Booking.user_id == user.id,
+            Booking.status == "entered",
+            Booking.draw_at == draw_at,
+        )
+    )
+    if taken is not None:
+        raise ValidationFailed.single(
+            _("You have already entered this draw. Each person may enter once."), "start"
+        )
 
 
 def transition(
@@ -198,6 +276,8 @@ def transition(
     if to in ("approved", "rejected"):
         booking.decided_at = now
         booking.decided_by = actor
+    if to in ("rejected", "cancelled", "expired", "lost"):
+        approvals.close_open_stages(booking, "expired" if to == "expired" else "skipped")
     if reason:
         booking.reason = reason
     booking.status = to
@@ -210,25 +290,137 @@ def _require(condition: bool) -> None:
         raise NotAllowed(_("You are not allowed to do this."))
 
 
+def _decide_stage(booking: Booking, actor) -> BookingStage | None:
+    """The stage `actor` decides now (None for requests made before approval chains)."""
+    if booking.status != "requested":
+        raise InvalidTransition(
+            _(
+                "A booking that is %(status)s cannot be changed that way.",
+                status=booking.status_label,
+            )
+        )
+    stage = booking.current_stage
+    if booking.stages and stage is None:
+        raise InvalidTransition(_("This request has no stage waiting for a decision."))
+    _require(booking.can_decide_now(actor))
+    return stage
+
+
+def _finish_stage(stage: BookingStage | None, state: str, actor, reason, now) -> None:
+    if stage is not None:
+        stage.state = state
+        stage.decided_at = now
+        stage.decided_by = actor
+        stage.reason = reason
+
+
 def approve(
     booking: Booking, actor, *, reason: str | None = None, now: datetime | None = None
 ) -> Booking:
-    """Approve a request; a request whose time has begun is left for the sweep to expire."""
+    """Approve the request's current stage; the last stage's approval approves the booking.
+
+    A request whose time has begun is left for the sweep to expire.
+    """
     now = now or utcnow()
-    _require(booking.can_decide(actor))
-    if booking.status == "requested" and booking.start_at <= now:
+    stage = _decide_stage(booking, actor)
+    if booking.start_at <= now:
         raise InvalidTransition(
             _("The requested time has already begun, so the request can no longer be approved.")
         )
-    return transition(booking, "approved", actor, reason=(reason or "").strip() or None, now=now)
+    reason = (reason or "").strip() or None
+    _finish_stage(stage, "approved", actor, reason, now)
+    if stage is not None and approvals.advance(booking, now) is not None:
+        db.session.flush()
+        return booking
+    return transition(booking, "approved", actor, reason=reason, now=now)
 
 
-def reject(booking: Booking, actor, *, reason: str) -> Booking:
-    _require(booking.can_decide(actor))
+def reject(booking: Booking, actor, *, reason: str, now: datetime | None = None) -> Booking:
+    now = now or utcnow()
+    stage = _decide_stage(booking, actor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed.single(_("Please give a reason for the rejection."), "reason")
-    return transition(booking, "rejected", actor, reason=reason)
+    _finish_stage(stage, "rejected", actor, reason, now)
+    return transition(booking, "rejected", actor, reason=reason, now=now)
+
+
+RETURN_WORKING_DAYS = 3
+
+
+def return_to_resident(
+    booking: Booking, actor, *, reason: str, now: datetime | None = None
+) -> Booking:
+    """Send the request back to the resident asking for a change; it keeps its slot until the
+    resident resubmits or the answer is overdue (then the sweep expires it)."""
+    now = now or utcnow()
+    stage = _decide_stage(booking, actor)
+    if stage is None:
+        raise InvalidTransition(_("This request has no stage waiting for a decision."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.single(_("Please say what the resident should change."), "reason")
+    _finish_stage(stage, "returned", actor, reason, now)
+    stage.due_at = min(
+        approvals.add_working_days(now, RETURN_WORKING_DAYS, booking.space.zone), booking.start_at
+    )
+    return transition(booking, "returned", actor, reason=reason, now=now)
+
+
+def resubmit(
+    booking: Booking,
+    actor,
+    *,
+    purpose: str,
+    attendees: int,
+    purpose_category: str,
+    waiver: str | None = None,
+    group_id: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """The resident answers a returned request with changes; the same stage decides again.
+
+    The request is judged again by the rule-set versions it was first judged by.
+    """
+    now = now or utcnow()
+    if booking.user_id != getattr(actor, "id", None):
+        raise NotAllowed(_("You are not allowed to do this."))
+    if booking.status != "returned":
+        raise InvalidTransition(_("Only a request returned to you can be changed and resent."))
+    if booking.start_at <= now:
+        raise InvalidTransition(_("The requested time has already begun."))
+    space = booking.space
+    _validate_request(space, actor, booking.start_at, booking.end_at, purpose, attendees, now,
+                      check_start=False)  # fmt: skip
+    _check_request_facts(actor, purpose_category, waiver, group_id)
+    judgement = judge_request(
+        space,
+        actor,
+        start=booking.start_at,
+        end=booking.end_at,
+        purpose=purpose_category,
+        attendees=attendees,
+        waiver=waiver,
+        group_id=group_id,
+        now=booking.created_at,
+        version_ids=list(booking.rule_version_ids or []),
+        exclude_booking_id=booking.id,
+    )
+    booking.purpose = purpose.strip()
+    booking.attendees = attendees
+    booking.purpose_category = purpose_category
+    booking.waiver_category = waiver
+    booking.group_id = group_id
+    booking.price_amount = judgement.decision.quote.total
+    booking.price_breakdown = quote_dict(judgement.decision.quote, space.currency)
+    stage = booking.current_stage
+    if stage is not None:
+        stage.state = "waiting"
+    transition(booking, "requested", actor, reason=_("Changed and sent again."), now=now)
+    if approvals.advance(booking, now) is None:
+        return transition(booking, "approved", None, now=now)
+    db.session.flush()
+    return booking
 
 
 def cancel(booking: Booking, actor, *, reason: str | None = None, now=None) -> Booking:
@@ -256,16 +448,45 @@ def mark_attendance(booking: Booking, actor, *, showed_up: bool, now=None) -> Bo
 
 
 def sweep(now: datetime | None = None, complete_after: timedelta = timedelta(days=3)) -> dict:
-    """Expire requests nobody decided before their start; complete bookings long finished.
+    """Run every deadline: expire requests nobody decided before their start or their stage's
+    deadline, pass overdue stages on or approve them (as each stage says), expire returned
+    requests the resident did not answer, draw lotteries that are due, complete bookings long
+    finished.
 
-    Idempotent: a second run finds nothing left to do. Returns counts per action.
+    Idempotent and safe to run every minute: a second run finds nothing left to do.
+    Returns counts per action.
     """
+    from app.rules.lottery import run_due_draws
+
     now = now or utcnow()
+    counts = {"expired": 0, "escalated": 0, "auto_approved": 0, "drawn": 0, "completed": 0}
     stale = db.session.scalars(
-        select(Booking).where(Booking.status == "requested", Booking.start_at <= now)
+        select(Booking).where(
+            Booking.status.in_(("requested", "returned")), Booking.start_at <= now
+        )
     ).all()
     for booking in stale:
         transition(booking, "expired", None, reason=_("Not decided before the start."), now=now)
+    counts["expired"] += len(stale)
+    counts["drawn"] = run_due_draws(now)
+    overdue = db.session.scalars(
+        select(Booking)
+        .join(
+            BookingStage,
+            and_(
+                BookingStage.booking_id == Booking.id,
+                BookingStage.position == Booking.stage_position,
+            ),
+        )
+        .where(
+            Booking.status.in_(("requested", "returned")),
+            BookingStage.state.in_(("pending", "returned")),
+            BookingStage.due_at <= now,
+        )
+        .order_by(Booking.id)
+    ).all()
+    for booking in overdue:
+        counts[_stage_deadline(booking, now)] += 1
     done = db.session.scalars(
         select(Booking).where(
             and_(
@@ -276,4 +497,37 @@ def sweep(now: datetime | None = None, complete_after: timedelta = timedelta(day
     ).all()
     for booking in done:
         transition(booking, "completed", None, now=now)
-    return {"expired": len(stale), "completed": len(done)}
+    counts["completed"] = len(done)
+    return counts
+
+
+def _stage_deadline(booking: Booking, now: datetime) -> str:
+    """Apply what the overdue current stage says; returns the counter it belongs to."""
+    stage = booking.current_stage
+    if booking.status == "returned" or stage.on_deadline == "expire":
+        reason = (
+            _("The resident did not answer in time.")
+            if booking.status == "returned"
+            else _("Not decided in time by: %(who)s.", who=approvals.stage_who(stage))
+        )
+        transition(booking, "expired", None, reason=reason, now=now)
+        return "expired"
+    stage.decided_at = now
+    if stage.on_deadline == "approve":
+        stage.state = "auto_approved"
+        counter = "auto_approved"
+    else:
+        stage.state = "escalated"
+        counter = "escalated"
+    if approvals.advance(booking, now) is None:
+        if counter == "escalated":
+            # Nobody is left to pass it to: the request cannot be decided, so it expires.
+            transition(
+                booking, "expired", None, reason=_("No stage left to decide."), now=now
+            )
+            return "expired"
+        transition(
+            booking, "approved", None, reason=_("Approved when the deadline passed."), now=now
+        )
+    db.session.flush()
+    return counter

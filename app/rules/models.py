@@ -4,15 +4,19 @@ groups."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import User
 from app.db import utcnow
 from app.extensions import db
-from app.orgs.models import Jurisdiction, Organisation
-from app.spaces.models import Space
+
+if TYPE_CHECKING:  # imported lazily: the spaces and bookings packages import this module
+    from app.accounts.models import User
+    from app.bookings.models import Booking
+    from app.orgs.models import Jurisdiction, Organisation
+    from app.spaces.models import Space
 
 
 class RuleSet(db.Model):
@@ -119,7 +123,7 @@ class BookingStage(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
 
-    booking: Mapped[Booking] = relationship(back_populates="stages")  # noqa: F821
+    booking: Mapped[Booking] = relationship(back_populates="stages")
     organisation: Mapped[Organisation | None] = relationship()
     jurisdiction: Mapped[Jurisdiction | None] = relationship()
     decided_by: Mapped[User | None] = relationship()

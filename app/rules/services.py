@@ -241,6 +241,22 @@ class Judgement:
     applicant: Applicant
 
 
+def user_groups(user) -> list:
+    """The resident groups `user` belongs to, by name."""
+    from app.rules.models import ResidentGroup
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        db.session.scalars(
+            select(ResidentGroup)
+            .join(ResidentGroupMember)
+            .where(ResidentGroupMember.user_id == user.id)
+            .order_by(ResidentGroup.name, ResidentGroup.id)
+        )
+    )
+
+
 def user_group_ids(user) -> list[int]:
     if not getattr(user, "is_authenticated", False):
         return []

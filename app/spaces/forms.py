@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
+
+from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
 
@@ -54,6 +56,25 @@ class BookingRequestForm(FlaskForm):
         validators=[Optional()],
         render_kw={"min": 1, "inputmode": "numeric"},
     )
+    purpose_category = SelectField(
+        _l("Kind of use"), choices=list(PURPOSES.items()), default="community"
+    )
+    waiver = SelectField(
+        _l("Fee waiver"),
+        choices=[("", _l("None")), *WAIVER_CATEGORIES.items()],
+        default="",
+        description=_l("The manager checks your proof of eligibility."),
+    )
+    group_id = SelectField(_l("Booking for"), choices=[("", _l("Myself"))], default="")
+
+    def set_groups(self, groups) -> None:
+        """Offer the resident groups the user belongs to."""
+        self.group_id.choices = [("", _("Myself")), *((str(g.id), g.name) for g in groups)]
+
+    @property
+    def chosen_group_id(self) -> int | None:
+        value = self.group_id.data or ""
+        return int(value) if value.isdigit() else None
 
     def validate_start_time(self, field) -> None:
         if parse_clock(field.data) is None:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -18,6 +19,8 @@ from app.db import utcnow
 from app.errors import SlotTaken, ValidationFailed
 from app.extensions import db
 from app.orgs.models import Jurisdiction
+from app.rules import services as rule_services
+from app.rules.messages import summary as rule_summary
 from app.spaces import bp
 from app.spaces.availability import WeeklyHours, week_window
 from app.spaces.calendar import WeekGrid, build_week_grid
@@ -228,16 +231,18 @@ def book(space_id: int):
     space = load_space(space_id)
     zone = space.zone
     form = BookingRequestForm()
+    form.set_groups(rule_services.user_groups(current_user))
     if request.method == "GET":
         form.prefill(request.args.get("start"), request.args.get("end"), zone)
     start = end = None
     status = 200
     slot_taken = False
+    checking = "check" in request.form
     if form.is_submitted():
         fields_ok = form.validate()
         start, end = form.instants(zone)
-        status = 422
-        if fields_ok and start is not None and end is not None:
+        status = 200 if checking and fields_ok else 422
+        if fields_ok and not checking and start is not None and end is not None:
             try:
                 booking = booking_services.create_booking(
                     space,
@@ -246,6 +251,9 @@ def book(space_id: int):
                     end=end,
                     purpose=form.purpose.data or "",
                     attendees=form.attendees.data or 0,
+                    purpose_category=form.purpose_category.data,
+                    waiver=form.waiver.data or None,
+                    group_id=form.chosen_group_id,
                 )
             except ValidationFailed as exc:
                 db.session.rollback()
@@ -256,22 +264,29 @@ def book(space_id: int):
                 slot_taken, status = True, 409
             else:
                 db.session.commit()
-                if booking.status == "confirmed":
-                    flash(_("Booked and confirmed."), "success")
-                else:
-                    flash(_("Your request was sent; the facility manager will decide."), "success")
+                flash(SENT_MESSAGES[booking.status], "success")
                 return redirect(url_for("bookings.detail", booking_id=booking.id))
     else:
         start, end = _instants_quietly(form, zone)
-    quote = None
+    judgement = None
     if start is not None and end is not None and start < end:
-        quote = booking_services.quote_price(space, start, end)
+        judgement = rule_services.judge(
+            space,
+            current_user,
+            start=start,
+            end=end,
+            purpose=form.purpose_category.data or "community",
+            attendees=form.attendees.data or 1,
+            waiver=form.waiver.data or None,
+            group_id=form.chosen_group_id,
+        )
     return (
         render_template(
             "spaces/book.html",
             space=space,
             form=form,
-            quote=quote,
+            judgement=judgement,
+            rules_summary=rule_summary(rule_services.effective_rules(space)),
             slot_taken=slot_taken,
             week=form.date.data.isoformat() if form.date.data else None,
             weekly_hours=weekly_hours(space),
@@ -279,6 +294,14 @@ def book(space_id: int):
         ),
         status,
     )
+
+
+SENT_MESSAGES = {
+    "confirmed": _l("Booked and confirmed."),
+    "approved": _l("Your request was approved automatically by the rules."),
+    "requested": _l("Your request was sent; it goes through the approval stages shown below."),
+    "entered": _l("You are in the lottery. You will see the result after the draw."),
+}
 
 
 def _instants_quietly(form: BookingRequestForm, zone: ZoneInfo):
@@ -294,6 +317,9 @@ FIELD_OF = {
     "end": "end_time",
     "attendees": "attendees",
     "purpose": "purpose",
+    "purpose_category": "purpose_category",
+    "waiver": "waiver",
+    "group_id": "group_id",
 }
 
 

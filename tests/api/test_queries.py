@@ -124,4 +124,4 @@ def test_writes_run_a_bounded_number_of_queries(api, db, factories, count_querie
             assert status == 200
         counts.append(count)
     assert counts[0] == counts[1], counts
-    assert counts[1] <= 20, counts
+    assert counts[1] <= 25, counts  # a create also reads the rule sets in force and writes its stages

@@ -305,7 +305,7 @@ def test_a_request_is_sent(client, db, factories, login):
     assert (booking.start_at, booking.end_at) == (start, start + timedelta(hours=2))
     assert booking.price_amount == 20000
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Your request was sent; the facility manager will decide." in page
+    assert "Your request was sent; it goes through the approval stages shown below." in page
 
 
 def test_an_instant_space_is_booked_and_confirmed(client, db, factories, login):

@@ -1,0 +1,175 @@
+"""Multi-stage approval: the chain a request goes through, who decides each stage, deadlines.
+
+The chain is frozen on the booking when the request is made (`BookingStage` rows, from the
+rule-set versions in force then). Exactly one deciding stage is `pending` while the booking is
+`requested`; `booking.stage_position` points at it. Notification-only stages are marked
+`notified` as the request passes them; stages whose rule set auto-approved the request are
+`auto_approved` from the start.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import holidays
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_
+
+from app.rules.engine import Decision, PlannedStage
+from app.rules.models import BookingStage
+
+FINISHED_STAGE_STATES = ("approved", "auto_approved", "notified", "escalated")
+
+
+@lru_cache(maxsize=16)
+def _holidays(year: int):
+    return holidays.country_holidays("KR", years=[year - 1, year, year + 1])
+
+
+def add_working_days(start: datetime, days: int, zone) -> datetime:
+    """`start` plus `days` working days in `zone` (weekends and Korean public holidays skipped).
+
+    The deadline is the end (local midnight) of the last working day, so "3 working days"
+    requested on a Friday afternoon runs until the end of the following Wednesday.
+    """
+    day = start.astimezone(zone).date()
+    left = days
+    while left > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in _holidays(day.year):
+            left -= 1
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+
+
+def build_stages(booking, decision: Decision) -> list[BookingStage]:
+    """The booking's stage rows from the judged decision (not yet started)."""
+    rows = []
+    for position, planned in enumerate(decision.stages):
+        rows.append(_stage_row(booking, position, planned))
+    booking.stages = rows
+    return rows
+
+
+def _stage_row(booking, position: int, planned: PlannedStage) -> BookingStage:
+    stage, source = planned.stage, planned.source
+    jurisdiction_id = None
+    organisation_id = None
+    if stage.approver == "jurisdiction" and source is not None:
+        jurisdiction_id = int(source.key.partition(":")[2])
+    else:
+        organisation_id = booking.space.owner_id
+    return BookingStage(
+        position=position,
+        approver=stage.approver,
+        organisation_id=organisation_id,
+        jurisdiction_id=jurisdiction_id,
+        mode=stage.mode,
+        deadline_days=stage.deadline_days,
+        on_deadline=stage.on_deadline,
+        label=stage.label,
+        source_name=source.name if source is not None else booking.space.owner.name,
+        state="auto_approved" if planned.auto_approved else "waiting",
+    )
+
+
+def current_stage(booking) -> BookingStage | None:
+    if booking.stage_position is None:
+        return None
+    for stage in booking.stages:
+        if stage.position == booking.stage_position:
+            return stage
+    return None
+
+
+def advance(booking, now: datetime) -> BookingStage | None:
+    """Move the request to its next deciding stage; None when every stage has passed.
+
+    Notification-only stages on the way are marked notified.
+    """
+    for stage in booking.stages:
+        if stage.state in FINISHED_STAGE_STATES or stage.state in ("rejected", "expired"):
+            continue
+        if stage.mode == "notify":
+            stage.state = "notified"
+            stage.decided_at = now
+            continue
+        stage.state = "pending"
+        stage.started_at = now
+        stage.due_at = _due(booking, stage, now)
+        booking.stage_position = stage.position
+        return stage
+    booking.stage_position = None
+    return None
+
+
+def _due(booking, stage: BookingStage, now: datetime) -> datetime:
+    """The stage's deadline, never later than the booking's start."""
+    if stage.deadline_days is None:
+        return booking.start_at
+    return min(add_working_days(now, stage.deadline_days, booking.space.zone), booking.start_at)
+
+
+def close_open_stages(booking, state: str = "skipped") -> None:
+    for stage in booking.stages:
+        if stage.state in ("waiting", "pending", "returned"):
+            stage.state = state
+    booking.stage_position = None
+
+
+def can_decide_stage(user, stage: BookingStage | None) -> bool:
+    """Whether `user` decides `stage`: the owner's facility managers and staff, its head, or the
+    officers of the jurisdiction (including officers of the jurisdictions above it)."""
+    if stage is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_admin:
+        return True
+    if stage.approver == "jurisdiction":
+        return stage.jurisdiction_id in user.officer_jurisdiction_ids
+    role = user.org_roles.get(stage.organisation_id)
+    if stage.approver == "owner_principal":
+        return role == "principal"
+    return role in ("manager", "staff")
+
+
+def decidable_by(user):
+    """SQL condition on BookingStage: the stages `user` decides (for the approval queue)."""
+    if user.is_admin:
+        return BookingStage.id.isnot(None)
+    clauses = []
+    roles = user.org_roles
+    staff_orgs = [org for org, role in roles.items() if role in ("manager", "staff")]
+    head_orgs = [org for org, role in roles.items() if role == "principal"]
+    if staff_orgs:
+        clauses.append(
+            and_(
+                BookingStage.approver == "owner_manager",
+                BookingStage.organisation_id.in_(staff_orgs),
+            )
+        )
+    if head_orgs:
+        clauses.append(
+            and_(
+                BookingStage.approver == "owner_principal",
+                BookingStage.organisation_id.in_(head_orgs),
+            )
+        )
+    if user.officer_jurisdiction_ids:
+        clauses.append(
+            and_(
+                BookingStage.approver == "jurisdiction",
+                BookingStage.jurisdiction_id.in_(list(user.officer_jurisdiction_ids)),
+            )
+        )
+    return or_(*clauses) if clauses else BookingStage.id.is_(None)
+
+
+def stage_who(stage: BookingStage) -> str:
+    """Who decides a stage, in words."""
+    from app.rules.schema import APPROVERS
+
+    if stage.label:
+        return f"{stage.label} ({stage.source_name})"
+    if stage.approver == "jurisdiction" and stage.jurisdiction is not None:
+        return _("Officers of %(name)s", name=stage.jurisdiction.name)
+    return f"{APPROVERS[stage.approver]} ({stage.source_name})"
