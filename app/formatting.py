@@ -57,7 +57,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local"] = local
     app.jinja_env.globals["url_with"] = url_with
-    from app.bookings.approvals import stage_who
+    from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
     from app.rules import messages
     from app.rules.schema import APPROVERS
 
@@ -70,6 +70,7 @@ def register(app: Flask) -> None:
             line, lambda v: money(v, currency)
         ),
         stage_who=stage_who,
+        stage_states=STAGE_STATE_LABELS,
         fee_category_text=messages.FEE_CATEGORY_TEXT,
         approver_labels=APPROVERS,
     )

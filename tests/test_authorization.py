@@ -77,6 +77,8 @@ MANAGE_SPACE = {
 }
 # The resident who made the booking may know it exists: 403, not 404.
 MANAGE_DECIDE = {**MANAGE_SPACE, "resident": "403"}
+# Officers decide the stages of their jurisdiction, so the queue is theirs too.
+APPROVER_LIST = {**MANAGE_LIST, "officer": "ok", "other_officer": "ok"}
 OVERSIGHT = {
     "anon": "login", "resident": "403", "stranger": "403", "manager": "403",
     "other_manager": "403", "officer": "ok", "other_officer": "ok", "admin": "ok",
@@ -104,7 +106,10 @@ MATRIX = {
     "bookings.mine": ("GET", "/bookings/", None, LOGGED_IN_OK),
     "bookings.detail": ("GET", "/bookings/{booking}", None, BOOKING_VIEW),
     "bookings.cancel": ("POST", "/bookings/{booking}/cancel", REASON, BOOKING_CANCEL),
-    "manage.queue": ("GET", "/manage/queue", None, MANAGE_LIST),
+    "manage.queue": ("GET", "/manage/queue", None, APPROVER_LIST),
+    "manage.bulk_decide": ("POST", "/manage/queue/bulk", {"action": "approve"}, APPROVER_LIST),
+    "manage.return_request": ("POST", "/manage/bookings/{booking}/return", REASON,
+                              MANAGE_DECIDE),
     "manage.spaces": ("GET", "/manage/spaces", None, MANAGE_LIST),
     "manage.new_space": ("GET", "/manage/spaces/new", None, MANAGE_LIST),
     "manage.edit_space": ("GET", "/manage/spaces/{space}/edit", None, MANAGE_SPACE),

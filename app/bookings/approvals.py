@@ -14,10 +14,24 @@ from functools import lru_cache
 
 import holidays
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
 from app.rules.engine import Decision, PlannedStage
 from app.rules.models import BookingStage
+
+STAGE_STATE_LABELS = {
+    "waiting": _l("Waiting"),
+    "pending": _l("Deciding now"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "returned": _l("Returned for changes"),
+    "escalated": _l("Passed on after the deadline"),
+    "auto_approved": _l("Approved automatically"),
+    "notified": _l("Notified"),
+    "expired": _l("Expired"),
+    "skipped": _l("Not reached"),
+}
 
 FINISHED_STAGE_STATES = ("approved", "auto_approved", "notified", "escalated")
 
@@ -132,8 +146,9 @@ def can_decide_stage(user, stage: BookingStage | None) -> bool:
     return role in ("manager", "staff")
 
 
-def decidable_by(user):
-    """SQL condition on BookingStage: the stages `user` decides (for the approval queue)."""
+def decidable_by(user, stage=BookingStage):
+    """SQL condition on `stage` (BookingStage or an alias): the stages `user` decides."""
+    BookingStage = stage  # noqa: N806 - the same columns, possibly aliased
     if user.is_admin:
         return BookingStage.id.isnot(None)
     clauses = []

@@ -10,10 +10,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.bookings import bp
 from app.bookings import services as booking_services
-from app.bookings.forms import CancelForm
+from app.bookings.forms import CancelForm, ResubmitForm
 from app.bookings.models import STATUS_LABELS, TRANSITIONS, Booking, BookingTransition
 from app.db import paginate, utcnow
-from app.errors import InvalidTransition
+from app.errors import DomainError, InvalidTransition, ValidationFailed
+from app.rules import services as rule_services
+from app.rules.models import BookingStage
+from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.extensions import db
 from app.spaces.models import Space
 
@@ -49,6 +52,9 @@ def load_booking(booking_id: int) -> Booking:
             joinedload(Booking.user),
             joinedload(Booking.decided_by),
             selectinload(Booking.transitions).joinedload(BookingTransition.actor),
+            selectinload(Booking.stages).joinedload(BookingStage.jurisdiction),
+            selectinload(Booking.stages).joinedload(BookingStage.decided_by),
+            joinedload(Booking.group),
         )
     ).first()
     if booking is None or not booking.can_view(current_user):
@@ -63,17 +69,78 @@ def offers_cancel(booking: Booking, user, now) -> bool:
     return booking.start_at > now or (booking.can_decide(user) and booking.end_at > now)
 
 
+def _resubmit_form(booking: Booking, formdata=None) -> ResubmitForm | None:
+    """The change form of a request returned to its resident, prefilled with the request."""
+    if booking.status != "returned" or booking.user_id != current_user.id:
+        return None
+    form = ResubmitForm(
+        formdata=formdata,
+        data={
+            "purpose": booking.purpose,
+            "attendees": booking.attendees,
+            "purpose_category": booking.purpose_category,
+            "waiver": booking.waiver_category or "",
+            "group_id": str(booking.group_id or ""),
+        },
+    )
+    form.set_groups(rule_services.user_groups(current_user))
+    return form
+
+
+def _render_detail(booking: Booking, resubmit_form=None, status: int = 200):
+    return (
+        render_template(
+            "bookings/detail.html",
+            booking=booking,
+            zone=booking.space.zone,
+            status_labels=STATUS_LABELS,
+            purposes=PURPOSES,
+            waivers=WAIVER_CATEGORIES,
+            cancel_form=CancelForm() if offers_cancel(booking, current_user, utcnow()) else None,
+            resubmit_form=resubmit_form or _resubmit_form(booking),
+        ),
+        status,
+    )
+
+
 @bp.get("/<int:booking_id>")
 @login_required
 def detail(booking_id: int):
+    return _render_detail(load_booking(booking_id))
+
+
+@bp.post("/<int:booking_id>/resubmit")
+@login_required
+def resubmit(booking_id: int):
     booking = load_booking(booking_id)
-    return render_template(
-        "bookings/detail.html",
-        booking=booking,
-        zone=booking.space.zone,
-        status_labels=STATUS_LABELS,
-        cancel_form=CancelForm() if offers_cancel(booking, current_user, utcnow()) else None,
-    )
+    form = _resubmit_form(booking, request.form)
+    if form is None:
+        abort(403 if booking.user_id != current_user.id else 409)
+    if not form.validate():
+        return _render_detail(booking, form, 422)
+    try:
+        booking_services.resubmit(
+            booking,
+            current_user,
+            purpose=form.purpose.data or "",
+            attendees=form.attendees.data,
+            purpose_category=form.purpose_category.data,
+            waiver=form.waiver.data or None,
+            group_id=form.chosen_group_id,
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        booking = load_booking(booking_id)
+        form = _resubmit_form(booking, request.form)
+        form.form_errors.extend(m for messages in exc.errors.values() for m in messages)
+        return _render_detail(booking, form, 422)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Your changed request was sent."), "success")
+    return redirect(url_for("bookings.detail", booking_id=booking_id))
 
 
 @bp.post("/<int:booking_id>/cancel")

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("manage", __name__)
 
-from app.manage import routes  # noqa: E402,F401
+from app.manage import queue, routes  # noqa: E402,F401

@@ -15,7 +15,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.accounts.routes import apply_errors, safe_next
 from app.bookings import services as booking_services
@@ -362,26 +362,6 @@ def delete_closure(space_id: int, closure_id: int):
     return redirect(url_for(".closures", space_id=space.id))
 
 
-# --- The request queue -----------------------------------------------------------------------
-@bp.get("/queue")
-def queue():
-    _require_manager()
-    my_spaces = db.session.execute(
-        _scope(select(Space.id, Space.name)).order_by(Space.name, Space.id)
-    ).all()
-    space_id = request.args.get("space", type=db_int)
-    query = (
-        _scope(select(Booking).join(Booking.space))
-        .where(Booking.status == "requested")
-        .options(contains_eager(Booking.space), selectinload(Booking.user))
-        .order_by(Booking.created_at, Booking.id)
-    )
-    if space_id:
-        query = query.where(Booking.space_id == space_id)
-    page = paginate(query, per_page=PER_PAGE)
-    return render_template("manage/queue.html", page=page, my_spaces=my_spaces, space_id=space_id)
-
-
 def _describe(booking: Booking) -> dict:
     return {
         "name": booking.user.name,
@@ -402,28 +382,6 @@ def _decide(booking: Booking, action: Callable[[], object], done: str):
         flash(done, "success")
     target = safe_next(request.form.get("next")) or url_for(".queue")
     return redirect(target)
-
-
-@bp.post("/bookings/<int:booking_id>/approve")
-def approve(booking_id: int):
-    booking = _managed_booking(booking_id)
-    note = request.form.get("note", "")
-    return _decide(
-        booking,
-        lambda: booking_services.approve(booking, current_user, reason=note),
-        _("Approved: %(name)s, %(space)s, %(when)s.", **_describe(booking)),
-    )
-
-
-@bp.post("/bookings/<int:booking_id>/reject")
-def reject(booking_id: int):
-    booking = _managed_booking(booking_id)
-    reason = request.form.get("reason", "")
-    return _decide(
-        booking,
-        lambda: booking_services.reject(booking, current_user, reason=reason),
-        _("Rejected: %(name)s, %(space)s, %(when)s.", **_describe(booking)),
-    )
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")

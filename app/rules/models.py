@@ -77,20 +77,6 @@ class RuleSet(db.Model):
         return f"s:{self.space_id}"
 
 
-STAGE_STATES = {
-    "waiting": "waiting",  # a later stage, not reached yet
-    "pending": "pending",  # the stage that decides now
-    "approved": "approved",
-    "rejected": "rejected",
-    "returned": "returned",
-    "escalated": "escalated",  # its deadline passed and the request moved on
-    "auto_approved": "auto_approved",
-    "notified": "notified",
-    "expired": "expired",
-    "skipped": "skipped",  # the request ended (withdrawn, expired) before this stage
-}
-
-
 class BookingStage(db.Model):
     """One stage of a booking's approval chain, frozen when the request is made."""
 

@@ -68,7 +68,7 @@ def test_queue_shows_my_requests_oldest_first(requests_, manager, login, client)
     ]
     text = text_of(response)
     assert "남의 공간" not in text and "모임 theirs" not in text
-    assert "3 requests, oldest first." in text
+    assert "3 requests." in text
     assert "김주민" in text and "모임 oldest" in text and "₩24,000" in text
 
 

@@ -75,6 +75,9 @@ def test_seoul_officer_sees_every_district(factories, seoul, world, login, clien
         "expired": 0,
         "completed": 0,
         "no_show": 0,
+        "returned": 0,
+        "entered": 0,
+        "lost": 0,
         "all": 3,
     }
     both = counts_in(html, "space", world["both"].id)
@@ -101,6 +104,9 @@ def test_totals_per_jurisdiction_count_each_space_once(
         "expired": 0,
         "completed": 0,
         "no_show": 0,
+        "returned": 0,
+        "entered": 0,
+        "lost": 0,
         "all": 1,
     }
     assert counts_in(html, "jurisdiction", "all")["all"] == 6
@@ -159,7 +165,7 @@ def test_bad_filters_get_messages_not_errors(factories, seoul, world, login, cli
             assert "Enter a date between 2000 and 2100." in text_of(response)
     response = client.get("/oversight/?from=2026-05-01&to=2026-04-01")
     assert "The end of the period cannot be before its start." in text_of(response)
-    response = client.get("/oversight/bookings?status=lost")
+    response = client.get("/oversight/bookings?status=vanished")
     assert response.status_code == 200 and "Unknown booking status." in text_of(response)
 
 
