@@ -21,8 +21,11 @@ from app.accounts.services import create_user
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
 from app.db import utcnow
+from app.errors import RuleViolation
 from app.extensions import db
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
+from app.rules.models import BookingStage
+from app.seed_rules import approve_all_stages, seed_groups, seed_rule_demos, seed_rule_sets
 from app.spaces.availability import local_instant
 from app.spaces.models import AMENITIES, Closure, OpeningHours, Space
 
@@ -32,6 +35,7 @@ DEMO_PASSWORD = "gonggan-demo"
 DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("admin@gonggan.kr", "admin", "Platform administrator"),
     ("manager@bundong-es.kr", "manager", "Facility manager of 번동초등학교 (Gangbuk-gu)"),
+    ("principal@bundong-es.kr", "principal", "Principal of 번동초등학교 (second approval stage)"),
     ("manager@gangbuk.go.kr", "manager", "Facility manager of the Gangbuk-gu community centers"),
     ("officer@gangbuk.go.kr", "officer", "Officer of 강북구 (Gangbuk-gu district office)"),
     ("officer@sen.go.kr", "officer", "Officer of 서울특별시교육청 (Seoul Office of Education)"),
@@ -48,13 +52,17 @@ class _Account(NamedTuple):
     name: str
     locale: str = "ko"
     home: str | None = None  # home district slug
-    org: str | None = None  # organisation slug (managers)
+    org: str | None = None  # organisation slug (managers, principals)
+    org_role: str = "manager"
     jurisdiction: str | None = None  # jurisdiction slug (officers)
 
 
 _ACCOUNT_DETAILS = {
     "admin@gonggan.kr": _Account("공간 운영팀"),
     "manager@bundong-es.kr": _Account("김민지 (번동초 행정실)", org="bundong-es"),
+    "principal@bundong-es.kr": _Account(
+        "오세훈 (번동초 교장)", org="bundong-es", org_role="principal"
+    ),
     "manager@gangbuk.go.kr": _Account("박서준 (강북구 마을공동체과)", org="gangbuk-centers"),
     "officer@gangbuk.go.kr": _Account("이수진 (강북구청)", jurisdiction="gangbuk"),
     "officer@sen.go.kr": _Account("최영호 (서울시교육청)", jurisdiction="seoul-edu"),
@@ -437,6 +445,8 @@ def seed_demo(now: datetime | None = None) -> str:
     users = _seed_accounts(jurisdictions, orgs)
     spaces, new_spaces = _seed_spaces(orgs, jurisdictions, now)
     db.session.flush()
+    rule_sets = seed_rule_sets(jurisdictions, orgs, spaces, users, now)
+    groups = seed_groups(users)
 
     demo_ids = [space.id for space in spaces.values()]
     existing = db.session.scalar(
@@ -444,14 +454,15 @@ def seed_demo(now: datetime | None = None) -> str:
     )
     made = 0
     if not existing:
-        made = _seed_bookings(spaces, users, orgs, now)
+        made = _seed_bookings(spaces, users, orgs, now, groups)
+        made += seed_rule_demos(spaces, users, now, decider=_decider(users))
     db.session.flush()
 
     published = sum(1 for space in spaces.values() if space.published)
     return (
         f"Demo data ready: {len(jurisdictions)} jurisdictions, {len(orgs)} organisations, "
         f"{published} published spaces ({new_spaces} new), {len(users)} demo accounts "
-        f"(password: {DEMO_PASSWORD}), {made} new bookings."
+        f"(password: {DEMO_PASSWORD}), {rule_sets} new rule sets, {made} new bookings."
     )
 
 
@@ -511,7 +522,7 @@ def _seed_accounts(
         if details.org:
             org = orgs[details.org]
             if not any(m.organisation_id == org.id for m in user.org_memberships):
-                user.org_memberships.append(OrgMembership(organisation=org, role="manager"))
+                user.org_memberships.append(OrgMembership(organisation=org, role=details.org_role))
         if details.jurisdiction:
             jurisdiction = jurisdictions[details.jurisdiction]
             if not any(m.jurisdiction_id == jurisdiction.id for m in user.jurisdiction_memberships):
@@ -520,7 +531,7 @@ def _seed_accounts(
                 )
     db.session.flush()
     for user in found.values():  # roles are cached per object; memberships just changed
-        user.__dict__.pop("managed_org_ids", None)
+        user.__dict__.pop("org_roles", None)
         user.__dict__.pop("officer_jurisdiction_ids", None)
     return found
 
@@ -623,15 +634,60 @@ def _monday(now: datetime) -> date:
     return today - timedelta(days=today.weekday())
 
 
+PURPOSE_WORDS = (
+    ("commercial", ("판매", "설명회", "pitch")),
+    ("sports", ("동호회", "경기", "탁구", "농구", "배구", "풋살", "피구", "축구", "요가", "줌바")),
+    ("education", ("교실", "강좌", "교육", "학습", "storytelling", "workshop")),
+    ("culture", ("공연", "상영", "합창", "연극", "녹음", "팟캐스트", "Improv", "발표회",
+                 "book club")),
+)
+
+
+def purpose_category(text: str) -> str:
+    """The kind of use a demo booking's purpose describes."""
+    for category, words in PURPOSE_WORDS:
+        if any(word.lower() in text.lower() for word in words):
+            return category
+    return "community"
+
+
+def _decider(users: dict[str, User]):
+    """Who decides a stage in the demo: the owner's manager or principal, the officer, or the
+    administrator where the demo has no such person."""
+    managers = {
+        (details.org, details.org_role): users[email]
+        for email, details in _ACCOUNT_DETAILS.items()
+        if details.org
+    }
+    officers = {
+        details.jurisdiction: users[email]
+        for email, details in _ACCOUNT_DETAILS.items()
+        if details.jurisdiction
+    }
+    admin = users["admin@gonggan.kr"]
+
+    def pick(booking: Booking, stage: BookingStage | None) -> User:
+        if stage is not None and stage.approver == "jurisdiction":
+            return officers.get(stage.jurisdiction.slug, admin)
+        role = "principal" if stage is not None and stage.approver == "owner_principal" else (
+            "manager"
+        )
+        return managers.get((booking.space.owner.slug, role), admin)
+
+    return pick
+
+
 def _seed_bookings(
-    spaces: dict[str, Space], users: dict[str, User], orgs: dict[str, Organisation], now: datetime
+    spaces: dict[str, Space],
+    users: dict[str, User],
+    orgs: dict[str, Organisation],
+    now: datetime,
+    groups: dict,
 ) -> int:
     """The demo history: every booking state, over the past four and the coming three weeks."""
     rng = random.Random(20181122)
-    managers = {
-        details.org: users[email] for email, details in _ACCOUNT_DETAILS.items() if details.org
-    }
-    admin = users["admin@gonggan.kr"]
+    decider = _decider(users)
+    badminton = next(iter(groups.values()), None)
     today = now.astimezone(ZONE).date()
     monday = _monday(now)
     made = 0
@@ -653,27 +709,36 @@ def _seed_bookings(
             created = now - timedelta(hours=rng.randint(30, 96))
             decided = created + timedelta(hours=rng.randint(2, 24))
         resident = users[plan.user]
-        decider = managers.get(space.owner.slug, admin)
-        booking = booking_services.create_booking(
-            space,
-            resident,
-            start=start,
-            end=end,
-            purpose=plan.purpose,
-            attendees=plan.attendees,
-            now=created,
-        )
+        group = badminton if "배드민턴" in plan.purpose and badminton is not None else None
+        try:
+            with db.session.begin_nested():
+                booking = booking_services.create_booking(
+                    space,
+                    resident,
+                    start=start,
+                    end=end,
+                    purpose=plan.purpose,
+                    attendees=plan.attendees,
+                    purpose_category=purpose_category(plan.purpose),
+                    group_id=group.id if group and resident in [m.user for m in group.members]
+                    else None,
+                    now=created,
+                )
+        except RuleViolation:
+            continue  # the demo rules refuse this plan (e.g. residents first): as they should
         _play_outcome(booking, plan, resident, decider, decided, now)
         made += 1
     return made
 
 
-def _play_outcome(booking: Booking, plan: _Plan, resident: User, decider: User,
+def _play_outcome(booking: Booking, plan: _Plan, resident: User, decider,
                   decided: datetime, now: datetime) -> None:
     """Move a fresh booking to the planned state through the booking services."""
     outcome = plan.outcome
-    if outcome == "requested":
+    if outcome == "requested" or booking.status == "entered":
         return
+    if outcome in ("expired", "rejected") and booking.status != "requested":
+        return  # the rules approved it at once (a resident's community use, say)
     if outcome == "expired":
         booking_services.transition(
             booking, "expired", None, reason="시작 시각까지 처리되지 않아 만료되었습니다.",
@@ -681,18 +746,20 @@ def _play_outcome(booking: Booking, plan: _Plan, resident: User, decider: User,
         )
         return
     if outcome == "rejected":
-        booking_services.reject(booking, decider, reason=plan.reason or "")
+        booking_services.reject(
+            booking, decider(booking, booking.current_stage), reason=plan.reason or ""
+        )
         _backdate(booking, decided)
         return
     if booking.status == "requested":
-        booking_services.approve(booking, decider, now=decided)
+        approve_all_stages(booking, decider, decided)
         _backdate(booking, decided)
     if outcome == "cancelled":
         when = min(decided + timedelta(hours=6), booking.start_at - timedelta(hours=2), now)
         booking_services.cancel(booking, resident, reason="일정이 바뀌었습니다.", now=when)
     elif outcome in ("completed", "no_show"):
         booking_services.mark_attendance(
-            booking, decider, showed_up=outcome == "completed",
+            booking, decider(booking, None), showed_up=outcome == "completed",
             now=booking.end_at + timedelta(minutes=30),
         )
 

@@ -107,6 +107,8 @@ class User(UserMixin, db.Model):
         roles = ["resident"]
         if self.is_manager:
             roles.append("manager")
+        if "principal" in self.org_roles.values():
+            roles.append("principal")
         if self.is_officer:
             roles.append("officer")
         if self.is_admin:

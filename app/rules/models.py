@@ -143,6 +143,7 @@ class ResidentGroup(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
+    created_by: Mapped[User | None] = relationship()
     members: Mapped[list[ResidentGroupMember]] = relationship(
         back_populates="group", cascade="all, delete-orphan"
     )
