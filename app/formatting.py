@@ -54,13 +54,16 @@ def url_with(**changes) -> str:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["local"] = local
-    app.jinja_env.globals["url_with"] = url_with
+    # Imported here: these modules import models, which import this package's neighbours.
     from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
     from app.rules import messages
     from app.rules.schema import APPROVERS
+    from app.spaces.models import WEEKDAYS
 
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["local"] = local
+    app.jinja_env.filters["weekday_name"] = lambda day: str(WEEKDAYS[day])
+    app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals.update(
         reason_text=messages.reason_text,
         quote_line_text=lambda line, currency: messages.line_text(
@@ -73,6 +76,7 @@ def register(app: Flask) -> None:
         stage_states=STAGE_STATE_LABELS,
         fee_category_text=messages.FEE_CATEGORY_TEXT,
         approver_labels=APPROVERS,
+        clock=messages.clock,
     )
 
     @app.context_processor

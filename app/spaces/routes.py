@@ -209,9 +209,12 @@ def detail(space_id: int):
             "zoom": 16,
             "markers": [{"lat": space.latitude, "lon": space.longitude, "name": space.name}],
         }
+    effective = rule_services.effective_rules(space, now)
     return render_template(
         "spaces/detail.html",
         space=space,
+        effective=effective,
+        rules_summary=rule_summary(effective),
         grid=grid,
         rows=calendar_rows(grid, space),
         day_names=[str(WEEKDAYS[d.weekday()]) for d in grid.days],
