@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
 from app.bookings.services import MAX_PURPOSE_LENGTH
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
@@ -38,7 +38,13 @@ class ResubmitForm(FlaskForm):
     waiver = SelectField(
         _l("Fee waiver"), choices=[("", _l("None")), *WAIVER_CATEGORIES.items()], default=""
     )
-    group_id = SelectField(_l("Booking for"), choices=[("", _l("Myself"))], default="")
+    group_id = SelectField(
+        _l("Booking for"), choices=[("", _l("Myself"))], default="", validate_choice=False
+    )
+
+    def validate_group_id(self, field) -> None:
+        if (field.data or "") not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("You can only book for a group you belong to."))
 
     def set_groups(self, groups) -> None:
         self.group_id.choices = [("", _l("Myself")), *((str(g.id), g.name) for g in groups)]

@@ -65,7 +65,13 @@ class BookingRequestForm(FlaskForm):
         default="",
         description=_l("The manager checks your proof of eligibility."),
     )
-    group_id = SelectField(_l("Booking for"), choices=[("", _l("Myself"))], default="")
+    group_id = SelectField(
+        _l("Booking for"), choices=[("", _l("Myself"))], default="", validate_choice=False
+    )
+
+    def validate_group_id(self, field) -> None:
+        if (field.data or "") not in {value for value, _label in field.choices}:
+            raise ValidationError(_("You can only book for a group you belong to."))
 
     def set_groups(self, groups) -> None:
         """Offer the resident groups the user belongs to."""
