@@ -53,7 +53,7 @@ def test_request_approve_and_see_it_approved(page, shot, factories, db):
     shot("request-form")
     page.fill("#attendees", "12")
     page.fill("#purpose", "주민 독서 모임")
-    page.locator("main form[method=post] button[type=submit]").click()
+    page.locator("main form[method=post] button[name=send]").click()
     page.wait_for_url(re.compile(r"/bookings/\d+$"))
     expect(page.locator(".badge.status-requested").first).to_be_visible()
     shot("requested")
