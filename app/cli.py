@@ -15,7 +15,7 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 bookings_cli = AppGroup("bookings", help="Booking housekeeping.")
 
 # Staff members of an organisation manage its spaces and requests as its managers do.
-ROLES = ("resident", "manager", "staff", "officer", "admin")
+ROLES = ("resident", "manager", "principal", "staff", "officer", "admin")
 
 
 @seed_cli.command("demo")

@@ -30,6 +30,7 @@ def test_seed_demo_loads_once(runner, db):
         ("resident", [], lambda u: u.role_names == ["resident"]),
         ("manager", ["--org", "school"], lambda u: u.is_manager),
         ("staff", ["--org", "school"], lambda u: u.is_manager),
+        ("principal", ["--org", "school"], lambda u: u.org_roles and "principal" in u.role_names),
         ("officer", ["--jurisdiction", "gangbuk"], lambda u: u.is_officer),
         ("admin", [], lambda u: u.is_admin),
     ],
@@ -55,7 +56,7 @@ def test_users_create_gives_each_role(runner, db, factories, client, role, extra
         (["--role", "manager"], "needs an existing organisation"),
         (["--role", "manager", "--org", "nowhere"], "needs an existing organisation"),
         (["--role", "officer"], "needs an existing jurisdiction"),
-        (["--role", "officer", "--org", "school"], "Only managers and staff"),
+        (["--role", "officer", "--org", "school"], "Only managers, principals and staff"),
         (["--role", "resident", "--jurisdiction", "gangbuk"], "Only officers"),
     ],
 )

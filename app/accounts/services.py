@@ -10,7 +10,13 @@ from app.accounts.models import ApiToken, User
 from app.db import MAX_DB_INT, utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
+from app.orgs.models import (
+    ORG_ROLES,
+    Jurisdiction,
+    JurisdictionMembership,
+    Organisation,
+    OrgMembership,
+)
 
 MIN_PASSWORD = 8
 
@@ -73,14 +79,16 @@ def create_user_with_role(
     org_slug: str | None = None,
     jurisdiction_slug: str | None = None,
 ) -> User:
-    """Create a user with a role: a manager or staff member needs an organisation, an officer a
-    jurisdiction; an option that does not fit the role is refused rather than ignored."""
+    """Create a user with a role: a manager, principal or staff member needs an organisation,
+    an officer a jurisdiction; an option that does not fit the role is refused, not ignored."""
     org = jurisdiction = None
-    if org_slug and role not in ("manager", "staff"):
-        raise ValidationFailed.single(_("Only managers and staff belong to an organisation."))
+    if org_slug and role not in ORG_ROLES:
+        raise ValidationFailed.single(
+            _("Only managers, principals and staff belong to an organisation.")
+        )
     if jurisdiction_slug and role != "officer":
         raise ValidationFailed.single(_("Only officers belong to a jurisdiction."))
-    if role in ("manager", "staff"):
+    if role in ORG_ROLES:
         org = db.session.scalars(select(Organisation).where(Organisation.slug == org_slug)).first()
         if org is None:
             raise ValidationFailed.single(_("A manager needs an existing organisation (--org)."))
