@@ -13,7 +13,7 @@ its source), how it is allocated, its approval stages and its price quote.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.rules.schema import (
@@ -173,6 +173,14 @@ class Ask:
     default_rate: int = 0  # the space's own hourly price when no rule set has a fee schedule
     base_mode: str = "request"  # the space's own allocation mode
 
+    def __post_init__(self) -> None:
+        # Python subtracts and compares two datetimes that share a tzinfo by wall time, which
+        # is wrong across a DST change: keep the instants in UTC so every duration is real time.
+        for name in ("start", "end", "now"):
+            value = getattr(self, name)
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                object.__setattr__(self, name, value.astimezone(UTC))
+
     @property
     def minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
@@ -275,7 +283,7 @@ def period_bounds(instant: datetime, period: str, zone: ZoneInfo) -> tuple[datet
     else:
         first = day.replace(day=1)
         after = (first + timedelta(days=32)).replace(day=1)
-    return _wall(first, 0, zone), _wall(after, 0, zone)
+    return _wall(first, 0, zone).astimezone(UTC), _wall(after, 0, zone).astimezone(UTC)
 
 
 def draw_time(window: LotteryWindow, start: datetime, zone: ZoneInfo) -> datetime:
@@ -297,6 +305,17 @@ def lottery_window_for(
 
 
 # --- Judging -----------------------------------------------------------------------------------
+def _merged(ranges) -> list[tuple[int, int]]:
+    """Ranges with touching ones joined: 09:00–12:00 and 12:00–18:00 allow 11:00–13:00."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
 def _check_hours(source: Source, rules: Rules, ask: Ask) -> Reason | None:
     if rules.allowed_hours is None:
         return None
@@ -304,7 +323,7 @@ def _check_hours(source: Source, rules: Rules, ask: Ask) -> Reason | None:
     local_start = ask.start.astimezone(ask.zone)
     weekday = local_start.weekday()
     ranges = rules.allowed_hours[weekday]
-    if span is not None and any(lo <= span[1] and span[2] <= hi for lo, hi in ranges):
+    if span is not None and any(lo <= span[1] and span[2] <= hi for lo, hi in _merged(ranges)):
         return None
     return Reason(
         "hours",
@@ -454,7 +473,8 @@ def _segments(start: datetime, end: datetime, zone: ZoneInfo, fees: Fees | None)
     cuts = {0}
     if fees is not None and fees.night_percent:
         cuts |= {fees.night_start % 1440, fees.night_end % 1440}
-    t = start
+    # All arithmetic in UTC: datetimes sharing a zone subtract by wall time, not real time.
+    t, end = start.astimezone(UTC), end.astimezone(UTC)
     while t < end:
         local = t.astimezone(zone)
         minute = local.hour * 60 + local.minute
@@ -463,7 +483,7 @@ def _segments(start: datetime, end: datetime, zone: ZoneInfo, fees: Fees | None)
             _wall(local.date(), later[0], zone)
             if later
             else _wall(local.date() + timedelta(days=1), 0, zone)
-        )
+        ).astimezone(UTC)
         if nxt <= t:  # a DST gap can map a wall time to an earlier instant
             nxt = t + timedelta(minutes=1)
         seg_end = min(nxt, end)

@@ -307,7 +307,8 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
     if min_m is not None and max_m is not None and min_m > max_m:
         r.add("max_minutes", _l("The maximum length must not be shorter than the minimum."))
     hours = _read_hours(r)
-    note = d.get("hours_note") or ""
+    note = d.get("hours_note")
+    note = "" if note is None else note
     if not isinstance(note, str) or len(note) > 200:
         r.add("hours_note", _l("The note may be at most %(n)d characters.", n=200))
         note = ""
@@ -410,7 +411,8 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
         mode = r.choice(s, "mode", where, STAGE_MODES) or "decide"
         days = r.int(s, "deadline_days", where, 1, 60)
         on = r.choice(s, "on_deadline", where, ON_DEADLINE) or "expire"
-        label = s.get("label") or ""
+        label = s.get("label")
+        label = "" if label is None else label
         if not isinstance(label, str) or len(label) > 80:
             r.add(where, _l("The stage name may be at most %(n)d characters.", n=80))
             label = ""
@@ -443,7 +445,11 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
     for i, w in enumerate(r.items("lottery")):
         where = f"lottery.{i}"
         wd = w.get("weekdays")
-        if isinstance(wd, list) and all(isinstance(x, int) and 0 <= x <= 6 for x in wd) and wd:
+        if (
+            isinstance(wd, list)
+            and wd
+            and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 6 for x in wd)
+        ):
             weekdays = frozenset(wd)
         else:
             r.add(where, _l("Choose the weekdays of the lottery."))
