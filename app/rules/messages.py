@@ -16,7 +16,6 @@ from app.rules.schema import (
     QUOTA_PERIODS,
     WAIVER_CATEGORIES,
 )
-from app.spaces.models import WEEKDAYS
 
 
 def clock(minute: int) -> str:
@@ -29,6 +28,13 @@ def ranges_text(ranges) -> str:
 
 def source_name(source: Source | None) -> str:
     return source.name if source is not None else _("Owner")
+
+
+def _weekday(day: int) -> str:
+    # Imported here: app.spaces imports its routes, which import this module.
+    from app.spaces.models import WEEKDAYS
+
+    return str(WEEKDAYS[day])
 
 
 def _rule_text(reason: Reason) -> str:
@@ -65,7 +71,7 @@ def _rule_text(reason: Reason) -> str:
     if code == "max_attendees":
         return _("At most %(n)d people may attend.", n=p["n"])
     if code == "hours":
-        day = str(WEEKDAYS[p["weekday"]])
+        day = _weekday(p["weekday"])
         if p["ranges"]:
             text = _(
                 "On %(weekday)s bookings are possible only %(ranges)s.",
@@ -203,7 +209,7 @@ def summary(effective: Effective) -> list[tuple[str, str]]:
         if rules.allowed_hours is not None:
             days = []
             for day, ranges in enumerate(rules.allowed_hours):
-                days.append(f"{WEEKDAYS[day]} {ranges_text(ranges) if ranges else '—'}")
+                days.append(f"{_weekday(day)} {ranges_text(ranges) if ranges else '—'}")
             text = _("Bookable hours: %(list)s.", list="; ".join(days))
             cite(source, f"{text} ({rules.hours_note})" if rules.hours_note else text)
         for quota in rules.quotas:

@@ -131,7 +131,7 @@ class LotteryWindow:
     end: int
     draw_days_before: int = 7
     draw_minute: int = 10 * 60  # local time of day of the draw
-    cap_per_month: int | None = 1  # wins per person per month at this space
+    cap_per_month: int | None = None  # wins per person per month at this space; None: no cap
     resident_priority: bool = True
 
 
