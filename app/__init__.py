@@ -96,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts import bp as accounts_bp
     from app.api import bp as api_bp
     from app.bookings import bp as bookings_bp
+    from app.lottery import bp as lottery_bp
     from app.main import bp as main_bp
     from app.manage import bp as manage_bp
     from app.oversight import bp as oversight_bp
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bookings_bp, url_prefix="/bookings")
     app.register_blueprint(manage_bp, url_prefix="/manage")
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
+    app.register_blueprint(lottery_bp, url_prefix="/lottery")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
 
