@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -60,6 +60,16 @@ class Booking(db.Model):
         Index("ix_bookings_user_start", "user_id", "start_at"),
         Index("ix_bookings_status_created", "status", "created_at"),
         Index("ix_bookings_status_draw", "status", "draw_at"),
+        # One lottery entry per person per draw, also when two requests race.
+        Index(
+            "uq_bookings_one_entry",
+            "space_id",
+            "user_id",
+            "draw_at",
+            unique=True,
+            postgresql_where=text("status = 'entered'"),
+            sqlite_where=text("status = 'entered'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

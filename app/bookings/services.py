@@ -221,6 +221,7 @@ def create_booking(
     if decision.mode == "lottery":
         to, reason = "entered", None
     elif decision.mode == "instant":
+        approvals.advance(booking, now)  # no stage decides; notification-only ones are notified
         to, reason = "confirmed", None
     elif approvals.advance(booking, now) is None:
         to, reason = "approved", _("Approved automatically by the rules.")
@@ -237,8 +238,17 @@ def create_booking(
     except IntegrityError as exc:
         if OVERLAP_CONSTRAINT in str(exc.orig):
             raise SlotTaken(_("This time was just taken. Please choose another time.")) from exc
+        if ONE_ENTRY_INDEX in str(exc.orig) or "bookings.draw_at" in str(exc.orig):
+            raise ValidationFailed.single(_second_entry_message(), "start") from exc
         raise
     return booking
+
+
+ONE_ENTRY_INDEX = "uq_bookings_one_entry"
+
+
+def _second_entry_message() -> str:
+    return _("You have already entered this draw. Each person may enter once.")
 
 
 def _refuse_second_entry(space: Space, user, draw_at: datetime | None) -> None:
@@ -251,9 +261,7 @@ def _refuse_second_entry(space: Space, user, draw_at: datetime | None) -> None:
         )
     )
     if taken is not None:
-        raise ValidationFailed.single(
-            _("You have already entered this draw. Each person may enter once."), "start"
-        )
+        raise ValidationFailed.single(_second_entry_message(), "start")
 
 
 def transition(
@@ -415,7 +423,9 @@ def resubmit(
     booking.price_breakdown = quote_dict(judgement.decision.quote, space.currency)
     stage = booking.current_stage
     if stage is not None:
+        # The stage decides afresh; the return and its reason stay in the booking's history.
         stage.state = "waiting"
+        stage.decided_at = stage.decided_by = stage.reason = None
     transition(booking, "requested", actor, reason=_("Changed and sent again."), now=now)
     if approvals.advance(booking, now) is None:
         return transition(booking, "approved", None, now=now)
@@ -522,6 +532,7 @@ def _stage_deadline(booking: Booking, now: datetime) -> str:
     if approvals.advance(booking, now) is None:
         if counter == "escalated":
             # Nobody is left to pass it to: the request cannot be decided, so it expires.
+            stage.state = "expired"
             transition(
                 booking, "expired", None, reason=_("No stage left to decide."), now=now
             )

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from app.db import MAX_DB_INT, paginate
 from app.extensions import db
 from app.lottery import bp
-from app.rules import lottery
+from app.rules import lottery, lottery_report
 from app.rules.models import LotteryDraw
 from app.spaces.availability import local_instant
 from app.spaces.models import Space
@@ -128,7 +128,7 @@ def fairness(space_id: int):
     if not (space.can_manage(current_user) or space.can_oversee(current_user)):
         abort(403 if space.can_view(current_user) else 404)
     first, last, errors = _parse_period(space.zone)
-    report = lottery.fairness(
+    report = lottery_report.fairness(
         space,
         local_instant(first, 0, space.zone),
         local_instant(last + timedelta(days=1), 0, space.zone),

@@ -32,12 +32,12 @@ import random
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -45,16 +45,15 @@ from app.accounts.models import User
 from app.db import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.orgs.models import Jurisdiction, jurisdiction_tree, with_descendants
+from app.orgs.models import jurisdiction_tree, with_descendants
 from app.rules.engine import lottery_window_for, period_bounds
-from app.rules.models import LotteryDraw, ResidentGroup, RuleSet
+from app.rules.models import LotteryDraw, RuleSet
 from app.rules.schema import LotteryWindow, parse_rules
 from app.spaces.models import Closure, Space
 
 ALGORITHM = "gonggan-1"
 PRIORITY, GENERAL = 0, 1
 WON, LOST = "won", "lost"
-REPEAT_WINNERS_SHOWN = 20
 
 
 # --- The pure draw -----------------------------------------------------------------------------
@@ -205,6 +204,12 @@ def run_due_draws(now: datetime | None = None) -> int:
     drawn = 0
     for (space_id, draw_at), group in groupby(due, key=lambda b: (b.space_id, b.draw_at)):
         group = list(group)
+        begun = [b for b in group if b.start_at <= now]
+        for b in begun:  # the sweep ran late: a slot already under way is no one's to win
+            _transition(b, "lost", _("The booked time had begun before the draw."), now)
+        group = [b for b in group if b.start_at > now]
+        if not group:
+            continue
         if (space_id, draw_at) in done:
             for b in group:  # entered after the draw had already been made
                 _transition(b, "lost", _("The draw had already taken place."), now)
@@ -430,143 +435,3 @@ def result_rows(lottery_draw: LotteryDraw) -> list[ResultRow]:
             tier=i.get("tier"), key=i.get("key"), outcome=i.get("outcome"), why=i.get("why"),
         ))  # fmt: skip
     return sorted(rows, key=lambda r: r.rank if isinstance(r.rank, int) else 0)
-
-
-# --- Fairness ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class GroupStats:
-    key: object  # "resident"/"non_resident", a jurisdiction id, a group id, or None
-    label: str | None
-    entries: int
-    wins: int
-    total_wins: int
-
-    @property
-    def win_rate(self) -> float:
-        return self.wins / self.entries if self.entries else 0.0
-
-    @property
-    def share_of_wins(self) -> float:
-        return self.wins / self.total_wins if self.total_wins else 0.0
-
-
-@dataclass(frozen=True)
-class Fairness:
-    draws: int
-    entries: int
-    wins: int
-    residency: list[GroupStats]
-    districts: list[GroupStats]
-    groups: list[GroupStats]
-    repeat_winner_count: int
-    repeat_winners: list[tuple[str, int]] = field(default_factory=list)  # (masked name, wins)
-
-    @property
-    def win_rate(self) -> float:
-        return self.wins / self.entries if self.entries else 0.0
-
-
-def fairness(space: Space, start: datetime, end: datetime) -> Fairness:
-    """Who entered and who won the draws of `space` held in [start, end): by residency of the
-    space's district (people's home district now), by home district and by resident group,
-    and how many people won twice or more (names masked). SQL aggregates; seven queries."""
-    from app.bookings.models import Booking
-
-    residents = _space_residents(space, jurisdiction_tree())
-    won = func.sum(case((Booking.status != "lost", 1), else_=0))
-    where = (
-        Booking.space_id == space.id,
-        Booking.lottery_draw_id.isnot(None),
-        Booking.draw_at >= start,
-        Booking.draw_at < end,
-    )
-
-    def grouped(*columns, outer=None):
-        query = select(*columns, func.count(Booking.id), won).join(User, User.id == Booking.user_id)
-        if outer is not None:
-            query = query.outerjoin(*outer)
-        return db.session.execute(query.where(*where).group_by(*columns)).all()
-
-    # Grouped through a subquery: PostgreSQL cannot match a CASE with bound parameters in the
-    # select list to the same CASE in GROUP BY.
-    marked = (
-        select(
-            Booking.status,
-            case((User.home_district_id.in_(residents or [-1]), "resident"),
-                 else_="non_resident").label("residency"),
-        )
-        .join(User, User.id == Booking.user_id)
-        .where(*where)
-        .subquery()
-    )  # fmt: skip
-    by_residency = {
-        key: (n, w or 0)
-        for key, n, w in db.session.execute(
-            select(
-                marked.c.residency,
-                func.count(),
-                func.sum(case((marked.c.status != "lost", 1), else_=0)),
-            ).group_by(marked.c.residency)
-        )
-    }
-    total_entries = sum(n for n, _w in by_residency.values())
-    total_wins = sum(w for _n, w in by_residency.values())
-
-    def stats(key, label, n, w):
-        return GroupStats(key, label, int(n), int(w or 0), total_wins)
-
-    residency = [stats(k, None, *by_residency.get(k, (0, 0))) for k in ("resident", "non_resident")]
-    districts = sorted(
-        (
-            stats(jid, (name_en if _english() and name_en else name), n, w)
-            for jid, name, name_en, n, w in grouped(
-                Jurisdiction.id, Jurisdiction.name, Jurisdiction.name_en,
-                outer=(Jurisdiction, Jurisdiction.id == User.home_district_id),
-            )
-        ),
-        key=lambda s: (-s.entries, s.label or ""),
-    )  # fmt: skip
-    groups = sorted(
-        (
-            stats(gid, name, n, w)
-            for gid, name, n, w in grouped(
-                ResidentGroup.id, ResidentGroup.name,
-                outer=(ResidentGroup, ResidentGroup.id == Booking.group_id),
-            )
-        ),
-        key=lambda s: (-s.entries, s.label or ""),
-    )  # fmt: skip
-    repeat = (
-        select(User.id, User.name, func.count(Booking.id).label("wins"))
-        .join(User, User.id == Booking.user_id)
-        .where(*where, Booking.status != "lost")
-        .group_by(User.id, User.name)
-        .having(func.count(Booking.id) >= 2)
-    )
-    repeat_count = db.session.scalar(select(func.count()).select_from(repeat.subquery()))
-    shown = db.session.execute(
-        repeat.order_by(func.count(Booking.id).desc(), User.id).limit(REPEAT_WINNERS_SHOWN)
-    ).all()
-    draws = db.session.scalar(
-        select(func.count(LotteryDraw.id)).where(
-            LotteryDraw.space_id == space.id,
-            LotteryDraw.draw_at >= start,
-            LotteryDraw.draw_at < end,
-        )
-    )
-    return Fairness(
-        draws=int(draws or 0),
-        entries=total_entries,
-        wins=total_wins,
-        residency=residency,
-        districts=districts,
-        groups=groups,
-        repeat_winner_count=int(repeat_count or 0),
-        repeat_winners=[(mask_name(name), int(n)) for _id, name, n in shown],
-    )
-
-
-def _english() -> bool:
-    from flask_babel import get_locale
-
-    return str(get_locale() or "ko") == "en"

@@ -136,6 +136,11 @@ def upgrade():
         batch_op.add_column(sa.Column('draw_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('lottery_draw_id', sa.Integer(), nullable=True))
         batch_op.create_index('ix_bookings_status_draw', ['status', 'draw_at'], unique=False)
+        batch_op.create_index(
+            'uq_bookings_one_entry', ['space_id', 'user_id', 'draw_at'], unique=True,
+            postgresql_where=sa.text("status = 'entered'"),
+            sqlite_where=sa.text("status = 'entered'"),
+        )
         batch_op.create_foreign_key(batch_op.f('fk_bookings_lottery_draw_id_lottery_draws'), 'lottery_draws', ['lottery_draw_id'], ['id'], ondelete='SET NULL')
         batch_op.create_foreign_key(batch_op.f('fk_bookings_group_id_resident_groups'), 'resident_groups', ['group_id'], ['id'], ondelete='SET NULL')
         batch_op.drop_constraint(op.f('ck_bookings_status'), type_='check')
@@ -171,6 +176,7 @@ def downgrade():
         batch_op.create_check_constraint('status', f"status IN ({OLD_STATUSES})")
         batch_op.drop_constraint(batch_op.f('fk_bookings_group_id_resident_groups'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_bookings_lottery_draw_id_lottery_draws'), type_='foreignkey')
+        batch_op.drop_index('uq_bookings_one_entry')
         batch_op.drop_index('ix_bookings_status_draw')
         batch_op.drop_column('lottery_draw_id')
         batch_op.drop_column('draw_at')

@@ -102,7 +102,7 @@ def fairness_url(space, start=None, end=None):
 
 
 def test_fairness_numbers(report):
-    from app.rules.lottery import fairness
+    from app.rules.lottery_report import fairness
     from tests.lottery.conftest import at
 
     setup, club = report

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.bookings import services as booking_services
 from app.bookings.models import Booking
 from app.bookings.services import sweep
 from app.db import serialized_writes
@@ -272,3 +273,20 @@ def _selects(count_queries, setup, n):
 
 def test_reading_for_a_draw_takes_the_same_queries_for_few_or_many_entries(setup, count_queries):
     assert _selects(count_queries, setup, 1) == _selects(count_queries, setup, 4)
+
+
+def test_the_database_keeps_one_entry_per_person_per_draw(setup, monkeypatch, db):
+    """Two requests racing past the service's check still leave one entry: a unique index."""
+    from app.errors import ValidationFailed
+
+    person = setup.resident()
+    day = saturday(6, 2)
+    setup.enter(person, day, 9, 11)
+    db.session.commit()
+    monkeypatch.setattr(booking_services, "_refuse_second_entry", lambda *args: None)
+    with pytest.raises(ValidationFailed) as raised:
+        setup.enter(person, day, 11, 13)
+    assert "already entered this draw" in raised.value.message
+    db.session.rollback()
+    entries = db.session.scalars(select(Booking).where(Booking.user_id == person.id)).all()
+    assert [b.status for b in entries] == ["entered"]
