@@ -14,10 +14,10 @@ from app.bookings.forms import CancelForm, ResubmitForm
 from app.bookings.models import STATUS_LABELS, TRANSITIONS, Booking, BookingTransition
 from app.db import paginate, utcnow
 from app.errors import DomainError, InvalidTransition, ValidationFailed
+from app.extensions import db
 from app.rules import services as rule_services
 from app.rules.models import BookingStage
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
-from app.extensions import db
 from app.spaces.models import Space
 
 
