@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.errors import DomainError, ValidationFailed
+from app.errors import DomainError, RuleViolation, ValidationFailed
 from app.extensions import db
 
 
@@ -15,18 +15,25 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def api_error(code: str, message: str, status: int, details: dict | None = None):
+def api_error(
+    code: str, message: str, status: int, details: dict | None = None, extra: dict | None = None
+):
     body = {"error": {"code": code, "message": message}}
     if details:
         body["error"]["details"] = details
+    if extra:
+        body["error"].update(extra)
     return jsonify(body), status
 
 
 def domain_error_response(exc: DomainError):
-    details = None
+    details = extra = None
     if isinstance(exc, ValidationFailed):
         details = {k or "_": v for k, v in exc.errors.items()}
-    return api_error(exc.code, exc.message, exc.status, details)
+    if isinstance(exc, RuleViolation):
+        # Each rule broken, citing its rule set: {code, source, source_level, message}.
+        extra = {"reasons": exc.reasons}
+    return api_error(exc.code, exc.message, exc.status, details, extra)
 
 
 HTTP_CODES = {

@@ -137,9 +137,88 @@ class Fields:
             self.error(name, str(exc))
             return None
 
+    def choice(self, name: str, choices, *, default: str | None = None) -> str | None:
+        """One of `choices` (codes); absent or null gives `default`."""
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, str) or value not in choices:
+            self.error(name, _("Choose one of: %(list)s.", list=", ".join(choices)))
+            return None
+        return value
+
+    def ids(self, name: str, *, limit: int) -> list[int] | None:
+        """A non-empty list of at most `limit` ids, duplicates dropped, order kept."""
+        value = self._get(name, True)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not value:
+            self.error(name, _("Enter a list of ids."))
+            return None
+        if len(value) > limit:
+            self.error(name, _("Send at most %(n)d ids at a time.", n=limit))
+            return None
+        out: list[int] = []
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, int) or not 0 < item <= MAX_INT:
+                self.error(name, _("Each id must be a whole number from 1 to %(n)d.", n=MAX_INT))
+                return None
+            if item not in out:
+                out.append(item)
+        return out
+
+    def day(self, name: str, *, required: bool = True) -> date | None:
+        """A calendar date such as 2026-12-01."""
+        value = self._get(name, required)
+        if value is None:
+            return None
+        example = "2026-12-01"
+        if not isinstance(value, str) or len(value) != 10:
+            self.error(name, _("Enter a date such as %(example)s.", example=example))
+            return None
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            self.error(name, _("Enter a date such as %(example)s.", example=example))
+            return None
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            self.error(name, _("The date is out of range."))
+            return None
+        return parsed
+
+    def document(self, name: str) -> dict | None:
+        """A JSON object whose text (keys and values, at any depth) a database can store."""
+        value = self._get(name, True)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.error(name, _("Enter a JSON object."))
+            return None
+        if not storable_json(value):
+            self.error(name, _("The text contains characters that cannot be stored."))
+            return None
+        return value
+
     def done(self) -> None:
         if self.errors:
             raise ValidationFailed(self.errors)
+
+
+def storable_json(value) -> bool:
+    """Whether every string in a decoded JSON value (keys too) is `storable_text`. Iterative, so
+    a deeply nested value cannot exhaust the stack."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not storable_text(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
 
 
 def query_args():
@@ -167,6 +246,16 @@ def query_int(args, name: str, default: int, low: int, high: int, errors: dict) 
         )
         return default
     return value
+
+
+def query_choice(args, name: str, choices, errors: dict) -> str | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if raw not in choices:
+        errors.setdefault(name, []).append(_("Choose one of: %(list)s.", list=", ".join(choices)))
+        return None
+    return raw
 
 
 def query_date(args, name: str, errors: dict) -> date | None:

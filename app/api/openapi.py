@@ -15,6 +15,8 @@ from app.api.openapi_components import (
     ref,
 )
 from app.bookings.models import STATUS_LABELS
+from app.manage.queue import SORTS
+from app.rules.schema import APPROVERS, PURPOSES
 from app.spaces.models import AMENITIES, SPACE_TYPES
 
 
@@ -33,6 +35,10 @@ def _errors(*statuses: int) -> dict:
 
 def _param(name: str) -> dict:
     return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _body(schema: str, required: bool = True) -> dict:
+    return {"required": required, "content": {"application/json": {"schema": ref(schema)}}}
 
 
 def _query(name: str, schema: dict, description: str) -> dict:
@@ -202,15 +208,14 @@ def _paths() -> dict:
                 "operationId": "createBooking",
                 "tags": ["bookings"],
                 "summary": "Book a space",
-                "description": "Instant spaces answer `confirmed`, others `requested` (a "
-                "manager decides). Two bookings never overlap, buffers included: of requests "
-                "racing for the same time exactly one succeeds, the others get 409 "
-                "`slot_taken`.",
+                "description": "The rules in force decide: instant spaces answer `confirmed`, "
+                "others `requested` (its approval stages decide), `approved` (the rules "
+                "approve it) or `entered` (a lottery draws it). A request the rules refuse "
+                "answers 422 `rule_violation` with `reasons`, each citing its rule set. Two "
+                "bookings never overlap, buffers included: of requests racing for the same "
+                "time exactly one succeeds, the others get 409 `slot_taken`.",
                 "security": BEARER,
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": ref("BookingRequest")}},
-                },
+                "requestBody": _body("BookingRequest"),
                 "responses": {
                     "201": {
                         **booking_out,
@@ -237,14 +242,199 @@ def _paths() -> dict:
             }
         },
         "/bookings/{booking_id}/approve": action(
-            "approveBooking", "Approve a request", "Managers of the space; optional reason."
+            "approveBooking",
+            "Approve the current stage of a request",
+            "Whoever decides the request's current stage (the owner's managers, its head, or "
+            "the jurisdiction's officers; 403 for others who can see the request). The last "
+            "deciding stage's approval approves the booking. Optional reason.",
         ),
         "/bookings/{booking_id}/reject": action(
             "rejectBooking",
             "Reject a request",
-            "Managers of the space; a reason is required.",
+            "Whoever decides the request's current stage; a reason is required.",
             reason_required=True,
         ),
+        "/bookings/{booking_id}/return": {
+            "post": {
+                "operationId": "returnBooking",
+                "tags": ["bookings"],
+                "summary": "Return a request to the resident for changes",
+                "description": "Whoever decides the current stage; the reason says what to "
+                "change. The request keeps its time until the resident resubmits or the "
+                "answer is overdue.",
+                "security": BEARER,
+                "parameters": [_param("BookingId")],
+                "requestBody": _body("ReturnRequest"),
+                "responses": {"200": booking_out, **_errors(400, 401, 403, 404, 409, 413, 422)},
+            }
+        },
+        "/bookings/{booking_id}/resubmit": {
+            "post": {
+                "operationId": "resubmitBooking",
+                "tags": ["bookings"],
+                "summary": "Change a returned request and send it again",
+                "description": "The person who booked; the same stage decides again. The "
+                "request is judged again by the rule-set versions it was first judged by "
+                "(422 `rule_violation` with reasons when they refuse it).",
+                "security": BEARER,
+                "parameters": [_param("BookingId")],
+                "requestBody": _body("ResubmitRequest", required=False),
+                "responses": {"200": booking_out, **_errors(400, 401, 403, 404, 409, 413, 422)},
+            }
+        },
+        "/approvals": {
+            "get": {
+                "operationId": "listApprovals",
+                "tags": ["approvals"],
+                "summary": "My approval queue",
+                "description": "Requests whose current stage I decide (facility managers, "
+                "heads of organisations, officers), as in the web queue. Oldest request first "
+                "unless `sort` says otherwise.",
+                "security": BEARER,
+                "parameters": [
+                    _query("space", {"type": "integer", "minimum": 1}, "Only this space."),
+                    _query(
+                        "approver",
+                        {"type": "string", "enum": list(APPROVERS)},
+                        "Only stages of this kind of approver.",
+                    ),
+                    _query(
+                        "purpose",
+                        {"type": "string", "enum": list(PURPOSES)},
+                        "Only requests of this purpose category.",
+                    ),
+                    _query(
+                        "from",
+                        {"type": "string", "format": "date"},
+                        "Starting on or after this day (Korean time).",
+                    ),
+                    _query(
+                        "to",
+                        {"type": "string", "format": "date"},
+                        "Starting on or before this day (Korean time).",
+                    ),
+                    _query(
+                        "overdue",
+                        {"type": "string", "enum": ["0", "1"]},
+                        "1: only stages due within a day.",
+                    ),
+                    _query(
+                        "sort",
+                        {"type": "string", "enum": list(SORTS), "default": "requested"},
+                        "requested: oldest request first; start: soonest start; due: soonest "
+                        "deadline.",
+                    ),
+                    _param("Page"),
+                    _param("PerPage"),
+                ],
+                "responses": {
+                    "200": json_content(ref("ApprovalPage"), "One page of requests."),
+                    **_errors(401, 403, 422),
+                },
+            }
+        },
+        "/approvals/bulk": {
+            "post": {
+                "operationId": "bulkDecide",
+                "tags": ["approvals"],
+                "summary": "Approve or reject several requests",
+                "description": "Each request is decided on its own: one that cannot be "
+                "decided (not yours to decide, already decided, time begun) does not undo or "
+                "stop the others. Answers 200 with a result per id.",
+                "security": BEARER,
+                "requestBody": _body("BulkRequest"),
+                "responses": {
+                    "200": json_content(ref("BulkResult"), "A result per request."),
+                    **_errors(400, 401, 403, 413, 422),
+                },
+            }
+        },
+        "/spaces/{space_id}/quote": {
+            "post": {
+                "operationId": "quoteBooking",
+                "tags": ["rules"],
+                "summary": "What the rules say about a request, without making it",
+                "description": "Whether the rules allow it (with every reason citing its rule "
+                "set), how it would be allocated, its approval stages and its price. Input a "
+                "booking would refuse (times, length, attendees) answers 422.",
+                "security": BEARER,
+                "parameters": [_param("SpaceId")],
+                "requestBody": _body("QuoteRequest"),
+                "responses": {
+                    "200": json_content(ref("Quote"), "The judgement of the request."),
+                    **_errors(400, 401, 403, 404, 413, 422),
+                },
+            }
+        },
+        "/spaces/{space_id}/rules": {
+            "get": {
+                "operationId": "getSpaceRules",
+                "tags": ["rules"],
+                "summary": "The rules in force at a space",
+                "description": "The combined rules in words, each citing its source, and the "
+                "version of every rule set in force (jurisdictions, owner, space).",
+                "security": OPTIONAL_BEARER,
+                "parameters": [_param("SpaceId")],
+                "responses": {
+                    "200": json_content(ref("SpaceRules"), "The rules in force now."),
+                    **_errors(404),
+                },
+            }
+        },
+        "/rule-sets/{level}/{scope_id}": {
+            "get": {
+                "operationId": "getRuleSet",
+                "tags": ["rules"],
+                "summary": "The versions of a rule set",
+                "description": "For those who may change it: officers (their jurisdictions "
+                "and those below), members of the organisation (its rule set and its "
+                "spaces'), admins. 403 for those who may see it but not change it.",
+                "security": BEARER,
+                "parameters": [_param("RuleSetLevel"), _param("ScopeId")],
+                "responses": {
+                    "200": json_content(ref("RuleSetVersions"), "Every version, newest first."),
+                    **_errors(401, 403, 404),
+                },
+            },
+            "post": {
+                "operationId": "saveRuleSet",
+                "tags": ["rules"],
+                "summary": "Save a new version of a rule set",
+                "description": "Appends a version taking effect on `effective_from` (today: "
+                "at once) that replaces the latest. A document the rules refuse answers 422 "
+                "with messages per field (`rules.<field>`), and nothing is saved.",
+                "security": BEARER,
+                "parameters": [_param("RuleSetLevel"), _param("ScopeId")],
+                "requestBody": _body("RuleSetRequest"),
+                "responses": {
+                    "201": {
+                        **json_content(ref("SavedRuleSet"), "The new version."),
+                        "headers": {
+                            "Location": {
+                                "schema": {"type": "string"},
+                                "description": "The rule set's versions.",
+                            }
+                        },
+                    },
+                    **_errors(400, 401, 403, 404, 413, 422),
+                },
+            },
+        },
+        "/lottery/draws/{draw_id}": {
+            "get": {
+                "operationId": "getLotteryDraw",
+                "tags": ["lottery"],
+                "summary": "The public result of a lottery draw",
+                "description": "Seed, algorithm and ranking (names masked), so anyone can "
+                "check the draw. 404 when the space is not one you may see.",
+                "security": OPTIONAL_BEARER,
+                "parameters": [_param("DrawId")],
+                "responses": {
+                    "200": json_content(ref("LotteryDraw"), "The draw."),
+                    **_errors(404),
+                },
+            }
+        },
         "/bookings/{booking_id}/cancel": action(
             "cancelBooking",
             "Cancel a booking",
@@ -284,6 +474,12 @@ def build_document() -> dict:
         "tags": [
             {"name": "spaces", "description": "Search spaces and see their availability."},
             {"name": "bookings", "description": "Book, and decide on bookings."},
+            {"name": "approvals", "description": "The approval queue and bulk decisions."},
+            {
+                "name": "rules",
+                "description": "The rules of spaces, quotes, and editing rule sets.",
+            },
+            {"name": "lottery", "description": "Public results of lottery draws."},
             {"name": "meta"},
         ],
         "paths": _paths(),
@@ -308,6 +504,22 @@ def build_document() -> dict:
                     "name": "booking_id",
                     "in": "path",
                     "required": True,
+                    "schema": id_schema,
+                },
+                "DrawId": {"name": "draw_id", "in": "path", "required": True, "schema": id_schema},
+                "RuleSetLevel": {
+                    "name": "level",
+                    "in": "path",
+                    "required": True,
+                    "description": "Whose rule set: a jurisdiction, an owner organisation or "
+                    "a single space.",
+                    "schema": {"type": "string", "enum": ["jurisdiction", "organisation", "space"]},
+                },
+                "ScopeId": {
+                    "name": "scope_id",
+                    "in": "path",
+                    "required": True,
+                    "description": "The id of the jurisdiction, organisation or space.",
                     "schema": id_schema,
                 },
                 "Page": {

@@ -3,7 +3,20 @@ error responses they share."""
 
 from __future__ import annotations
 
+from app.bookings.approvals import STAGE_STATE_LABELS
 from app.bookings.models import STATUS_LABELS
+from app.rules.schema import (
+    ALLOCATION_MODES,
+    APPROVERS,
+    ELIGIBILITY,
+    FEE_CATEGORIES,
+    ON_DEADLINE,
+    PURPOSES,
+    QUOTA_PER,
+    QUOTA_PERIODS,
+    STAGE_MODES,
+    WAIVER_CATEGORIES,
+)
 from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES
 
 INSTANT_EXAMPLE = "2026-12-01T18:00:00+09:00"
@@ -25,6 +38,23 @@ def component_schemas(max_per_page: int) -> dict:
         "required": ["id", "name"],
         "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
     }
+    request_facts = {
+        "purpose_category": {
+            "type": "string",
+            "enum": list(PURPOSES),
+            "default": "community",
+            "description": "The kind of use the rules judge (community when left out).",
+        },
+        "waiver": {
+            "type": ["string", "null"],
+            "enum": [*WAIVER_CATEGORIES, None],
+            "description": "A fee waiver claimed; the rules say how much it takes off.",
+        },
+        "group_id": {
+            "type": ["integer", "null"],
+            "description": "A resident group of yours to book for (group quotas).",
+        },
+    }
     return {
         "Error": {
             "type": "object",
@@ -45,6 +75,7 @@ def component_schemas(max_per_page: int) -> dict:
                                 "slot_taken",
                                 "invalid_transition",
                                 "bad_request",
+                                "rule_violation",
                             ],
                         },
                         "message": {
@@ -57,6 +88,12 @@ def component_schemas(max_per_page: int) -> dict:
                             "description": "With `invalid`: messages per input field "
                             "(`_` for the request as a whole).",
                             "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        },
+                        "reasons": {
+                            "type": "array",
+                            "description": "With `rule_violation`: every rule the request breaks, "
+                            "citing the rule set it comes from.",
+                            "items": ref("RuleReason"),
                         },
                     },
                 }
@@ -207,6 +244,7 @@ def component_schemas(max_per_page: int) -> dict:
                 "end": {**instant, "description": "With a UTC offset (`Z` allowed)."},
                 "purpose": {"type": "string", "maxLength": 2000},
                 "attendees": {"type": "integer", "minimum": 1},
+                **request_facts,
             },
         },
         "Reason": {
@@ -230,6 +268,13 @@ def component_schemas(max_per_page: int) -> dict:
                 "decided_at",
                 "reason",
                 "history",
+                "purpose_category",
+                "waiver",
+                "group",
+                "price_breakdown",
+                "approval",
+                "draw_at",
+                "lottery_draw_id",
             ],
             "properties": {
                 "id": {"type": "integer"},
@@ -267,9 +312,589 @@ def component_schemas(max_per_page: int) -> dict:
                         },
                     },
                 },
+                "purpose_category": {"type": "string", "enum": list(PURPOSES)},
+                "waiver": {"type": ["string", "null"], "enum": [*WAIVER_CATEGORIES, None]},
+                "group": {"oneOf": [ref("Ref"), {"type": "null"}]},
+                "price_breakdown": {
+                    "oneOf": [ref("PriceBreakdown"), {"type": "null"}],
+                    "description": "How the price was reached (null for bookings made before "
+                    "rule sets).",
+                },
+                "approval": ref("Approval"),
+                "draw_at": {
+                    **nullable_instant,
+                    "description": "Lottery entries: when the draw is made.",
+                },
+                "lottery_draw_id": {
+                    "type": ["integer", "null"],
+                    "description": "The draw that decided this entry: `/lottery/draws/{id}`.",
+                },
             },
         },
         "BookingPage": _page_schema("Booking", max_per_page),
+        "Approval": {
+            "type": "object",
+            "description": "The approval chain, frozen when the request was made. `stage` of "
+            "`of` is deciding now (or, for a returned request, waiting for the resident's "
+            "answer); null when none is.",
+            "required": ["stage", "of", "who", "due_at", "stages"],
+            "properties": {
+                "stage": {"type": ["integer", "null"], "minimum": 1},
+                "of": {"type": "integer", "minimum": 0},
+                "who": {"type": ["string", "null"]},
+                "due_at": nullable_instant,
+                "stages": {"type": "array", "items": ref("ApprovalStage")},
+            },
+        },
+        "ApprovalStage": {
+            "type": "object",
+            "required": [
+                "position",
+                "approver",
+                "who",
+                "mode",
+                "state",
+                "state_label",
+                "due_at",
+                "decided_at",
+                "reason",
+            ],
+            "properties": {
+                "position": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "1 for the first stage, as in `stage`.",
+                },
+                "approver": {"type": "string", "enum": list(APPROVERS)},
+                "who": {"type": "string", "description": "Who decides, in words."},
+                "mode": {"type": "string", "enum": list(STAGE_MODES)},
+                "state": {"type": "string", "enum": list(STAGE_STATE_LABELS)},
+                "state_label": {"type": "string"},
+                "due_at": nullable_instant,
+                "decided_at": nullable_instant,
+                "reason": {"type": ["string", "null"]},
+            },
+        },
+        "ApprovalPage": _page_schema("Booking", max_per_page),
+        **rule_schemas(instant, nullable_instant, request_facts),
+    }
+
+
+def rule_schemas(instant: dict, nullable_instant: dict, request_facts: dict) -> dict:
+    """Schemas of the rules, quotes, rule sets, bulk decisions and lottery draws."""
+    minute = {"type": "integer", "minimum": 0, "maximum": 1440}
+    purposes = {"type": "array", "items": {"type": "string", "enum": list(PURPOSES)}}
+    return {
+        "RuleReason": {
+            "type": "object",
+            "required": ["code", "source", "source_level", "message"],
+            "properties": {
+                "code": {"type": "string", "examples": ["purpose", "hours", "quota_hours"]},
+                "source": {"type": "string", "description": "The name of the rule set's owner."},
+                "source_level": {"type": "string", "enum": ["jurisdiction", "owner", "space"]},
+                "message": {"type": "string"},
+            },
+        },
+        "PriceBreakdown": {
+            "type": "object",
+            "required": ["currency", "category", "rate_per_hour", "source", "lines", "total"],
+            "properties": {
+                "currency": {"type": "string"},
+                "category": {"type": "string", "enum": list(FEE_CATEGORIES)},
+                "rate_per_hour": {"type": "integer"},
+                "source": {
+                    "type": ["string", "null"],
+                    "description": "The rule set whose fees apply (null: the space's price).",
+                },
+                "lines": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["code", "amount", "params"],
+                        "properties": {
+                            "code": {
+                                "type": "string",
+                                "enum": ["base", "weekend", "night", "waiver"],
+                            },
+                            "amount": {
+                                "type": "integer",
+                                "description": "Minor units; waivers are negative.",
+                            },
+                            "params": {"type": "object"},
+                        },
+                    },
+                },
+                "total": {"type": "integer"},
+            },
+        },
+        "QuoteRequest": {
+            "type": "object",
+            "required": ["start", "end", "attendees"],
+            "properties": {
+                "start": {**instant, "description": "With a UTC offset (`Z` allowed)."},
+                "end": {**instant, "description": "With a UTC offset (`Z` allowed)."},
+                "attendees": {"type": "integer", "minimum": 1},
+                "purpose": {
+                    "type": "string",
+                    "maxLength": 2000,
+                    "description": "Optional for a quote.",
+                },
+                **request_facts,
+            },
+        },
+        "PlannedStage": {
+            "type": "object",
+            "required": [
+                "approver",
+                "label",
+                "who",
+                "source",
+                "mode",
+                "deadline_days",
+                "on_deadline",
+                "auto_approved",
+            ],
+            "properties": {
+                "approver": {"type": "string", "enum": list(APPROVERS)},
+                "label": {"type": "string"},
+                "who": {"type": "string"},
+                "source": {"type": "string"},
+                "mode": {"type": "string", "enum": list(STAGE_MODES)},
+                "deadline_days": {
+                    "type": ["integer", "null"],
+                    "description": "Working days; null: until the booking starts.",
+                },
+                "on_deadline": {"type": "string", "enum": list(ON_DEADLINE)},
+                "auto_approved": {"type": "boolean"},
+            },
+        },
+        "Quote": {
+            "type": "object",
+            "required": ["allowed", "reasons", "mode", "draw_at", "stages", "price"],
+            "properties": {
+                "allowed": {"type": "boolean"},
+                "reasons": {"type": "array", "items": ref("RuleReason")},
+                "mode": {"type": "string", "enum": list(ALLOCATION_MODES)},
+                "draw_at": nullable_instant,
+                "stages": {"type": "array", "items": ref("PlannedStage")},
+                "price": ref("PriceBreakdown"),
+            },
+        },
+        "RuleDocument": {
+            "type": "object",
+            "description": "A rule set. Every part is optional; limits combine with the rule "
+            "sets of the other levels (the strictest wins).",
+            "additionalProperties": False,
+            "properties": {
+                "eligibility": {"type": "string", "enum": list(ELIGIBILITY)},
+                "residents_first_days": {"type": "integer", "minimum": 1, "maximum": 365},
+                "allowed_purposes": purposes,
+                "refused_purposes": purposes,
+                "min_notice_hours": {"type": "integer", "minimum": 0},
+                "max_days_ahead": {"type": "integer", "minimum": 1, "maximum": 366},
+                "min_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+                "max_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+                "allowed_hours": {
+                    "type": "object",
+                    "description": 'Per weekday "0" (Monday) to "6": [from, to] minutes.',
+                    "propertyNames": {"enum": [str(d) for d in range(7)]},
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {"type": "array", "items": minute, "minItems": 2, "maxItems": 2},
+                    },
+                },
+                "hours_note": {"type": "string", "maxLength": 200},
+                "quotas": {
+                    "type": "array",
+                    "maxItems": 20,
+                    "items": {
+                        "type": "object",
+                        "required": ["per", "period"],
+                        "properties": {
+                            "per": {"type": "string", "enum": list(QUOTA_PER)},
+                            "period": {"type": "string", "enum": list(QUOTA_PERIODS)},
+                            "max_hours": {"type": "integer", "minimum": 1},
+                            "max_bookings": {"type": "integer", "minimum": 1},
+                        },
+                    },
+                },
+                "max_attendees": {"type": "integer", "minimum": 1},
+                "fees": {
+                    "type": "object",
+                    "required": ["rates"],
+                    "properties": {
+                        "rates": {
+                            "type": "object",
+                            "description": "Minor units per hour per category; `resident` "
+                            "is required.",
+                            "propertyNames": {"enum": list(FEE_CATEGORIES)},
+                            "additionalProperties": {"type": "integer", "minimum": 0},
+                        },
+                        "weekend_percent": {"type": "integer", "minimum": 0, "maximum": 500},
+                        "night_percent": {"type": "integer", "minimum": 0, "maximum": 500},
+                        "night_start": minute,
+                        "night_end": minute,
+                    },
+                },
+                "waivers": {
+                    "type": "object",
+                    "description": "Percent off per waiver category.",
+                    "propertyNames": {"enum": list(WAIVER_CATEGORIES)},
+                    "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 100},
+                },
+                "refund_tiers": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["days_before", "percent"],
+                        "properties": {
+                            "days_before": {"type": "integer", "minimum": 0},
+                            "percent": {"type": "integer", "minimum": 0, "maximum": 100},
+                        },
+                    },
+                },
+                "no_show": {
+                    "type": "object",
+                    "required": ["count", "ban_days"],
+                    "properties": {
+                        "count": {"type": "integer", "minimum": 1},
+                        "within_days": {"type": "integer", "minimum": 1},
+                        "ban_days": {"type": "integer", "minimum": 1},
+                    },
+                },
+                "stages": {
+                    "type": "array",
+                    "maxItems": 20,
+                    "description": "Approval stages in order; `jurisdiction` only in a "
+                    "jurisdiction's rule set.",
+                    "items": {
+                        "type": "object",
+                        "required": ["approver"],
+                        "properties": {
+                            "approver": {"type": "string", "enum": list(APPROVERS)},
+                            "mode": {"type": "string", "enum": list(STAGE_MODES)},
+                            "deadline_days": {"type": "integer", "minimum": 1, "maximum": 60},
+                            "on_deadline": {"type": "string", "enum": list(ON_DEADLINE)},
+                            "label": {"type": "string", "maxLength": 80},
+                        },
+                    },
+                },
+                "auto_approve": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "residents_only": {"type": "boolean"},
+                            "purposes": purposes,
+                        },
+                    },
+                },
+                "allocation": {"type": "string", "enum": list(ALLOCATION_MODES)},
+                "lottery": {
+                    "type": "array",
+                    "description": "Lottery windows (a single space's rule set only).",
+                    "items": {
+                        "type": "object",
+                        "required": ["weekdays", "start", "end"],
+                        "properties": {
+                            "weekdays": {
+                                "type": "array",
+                                "items": {"type": "integer", "minimum": 0, "maximum": 6},
+                            },
+                            "start": minute,
+                            "end": minute,
+                            "draw_days_before": {"type": "integer", "minimum": 1},
+                            "draw_minute": minute,
+                            "cap_per_month": {"type": ["integer", "null"], "minimum": 1},
+                            "resident_priority": {"type": "boolean"},
+                        },
+                    },
+                },
+            },
+        },
+        "RuleSetScope": {
+            "type": "object",
+            "required": ["kind", "id", "name"],
+            "properties": {
+                "kind": {"type": "string", "enum": ["jurisdiction", "organisation", "space"]},
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+            },
+        },
+        "SpaceRules": {
+            "type": "object",
+            "required": ["space_id", "at", "summary", "rule_sets"],
+            "properties": {
+                "space_id": {"type": "integer"},
+                "at": ref("Instant"),
+                "summary": {
+                    "type": "array",
+                    "description": "The effective rules in words, each citing its rule set.",
+                    "items": {
+                        "type": "object",
+                        "required": ["source", "text"],
+                        "properties": {"source": {"type": "string"}, "text": {"type": "string"}},
+                    },
+                },
+                "rule_sets": {
+                    "type": "array",
+                    "description": "The version of each rule set in force, nearest first.",
+                    "items": {
+                        "type": "object",
+                        "required": [
+                            "id",
+                            "scope",
+                            "source_level",
+                            "version",
+                            "effective_from",
+                            "body",
+                        ],
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "scope": ref("RuleSetScope"),
+                            "source_level": {
+                                "type": "string",
+                                "enum": ["jurisdiction", "owner", "space"],
+                            },
+                            "version": {"type": "integer", "minimum": 1},
+                            "effective_from": ref("Instant"),
+                            "body": ref("RuleDocument"),
+                        },
+                    },
+                },
+            },
+        },
+        "RuleSetVersion": {
+            "type": "object",
+            "required": [
+                "id",
+                "version",
+                "effective_from",
+                "created_at",
+                "created_by",
+                "note",
+                "replaces_id",
+                "body",
+                "state",
+            ],
+            "properties": {
+                "id": {"type": "integer"},
+                "version": {"type": "integer", "minimum": 1},
+                "effective_from": ref("Instant"),
+                "created_at": ref("Instant"),
+                "created_by": {"oneOf": [ref("Ref"), {"type": "null"}]},
+                "note": {"type": "string"},
+                "replaces_id": {"type": ["integer", "null"]},
+                "body": ref("RuleDocument"),
+                "state": {
+                    "type": "string",
+                    "enum": ["in_force", "scheduled", "replaced"],
+                    "description": "In force now, taking effect later, or replaced by a "
+                    "later version.",
+                },
+            },
+        },
+        "RuleSetVersions": {
+            "type": "object",
+            "required": ["scope", "current_version", "versions"],
+            "properties": {
+                "scope": ref("RuleSetScope"),
+                "current_version": {"type": ["integer", "null"]},
+                "versions": {
+                    "type": "array",
+                    "description": "Newest first.",
+                    "items": ref("RuleSetVersion"),
+                },
+            },
+        },
+        "RuleSetRequest": {
+            "type": "object",
+            "required": ["rules", "effective_from"],
+            "properties": {
+                "rules": ref("RuleDocument"),
+                "effective_from": {
+                    "type": "string",
+                    "format": "date",
+                    "description": "Today (in force at once) or a later day, at most two "
+                    "years ahead.",
+                },
+                "note": {"type": "string", "maxLength": 300},
+            },
+        },
+        "SavedRuleSet": {
+            "allOf": [
+                ref("RuleSetVersion"),
+                {
+                    "type": "object",
+                    "required": ["scope"],
+                    "properties": {"scope": ref("RuleSetScope")},
+                },
+            ]
+        },
+        "ReturnRequest": {
+            "type": "object",
+            "required": ["reason"],
+            "properties": {
+                "reason": {"type": "string", "description": "What the resident should change."}
+            },
+        },
+        "ResubmitRequest": {
+            "type": "object",
+            "description": "A field left out keeps the request's value; `waiver` or "
+            "`group_id` sent as null is cleared.",
+            "properties": {
+                "purpose": {"type": "string", "maxLength": 2000},
+                "attendees": {"type": "integer", "minimum": 1},
+                **request_facts,
+            },
+        },
+        "BulkRequest": {
+            "type": "object",
+            "required": ["action", "ids"],
+            "properties": {
+                "action": {"type": "string", "enum": ["approve", "reject"]},
+                "ids": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 100,
+                    "items": {"type": "integer", "minimum": 1},
+                },
+                "reason": {
+                    "type": ["string", "null"],
+                    "description": "Required to reject; a note when approving.",
+                },
+            },
+        },
+        "BulkResult": {
+            "type": "object",
+            "required": ["action", "done", "failed", "results"],
+            "properties": {
+                "action": {"type": "string", "enum": ["approve", "reject"]},
+                "done": {"type": "integer", "minimum": 0},
+                "failed": {"type": "integer", "minimum": 0},
+                "results": {
+                    "type": "array",
+                    "description": "One per id sent, in order (duplicates once).",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "ok", "status", "error"],
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "ok": {"type": "boolean"},
+                            "status": {
+                                "type": ["string", "null"],
+                                "description": "The booking's status after the decision.",
+                            },
+                            "error": {
+                                "oneOf": [
+                                    {"type": "null"},
+                                    {
+                                        "type": "object",
+                                        "required": ["code", "message"],
+                                        "properties": {
+                                            "code": {
+                                                "type": "string",
+                                                "examples": [
+                                                    "not_found",
+                                                    "forbidden",
+                                                    "invalid_transition",
+                                                ],
+                                            },
+                                            "message": {"type": "string"},
+                                        },
+                                    },
+                                ]
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "LotteryDraw": {
+            "type": "object",
+            "required": [
+                "id",
+                "space",
+                "draw_at",
+                "drawn_at",
+                "seed",
+                "algorithm",
+                "verified",
+                "outcome",
+                "entries",
+            ],
+            "properties": {
+                "id": {"type": "integer"},
+                "space": {
+                    "type": "object",
+                    "required": ["id", "name", "timezone"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "timezone": {"type": "string"},
+                    },
+                },
+                "draw_at": ref("Instant"),
+                "drawn_at": ref("Instant"),
+                "seed": {"type": "string", "description": "The published seed (hex)."},
+                "algorithm": {"type": "string", "examples": ["gonggan-1"]},
+                "verified": {
+                    "type": "boolean",
+                    "description": "Running the draw again from its stored inputs and seed "
+                    "gives this result.",
+                },
+                "outcome": {
+                    "type": "object",
+                    "required": ["entries", "won", "lost"],
+                    "properties": {
+                        "entries": {"type": "integer", "minimum": 0},
+                        "won": {"type": "integer", "minimum": 0},
+                        "lost": {"type": "integer", "minimum": 0},
+                    },
+                },
+                "entries": {
+                    "type": "array",
+                    "description": "In rank order.",
+                    "items": {
+                        "type": "object",
+                        "required": [
+                            "rank",
+                            "booking_id",
+                            "name",
+                            "start",
+                            "end",
+                            "tier",
+                            "priority",
+                            "key",
+                            "outcome",
+                            "why",
+                        ],
+                        "properties": {
+                            "rank": {"type": "integer", "minimum": 1},
+                            "booking_id": {"type": "integer"},
+                            "name": {
+                                "type": "string",
+                                "description": "Masked: the first character and two stars.",
+                            },
+                            "start": nullable_instant,
+                            "end": nullable_instant,
+                            "tier": {
+                                "type": "integer",
+                                "enum": [0, 1],
+                                "description": "0: resident priority; 1: general.",
+                            },
+                            "priority": {"type": "boolean"},
+                            "key": {"type": "number"},
+                            "outcome": {"type": "string", "enum": ["won", "lost"]},
+                            "why": {
+                                "type": ["string", "null"],
+                                "enum": ["taken", "overlap", "cap", None],
+                            },
+                        },
+                    },
+                },
+            },
+        },
     }
 
 
@@ -304,6 +929,7 @@ COMPONENT_RESPONSES = {
     ),
     "TooLarge": _error_response("The body is larger than 64 KiB (code `too_large`)."),
     "Invalid": _error_response(
-        "Input that can be fixed (code `invalid`), with messages per field in `details`."
+        "Input that can be fixed (code `invalid`), with messages per field in `details`; "
+        "or a request the rules refuse (code `rule_violation`), with `reasons`."
     ),
 }

@@ -31,6 +31,8 @@ from app.bookings.models import STATUS_LABELS, Booking, BookingTransition
 from app.db import utcnow
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
+from app.rules.models import BookingStage
+from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.spaces.availability import local_instant, week_window
 from app.spaces.models import Space
 from app.spaces.search import parse_search_args, search_spaces
@@ -47,7 +49,11 @@ BOOKING_OPTIONS = (
     selectinload(Booking.space).selectinload(Space.jurisdictions),
     selectinload(Booking.user),
     selectinload(Booking.transitions).selectinload(BookingTransition.actor),
+    selectinload(Booking.stages).selectinload(BookingStage.jurisdiction),
+    selectinload(Booking.group),
 )
+# Bodies may hold at most this many ids (bulk decisions).
+MAX_BULK = 100
 
 
 @bp.before_request
@@ -85,6 +91,25 @@ def _viewable_booking(booking_id: int) -> Booking:
     if not booking.can_view(current_user):
         abort(404)  # whether it exists is none of this user's business
     return booking
+
+
+def _decidable_booking(booking_id: int) -> Booking:
+    """A booking whose current approval stage the user decides: 404 for those who may not see
+    it, 403 for those who see it but do not decide now (a manager and an officer's stage)."""
+    booking = _viewable_booking(booking_id)
+    if not booking.can_decide_now(current_user):
+        raise NotAllowed(_("You do not decide the current stage of this request."))
+    return booking
+
+
+def request_facts(fields: Fields) -> dict:
+    """The rule facts of a request body: purpose category (community when absent, as before
+    categories existed), fee waiver and resident group."""
+    return {
+        "purpose_category": fields.choice("purpose_category", PURPOSES, default="community"),
+        "waiver": fields.choice("waiver", WAIVER_CATEGORIES),
+        "group_id": fields.integer("group_id", required=False),
+    }
 
 
 # --- Spaces -------------------------------------------------------------------------------
@@ -172,12 +197,13 @@ def create_booking():
     start, end = fields.instant("start"), fields.instant("end")
     purpose = fields.text("purpose")
     attendees = fields.integer("attendees")
+    facts = request_facts(fields)
     fields.done()
     space = db.session.get(Space, space_id) if 0 < space_id <= MAX_INT else None
     if space is None or not space.can_view(current_user):
         raise ValidationFailed.single(_("There is no such space."), "space_id")
     booking = booking_services.create_booking(
-        space, current_user, start=start, end=end, purpose=purpose, attendees=attendees
+        space, current_user, start=start, end=end, purpose=purpose, attendees=attendees, **facts
     )
     db.session.commit()
     location = url_for("api.booking", booking_id=booking.id)
@@ -238,8 +264,9 @@ def _reason() -> str | None:
 @bp.post("/bookings/<int:booking_id>/approve")
 @token_required
 def approve(booking_id: int):
-    booking = _viewable_booking(booking_id)
-    booking_services.approve(booking, current_user, reason=_reason())
+    reason = _reason()
+    booking = _decidable_booking(booking_id)
+    booking_services.approve(booking, current_user, reason=reason)
     db.session.commit()
     return _booking_response(booking_id)
 
@@ -247,8 +274,48 @@ def approve(booking_id: int):
 @bp.post("/bookings/<int:booking_id>/reject")
 @token_required
 def reject(booking_id: int):
+    reason = _reason()
+    booking = _decidable_booking(booking_id)
+    booking_services.reject(booking, current_user, reason=reason or "")
+    db.session.commit()
+    return _booking_response(booking_id)
+
+
+@bp.post("/bookings/<int:booking_id>/return")
+@token_required
+def return_booking(booking_id: int):
+    fields = Fields(json_body())
+    reason = fields.text("reason")
+    fields.done()
+    booking = _decidable_booking(booking_id)
+    booking_services.return_to_resident(booking, current_user, reason=reason)
+    db.session.commit()
+    return _booking_response(booking_id)
+
+
+@bp.post("/bookings/<int:booking_id>/resubmit")
+@token_required
+def resubmit(booking_id: int):
+    """The resident answers a returned request. A field left out keeps the request's value;
+    `waiver` and `group_id` sent as null are cleared."""
+    data = json_body()
+    fields = Fields(data)
+    purpose = fields.text("purpose", required=False)
+    attendees = fields.integer("attendees", required=False)
+    category = fields.choice("purpose_category", PURPOSES)
+    waiver = fields.choice("waiver", WAIVER_CATEGORIES)
+    group_id = fields.integer("group_id", required=False)
+    fields.done()
     booking = _viewable_booking(booking_id)
-    booking_services.reject(booking, current_user, reason=_reason() or "")
+    booking_services.resubmit(
+        booking,
+        current_user,
+        purpose=booking.purpose if purpose is None else purpose,
+        attendees=booking.attendees if attendees is None else attendees,
+        purpose_category=category or booking.purpose_category,
+        waiver=waiver if "waiver" in data else booking.waiver_category,
+        group_id=group_id if "group_id" in data else booking.group_id,
+    )
     db.session.commit()
     return _booking_response(booking_id)
 

@@ -12,7 +12,12 @@ from zoneinfo import ZoneInfo
 
 from flask import url_for
 
+from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
 from app.bookings.models import Booking
+from app.rules.engine import Decision, PlannedStage
+from app.rules.messages import quote_dict, reason_dict
+from app.rules.models import LotteryDraw, RuleSet
+from app.rules.schema import APPROVERS
 from app.spaces.availability import Span
 from app.spaces.models import OpeningHours, Space
 
@@ -82,8 +87,41 @@ def space_detail(space: Space) -> dict:
     return data
 
 
+def approval_json(booking: Booking, zone: ZoneInfo) -> dict:
+    """The approval chain of a booking: the stage deciding now ("stage k of n") and every stage.
+
+    `stage`, `who` and `due_at` are null when no stage is deciding (or waiting for the
+    resident's answer to a returned request).
+    """
+    stages = booking.stages
+    current = booking.current_stage if booking.status in ("requested", "returned") else None
+    return {
+        "stage": current.position + 1 if current is not None else None,
+        "of": len(stages),
+        "who": stage_who(current) if current is not None else None,
+        "due_at": iso(current.due_at, zone) if current is not None else None,
+        "stages": [
+            {
+                "position": s.position + 1,
+                "approver": s.approver,
+                "who": stage_who(s),
+                "mode": s.mode,
+                "state": s.state,
+                "state_label": str(STAGE_STATE_LABELS.get(s.state, s.state)),
+                "due_at": iso(s.due_at, zone),
+                "decided_at": iso(s.decided_at, zone)
+                if s.state not in ("waiting", "skipped")
+                else None,
+                "reason": s.reason,
+            }
+            for s in stages
+        ],
+    }
+
+
 def booking_json(booking: Booking) -> dict:
-    """A booking with its history. Needs `space`, `user` and `transitions.actor` loaded."""
+    """A booking with its history and approval chain. Needs `space`, `user`,
+    `transitions.actor`, `stages.jurisdiction` and `group` loaded."""
     zone = booking.space.zone
     return {
         "id": booking.id,
@@ -109,8 +147,103 @@ def booking_json(booking: Booking) -> dict:
             }
             for t in booking.transitions
         ],
+        "purpose_category": booking.purpose_category,
+        "waiver": booking.waiver_category,
+        "group": ref(booking.group),
+        "price_breakdown": booking.price_breakdown or None,
+        "approval": approval_json(booking, zone),
+        "draw_at": iso(booking.draw_at, zone),
+        "lottery_draw_id": booking.lottery_draw_id,
     }
 
 
 def page(items: list[dict], *, page: int, per_page: int, total: int) -> dict:
     return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+def planned_stage(planned: PlannedStage, space: Space) -> dict:
+    stage = planned.stage
+    return {
+        "approver": stage.approver,
+        "label": stage.label,
+        "who": stage.label or str(APPROVERS[stage.approver]),
+        # The default stage (no rule set names one) is decided by the owner's managers.
+        "source": planned.source.name if planned.source is not None else space.owner.name,
+        "mode": stage.mode,
+        "deadline_days": stage.deadline_days,
+        "on_deadline": stage.on_deadline,
+        "auto_approved": planned.auto_approved,
+    }
+
+
+def quote_json(decision: Decision, space: Space) -> dict:
+    """What the rules say about a request, without making it."""
+    return {
+        "allowed": decision.allowed,
+        "reasons": [reason_dict(r) for r in decision.reasons],
+        "mode": decision.mode,
+        "draw_at": iso(decision.draw_at, space.zone),
+        "stages": [planned_stage(p, space) for p in decision.stages],
+        "price": quote_dict(decision.quote, space.currency),
+    }
+
+
+RULE_SET_KINDS = {"jurisdiction": "jurisdiction", "owner": "organisation", "space": "space"}
+
+
+def rule_set_scope(rs: RuleSet, name: str) -> dict:
+    """`{"kind", "id", "name"}`: kind as in `/rule-sets/{kind}/{id}`."""
+    ident = rs.jurisdiction_id or rs.organisation_id or rs.space_id
+    return {"kind": RULE_SET_KINDS[rs.level], "id": ident, "name": name}
+
+
+def rule_set_version(rs: RuleSet, zone: ZoneInfo, state: str | None = None) -> dict:
+    """One stored version. Needs `created_by` loaded."""
+    data = {
+        "id": rs.id,
+        "version": rs.version,
+        "effective_from": iso(rs.effective_from, zone),
+        "created_at": iso(rs.created_at, zone),
+        "created_by": ref(rs.created_by),
+        "note": rs.note or "",
+        "replaces_id": rs.replaces_id,
+        "body": rs.body,
+    }
+    if state is not None:
+        data["state"] = state
+    return data
+
+
+def lottery_draw_json(record: LotteryDraw, space: Space, rows, verified: bool) -> dict:
+    """The public result of a draw: the seed, the ranking with names masked, and whether running
+    the draw again from its stored inputs gives the same result (`verified`)."""
+    zone = space.zone
+    won = sum(1 for r in rows if r.outcome == "won")
+    return {
+        "id": record.id,
+        "space": {**ref(space), "timezone": space.timezone},
+        "draw_at": iso(record.draw_at, zone),
+        "drawn_at": iso(record.drawn_at, zone),
+        "seed": record.seed,
+        "algorithm": record.algorithm,
+        "verified": verified,
+        "outcome": {"entries": len(rows), "won": won, "lost": len(rows) - won},
+        "entries": [
+            {
+                "rank": r.rank,
+                "booking_id": r.booking,
+                "name": r.masked_name,
+                "start": iso(r.start, zone),
+                "end": iso(r.end, zone),
+                "tier": r.tier,
+                "priority": r.tier == 0,
+                "key": r.key,
+                "outcome": r.outcome,
+                "why": r.why,
+            }
+            for r in rows
+        ],
+    }

@@ -110,14 +110,19 @@ def _decidable_booking(booking_id: int) -> Booking:
 
 
 def _queue_query(filters: QueueFilters):
-    """Requests whose current stage the user decides, across everything in their scope.
+    return queue_query(current_user, filters)
+
+
+def queue_query(user, filters: QueueFilters):
+    """Requests whose current stage `user` decides, across everything in their scope, with the
+    filters applied (order them with `filters.order`). Shared by this page and the API.
 
     Requests made before approval chains existed (no stages) go to the space's managers.
     """
     current = aliased(BookingStage)
     legacy = and_(Booking.stage_position.is_(None), Booking.status == "requested")
-    if not current_user.is_admin:
-        legacy = and_(legacy, Space.owner_id.in_(current_user.managed_org_ids))
+    if not user.is_admin:
+        legacy = and_(legacy, Space.owner_id.in_(user.managed_org_ids))
     query = (
         select(Booking)
         .join(Booking.space)
@@ -128,14 +133,14 @@ def _queue_query(filters: QueueFilters):
         .where(
             Booking.status == "requested",
             or_(
-                and_(current.state == "pending", approvals.decidable_by(current_user, current)),
+                and_(current.state == "pending", approvals.decidable_by(user, current)),
                 legacy,
             ),
         )
         .options(
             contains_eager(Booking.space),
             selectinload(Booking.user),
-            selectinload(Booking.stages),
+            selectinload(Booking.stages).selectinload(BookingStage.jurisdiction),
             selectinload(Booking.group),
         )
     )

@@ -55,3 +55,57 @@ class Api:
 @pytest.fixture
 def api(client, api_token, db):
     return Api(client, api_token, db)
+
+
+# --- A space under an approval chain: the owner's manager, its principal, the district's
+# officers (stages 1, 2 and 3), and a district rule that refuses commercial use. ---------------
+
+ORG_STAGES = [
+    {"approver": "owner_manager", "deadline_days": 3, "on_deadline": "escalate"},
+    {"approver": "owner_principal", "deadline_days": 2, "on_deadline": "expire"},
+]
+DISTRICT_STAGES = [{"approver": "jurisdiction", "deadline_days": 5, "on_deadline": "expire"}]
+
+
+class Chain:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+@pytest.fixture
+def chain(factories, db, org, manager, resident):
+    from datetime import UTC, datetime, timedelta
+
+    from app.orgs.models import OrgMembership
+    from app.rules.models import RuleSet
+
+    district = factories.jurisdiction(name="강북구")
+    space = factories.space(
+        owner=org, name="번동초 강당", jurisdictions=[district], price_per_hour=12000
+    )
+    principal = factories.user(name="교장")
+    db.session.add(OrgMembership(user=principal, organisation=org, role="principal"))
+    officer = factories.officer(district)
+    past = datetime.now(UTC) - timedelta(days=30)
+    org_rules = RuleSet(
+        organisation_id=org.id, version=1, effective_from=past, body={"stages": ORG_STAGES}
+    )
+    district_rules = RuleSet(
+        jurisdiction_id=district.id,
+        version=1,
+        effective_from=past,
+        body={"stages": DISTRICT_STAGES, "refused_purposes": ["commercial"]},
+    )
+    db.session.add_all([org_rules, district_rules])
+    db.session.flush()
+    return Chain(
+        district=district,
+        org=org,
+        space=space,
+        manager=manager,
+        principal=principal,
+        officer=officer,
+        resident=resident,
+        org_rules=org_rules,
+        district_rules=district_rules,
+    )

@@ -21,3 +21,12 @@ def assert_error(response, status: int, code: str) -> dict:
     assert body["error"]["code"] == code, body
     assert body["error"]["message"]
     return body["error"]
+
+
+def validate_against(document: dict, name: str, body) -> None:
+    """`body` is valid against the component schema `name` of the OpenAPI `document`."""
+    from jsonschema import Draft202012Validator
+
+    schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+    errors = list(Draft202012Validator(schema).iter_errors(body))
+    assert not errors, (name, errors[0].json_path, errors[0].message)

@@ -124,4 +124,146 @@ def test_writes_run_a_bounded_number_of_queries(api, db, factories, count_querie
             assert status == 200
         counts.append(count)
     assert counts[0] == counts[1], counts
-    assert counts[1] <= 25, counts  # a create also reads the rule sets in force and writes its stages
+    # A create also reads the rule sets in force and writes its stages.
+    assert counts[1] <= 25, counts
+
+
+# --- The endpoints of rules, approvals and lotteries --------------------------------------------
+
+
+def _rules_world(factories, db, n: int):
+    """A space under a three-stage chain with `n` of everything the new GETs list: requests in
+    the manager's queue, versions of the owner's rule set, jurisdictions with rule sets over the
+    space, and entries of one lottery draw."""
+    from datetime import UTC, datetime
+
+    from app.orgs.models import OrgMembership
+    from app.rules import lottery
+    from app.rules.models import LotteryDraw, RuleSet
+
+    past = datetime.now(UTC) - timedelta(days=30)
+    org = factories.org()
+    manager = factories.manager(org)
+    principal = factories.user()
+    db.session.add(OrgMembership(user=principal, organisation=org, role="principal"))
+    districts = [factories.jurisdiction(name=f"구 {i:02d}") for i in range(n)]
+    space = factories.space(owner=org, jurisdictions=districts)
+    for version in range(1, n + 1):
+        db.session.add(
+            RuleSet(
+                organisation_id=org.id,
+                version=version,
+                effective_from=past + timedelta(hours=version),
+                body={
+                    "stages": [
+                        {"approver": "owner_manager", "deadline_days": 3,
+                         "on_deadline": "escalate"},
+                        {"approver": "owner_principal", "deadline_days": 2},
+                    ],
+                    "max_attendees": 100 + version,
+                },
+            )
+        )  # fmt: skip
+    for i, district in enumerate(districts):
+        db.session.add(
+            RuleSet(
+                jurisdiction_id=district.id,
+                version=1,
+                effective_from=past,
+                body={"refused_purposes": ["commercial"], "max_days_ahead": 300 + i},
+            )
+        )
+    officer = factories.officer(districts[0])
+    db.session.flush()
+    first = next_weekday(0, 9)
+    bookings = []
+    for i in range(n):
+        start = first + timedelta(days=i % 6, hours=2 * (i // 6))
+        bookings.append(
+            factories.booking(space, factories.user(), start=start, end=start + timedelta(hours=1))
+        )
+    entries = [lottery.Entry(b.id, b.user_id, b.hold_start, b.hold_end) for b in bookings]
+    outcomes = lottery.draw(entries, "ab" * 16, caps={}, prior_wins={}, busy=[])
+    record = LotteryDraw(
+        space_id=space.id,
+        draw_at=first - timedelta(days=7),
+        seed="ab" * 16,
+        result=lottery._result(entries, {}, {}, [], outcomes),
+    )
+    db.session.add(record)
+    db.session.commit()
+    users = {"anonymous": None, "manager": manager, "officer": officer, "principal": principal}
+    return {
+        "space": space,
+        "org": org,
+        "district": districts[0],
+        "bookings": bookings,
+        "draw": record,
+        "users": users,
+    }
+
+
+NEW_PATHS = {
+    "approvals": lambda w: "/api/v1/approvals?per_page=100",
+    "approvals-sorted": lambda w: "/api/v1/approvals?per_page=100&sort=due&purpose=community",
+    "space-rules": lambda w: f"/api/v1/spaces/{w['space'].id}/rules",
+    "rule-set": lambda w: f"/api/v1/rule-sets/organisation/{w['org'].id}",
+    "jurisdiction-rule-set": lambda w: f"/api/v1/rule-sets/jurisdiction/{w['district'].id}",
+    "lottery-draw": lambda w: f"/api/v1/lottery/draws/{w['draw'].id}",
+    "booking": lambda w: f"/api/v1/bookings/{w['bookings'][-1].id}",
+    "managed-bookings": lambda w: "/api/v1/bookings?scope=managed&per_page=100",
+}
+NEW_CASES = [
+    ("approvals", "manager"),
+    ("approvals-sorted", "manager"),
+    ("space-rules", "anonymous"),
+    ("space-rules", "manager"),
+    ("rule-set", "manager"),
+    ("jurisdiction-rule-set", "officer"),
+    ("lottery-draw", "anonymous"),
+    ("booking", "manager"),
+    ("managed-bookings", "manager"),
+]
+
+
+@pytest.mark.parametrize(("name", "who"), NEW_CASES)
+def test_rule_endpoints_run_a_bounded_number_of_queries(
+    api, db, factories, count_queries, name, who
+):
+    counts = []
+    for n in (2, 20):
+        world = _rules_world(factories, db, n)
+        if name == "jurisdiction-rule-set":
+            from app.rules.models import RuleSet
+
+            for version in range(2, n + 1):
+                db.session.add(
+                    RuleSet(
+                        jurisdiction_id=world["district"].id,
+                        version=version,
+                        effective_from=world["draw"].draw_at + timedelta(days=version),
+                        body={"max_days_ahead": version},
+                    )
+                )
+        if name == "booking":
+            # Through the first two stages, so the booking shows decided stages.
+            booking = world["bookings"][-1]
+            booking_services.approve(booking, world["users"]["manager"])
+            booking_services.approve(booking, world["users"]["principal"])
+        path = NEW_PATHS[name](world)
+        counts.append(_measure_any(api, count_queries, path, world["users"][who]))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 14, counts
+
+
+def _measure_any(api, count_queries, path: str, user) -> int:
+    headers = api.headers(user)
+    api.db.session.commit()
+    api.db.session.expunge_all()
+    with count_queries() as q:
+        response = api.client.get(path, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body.get("items", [None]) and body.get("versions", [None]), "measure with data"
+    assert body.get("entries", [None]) and body.get("rule_sets", [None]), "measure with data"
+    return q.count

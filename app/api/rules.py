@@ -1,0 +1,187 @@
+"""The API of the rules: what the rules say about a request (a quote), the rules in force at a
+space, the versions of a rule set and saving a new one, and the public result of a lottery draw.
+
+Thin like `app.api.routes`: the same services as the pages (`app.rules.services`,
+`app.rules.editing`, `app.rules.lottery`) do the work.
+"""
+
+from __future__ import annotations
+
+from flask import abort, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from app.api import bp
+from app.api import serializers as out
+from app.api.auth import token_required
+from app.api.inputs import Fields, json_body
+from app.api.routes import _get, _viewable_space, request_facts
+from app.bookings import services as booking_services
+from app.db import utcnow
+from app.errors import NotAllowed, ValidationFailed
+from app.extensions import db
+from app.rules import editing, lottery
+from app.rules import services as rule_services
+from app.rules.engine import combine
+from app.rules.messages import summary
+from app.rules.models import LotteryDraw
+from app.spaces.models import Space
+
+KIND = "<any(jurisdiction, organisation, space):level>"
+
+
+# --- A quote: what the rules say about a request ---------------------------------------------
+
+
+@bp.post("/spaces/<int:space_id>/quote")
+@token_required
+def quote(space_id: int):
+    """Judge a request like `POST /bookings` would, without making it. Input the booking
+    itself would refuse (times, length, attendees) answers 422; what the rules refuse answers
+    200 with `allowed: false` and the reasons."""
+    fields = Fields(json_body())
+    start, end = fields.instant("start"), fields.instant("end")
+    purpose = fields.text("purpose", required=False)
+    attendees = fields.integer("attendees")
+    facts = request_facts(fields)
+    fields.done()
+    space = _viewable_space(space_id)
+    now = utcnow()
+    # The checks of the request itself, as a booking would make them (purpose text is not
+    # needed for a quote).
+    booking_services._validate_request(
+        space, current_user, start, end, purpose or "-", attendees, now
+    )
+    group_id = facts["group_id"]
+    if group_id is not None and group_id not in rule_services.user_group_ids(current_user):
+        raise ValidationFailed.single(_("You can only book for a group you belong to."), "group_id")
+    judgement = rule_services.judge(
+        space,
+        current_user,
+        start=start,
+        end=end,
+        purpose=facts["purpose_category"],
+        attendees=attendees,
+        waiver=facts["waiver"],
+        group_id=group_id,
+        now=now,
+    )
+    return out.quote_json(judgement.decision, space)
+
+
+# --- The rules in force at a space -----------------------------------------------------------
+
+
+@bp.get("/spaces/<int:space_id>/rules")
+def space_rules(space_id: int):
+    space = _viewable_space(space_id)
+    now = utcnow()
+    found = rule_services.rule_sets_in_force(space, now)
+    effective = combine([(source, rules) for source, rules, _rs in found])
+    zone = space.zone
+    return {
+        "space_id": space.id,
+        "at": out.iso(now, zone),
+        "summary": [{"source": source, "text": text} for source, text in summary(effective)],
+        "rule_sets": [
+            {
+                "id": rs.id,
+                "scope": out.rule_set_scope(rs, source.name),
+                "source_level": source.level,
+                "version": rs.version,
+                "effective_from": out.iso(rs.effective_from, zone),
+                "body": rs.body,
+            }
+            for source, _rules, rs in sorted(found, key=lambda f: (f[0].rank, f[0].key))
+        ],
+    }
+
+
+# --- Rule sets: versions and saving a new one ------------------------------------------------
+
+
+def _editable_scope(level: str, scope_id: int) -> editing.Scope:
+    scope = editing.load_scope(level, scope_id)
+    if scope is None:
+        abort(404)
+    if not editing.can_edit(current_user, scope):
+        if editing.can_see(current_user, scope):
+            raise NotAllowed(_("You may not change these rules."))
+        abort(404)
+    return scope
+
+
+def _scope_json(scope: editing.Scope) -> dict:
+    return {"kind": scope.kind, "id": scope.id, "name": scope.name}
+
+
+@bp.get(f"/rule-sets/{KIND}/<int:scope_id>")
+@token_required
+def rule_set(level: str, scope_id: int):
+    scope = _editable_scope(level, scope_id)
+    now = utcnow()
+    versions = editing.versions_of(scope)
+    timeline = editing.timeline(versions, now)
+    current = timeline.current
+    scheduled = {v.id for v in timeline.scheduled}
+
+    def state(v) -> str:
+        if current is not None and v.id == current.id:
+            return "in_force"
+        return "scheduled" if v.id in scheduled else "replaced"
+
+    return {
+        "scope": _scope_json(scope),
+        "current_version": current.version if current is not None else None,
+        "versions": [out.rule_set_version(v, scope.zone, state(v)) for v in versions],
+    }
+
+
+def _rule_errors(errors: dict) -> dict:
+    """Field errors of a draft, named as in the request body: the document's own fields under
+    `rules` (`rules.stages.0`), the document as a whole as `rules`."""
+    named = {}
+    for key, messages in errors.items():
+        name = f"rules.{key}" if key else "rules"
+        named.setdefault(key if key in ("effective_from", "note") else name, []).extend(messages)
+    return named
+
+
+@bp.post(f"/rule-sets/{KIND}/<int:scope_id>")
+@token_required
+def save_rule_set(level: str, scope_id: int):
+    fields = Fields(json_body())
+    doc = fields.document("rules")
+    day = fields.day("effective_from")
+    note = fields.text("note", required=False)
+    fields.done()
+    scope = _editable_scope(level, scope_id)
+    try:
+        version = editing.save_rule_set(current_user, scope, doc, day, note or "")
+    except ValidationFailed as exc:
+        raise ValidationFailed(_rule_errors(exc.errors)) from exc
+    db.session.commit()
+    saved = _get(type(version), version.id, (selectinload(type(version).created_by),))
+    now = utcnow()
+    state = "in_force" if saved.effective_from <= now else "scheduled"
+    location = url_for("api.rule_set", level=level, scope_id=scope_id)
+    return (
+        {"scope": _scope_json(scope), **out.rule_set_version(saved, scope.zone, state)},
+        201,
+        {"Location": location},
+    )
+
+
+# --- Lottery draws ---------------------------------------------------------------------------
+
+
+@bp.get("/lottery/draws/<int:draw_id>")
+def lottery_draw(draw_id: int):
+    """Public, like the space: the seed, the algorithm and the ranking with masked names."""
+    record = _get(LotteryDraw, draw_id)
+    space = _get(Space, record.space_id, (selectinload(Space.jurisdictions),))
+    if not space.can_view(current_user):
+        abort(404)
+    rows = lottery.result_rows(record)
+    return out.lottery_draw_json(record, space, rows, lottery.verify(record))
