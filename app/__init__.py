@@ -100,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.manage import bp as manage_bp
     from app.oversight import bp as oversight_bp
+    from app.rules.routes import bp as rules_bp
     from app.spaces import bp as spaces_bp
 
     app.register_blueprint(main_bp)
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bookings_bp, url_prefix="/bookings")
     app.register_blueprint(manage_bp, url_prefix="/manage")
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
+    app.register_blueprint(rules_bp, url_prefix="/rules")
     app.register_blueprint(lottery_bp, url_prefix="/lottery")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)

@@ -1,0 +1,635 @@
+"""Editing rule sets: who may change which, appending versions, history and a preview of the
+bookings a draft would break.
+
+A rule set belongs to one scope: a jurisdiction, an owner organisation or a single space.
+Versions are never changed; saving appends one that replaces the latest, from a chosen day.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from app.bookings.models import ACTIVE_STATUSES, Booking
+from app.db import utcnow
+from app.errors import NotAllowed, ValidationFailed
+from app.extensions import db
+from app.formatting import money
+from app.orgs.models import Jurisdiction, Organisation, with_descendants
+from app.rules import services
+from app.rules.engine import Applicant, Ask, Reason, Source, combine, refusals
+from app.rules.messages import clock, ranges_text
+from app.rules.models import RuleSet
+from app.rules.schema import (
+    ALLOCATION_MODES,
+    APPROVERS,
+    ELIGIBILITY,
+    FEE_CATEGORIES,
+    ON_DEADLINE,
+    PURPOSES,
+    QUOTA_PER,
+    QUOTA_PERIODS,
+    WAIVER_CATEGORIES,
+    Rules,
+    parse_rules,
+    rules_to_doc,
+)
+from app.spaces.availability import local_instant
+from app.spaces.models import WEEKDAYS, Space, space_jurisdictions
+
+SEOUL = ZoneInfo("Asia/Seoul")
+MAX_AHEAD_DAYS = 731  # a change may be scheduled up to two years ahead
+MAX_NOTE = 300
+PREVIEW_LIMIT = 500
+
+KINDS = {"jurisdiction": Jurisdiction, "organisation": Organisation, "space": Space}
+LEVEL_OF_KIND = {"jurisdiction": "jurisdiction", "organisation": "owner", "space": "space"}
+KIND_LABELS = {
+    "jurisdiction": _l("Jurisdiction"),
+    "organisation": _l("Organisation"),
+    "space": _l("Space"),
+}
+
+
+# --- Scopes and who may edit them ------------------------------------------------------------
+@dataclass(frozen=True)
+class Scope:
+    """The owner of a rule set: `kind` is jurisdiction, organisation or space."""
+
+    kind: str
+    obj: Jurisdiction | Organisation | Space
+
+    @property
+    def id(self) -> int:
+        return self.obj.id
+
+    @property
+    def level(self) -> str:
+        """The level `parse_rules` checks a document at (jurisdiction, owner or space)."""
+        return LEVEL_OF_KIND[self.kind]
+
+    @property
+    def key(self) -> str:
+        """The same key as `RuleSet.scope_key` and `Source.key`: j:3, o:5, s:7."""
+        return f"{self.kind[0]}:{self.obj.id}"
+
+    @property
+    def name(self) -> str:
+        return self.obj.display_name if self.kind == "jurisdiction" else self.obj.name
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS[self.kind])
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.obj.zone if self.kind == "space" else SEOUL
+
+    @property
+    def column(self):
+        return {
+            "jurisdiction": RuleSet.jurisdiction_id,
+            "organisation": RuleSet.organisation_id,
+            "space": RuleSet.space_id,
+        }[self.kind]
+
+    @property
+    def owner_fk(self) -> dict[str, int]:
+        return {self.column.key: self.obj.id}
+
+
+def load_scope(kind: str, scope_id: int) -> Scope | None:
+    """The scope, or None when it does not exist (including ids no column can hold)."""
+    model = KINDS.get(kind)
+    if model is None or not 0 < scope_id < 2**31:
+        return None
+    obj = db.session.get(model, scope_id)
+    return Scope(kind, obj) if obj is not None else None
+
+
+def can_edit(user, scope: Scope) -> bool:
+    """The one rule of who may change a rule set.
+
+    Officers: their jurisdictions and those below. Members of an organisation (any role): the
+    organisation's rule set and those of its spaces. Admins: everything.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_admin:
+        return True
+    if scope.kind == "jurisdiction":
+        return scope.id in user.officer_jurisdiction_ids
+    if scope.kind == "organisation":
+        return scope.id in user.managed_org_ids
+    return scope.obj.owner_id in user.managed_org_ids
+
+
+def can_see(user, scope: Scope) -> bool:
+    """Whether `user` may know the rule set exists (403 rather than 404 when not editable):
+    officers overseeing a space, and officers of a district below a jurisdiction whose rules
+    bind them."""
+    if can_edit(user, scope):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if scope.kind == "space":
+        return scope.obj.can_oversee(user)
+    if scope.kind == "jurisdiction" and user.officer_jurisdiction_ids:
+        tree = services.jurisdictions_by_id()
+        return any(
+            scope.id in services.ancestors(jid, tree) for jid in user.officer_jurisdiction_ids
+        )
+    return False
+
+
+@dataclass
+class EditableScopes:
+    jurisdictions: list[Scope]
+    organisations: list[Scope]
+    spaces: object  # a Flask-SQLAlchemy pagination of Space rows
+
+
+def editable_scopes(user, paginate) -> EditableScopes:
+    """Every scope `user` may edit; the spaces come as a page (`paginate(query)`)."""
+    jq = select(Jurisdiction).order_by(Jurisdiction.name, Jurisdiction.id)
+    oq = select(Organisation).order_by(Organisation.name, Organisation.id)
+    sq = select(Space).options(selectinload(Space.owner)).order_by(Space.name, Space.id)
+    if not user.is_admin:
+        jq = jq.where(Jurisdiction.id.in_(user.officer_jurisdiction_ids or [-1]))
+        oq = oq.where(Organisation.id.in_(user.managed_org_ids or [-1]))
+        sq = sq.where(Space.owner_id.in_(user.managed_org_ids or [-1]))
+    return EditableScopes(
+        [Scope("jurisdiction", j) for j in db.session.scalars(jq)],
+        [Scope("organisation", o) for o in db.session.scalars(oq)],
+        paginate(sq),
+    )
+
+
+# --- Versions --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Timeline:
+    current: object | None  # the version in force now (a RuleSet or a row of its columns)
+    scheduled: list  # versions that take effect later, soonest first
+
+
+def timeline(versions, now: datetime) -> Timeline:
+    """Which of a scope's versions is in force at `now` and which are still to come."""
+    ordered = sorted(versions, key=lambda v: (v.effective_from, v.version))
+    past = [v for v in ordered if v.effective_from <= now]
+    return Timeline(past[-1] if past else None, [v for v in ordered if v.effective_from > now])
+
+
+def versions_of(scope: Scope) -> list[RuleSet]:
+    """Every version of the scope's rule set, newest first, with their authors (two queries)."""
+    return list(
+        db.session.scalars(
+            select(RuleSet)
+            .where(scope.column == scope.id)
+            .options(selectinload(RuleSet.created_by))
+            .order_by(RuleSet.version.desc())
+        )
+    )
+
+
+def timelines(scopes: list[Scope], now: datetime) -> dict[str, Timeline]:
+    """The timeline of each scope, from one query that leaves the documents in the database."""
+    ids: dict[str, list[int]] = {"jurisdiction": [], "organisation": [], "space": []}
+    for scope in scopes:
+        ids[scope.kind].append(scope.id)
+    if not scopes:
+        return {}
+    rows = db.session.execute(
+        select(
+            RuleSet.id,
+            RuleSet.jurisdiction_id,
+            RuleSet.organisation_id,
+            RuleSet.space_id,
+            RuleSet.version,
+            RuleSet.effective_from,
+        ).where(
+            or_(
+                RuleSet.jurisdiction_id.in_(ids["jurisdiction"] or [-1]),
+                RuleSet.organisation_id.in_(ids["organisation"] or [-1]),
+                RuleSet.space_id.in_(ids["space"] or [-1]),
+            )
+        )
+    ).all()
+    by_key: dict[str, list] = {}
+    for row in rows:
+        if row.jurisdiction_id is not None:
+            key = f"j:{row.jurisdiction_id}"
+        elif row.organisation_id is not None:
+            key = f"o:{row.organisation_id}"
+        else:
+            key = f"s:{row.space_id}"
+        by_key.setdefault(key, []).append(row)
+    return {s.key: timeline(by_key.get(s.key, []), now) for s in scopes}
+
+
+def stored_rules(version: RuleSet | None) -> Rules | None:
+    """The rules of a stored version; None when there is none or it no longer parses."""
+    if version is None:
+        return None
+    try:
+        return parse_rules(version.body, level=version.level)
+    except ValidationFailed:
+        return None
+
+
+# --- Checking and saving ---------------------------------------------------------------------
+def effective_instant(scope: Scope, day: date | None, now: datetime) -> datetime:
+    """Today means from `now`; a later day from local midnight. Past days are refused."""
+    today = now.astimezone(scope.zone).date()
+    if day is None:
+        raise ValidationFailed.single(_("Enter the day the rules take effect."), "effective_from")
+    if day < today:
+        raise ValidationFailed.single(
+            _("The rules cannot take effect in the past. Choose today or a later day."),
+            "effective_from",
+        )
+    if day > today + timedelta(days=MAX_AHEAD_DAYS):
+        raise ValidationFailed.single(_("Choose a day within two years."), "effective_from")
+    return now if day == today else local_instant(day, 0, scope.zone)
+
+
+def check_draft(
+    scope: Scope, doc: dict, day: date | None, note: str = "", *, now: datetime | None = None
+) -> tuple[Rules, datetime]:
+    """The rules of a draft and the instant it takes effect, or every problem at once."""
+    errors: dict[str | None, list[str]] = {}
+    rules = at = None
+    try:
+        rules = parse_rules(doc, level=scope.level)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    try:
+        at = effective_instant(scope, day, now or utcnow())
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if len(note or "") > MAX_NOTE:
+        errors["note"] = [_("The note may be at most %(n)d characters.", n=MAX_NOTE)]
+    if errors:
+        raise ValidationFailed(errors)
+    return rules, at
+
+
+def save_rule_set(
+    actor, scope: Scope, doc: dict, day: date | None, note: str = "", *,
+    now: datetime | None = None,
+) -> RuleSet:  # fmt: skip
+    """Append a version of the scope's rules, taking effect on `day`, replacing the latest.
+
+    The version records who made it, when, and which version it replaces, so the history shows
+    every change as old -> new. An unchanged document is refused. Flushes, never commits.
+    """
+    if not can_edit(actor, scope):
+        raise NotAllowed(_("You may not change these rules."))
+    now = now or utcnow()
+    rules, at = check_draft(scope, doc, day, note, now=now)
+    latest = db.session.scalars(
+        select(RuleSet).where(scope.column == scope.id).order_by(RuleSet.version.desc()).limit(1)
+    ).first()
+    if rules == (stored_rules(latest) if latest is not None else Rules()):
+        raise ValidationFailed.single(
+            _("Nothing changed: the rules are the same as in the latest version. Nothing was "
+              "saved.")
+        )  # fmt: skip
+    version = RuleSet(
+        **scope.owner_fk,
+        version=latest.version + 1 if latest else 1,
+        effective_from=at,
+        body=rules_to_doc(rules),
+        note=(note or "").strip(),
+        created_at=now,
+        created_by_id=actor.id,
+        replaces_id=latest.id if latest else None,
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def later_versions(version: RuleSet) -> list[RuleSet]:
+    """Versions of the same scope scheduled after `version` takes effect: they will still
+    replace it on their day."""
+    column = {"j": RuleSet.jurisdiction_id, "o": RuleSet.organisation_id, "s": RuleSet.space_id}[
+        version.scope_key[0]
+    ]
+    return list(
+        db.session.scalars(
+            select(RuleSet)
+            .where(
+                column == int(version.scope_key[2:]),
+                RuleSet.id != version.id,
+                RuleSet.effective_from > version.effective_from,
+            )
+            .order_by(RuleSet.effective_from)
+        )
+    )
+
+
+# --- Preview: the bookings a draft would break -----------------------------------------------
+@dataclass(frozen=True)
+class Breach:
+    booking: Booking
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class Preview:
+    start: datetime
+    end: datetime
+    checked: int
+    truncated: bool
+    breaches: tuple[Breach, ...]
+
+
+def _one_month_after(at: datetime, zone: ZoneInfo) -> datetime:
+    local = at.astimezone(zone)
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day).astimezone(UTC)
+
+
+def _spaces_filter(scope: Scope, tree):
+    if scope.kind == "space":
+        return Booking.space_id == scope.id
+    if scope.kind == "organisation":
+        return Space.owner_id == scope.id
+    below = with_descendants({scope.id}, {k: v.parent_id for k, v in tree.items()})
+    return Booking.space_id.in_(
+        select(space_jurisdictions.c.space_id).where(
+            space_jurisdictions.c.jurisdiction_id.in_(below)
+        )
+    )
+
+
+def _draft_source(scope: Scope, space: Space, tree) -> Source:
+    # A version never saved: the services name and rank it like any stored one.
+    return services._source(RuleSet(**scope.owner_fk), space, tree)
+
+
+def preview(scope: Scope, doc: dict, day: date | None, *, now: datetime | None = None) -> Preview:
+    """The active bookings starting within a month of the draft's effective day that the draft
+    would refuse and the current rules do not.
+
+    Each booking is judged as when it was requested (`now` = its creation time) against every
+    rule set in force at the effective instant, with the draft in place of this scope's version.
+    Quota usage and no-show history are not gathered (one booking alone can still exceed a
+    quota's hours). Queries: the tree, the bookings with their spaces and users, and one per
+    distinct space for its rule sets.
+    """
+    draft, at = check_draft(scope, doc, day, now=now)
+    end = _one_month_after(at, scope.zone)
+    tree = services.jurisdictions_by_id()
+    bookings = list(
+        db.session.scalars(
+            select(Booking)
+            .join(Booking.space)
+            .where(
+                _spaces_filter(scope, tree),
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.start_at >= at,
+                Booking.start_at < end,
+            )
+            .options(
+                contains_eager(Booking.space).selectinload(Space.jurisdictions),
+                contains_eager(Booking.space).selectinload(Space.owner),
+                selectinload(Booking.user),
+            )
+            .order_by(Booking.start_at, Booking.id)
+            .limit(PREVIEW_LIMIT + 1)
+        )
+    )
+    truncated = len(bookings) > PREVIEW_LIMIT
+    bookings = bookings[:PREVIEW_LIMIT]
+    combined: dict[int, tuple] = {}  # space id -> (rules now, rules with the draft)
+    breaches = []
+    for booking in bookings:
+        space = booking.space
+        if space.id not in combined:
+            found = services.rule_sets_in_force(space, at, tree=tree)
+            others = [(s, r) for s, r, _ in found if s.key != scope.key]
+            mine = [(s, r) for s, r, _ in found if s.key == scope.key]
+            source = mine[0][0] if mine else _draft_source(scope, space, tree)
+            combined[space.id] = (combine(others + mine), combine([*others, (source, draft)]))
+        before, after = combined[space.id]
+        keys = services.resident_keys(booking.user, space, list(after.sources), tree)
+        applicant = Applicant(resident_of=keys, is_space_resident="space-area" in keys)
+        ask = Ask(
+            start=booking.start_at,
+            end=booking.end_at,
+            zone=space.zone,
+            now=booking.created_at,
+            purpose=booking.purpose_category,
+            attendees=booking.attendees,
+            waiver=booking.waiver_category,
+            default_rate=space.price_per_hour,
+            base_mode=space.booking_mode,
+        )
+        # A rule the booking already breaks is not the draft's doing (another rule set's limit,
+        # or the same rule in the current version).
+        old = {(r.code, r.params) for r in refusals(before, ask, applicant)}
+        new = tuple(r for r in refusals(after, ask, applicant) if (r.code, r.params) not in old)
+        if new:
+            breaches.append(Breach(booking, new))
+    return Preview(at, end, len(bookings), truncated, tuple(breaches))
+
+
+# --- Reading rules as text -------------------------------------------------------------------
+RULE_LABELS = {
+    "eligibility": _l("Who may book"),
+    "residents_first_days": _l("Others may book from"),
+    "allowed_purposes": _l("Allowed purposes"),
+    "refused_purposes": _l("Refused purposes"),
+    "min_notice_hours": _l("Minimum notice"),
+    "max_days_ahead": _l("Booking window"),
+    "min_minutes": _l("Shortest booking"),
+    "max_minutes": _l("Longest booking"),
+    "allowed_hours": _l("Bookable hours"),
+    "hours_note": _l("Note on the hours"),
+    "quotas": _l("Quotas"),
+    "max_attendees": _l("Maximum attendees"),
+    "fees": _l("Fees"),
+    "waivers": _l("Fee waivers"),
+    "refund_tiers": _l("Refunds"),
+    "no_show": _l("No-show penalty"),
+    "stages": _l("Approval stages"),
+    "auto_approve": _l("Automatic approval"),
+    "allocation": _l("Allocation"),
+    "lottery": _l("Lottery windows"),
+}
+
+
+def _labels(options, codes) -> str:
+    return ", ".join(str(options[c]) for c in sorted(codes))
+
+
+def _fees_text(fees) -> str:
+    parts = [
+        _("%(category)s %(rate)s an hour", category=FEE_CATEGORIES[c], rate=money(r))
+        for c, r in fees.rates
+    ]
+    if fees.weekend_percent:
+        parts.append(_("weekends +%(p)d%%", p=fees.weekend_percent))
+    if fees.night_percent:
+        parts.append(
+            _("nights (%(start)s–%(end)s) +%(p)d%%", p=fees.night_percent,
+              start=clock(fees.night_start), end=clock(fees.night_end))
+        )  # fmt: skip
+    return ", ".join(parts)
+
+
+def _stage_text(stage) -> str:
+    who = str(APPROVERS[stage.approver])
+    if stage.label:
+        who = f"{stage.label} ({who})"
+    if stage.mode == "notify":
+        return _("%(who)s is notified.", who=who)
+    if stage.deadline_days:
+        return _(
+            "%(who)s decides within %(days)d working days; then: %(then)s.",
+            who=who,
+            days=stage.deadline_days,
+            then=str(ON_DEADLINE[stage.on_deadline]).lower(),
+        )
+    return _("%(who)s decides.", who=who)
+
+
+def _auto_text(auto) -> str:
+    who = _("Residents") if auto.residents_only else _("Anyone")
+    if auto.purposes:
+        return _("%(who)s, for %(list)s", who=who, list=_labels(PURPOSES, auto.purposes))
+    return _("%(who)s, for any purpose", who=who)
+
+
+def _window_text(w) -> str:
+    days = ", ".join(str(WEEKDAYS[d]) for d in sorted(w.weekdays))
+    text = _(
+        "%(days)s %(start)s–%(end)s, drawn %(n)d days before at %(time)s",
+        days=days, start=clock(w.start), end=clock(w.end), n=w.draw_days_before,
+        time=clock(w.draw_minute),
+    )  # fmt: skip
+    if w.cap_per_month:
+        text += "; " + _("at most %(n)d wins per person a month", n=w.cap_per_month)
+    if w.resident_priority:
+        text += "; " + _("residents drawn first")
+    return text
+
+
+def describe(rules: Rules) -> dict[str, str]:
+    """Each rule that `rules` sets, by document key, as a line of plain text."""
+    out: dict[str, str] = {}
+    if rules.eligibility:
+        out["eligibility"] = str(ELIGIBILITY[rules.eligibility])
+    if rules.residents_first_days is not None:
+        out["residents_first_days"] = _("%(n)d days before the start", n=rules.residents_first_days)
+    if rules.allowed_purposes is not None:
+        out["allowed_purposes"] = _labels(PURPOSES, rules.allowed_purposes)
+    if rules.refused_purposes:
+        out["refused_purposes"] = _labels(PURPOSES, rules.refused_purposes)
+    if rules.min_notice_hours is not None:
+        out["min_notice_hours"] = _("%(n)d hours before the start", n=rules.min_notice_hours)
+    if rules.max_days_ahead is not None:
+        out["max_days_ahead"] = _("up to %(n)d days ahead", n=rules.max_days_ahead)
+    for key in ("min_minutes", "max_minutes"):
+        if getattr(rules, key) is not None:
+            out[key] = _("%(n)d minutes", n=getattr(rules, key))
+    if rules.allowed_hours is not None:
+        out["allowed_hours"] = "; ".join(
+            f"{WEEKDAYS[day]} {ranges_text(ranges) if ranges else _('none')}"
+            for day, ranges in enumerate(rules.allowed_hours)
+        )
+    if rules.hours_note:
+        out["hours_note"] = rules.hours_note
+    if rules.quotas:
+        lines = []
+        for q in rules.quotas:
+            limits = []
+            if q.max_hours:
+                limits.append(_("%(n)d hours", n=q.max_hours))
+            if q.max_bookings:
+                limits.append(_("%(n)d bookings", n=q.max_bookings))
+            lines.append(
+                _("At most %(limits)s %(per)s %(period)s.", limits=" / ".join(limits),
+                  per=str(QUOTA_PER[q.per]), period=str(QUOTA_PERIODS[q.period]))
+            )  # fmt: skip
+        out["quotas"] = " ".join(lines)
+    if rules.max_attendees is not None:
+        out["max_attendees"] = _("%(n)d people", n=rules.max_attendees)
+    if rules.fees is not None:
+        out["fees"] = _fees_text(rules.fees)
+    if rules.waivers:
+        out["waivers"] = ", ".join(f"{WAIVER_CATEGORIES[c]} {p}%" for c, p in rules.waivers)
+    if rules.refund_tiers is not None:
+        out["refund_tiers"] = ", ".join(
+            _("%(p)d%% up to %(d)d days before", p=t.percent, d=t.days_before)
+            for t in rules.refund_tiers
+        ) or _("No refunds")
+    if rules.no_show is not None:
+        out["no_show"] = _(
+            "After %(count)d no-shows within %(within)d days, no bookings for %(ban)d days.",
+            count=rules.no_show.count, within=rules.no_show.within_days,
+            ban=rules.no_show.ban_days,
+        )  # fmt: skip
+    if rules.stages:
+        out["stages"] = " ".join(
+            f"{i}. {_stage_text(s)}" for i, s in enumerate(rules.stages, start=1)
+        )
+    if rules.auto_approve:
+        out["auto_approve"] = "; ".join(_auto_text(a) for a in rules.auto_approve)
+    if rules.allocation:
+        out["allocation"] = str(ALLOCATION_MODES[rules.allocation])
+    if rules.lottery:
+        out["lottery"] = " / ".join(_window_text(w) for w in rules.lottery)
+    return out
+
+
+def rule_lines(rules: Rules | None) -> list[tuple[str, str]]:
+    """(label, text) for each rule set, in the editor's order."""
+    text = describe(rules) if rules is not None else {}
+    return [(str(label), text[key]) for key, label in RULE_LABELS.items() if key in text]
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+def changes(old: RuleSet | None, new: RuleSet) -> list[Change]:
+    """What `new` changed from `old`, rule by rule (top-level keys of the document)."""
+    old_doc = old.body if old is not None else {}
+    new_doc = new.body or {}
+    old_text = _readable(old)
+    new_text = _readable(new)
+    out = []
+    for key in [*RULE_LABELS, *sorted(set(old_doc) | set(new_doc) - set(RULE_LABELS))]:
+        if old_doc.get(key) == new_doc.get(key):
+            continue
+        out.append(
+            Change(
+                str(RULE_LABELS.get(key, key)),
+                old_text.get(key, _json(old_doc.get(key))),
+                new_text.get(key, _json(new_doc.get(key))),
+            )
+        )
+    return out
+
+
+def _readable(version: RuleSet | None) -> dict[str, str]:
+    rules = stored_rules(version)
+    return describe(rules) if rules is not None else {}
+
+
+def _json(value) -> str:
+    return "—" if value is None else json.dumps(value, ensure_ascii=False)[:300]
