@@ -50,7 +50,7 @@ def quote(space_id: int):
     now = utcnow()
     # The checks of the request itself, as a booking would make them (purpose text is not
     # needed for a quote).
-    booking_services._validate_request(
+    booking_services.validate_request(
         space, current_user, start, end, purpose or "-", attendees, now
     )
     group_id = facts["group_id"]

@@ -65,7 +65,7 @@ def space_availability(
     )
 
 
-def _validate_request(
+def validate_request(
     space: Space,
     user,
     start: datetime,
@@ -76,6 +76,8 @@ def _validate_request(
     *,
     check_start: bool = True,
 ) -> None:
+    """The space's own limits on a request (time, length, capacity, purpose text); the rule
+    sets are judged separately. `check_start=False` skips the start-in-the-past checks."""
     errors: dict[str | None, list[str]] = {}
 
     def add(field: str | None, message: str) -> None:
@@ -179,7 +181,7 @@ def create_booking(
     check and the insert (see `app.db`).
     """
     now = now or utcnow()
-    _validate_request(space, user, start, end, purpose, attendees, now)
+    validate_request(space, user, start, end, purpose, attendees, now)
     _check_request_facts(user, purpose_category, waiver, group_id)
     judgement = judge_request(
         space,
@@ -398,7 +400,7 @@ def resubmit(
     if booking.start_at <= now:
         raise InvalidTransition(_("The requested time has already begun."))
     space = booking.space
-    _validate_request(space, actor, booking.start_at, booking.end_at, purpose, attendees, now,
+    validate_request(space, actor, booking.start_at, booking.end_at, purpose, attendees, now,
                       check_start=False)  # fmt: skip
     _check_request_facts(actor, purpose_category, waiver, group_id)
     judgement = judge_request(
