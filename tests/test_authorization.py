@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
+from app.rules.models import LotteryDraw, ResidentGroup, ResidentGroupMember
 from tests.conftest import next_weekday
 
 ROLES = ["anon", "resident", "stranger", "manager", "other_manager", "officer", "other_officer",
@@ -44,8 +45,17 @@ def world(factories):
         space, users["resident"], start=start, end=start + timedelta(hours=2)
     )
     closure = factories.closure(space, start + timedelta(days=1), start + timedelta(days=2))
+    draw = LotteryDraw(space_id=space.id, draw_at=start, seed="0" * 32, result=[])
+    hidden_draw = LotteryDraw(space_id=hidden.id, draw_at=start, seed="0" * 32, result=[])
+    group = ResidentGroup(name="배드민턴 동호회")
+    group.members.append(ResidentGroupMember(user=users["resident"], is_leader=True))
+    db.session.add_all([draw, hidden_draw, group])
     db.session.commit()
     return {
+        "draw": draw.id,
+        "hidden_draw": hidden_draw.id,
+        "group": group.id,
+        "resident_id": users["resident"].id,
         "space": space.id,
         "hidden": hidden.id,
         "booking": booking.id,
@@ -79,6 +89,22 @@ MANAGE_SPACE = {
 MANAGE_DECIDE = {**MANAGE_SPACE, "resident": "403"}
 # Officers decide the stages of their jurisdiction, so the queue is theirs too.
 APPROVER_LIST = {**MANAGE_LIST, "officer": "ok", "other_officer": "ok"}
+# Only the resident who made a request answers it; those who may see it get 403.
+RESIDENT_ONLY = {**BOOKING_VIEW, "manager": "403", "officer": "403", "admin": "403"}
+# The resident leads the group; no one else may know it exists.
+GROUP_LEADER = {**{role: "404" for role in ROLES}, "anon": "login", "resident": "ok"}
+# Rules of a space: its managers edit them; an overseeing officer may see but not edit.
+RULES_EDIT = {**MANAGE_SPACE}
+LOTTERY_REPORT = {
+    "anon": "login", "resident": "403", "stranger": "403", "manager": "ok",
+    "other_manager": "403", "officer": "ok", "other_officer": "403", "admin": "ok",
+}
+QUOTE = {"start": "2030-01-07T10:00:00+09:00", "end": "2030-01-07T11:00:00+09:00", "attendees": 2}
+RULE_SET_BODY = {"rules": {"max_attendees": 10}, "effective_from": "2999-01-01"}
+RULE_SET_API = {
+    "anon": "login", "resident": "404", "stranger": "404", "manager": "ok",
+    "other_manager": "404", "officer": "403", "other_officer": "404", "admin": "ok",
+}
 OVERSIGHT = {
     "anon": "login", "resident": "403", "stranger": "403", "manager": "403",
     "other_manager": "403", "officer": "ok", "other_officer": "ok", "admin": "ok",
@@ -106,6 +132,25 @@ MATRIX = {
     "bookings.mine": ("GET", "/bookings/", None, LOGGED_IN_OK),
     "bookings.detail": ("GET", "/bookings/{booking}", None, BOOKING_VIEW),
     "bookings.cancel": ("POST", "/bookings/{booking}/cancel", REASON, BOOKING_CANCEL),
+    "bookings.resubmit": ("POST", "/bookings/{booking}/resubmit", {}, RESIDENT_ONLY),
+    "accounts.groups": ("GET", "/account/groups", None, LOGGED_IN_OK),
+    "accounts.new_group": ("POST", "/account/groups", {"name": "책모임"}, LOGGED_IN_OK),
+    "accounts.add_group_member": ("POST", "/account/groups/{group}/members",
+                                  {"email": "stranger@example.kr"}, GROUP_LEADER),
+    "accounts.remove_group_member": ("POST",
+                                     "/account/groups/{group}/members/{resident_id}/remove", {},
+                                     GROUP_LEADER),
+    "rules.index": ("GET", "/rules/", None, APPROVER_LIST),
+    "rules.edit": ("GET", "/rules/space/{space}", None, RULES_EDIT),
+    "rules.edit#post": ("POST", "/rules/space/{space}", {"max_attendees": "30"}, RULES_EDIT),
+    "rules.history": ("GET", "/rules/space/{space}/history", None, RULES_EDIT),
+    "lottery.draw": ("GET", "/lottery/draws/{draw}", None, ALL_OK),
+    "lottery.draw#hidden": ("GET", "/lottery/draws/{hidden_draw}", None, HIDDEN_SPACE),
+    "lottery.draws": ("GET", "/lottery/spaces/{space}/draws", None, ALL_OK),
+    "lottery.draws#hidden": ("GET", "/lottery/spaces/{hidden}/draws", None, HIDDEN_SPACE),
+    "lottery.fairness": ("GET", "/lottery/spaces/{space}/fairness", None, LOTTERY_REPORT),
+    "lottery.fairness#hidden": ("GET", "/lottery/spaces/{hidden}/fairness", None,
+                                {**HIDDEN_SPACE, "anon": "login"}),
     "manage.queue": ("GET", "/manage/queue", None, APPROVER_LIST),
     "manage.bulk_decide": ("POST", "/manage/queue/bulk", {"action": "approve"}, APPROVER_LIST),
     "manage.return_request": ("POST", "/manage/bookings/{booking}/return", REASON,
@@ -136,6 +181,22 @@ MATRIX = {
     "api.approve": ("POST", "/api/v1/bookings/{booking}/approve", {}, BOOKING_DECIDE),
     "api.reject": ("POST", "/api/v1/bookings/{booking}/reject", REASON, BOOKING_DECIDE),
     "api.cancel": ("POST", "/api/v1/bookings/{booking}/cancel", REASON, BOOKING_CANCEL),
+    "api.quote": ("POST", "/api/v1/spaces/{space}/quote", QUOTE, LOGGED_IN_OK),
+    "api.quote#hidden": ("POST", "/api/v1/spaces/{hidden}/quote", QUOTE,
+                         {**HIDDEN_SPACE, "anon": "login"}),
+    "api.space_rules": ("GET", "/api/v1/spaces/{space}/rules", None, ALL_OK),
+    "api.space_rules#hidden": ("GET", "/api/v1/spaces/{hidden}/rules", None, HIDDEN_SPACE),
+    "api.return_booking": ("POST", "/api/v1/bookings/{booking}/return", REASON, BOOKING_DECIDE),
+    "api.resubmit": ("POST", "/api/v1/bookings/{booking}/resubmit", {}, RESIDENT_ONLY),
+    "api.approvals": ("GET", "/api/v1/approvals", None, APPROVER_LIST),
+    "api.bulk_decide": ("POST", "/api/v1/approvals/bulk", {"action": "approve", "ids": [1]},
+                        APPROVER_LIST),
+    "api.rule_set": ("GET", "/api/v1/rule-sets/space/{space}", None, RULE_SET_API),
+    "api.save_rule_set": ("POST", "/api/v1/rule-sets/space/{space}", RULE_SET_BODY,
+                          RULE_SET_API),
+    "api.lottery_draw": ("GET", "/api/v1/lottery/draws/{draw}", None, ALL_OK),
+    "api.lottery_draw#hidden": ("GET", "/api/v1/lottery/draws/{hidden_draw}", None,
+                                HIDDEN_SPACE),
 }
 
 
