@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app.bookings.models import ACTIVE_STATUSES, Booking
@@ -312,8 +313,13 @@ def save_rule_set(
         created_by_id=actor.id,
         replaces_id=latest.id if latest else None,
     )
-    db.session.add(version)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(version)
+    except IntegrityError as exc:  # two editors saved the same scope at the same moment
+        raise ValidationFailed.single(
+            _("Someone else saved these rules a moment ago. Reload the page and try again.")
+        ) from exc
     return version
 
 
@@ -374,7 +380,7 @@ def _spaces_filter(scope: Scope, tree):
 
 def _draft_source(scope: Scope, space: Space, tree) -> Source:
     # A version never saved: the services name and rank it like any stored one.
-    return services._source(RuleSet(**scope.owner_fk), space, tree)
+    return services.source_for(RuleSet(**scope.owner_fk), space, tree)
 
 
 def preview(scope: Scope, doc: dict, day: date | None, *, now: datetime | None = None) -> Preview:

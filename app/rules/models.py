@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import utcnow
@@ -36,6 +36,18 @@ class RuleSet(db.Model):
             name="one_scope",
         ),
         Index("ix_rule_sets_scope", "jurisdiction_id", "organisation_id", "space_id"),
+        # Version numbers are unique per scope, also when two editors save at once.
+        *(
+            Index(
+                f"uq_rule_sets_{column}_version",
+                column,
+                "version",
+                unique=True,
+                postgresql_where=text(f"{column} IS NOT NULL"),
+                sqlite_where=text(f"{column} IS NOT NULL"),
+            )
+            for column in ("jurisdiction_id", "organisation_id", "space_id")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -64,7 +64,8 @@ def _depth(jid: int, tree) -> int:
     return len(ancestors(jid, tree)) - 1
 
 
-def _source(rs: RuleSet, space: Space, tree) -> Source:
+def source_for(rs: RuleSet, space: Space, tree) -> Source:
+    """How a rule-set version (saved or a draft) is named and ranked for `space`."""
     if rs.jurisdiction_id is not None:
         info = tree[rs.jurisdiction_id]
         # Nearer jurisdictions (deeper in the tree) come before those above them.
@@ -96,7 +97,7 @@ def rule_sets_in_force(
     latest: dict[str, RuleSet] = {}
     for rs in rows:  # ordered, so the last one per scope wins
         latest[rs.scope_key] = rs
-    return [(_source(rs, space, tree), _parse_stored(rs), rs) for rs in latest.values()]
+    return [(source_for(rs, space, tree), _parse_stored(rs), rs) for rs in latest.values()]
 
 
 def rule_sets_by_ids(space: Space, ids: list[int], *, tree=None):
@@ -105,7 +106,7 @@ def rule_sets_by_ids(space: Space, ids: list[int], *, tree=None):
     if not ids:
         return []
     rows = db.session.scalars(select(RuleSet).where(RuleSet.id.in_(ids))).all()
-    return [(_source(rs, space, tree), _parse_stored(rs), rs) for rs in rows]
+    return [(source_for(rs, space, tree), _parse_stored(rs), rs) for rs in rows]
 
 
 def _parse_stored(rs: RuleSet) -> Rules:

@@ -85,6 +85,12 @@ def upgrade():
     with op.batch_alter_table('rule_sets', schema=None) as batch_op:
         batch_op.create_index('ix_rule_sets_scope', ['jurisdiction_id', 'organisation_id', 'space_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rule_sets_space_id'), ['space_id'], unique=False)
+        for column in ("jurisdiction_id", "organisation_id", "space_id"):
+            batch_op.create_index(
+                f"uq_rule_sets_{column}_version", [column, "version"], unique=True,
+                postgresql_where=sa.text(f"{column} IS NOT NULL"),
+                sqlite_where=sa.text(f"{column} IS NOT NULL"),
+            )
 
     op.create_table('resident_group_members',
     sa.Column('group_id', sa.Integer(), nullable=False),
@@ -197,6 +203,8 @@ def downgrade():
 
     op.drop_table('resident_group_members')
     with op.batch_alter_table('rule_sets', schema=None) as batch_op:
+        for column in ("jurisdiction_id", "organisation_id", "space_id"):
+            batch_op.drop_index(f"uq_rule_sets_{column}_version")
         batch_op.drop_index(batch_op.f('ix_rule_sets_space_id'))
         batch_op.drop_index('ix_rule_sets_scope')
 

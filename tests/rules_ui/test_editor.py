@@ -370,3 +370,20 @@ def test_list_queries_do_not_grow_with_spaces(
         _add_versions(users["admin"], Scope("space", extra), 2)
     db.session.commit()
     assert queries_of_get("/rules/") == few
+
+
+def test_two_versions_with_the_same_number_cannot_both_be_saved(db, factories, now):
+    """Two editors saving at the same moment: the database keeps version numbers unique."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from app.rules.models import RuleSet
+
+    space = factories.space()
+    for body in ({"max_attendees": 10}, {"max_attendees": 12}):
+        db.session.add(
+            RuleSet(space_id=space.id, version=1, effective_from=now, body=body)
+        )
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
