@@ -125,9 +125,13 @@ def _due(booking, stage: BookingStage, now: datetime) -> datetime:
 
 
 def close_open_stages(booking, state: str = "skipped") -> None:
+    """Close the chain: the stage deciding now (or returned) becomes `state`; stages the
+    request never reached are skipped."""
     for stage in booking.stages:
-        if stage.state in ("waiting", "pending", "returned"):
+        if stage.state in ("pending", "returned"):
             stage.state = state
+        elif stage.state == "waiting":
+            stage.state = "skipped"
     booking.stage_position = None
 
 
