@@ -94,13 +94,16 @@ class Booking(db.Model):
     # What the rules said when the request was made (see app.rules): the purpose category, the
     # waiver the resident claims, the group they book for, the rule-set versions in force, the
     # price breakdown, the approval stage deciding now and, for lottery entries, the draw.
-    purpose_category: Mapped[str] = mapped_column(String(20), default="community")
+    # Server defaults too: rows written by other tools (or older code) get sensible values.
+    purpose_category: Mapped[str] = mapped_column(
+        String(20), default="community", server_default="community"
+    )
     waiver_category: Mapped[str | None] = mapped_column(String(20))
     group_id: Mapped[int | None] = mapped_column(
         ForeignKey("resident_groups.id", ondelete="SET NULL")
     )
-    rule_version_ids: Mapped[list] = mapped_column(JSON, default=list)
-    price_breakdown: Mapped[dict] = mapped_column(JSON, default=dict)
+    rule_version_ids: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    price_breakdown: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     stage_position: Mapped[int | None] = mapped_column(Integer)
     draw_at: Mapped[datetime | None]
     lottery_draw_id: Mapped[int | None] = mapped_column(

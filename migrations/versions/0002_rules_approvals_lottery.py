@@ -152,11 +152,6 @@ def upgrade():
         batch_op.drop_constraint(op.f('ck_bookings_status'), type_='check')
         batch_op.create_check_constraint('status', f"status IN ({NEW_STATUSES})")
 
-    with op.batch_alter_table('bookings', schema=None) as batch_op:
-        batch_op.alter_column('purpose_category', server_default=None)
-        batch_op.alter_column('rule_version_ids', server_default=None)
-        batch_op.alter_column('price_breakdown', server_default=None)
-
     with op.batch_alter_table('org_memberships', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_org_memberships_role'), type_='check')
         batch_op.create_check_constraint('role', "role IN ('manager', 'principal', 'staff')")
