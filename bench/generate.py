@@ -92,6 +92,9 @@ REJECT_REASONS = ("학교 행사와 겹칩니다.", "영리 목적의 행사는 
                   "시설 보수 일정과 겹칩니다.")
 
 
+BENCH_DISTRICT = 8  # 강북구: the always-open bench spaces are there
+
+
 def _h(hour: float) -> int:
     return int(hour * 60)
 
@@ -308,7 +311,8 @@ class Generator:
                               is_active_account=True, created_at=now))
             return len(users)
 
-        bench_user = user("bench@gonggan.kr", "벤치마크 사용자", home=2)
+        # A resident of 강북구, where the bench spaces are, so residents-first rules let it book.
+        bench_user = user("bench@gonggan.kr", "벤치마크 사용자", home=BENCH_DISTRICT + 2)
         user("admin@gonggan.kr", "운영자", admin=True)
         managers = {i: user(f"manager{i}@example.kr", f"담당자 {i}") for i, _k, _d in orgs}
         managers[bench_org] = user("manager-bench@example.kr", "벤치 담당자")
@@ -338,7 +342,7 @@ class Generator:
         for sid in range(1, n_spaces + 1):
             is_bench = sid > n_spaces - n_free
             if is_bench:
-                org_id, kind, district = bench_org, "other", 8  # 강북구
+                org_id, kind, district = bench_org, "other", BENCH_DISTRICT
                 stype, hours_kind = "studio", "always"
             else:
                 org_id, kind, district = orgs[rng.randrange(n_orgs)]
@@ -396,6 +400,45 @@ class Generator:
             self._space_bookings(plan, count, resident_ids, managers, bookings, transitions)
         rows["bookings"] = bookings
         rows["booking_transitions"] = transitions
+        rows["rule_sets"] = self._rule_sets(edu_id, orgs)
+        return rows
+
+    def _rule_sets(self, edu_id: int, orgs) -> list[dict]:
+        """Rule sets as a city would have them, so every request is judged by real rules: the
+        education office's for schools, one per district (residents first, a monthly quota —
+        generous enough not to refuse the benchmark's own requests, but its usage query runs on
+        every booking — and refund tiers) and a two-stage chain for every school."""
+        since = self.now - timedelta(days=365)
+        school_hours = {
+            **{str(d): [[18 * 60, 22 * 60]] for d in range(5)},
+            **{str(d): [[9 * 60, 18 * 60]] for d in (5, 6)},
+        }
+        district_rules = {
+            "eligibility": "residents_first",
+            "residents_first_days": 14,
+            "quotas": [{"per": "user", "period": "month", "max_hours": 744}],
+            "refund_tiers": [{"days_before": 7, "percent": 100}, {"days_before": 2, "percent": 50},
+                             {"days_before": 0, "percent": 0}],
+        }  # fmt: skip
+        school_chain = {"stages": [
+            {"approver": "owner_manager", "deadline_days": 3, "on_deadline": "escalate"},
+            {"approver": "owner_principal", "deadline_days": 2, "on_deadline": "expire"},
+        ]}  # fmt: skip
+        scopes = [("jurisdiction_id", edu_id, {
+            "allowed_hours": school_hours, "refused_purposes": ["commercial", "political"],
+            "waivers": {"nonprofit": 50, "disabled": 100},
+            "no_show": {"count": 2, "within_days": 90, "ban_days": 30},
+        })]  # fmt: skip
+        scopes += [("jurisdiction_id", i + 2, district_rules) for i in range(len(DISTRICTS))]
+        scopes += [("organisation_id", org_id, school_chain)
+                   for org_id, kind, _district in orgs if kind == "school"]  # fmt: skip
+        rows = []
+        for n, (column, ident, body) in enumerate(scopes, start=1):
+            row = dict(id=n, jurisdiction_id=None, organisation_id=None, space_id=None,
+                       version=1, effective_from=since, body=body, note="bench",
+                       created_at=since, created_by_id=None, replaces_id=None)  # fmt: skip
+            row[column] = ident
+            rows.append(row)
         return rows
 
     @staticmethod

@@ -291,7 +291,7 @@ def _draw_group(space, draw_at, group, windows, tree, now) -> int:
             break
         # Someone holds the time now: draw again with what is busy now. The keys are the same,
         # so every entry placed before the collided one keeps its place.
-        fresh = [iv for iv in _busy(space, lo, hi) if iv not in busy]
+        fresh = [iv for iv in _busy(space, lo, hi, besides=placed) if iv not in busy]
         busy = busy + (fresh or [(collided.hold_start, collided.hold_end)])
         outcomes = draw(entries, seed, caps=caps, prior_wins=prior, busy=busy)
         record.result = _result(entries, caps, prior, busy, outcomes)
@@ -365,9 +365,12 @@ def _prior_wins(space: Space, group) -> dict[int, int]:
     return dict(wins)
 
 
-def _busy(space: Space, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime]]:
+def _busy(
+    space: Space, lo: datetime, hi: datetime, *, besides: Iterable[int] = ()
+) -> list[tuple[datetime, datetime]]:
     """Held ranges of active bookings and closures (widened by half the buffer, like holds)
-    overlapping [lo, hi), sorted. Two queries."""
+    overlapping [lo, hi), sorted; the bookings `besides` (this draw's own winners) are left
+    out. Two queries."""
     from app.bookings.models import ACTIVE_STATUSES, Booking
     from app.bookings.services import hold_range
 
@@ -377,6 +380,7 @@ def _busy(space: Space, lo: datetime, hi: datetime) -> list[tuple[datetime, date
             Booking.status.in_(ACTIVE_STATUSES),
             Booking.hold_start < hi,
             Booking.hold_end > lo,
+            Booking.id.not_in(list(besides) or [-1]),
         )
     ).tuples()
     closed = db.session.execute(

@@ -186,13 +186,25 @@ def test_a_time_taken_before_the_draw_is_lost_as_taken(setup, db, factories):
     assert verify(the_draw(db, entry))
 
 
-def test_a_winner_the_database_refuses_is_drawn_again_as_taken(setup, db, monkeypatch):
+@pytest.mark.parametrize("ranked_first", ["refused", "free"])
+def test_a_winner_the_database_refuses_is_drawn_again_as_taken(
+    setup, db, monkeypatch, ranked_first
+):
     """Someone took the time between reading what was busy and placing the winner: PostgreSQL's
-    constraint refuses it, and the draw is re-run with that time busy so it still verifies."""
+    constraint refuses it, and the draw is re-run with that time busy so it still verifies.
+    Both orders: the refused winner placed first, or after another winner already placed (whose
+    own time must not count as busy in the re-run)."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("only PostgreSQL has the exclusion constraint")
     entry = setup.enter(setup.resident(), DAY, 9, 11)
     free = setup.enter(setup.resident("이"), DAY, 11, 12)
+    first = entry.id if ranked_first == "refused" else free.id
+    entries = [Entry(b.id, b.user_id, b.hold_start, b.hold_end, 0) for b in (entry, free)]
+    seed = next(
+        f"{n:032x}" for n in range(1000)
+        if draw(entries, f"{n:032x}", caps={}, prior_wins={}, busy=[])[0].booking == first
+    )  # fmt: skip
+    monkeypatch.setattr(lottery.secrets, "token_hex", lambda _n: seed)
     blocker = Booking(
         space=setup.space, user=setup.outsider(), start_at=at(DAY, 10), end_at=at(DAY, 11),
         hold_start=at(DAY, 10), hold_end=at(DAY, 11), purpose="관리자 예약", attendees=1,
@@ -203,9 +215,9 @@ def test_a_winner_the_database_refuses_is_drawn_again_as_taken(setup, db, monkey
     real = lottery._busy
     calls = []
 
-    def blind_first(*args):
+    def blind_first(*args, **kwargs):
         calls.append(args)
-        return [] if len(calls) == 1 else real(*args)
+        return [] if len(calls) == 1 else real(*args, **kwargs)
 
     monkeypatch.setattr(lottery, "_busy", blind_first)
     assert sweep(now=AFTER)["drawn"] == 1
