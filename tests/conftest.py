@@ -62,7 +62,20 @@ def _clean_db(app):
         tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
         with _db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                # DELETE, not TRUNCATE: TRUNCATE costs ~100 ms per test however little a test
+                # wrote, DELETE on a few rows next to nothing. Ids are not reset; no test needs
+                # that. Children first, in one round trip.
+                found = conn.execute(
+                    text(
+                        " UNION ALL ".join(
+                            f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})"
+                            for name in tables
+                        )
+                    )
+                ).scalars().all()
+                dirty = [name for name in tables if name in set(found)]
+                if dirty:
+                    conn.execute(text("; ".join(f"DELETE FROM {name}" for name in dirty)))
             else:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.bookings import approvals
 from app.bookings.models import ACTIVE_STATUSES, TRANSITIONS, Booking, BookingTransition
@@ -25,6 +25,7 @@ from app.spaces.availability import Availability, WeeklyHours, compute_availabil
 from app.spaces.models import Closure, Space
 
 OVERLAP_CONSTRAINT = "ex_bookings_no_overlap"
+DEADLOCK_DETECTED = "40P01"
 MAX_PURPOSE_LENGTH = 2000
 MAX_DAYS_AHEAD = 366
 
@@ -237,6 +238,12 @@ def create_booking(
     try:
         with db.session.begin_nested():
             db.session.add(booking)
+    except OperationalError as exc:
+        # Two inserts racing for overlapping times can deadlock inside PostgreSQL's exclusion
+        # index; the database lets one through and aborts the other, which lost the race.
+        if getattr(exc.orig, "sqlstate", None) == DEADLOCK_DETECTED:
+            raise SlotTaken(_("This time was just taken. Please choose another time.")) from exc
+        raise
     except IntegrityError as exc:
         if OVERLAP_CONSTRAINT in str(exc.orig):
             raise SlotTaken(_("This time was just taken. Please choose another time.")) from exc

@@ -50,11 +50,28 @@ def _to_spans(interval: P.Interval) -> list[Span]:
 
 
 def local_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
-    """The instant at `minute` minutes of wall-clock time after local midnight of `day`."""
+    """The instant at `minute` minutes of wall-clock time after local midnight of `day`.
+
+    A wall time the clocks skip (spring forward) maps to the moment the clocks jump: the first
+    instant whose wall clock is at or past it, so "open until 02:30" on that night closes when
+    02:00 becomes 03:00, and "open from 02:30" opens then.
+    """
     wall = datetime.combine(day, time()) + timedelta(minutes=minute)
     # Normalise to UTC: Python compares and subtracts datetimes that share a tzinfo by wall
     # clock, which is wrong across a daylight-saving change.
-    return wall.replace(tzinfo=zone).astimezone(UTC)
+    instant = wall.replace(tzinfo=zone).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) == wall:
+        return instant
+    # In a gap: the jump lies between the two readings of the wall time; find it by minutes.
+    lo = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    hi = instant
+    while hi - lo > timedelta(minutes=1):
+        mid = lo + (hi - lo) // 2
+        if mid.astimezone(zone).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def opening_intervals(

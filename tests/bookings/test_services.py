@@ -240,3 +240,28 @@ def test_transition_table_is_complete_and_terminal_states_are_final():
         assert TRANSITIONS[state] == frozenset()
     reachable = set().union(*TRANSITIONS.values())
     assert reachable == set(STATUS_LABELS)
+
+
+def test_a_deadlock_between_racing_inserts_is_a_taken_slot(space, factories, db, monkeypatch):
+    """PostgreSQL may resolve two overlapping inserts by aborting one as a deadlock (40P01);
+    that request lost the race and hears so, instead of a server error."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.bookings.models import Booking
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    user = factories.user()
+    db.session.commit()
+    session = db.session()
+    real_flush = session.flush
+
+    def deadlocked(*args, **kwargs):
+        if any(isinstance(obj, Booking) for obj in session.new):
+            raise OperationalError("INSERT INTO bookings ...", {}, Deadlock("deadlock detected"))
+        return real_flush(*args, **kwargs)
+
+    monkeypatch.setattr(session, "flush", deadlocked)
+    with pytest.raises(SlotTaken):
+        _request(space, user, next_weekday(1, 10))

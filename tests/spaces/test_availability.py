@@ -13,6 +13,7 @@ from app.spaces.availability import (
     WeeklyHours,
     compute_availability,
     is_slot_free,
+    local_instant,
     week_window,
 )
 
@@ -227,3 +228,21 @@ def test_the_search_shortcut_spans_midnight_and_refuses_gaps():
     assert not is_slot_free(
         hours=late + early, zone=SEOUL, start=start, end=end, bookings=booked, buffer_minutes=30
     )
+
+
+def test_hours_that_end_in_the_skipped_hour_close_when_the_clocks_jump():
+    """Berlin, 2026-03-29: 02:00 becomes 03:00. "Open 00:00–02:30" must not stay open until
+    03:30 summer time (what reading 02:30 as winter time gives); it closes at the jump."""
+    result = compute_availability(
+        hours=[WeeklyHours(6, 0, 150)],
+        zone=BERLIN,
+        window_start=datetime(2026, 3, 28, 12, tzinfo=UTC),
+        window_end=datetime(2026, 3, 29, 12, tzinfo=UTC),
+        closures=[],
+        bookings=[],
+        buffer_minutes=0,
+    )
+    assert [(s.start, s.end) for s in result.free] == [
+        (datetime(2026, 3, 28, 23, tzinfo=UTC), datetime(2026, 3, 29, 1, tzinfo=UTC))
+    ]
+    assert local_instant(date(2026, 3, 29), 150, BERLIN) == datetime(2026, 3, 29, 1, tzinfo=UTC)
