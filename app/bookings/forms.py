@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange
 
 from app.bookings.services import MAX_PURPOSE_LENGTH
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
+from app.spaces.forms import chosen_group, set_group_choices, validate_group_choice
 
 
 class CancelForm(FlaskForm):
@@ -43,13 +44,11 @@ class ResubmitForm(FlaskForm):
     )
 
     def validate_group_id(self, field) -> None:
-        if (field.data or "") not in {value for value, _label in field.choices}:
-            raise ValidationError(_l("You can only book for a group you belong to."))
+        validate_group_choice(field)
 
     def set_groups(self, groups) -> None:
-        self.group_id.choices = [("", _l("Myself")), *((str(g.id), g.name) for g in groups)]
+        set_group_choices(self.group_id, groups)
 
     @property
     def chosen_group_id(self) -> int | None:
-        value = self.group_id.data or ""
-        return int(value) if value.isdigit() else None
+        return chosen_group(self.group_id)

@@ -37,6 +37,23 @@ def wall_to_instant(day: date, minute: int, zone: ZoneInfo) -> datetime | None:
     return instant
 
 
+# The "booking for" choice shared by the request form and the returned-request form: the user
+# themself or a resident group they belong to.
+def set_group_choices(field, groups) -> None:
+    """Offer the resident groups the user belongs to."""
+    field.choices = [("", _("Myself")), *((str(g.id), g.name) for g in groups)]
+
+
+def validate_group_choice(field) -> None:
+    if (field.data or "") not in {value for value, _label in field.choices}:
+        raise ValidationError(_("You can only book for a group you belong to."))
+
+
+def chosen_group(field) -> int | None:
+    value = field.data or ""
+    return int(value) if value.isdigit() else None
+
+
 class BookingRequestForm(FlaskForm):
     date = DateField(_l("Date"), validators=[DataRequired(_l("Choose a date."))])
     start_time = StringField(
@@ -70,17 +87,14 @@ class BookingRequestForm(FlaskForm):
     )
 
     def validate_group_id(self, field) -> None:
-        if (field.data or "") not in {value for value, _label in field.choices}:
-            raise ValidationError(_("You can only book for a group you belong to."))
+        validate_group_choice(field)
 
     def set_groups(self, groups) -> None:
-        """Offer the resident groups the user belongs to."""
-        self.group_id.choices = [("", _("Myself")), *((str(g.id), g.name) for g in groups)]
+        set_group_choices(self.group_id, groups)
 
     @property
     def chosen_group_id(self) -> int | None:
-        value = self.group_id.data or ""
-        return int(value) if value.isdigit() else None
+        return chosen_group(self.group_id)
 
     def validate_start_time(self, field) -> None:
         if parse_clock(field.data) is None:
