@@ -13,7 +13,7 @@ from app.db import paginate, utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.formatting import local
-from app.rules import editing
+from app.rules import describe, editing
 from app.rules.forms import RuleSetForm, doc_to_data
 from app.rules.messages import reason_text
 from app.rules.schema import rules_to_doc
@@ -96,8 +96,8 @@ def edit(kind: str, scope_id: int):
         scope=scope,
         form=form,
         timeline=timeline,
-        in_force=editing.rule_lines(editing.stored_rules(timeline.current)),
-        scheduled=[(v, editing.changes(by_id.get(v.replaces_id), v)) for v in timeline.scheduled],
+        in_force=describe.rule_lines(editing.stored_rules(timeline.current)),
+        scheduled=[(v, describe.changes(by_id.get(v.replaces_id), v)) for v in timeline.scheduled],
         preview=result,
         latest=latest,
         today=today,
@@ -136,7 +136,7 @@ def history(kind: str, scope_id: int):
     versions = editing.versions_of(scope)
     by_id = {v.id: v for v in versions}
     entries = [
-        (v, by_id.get(v.replaces_id), editing.changes(by_id.get(v.replaces_id), v))
+        (v, by_id.get(v.replaces_id), describe.changes(by_id.get(v.replaces_id), v))
         for v in versions
     ]
     return render_template(
