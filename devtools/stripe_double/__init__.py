@@ -4,6 +4,11 @@
 
     with StripeDouble(webhook_url=..., webhook_secret="whsec_test") as double:
         client = stripe.StripeClient("sk_test_x", base_addresses={"api": double.url})
+
+Test helpers on the double: ``advance_clock``, ``fail_next``, ``delay_next`` (``after=True``
+for a lost response), ``wait_idle``, ``expire_authorization``, ``create_dispute``,
+``pay_out``, ``connected_balance``, ``deliver_pending``, ``resend``, ``get``, ``events_of``.
+The code is split by area; ``server.py`` says which module holds what.
 """
 
 from devtools.stripe_double.formdecode import decode

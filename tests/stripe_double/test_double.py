@@ -3,123 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 import stripe
 
 from devtools.stripe_double import StripeDouble, decode, sign_payload
-
-SECRET = "whsec_test_gonggan"
-
-
-class Receiver:
-    """A tiny webhook endpoint that verifies signatures with stripe.Webhook.construct_event."""
-
-    def __init__(self) -> None:
-        self.events: list[stripe.Event] = []
-        self.rejected = 0
-        self.cond = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                payload = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                try:
-                    event = stripe.Webhook.construct_event(
-                        payload, self.headers["Stripe-Signature"], SECRET)
-                except (ValueError, stripe.SignatureVerificationError):
-                    with receiver.cond:
-                        receiver.rejected += 1
-                    self.send_response(400)
-                    self.end_headers()
-                    return
-                with receiver.cond:
-                    receiver.events.append(event)
-                    receiver.cond.notify_all()
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/stripe"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def types(self) -> list[str]:
-        with self.cond:
-            return [e.type for e in self.events]
-
-    def wait_for(self, event_type: str, timeout: float = 5.0) -> stripe.Event:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for event in self.events:
-                    if event.type == event_type:
-                        return event
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"no {event_type}; got {[e.type for e in self.events]}")
-                self.cond.wait(remaining)
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
-
-
-@pytest.fixture
-def double(receiver):
-    with StripeDouble(webhook_url=receiver.url, webhook_secret=SECRET) as d:
-        yield d
-
-
-def make_client(base_url: str, timeout: float = 5.0) -> stripe.StripeClient:
-    return stripe.StripeClient(
-        "sk_test_double",
-        base_addresses={"api": base_url, "connect": base_url, "files": base_url},
-        max_network_retries=0,
-        http_client=stripe.RequestsClient(timeout=timeout),
-    )
-
-
-@pytest.fixture
-def client(double):
-    return make_client(double.url)
-
-
-def session_params(**extra):
-    params = {
-        "mode": "payment",
-        "line_items": [{
-            "price_data": {"currency": "krw", "unit_amount": 15000,
-                           "product_data": {"name": "회의실 A · 2시간"}},
-            "quantity": 2,
-        }],
-        "success_url": "http://app.test/pay/done?session_id={CHECKOUT_SESSION_ID}",
-        "cancel_url": "http://app.test/pay/cancelled",
-        "metadata": {"booking_id": "42"},
-        "client_reference_id": "booking-42",
-    }
-    params.update(extra)
-    return params
-
-
-def pay(session, card="4242424242424242"):
-    page = requests.get(session.url, timeout=5)
-    assert "TEST PAYMENT — no real money" in page.text
-    assert "테스트 결제 — 실제 돈이 오가지 않습니다" in page.text
-    return requests.post(f"{session.url}/pay", data={"card": card}, allow_redirects=False,
-                         timeout=5)
+from tests.stripe_double.helpers import SECRET, make_client, pay, session_params
 
 
 def test_form_decoder_nests_dicts_and_lists():
@@ -241,17 +131,6 @@ def test_cancel_button_and_expire(double, client, receiver):
         client.v1.checkout.sessions.expire(session.id)
 
 
-def test_idempotent_create_and_key_reuse(double, client):
-    opts = {"idempotency_key": "booking-42-checkout"}
-    first = client.v1.checkout.sessions.create(session_params(), opts)
-    again = client.v1.checkout.sessions.create(session_params(), opts)
-    assert again.id == first.id
-    assert sum(1 for o in double._objects.values() if o["object"] == "checkout.session") == 1
-    with pytest.raises(stripe.IdempotencyError) as err:
-        client.v1.checkout.sessions.create(session_params(client_reference_id="other"), opts)
-    assert "same parameters" in err.value.user_message
-
-
 def test_unknown_object_is_404(client):
     with pytest.raises(stripe.InvalidRequestError) as err:
         client.v1.payment_intents.retrieve("pi_missing")
@@ -282,20 +161,6 @@ def test_account_and_onboarding_link(double, client, receiver):
         client.v1.checkout.sessions.retrieve(session.id).payment_intent)
     assert intent.application_fee_amount == 3000
     assert intent.transfer_data.destination == account.id
-
-
-def test_fail_next_raises_api_error(double, client):
-    double.fail_next("/v1/checkout/sessions", status=500)
-    with pytest.raises(stripe.APIError):
-        client.v1.checkout.sessions.create(session_params())
-    assert client.v1.checkout.sessions.create(session_params()).status == "open"
-
-
-def test_delay_next_times_out(double):
-    slow_client = make_client(double.url, timeout=0.3)
-    double.delay_next("/v1/payment_intents", 1.0)
-    with pytest.raises(stripe.APIConnectionError):
-        slow_client.v1.payment_intents.create({"amount": 1000, "currency": "krw"})
 
 
 def test_manual_delivery_out_of_order_and_duplicates(receiver):
