@@ -34,7 +34,7 @@ run: $(VENV)/.installed-run translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo
 	$(BIN)/flask bookings sweep
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) $(BIN)/python -m devtools.serve
 
 test: $(VENV)/.installed-dev translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

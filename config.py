@@ -53,6 +53,25 @@ class Config:
     # Length of the calendar slots offered on the space page.
     CALENDAR_SLOT_MINUTES = 30
 
+    # Payments through Stripe. Without a secret key, online payment is off (managers record
+    # offline payments); `make run` starts the local Stripe double and points these at it.
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+    # Another API host than api.stripe.com (the local test double); empty for real Stripe.
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+    STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "10"))
+    STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
+    # Approved bookings must be paid within this many hours (never later than the start).
+    PAYMENT_DUE_HOURS = int(os.environ.get("PAYMENT_DUE_HOURS", "48"))
+    # Instant bookings (and card holds) keep their slot this long while the resident pays.
+    CHECKOUT_HOLD_MINUTES = int(os.environ.get("CHECKOUT_HOLD_MINUTES", "15"))
+    # Card holds are used only for bookings starting within this many days (cards keep an
+    # authorisation for about 7 days; 5 leaves room).
+    CARD_HOLD_DAYS = int(os.environ.get("CARD_HOLD_DAYS", "5"))
+    # The platform's fee on destination charges, in basis points (100 = 1 %); organisations
+    # can have their own (public bodies usually 0).
+    PLATFORM_FEE_BPS = int(os.environ.get("PLATFORM_FEE_BPS", "0"))
+
 
 class DevelopmentConfig(Config):
     pass
@@ -70,6 +89,12 @@ class TestConfig(Config):
     GEOCODER = "none"
     # The suite creates thousands of accounts; scrypt's deliberate slowness would dominate it.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # Tests that want Stripe start the double and set these; nothing reaches the internet.
+    STRIPE_SECRET_KEY = None
+    STRIPE_WEBHOOK_SECRET = "whsec_test"
+    STRIPE_API_BASE = None
+    STRIPE_MAX_NETWORK_RETRIES = 0
+    STRIPE_TIMEOUT = 5.0
     SQLALCHEMY_DATABASE_URI = _normalise_url(
         os.environ.get("TEST_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}")
     )

@@ -64,6 +64,9 @@ def register_extensions(app: Flask) -> None:
         configure_sqlite(db.engine)
 
     from app.accounts import auth  # noqa: F401  (registers the user and token loaders)
+    from app.payments import work
+
+    work.register(app)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -100,6 +103,8 @@ def register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.manage import bp as manage_bp
     from app.oversight import bp as oversight_bp
+    from app.payments.routes import bp as payments_bp
+    from app.payments.routes import webhook_bp
     from app.rules.routes import bp as rules_bp
     from app.spaces import bp as spaces_bp
 
@@ -111,6 +116,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
     app.register_blueprint(rules_bp, url_prefix="/rules")
     app.register_blueprint(lottery_bp, url_prefix="/lottery")
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(webhook_bp)
+    csrf.exempt(webhook_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
 

@@ -76,12 +76,16 @@ def token_command(email, name) -> None:
 
 @bookings_cli.command("sweep")
 def sweep_command() -> None:
-    """Expire undecided requests whose start has passed and complete finished bookings."""
+    """Run every deadline: undecided requests, approval stages, lottery draws, unpaid bookings,
+    card holds about to lapse, Stripe calls still owed; complete finished bookings."""
     from app.bookings.services import sweep
+    from app.payments import work
 
     with serialized_writes():
         counts = sweep()
         db.session.commit()
+        work.perform_committed()
+        counts.update(work.sweep())
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 

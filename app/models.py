@@ -3,6 +3,7 @@
 from app.accounts.models import ApiToken, User
 from app.bookings.models import Booking, BookingTransition
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
+from app.payments.models import Payment, PaymentLog, PayoutAccount, Refund, StripeEvent
 from app.rules.models import (
     BookingStage,
     LotteryDraw,
@@ -26,6 +27,11 @@ __all__ = [
     "JurisdictionMembership",
     "OpeningHours",
     "OrgMembership",
+    "Payment",
+    "PaymentLog",
+    "PayoutAccount",
+    "Refund",
+    "StripeEvent",
     "Organisation",
     "Space",
     "SpaceAmenity",

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
 from app.rules.models import BookingStage
 from app.seed_rules import approve_all_stages, seed_groups, seed_rule_demos, seed_rule_sets
+from app.payments import services as payment_services
 from app.spaces.availability import local_instant
 from app.spaces.models import AMENITIES, Closure, OpeningHours, Space
 
@@ -735,6 +736,8 @@ def _play_outcome(booking: Booking, plan: _Plan, resident: User, decider,
                   decided: datetime, now: datetime) -> None:
     """Move a fresh booking to the planned state through the booking services."""
     outcome = plan.outcome
+    if booking.status == "awaiting_payment":  # an instant booking of a paid space
+        _settle(booking, decider, booking.created_at, now)
     if outcome == "requested" or booking.status == "entered":
         return
     if outcome in ("expired", "rejected") and booking.status != "requested":
@@ -754,6 +757,7 @@ def _play_outcome(booking: Booking, plan: _Plan, resident: User, decider,
     if booking.status == "requested":
         approve_all_stages(booking, decider, decided)
         _backdate(booking, decided)
+    _settle(booking, decider, min(decided + timedelta(hours=3), booking.start_at), now)
     if outcome == "cancelled":
         when = min(decided + timedelta(hours=6), booking.start_at - timedelta(hours=2), now)
         booking_services.cancel(booking, resident, reason="일정이 바뀌었습니다.", now=when)
@@ -762,6 +766,21 @@ def _play_outcome(booking: Booking, plan: _Plan, resident: User, decider,
             booking, decider(booking, None), showed_up=outcome == "completed",
             now=booking.end_at + timedelta(minutes=30),
         )
+
+
+def _settle(booking: Booking, decider, when: datetime, now: datetime) -> None:
+    """Demo money: most paid bookings were paid to the manager (transfer, cash, local-currency
+    voucher); a few upcoming approved ones wait for the resident to pay online."""
+    if booking.payment_status not in ("due", "hold_pending"):
+        return
+    if booking.status == "awaiting_payment" or booking.start_at < now or booking.id % 3:
+        method = ("voucher", "bank_transfer", "cash")[booking.id % 3]
+        payment_services.record_offline(
+            booking, decider(booking, None), method=method, amount=booking.price_amount,
+            reference=f"DEMO-{booking.id:05d}", now=min(when, now),
+        )
+    else:
+        booking.payment_due_at = min(now + timedelta(hours=48), booking.start_at)
 
 
 def _backdate(booking: Booking, when: datetime) -> None:

@@ -53,7 +53,8 @@ def test_seed_has_bookings_in_every_state_with_real_history(db, now):
     _seed(db, now)
 
     bookings = db.session.scalars(select(Booking)).all()
-    assert {b.status for b in bookings} == set(STATUS_LABELS)
+    # A checkout in progress holds its slot for minutes only; the demo does not keep one.
+    assert {b.status for b in bookings} == set(STATUS_LABELS) - {"awaiting_payment"}
     assert any(b.start_at < now for b in bookings) and any(b.start_at > now for b in bookings)
     for booking in bookings:
         history = booking.transitions

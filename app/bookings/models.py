@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.models import User
 from app.db import utcnow
 from app.extensions import db
+from app.payments.models import PAYMENT_STATE_SQL, PAYMENT_STATES, Payment
 from app.spaces.models import Space
 
 STATUS_LABELS = {
@@ -25,16 +26,21 @@ STATUS_LABELS = {
     "returned": _l("Returned for changes"),
     "entered": _l("In the lottery"),
     "lost": _l("Not drawn"),
+    "awaiting_payment": _l("Awaiting payment"),
 }
 
 # The one table of allowed transitions. `None` is the state before the booking exists.
 TRANSITIONS: dict[str | None, frozenset[str]] = {
-    None: frozenset({"requested", "confirmed", "approved", "entered"}),
+    None: frozenset({"requested", "confirmed", "approved", "entered", "awaiting_payment"}),
+    # The slot is held while the resident pays (instant spaces) or has the card authorised
+    # (card holds at request); then it is confirmed, requested or approved, or it lapses.
+    "awaiting_payment": frozenset({"confirmed", "requested", "approved", "expired", "cancelled"}),
     "requested": frozenset({"approved", "rejected", "cancelled", "expired", "returned"}),
     "returned": frozenset({"requested", "cancelled", "expired"}),
     "entered": frozenset({"requested", "approved", "lost", "cancelled"}),
     "lost": frozenset(),
-    "approved": frozenset({"completed", "no_show", "cancelled"}),
+    # An approved booking that is not paid by its payment deadline expires.
+    "approved": frozenset({"completed", "no_show", "cancelled", "expired"}),
     "confirmed": frozenset({"completed", "no_show", "cancelled"}),
     "rejected": frozenset(),
     "cancelled": frozenset(),
@@ -44,7 +50,7 @@ TRANSITIONS: dict[str | None, frozenset[str]] = {
 }
 
 # States in which a booking holds its slot; the database exclusion constraint covers exactly these.
-ACTIVE_STATUSES = ("requested", "approved", "confirmed", "returned")
+ACTIVE_STATUSES = ("requested", "approved", "confirmed", "returned", "awaiting_payment")
 STATUS_SQL_LIST = ", ".join(f"'{s}'" for s in STATUS_LABELS)
 ACTIVE_SQL_LIST = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
 
@@ -60,6 +66,8 @@ class Booking(db.Model):
         Index("ix_bookings_user_start", "user_id", "start_at"),
         Index("ix_bookings_status_created", "status", "created_at"),
         Index("ix_bookings_status_draw", "status", "draw_at"),
+        Index("ix_bookings_payment_due", "payment_status", "payment_due_at"),
+        CheckConstraint(f"payment_status IN ({PAYMENT_STATE_SQL})", name="payment_status"),
         # One lottery entry per person per draw, also when two requests race.
         Index(
             "uq_bookings_one_entry",
@@ -84,7 +92,7 @@ class Booking(db.Model):
     hold_end: Mapped[datetime]
     purpose: Mapped[str] = mapped_column(Text)
     attendees: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(20))
     price_amount: Mapped[int] = mapped_column(Integer, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="KRW")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -109,6 +117,9 @@ class Booking(db.Model):
     lottery_draw_id: Mapped[int | None] = mapped_column(
         ForeignKey("lottery_draws.id", ondelete="SET NULL")
     )
+    # What the booking owes (see app.payments.models.PAYMENT_STATES) and until when.
+    payment_status: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
+    payment_due_at: Mapped[datetime | None]
 
     space: Mapped[Space] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
@@ -117,6 +128,9 @@ class Booking(db.Model):
         back_populates="booking", cascade="all, delete-orphan", order_by="BookingStage.position"
     )
     group: Mapped[ResidentGroup | None] = relationship()  # noqa: F821
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="booking", order_by="Payment.id", cascade="all, delete-orphan"
+    )
     transitions: Mapped[list[BookingTransition]] = relationship(
         back_populates="booking",
         cascade="all, delete-orphan",
@@ -126,6 +140,10 @@ class Booking(db.Model):
     @property
     def status_label(self) -> str:
         return str(STATUS_LABELS[self.status])
+
+    @property
+    def payment_label(self) -> str:
+        return str(PAYMENT_STATES[self.payment_status])
 
     @property
     def is_active(self) -> bool:
@@ -188,8 +206,8 @@ class BookingTransition(db.Model):
     booking_id: Mapped[int] = mapped_column(
         ForeignKey("bookings.id", ondelete="CASCADE"), index=True
     )
-    from_status: Mapped[str | None] = mapped_column(String(12))
-    to_status: Mapped[str] = mapped_column(String(12))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     reason: Mapped[str | None] = mapped_column(Text)

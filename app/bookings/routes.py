@@ -15,6 +15,8 @@ from app.bookings.models import STATUS_LABELS, TRANSITIONS, Booking, BookingTran
 from app.db import paginate, utcnow
 from app.errors import DomainError, InvalidTransition, ValidationFailed
 from app.extensions import db
+from app.payments.models import Payment
+from app.payments.views import booking_payment_context
 from app.rules import services as rule_services
 from app.rules.models import BookingStage
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
@@ -55,6 +57,7 @@ def load_booking(booking_id: int) -> Booking:
             selectinload(Booking.stages).joinedload(BookingStage.jurisdiction),
             selectinload(Booking.stages).joinedload(BookingStage.decided_by),
             joinedload(Booking.group),
+            selectinload(Booking.payments).selectinload(Payment.refunds),
         )
     ).first()
     if booking is None or not booking.can_view(current_user):
@@ -98,6 +101,7 @@ def _render_detail(booking: Booking, resubmit_form=None, status: int = 200):
             waivers=WAIVER_CATEGORIES,
             cancel_form=CancelForm() if offers_cancel(booking, current_user, utcnow()) else None,
             resubmit_form=resubmit_form or _resubmit_form(booking),
+            pay=booking_payment_context(booking, current_user),
         ),
         status,
     )

@@ -17,6 +17,7 @@ from app.bookings.models import ACTIVE_STATUSES, TRANSITIONS, Booking, BookingTr
 from app.db import utcnow
 from app.errors import InvalidTransition, NotAllowed, RuleViolation, SlotTaken, ValidationFailed
 from app.extensions import db
+from app.payments import services as payments
 from app.rules import services as rule_services
 from app.rules.messages import quote_dict, reason_dict
 from app.rules.models import BookingStage
@@ -231,6 +232,10 @@ def create_booking(
         booking.decided_at = now
     else:
         to, reason = "requested", None
+    to = payments.on_create(booking, to, now)
+    if to == "awaiting_payment":
+        reason = None
+        booking.decided_at = None
     booking.status = to
     booking.transitions.append(
         BookingTransition(from_status=None, to_status=to, actor=user, at=now, reason=reason)
@@ -297,7 +302,9 @@ def transition(
         approvals.close_open_stages(booking, "expired" if to == "expired" else "skipped")
     if reason:
         booking.reason = reason
+    before = booking.status
     booking.status = to
+    payments.on_transition(booking, before, to, actor, now)
     db.session.flush()
     return booking
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import utcnow
@@ -103,6 +104,11 @@ class Organisation(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # Payments: authorise the card at request and capture at approval (when the booking is
+    # close enough for a hold to last); the platform's fee in basis points (None: the default
+    # from the configuration; 0 for public bodies that pay none).
+    card_holds: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    platform_fee_bps: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[OrgMembership]] = relationship(

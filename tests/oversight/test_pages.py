@@ -78,6 +78,7 @@ def test_seoul_officer_sees_every_district(factories, seoul, world, login, clien
         "returned": 0,
         "entered": 0,
         "lost": 0,
+        "awaiting_payment": 0,
         "all": 3,
     }
     both = counts_in(html, "space", world["both"].id)
@@ -107,6 +108,7 @@ def test_totals_per_jurisdiction_count_each_space_once(
         "returned": 0,
         "entered": 0,
         "lost": 0,
+        "awaiting_payment": 0,
         "all": 1,
     }
     assert counts_in(html, "jurisdiction", "all")["all"] == 6

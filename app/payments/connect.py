@@ -1,0 +1,80 @@
+"""Payouts to owners: Stripe Connect Express accounts, onboarding links and their status."""
+
+from __future__ import annotations
+
+import stripe
+from flask_babel import gettext as _
+
+from app.db import utcnow
+from app.errors import NotAllowed
+from app.extensions import db
+from app.payments import gateway
+from app.payments.models import PayoutAccount
+from app.payments.services import payout_account
+
+
+def can_manage_payouts(user, organisation) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and any(
+        m.organisation_id == organisation.id and m.role in ("manager", "principal")
+        for m in user.org_memberships
+    )
+
+
+def onboarding_link(organisation, user, *, return_url: str, refresh_url: str) -> str:
+    """Create the owner's Express account (once) and a fresh onboarding link to it."""
+    if not can_manage_payouts(user, organisation):
+        raise NotAllowed(_("You are not allowed to do this."))
+    client = gateway.client()
+    account = payout_account(organisation.id)
+    try:
+        if account is None:
+            created = client.v1.accounts.create(
+                {
+                    "type": "express",
+                    "country": "KR",
+                    "email": organisation.contact_email or None,
+                    "capabilities": {"card_payments": {"requested": True},
+                                     "transfers": {"requested": True}},
+                    "metadata": {"organisation_id": str(organisation.id)},
+                },
+                {"idempotency_key": f"org-{organisation.id}-account"},
+            )
+            account = PayoutAccount(organisation_id=organisation.id,
+                                    stripe_account_id=created.id)
+            db.session.add(account)
+            apply_status(account, created)
+            db.session.commit()
+        link = client.v1.account_links.create({
+            "account": account.stripe_account_id,
+            "type": "account_onboarding",
+            "return_url": return_url,
+            "refresh_url": refresh_url,
+        })
+    except stripe.StripeError as exc:
+        raise gateway.provider_error(exc) from exc
+    return link.url
+
+
+def apply_status(account: PayoutAccount, data) -> None:
+    requirements = data.get("requirements") or {}
+    account.charges_enabled = bool(data.get("charges_enabled"))
+    account.payouts_enabled = bool(data.get("payouts_enabled"))
+    account.details_submitted = bool(data.get("details_submitted"))
+    account.requirements = list(requirements.get("currently_due") or [])
+    account.disabled_reason = requirements.get("disabled_reason")
+    account.updated_at = utcnow()
+
+
+def refresh(account: PayoutAccount) -> None:
+    """Read the account from Stripe again (after the owner returns from onboarding)."""
+    try:
+        apply_status(account, gateway.client().v1.accounts.retrieve(account.stripe_account_id))
+    except stripe.StripeError as exc:
+        raise gateway.provider_error(exc) from exc
+
+
+def sync_account(data) -> PayoutAccount | None:
+    account = db.session.query(PayoutAccount).filter_by(stripe_account_id=data.id).one_or_none()
+    if account is not None:
+        apply_status(account, data)
+    return account

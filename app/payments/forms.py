@@ -1,0 +1,41 @@
+"""Forms of the payment pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from app.payments.models import OFFLINE_METHODS
+
+MAX_AMOUNT = 2**31 - 1
+
+
+class OfflinePaymentForm(FlaskForm):
+    method = SelectField(_l("Paid by"), choices=list(OFFLINE_METHODS.items()))
+    amount = IntegerField(
+        _l("Amount"),
+        validators=[InputRequired(_l("Enter the amount.")),
+                    NumberRange(1, MAX_AMOUNT, _l("Enter an amount above zero."))],
+    )
+    reference = StringField(
+        _l("Reference (receipt, transfer or voucher number)"),
+        validators=[InputRequired(_l("Give a reference: receipt, transfer or voucher number.")),
+                    Length(max=120)],
+    )
+
+
+class RefundForm(FlaskForm):
+    amount = IntegerField(
+        _l("Amount to refund"),
+        validators=[InputRequired(_l("Enter the amount.")),
+                    NumberRange(1, MAX_AMOUNT, _l("Enter an amount above zero."))],
+    )
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=500)], render_kw={"rows": 2})
+    reference = StringField(_l("How it was handed back (offline payments)"),
+                            validators=[Optional(), Length(max=120)])
+
+
+class OrgPaymentSettingsForm(FlaskForm):
+    card_holds = BooleanField(_l("Authorise the card at request, charge it at approval"))

@@ -1,0 +1,240 @@
+"""Money: payments (online through Stripe or recorded offline), refunds, the Stripe events
+received, owners' payout accounts and the payment audit log.
+
+Amounts are integers in the currency's minor unit (KRW has none: 15000 is ₩15,000).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.db import utcnow
+from app.extensions import db
+
+# What the booking owes, kept on the booking for the queue, the calendar and the sweep.
+PAYMENT_STATES = {
+    "none": _l("Nothing to pay"),
+    "after_approval": _l("Payable after approval"),
+    "hold_pending": _l("Card hold to be authorised"),
+    "authorized": _l("Card authorised (held)"),
+    "due": _l("Payment due"),
+    "paid": _l("Paid"),
+    "partially_refunded": _l("Partly refunded"),
+    "refunded": _l("Refunded"),
+    "void": _l("Not charged"),
+}
+PAYMENT_STATE_SQL = ", ".join(f"'{s}'" for s in PAYMENT_STATES)
+
+PAYMENT_STATUS_LABELS = {
+    "open": _l("Checkout open"),
+    "authorized": _l("Authorised"),
+    "succeeded": _l("Paid"),
+    "canceled": _l("Cancelled"),
+    "expired": _l("Checkout expired"),
+    "failed": _l("Failed"),
+}
+# Forward-only: a payment never moves to a lower rank; terminal states keep their rank.
+PAYMENT_RANK = {"open": 0, "failed": 0, "authorized": 1, "expired": 2, "canceled": 2,
+                "succeeded": 3}
+
+OFFLINE_METHODS = {
+    "cash": _l("Cash"),
+    "bank_transfer": _l("Bank transfer"),
+    "voucher": _l("Local-currency voucher"),
+}
+METHOD_LABELS = {"card": _l("Card"), **OFFLINE_METHODS}
+
+REFUND_STATUS_LABELS = {
+    "pending": _l("Refund in progress"),
+    "succeeded": _l("Refunded"),
+    "failed": _l("Refund failed"),
+}
+
+
+class Payment(db.Model):
+    """One attempt to collect a booking's price: a Checkout Session (and its PaymentIntent) or
+    a payment a manager recorded offline."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refunded"),
+        CheckConstraint(
+            "status IN ('open', 'authorized', 'succeeded', 'canceled', 'expired', 'failed')",
+            name="status",
+        ),
+        CheckConstraint("method IN ('card', 'cash', 'bank_transfer', 'voucher')", name="method"),
+        Index("ix_payments_booking", "booking_id", "id"),
+        Index("ix_payments_action", "pending_action"),
+        Index("ix_payments_paid_at", "paid_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    # Attempt number per booking; part of the Checkout idempotency key.
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    method: Mapped[str] = mapped_column(String(20), default="card")
+    capture: Mapped[str] = mapped_column(String(10), default="automatic")  # or "manual" (hold)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    refunded_amount: Mapped[int] = mapped_column(Integer, default=0)
+    application_fee_amount: Mapped[int] = mapped_column(Integer, default=0)
+    destination_account: Mapped[str | None] = mapped_column(String(64))
+    stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(255))
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None]
+    capture_before: Mapped[datetime | None]
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    # Work owed to Stripe after the commit: "capture", "cancel" or "expire" (the session).
+    pending_action: Mapped[str | None] = mapped_column(String(10))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    test_mode: Mapped[bool] = mapped_column(Boolean, default=True)
+    reference: Mapped[str | None] = mapped_column(String(120))  # offline: receipt / transfer no.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    dispute_id: Mapped[str | None] = mapped_column(String(255))
+    dispute_status: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paid_at: Mapped[datetime | None]
+
+    booking = relationship("Booking", back_populates="payments")
+    recorded_by: Mapped[User | None] = relationship()
+    refunds: Mapped[list[Refund]] = relationship(
+        back_populates="payment", order_by="Refund.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_offline(self) -> bool:
+        return self.method != "card"
+
+    @property
+    def net_amount(self) -> int:
+        return self.amount - self.refunded_amount
+
+    @property
+    def status_label(self) -> str:
+        return str(PAYMENT_STATUS_LABELS[self.status])
+
+    @property
+    def method_label(self) -> str:
+        return str(METHOD_LABELS[self.method])
+
+    @property
+    def pending_refund_amount(self) -> int:
+        return sum(r.amount for r in self.refunds if r.status == "pending")
+
+
+class Refund(db.Model):
+    """Money going back to the resident. Written as `pending` in the same transaction as the
+    cancellation that causes it; the Stripe call happens after the commit (retried by the sweep
+    with the same idempotency key until Stripe answers)."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+        Index("ix_refunds_status", "status"),
+        Index("ix_refunds_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payments.id", ondelete="CASCADE"), index=True
+    )
+    amount: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    reason: Mapped[str | None] = mapped_column(Text)
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    fee_refunded: Mapped[int] = mapped_column(Integer, default=0)
+    reference: Mapped[str | None] = mapped_column(String(120))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+
+    payment: Mapped[Payment] = relationship(back_populates="refunds")
+    actor: Mapped[User | None] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return str(REFUND_STATUS_LABELS[self.status])
+
+
+class StripeEvent(db.Model):
+    """Every webhook event received, stored once: a repeated delivery changes nothing."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(80))
+    object_id: Mapped[str | None] = mapped_column(String(255))
+    account: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class PayoutAccount(db.Model):
+    """An owner organisation's Stripe Connect (Express) account and its last known status."""
+
+    __tablename__ = "payout_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), unique=True
+    )
+    stripe_account_id: Mapped[str] = mapped_column(String(64), unique=True)
+    charges_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    payouts_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    details_submitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    requirements: Mapped[list] = mapped_column(JSON, default=list)
+    disabled_reason: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation = relationship("Organisation")
+
+
+class PaymentLog(db.Model):
+    """The audit trail of money: every state change of a payment or refund, who and when."""
+
+    __tablename__ = "payment_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"))
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(30))
+    amount: Mapped[int | None] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    actor: Mapped[User | None] = relationship()
+
+
+LOG_LABELS = {
+    "checkout_opened": _l("Checkout opened"),
+    "hold_authorized": _l("Card authorised (amount held)"),
+    "captured": _l("Held amount captured"),
+    "paid": _l("Paid"),
+    "hold_canceled": _l("Card hold released"),
+    "hold_lapsed": _l("Card hold lapsed; pay after approval"),
+    "checkout_expired": _l("Checkout expired"),
+    "failed": _l("Payment failed"),
+    "offline_recorded": _l("Payment recorded offline"),
+    "refund_requested": _l("Refund started"),
+    "refunded": _l("Refunded"),
+    "refund_failed": _l("Refund failed"),
+    "dispute_opened": _l("The resident's bank opened a dispute"),
+    "late_payment_refunded": _l("Paid after the booking ended; refunded in full"),
+}

@@ -1,0 +1,656 @@
+"""What a booking owes and how it is paid, held, captured, refunded.
+
+The booking services call `on_create` and `on_transition`; they only write rows. Calls to
+Stripe that follow a change (capture at approval, releasing a hold, a refund) are recorded as
+work on the payment or refund in the same transaction and performed after the commit (see
+`app.payments.work`); the sweep retries what did not get through, with the same idempotency
+keys, so a Stripe outage in the middle of a flow leaves nothing inconsistent.
+
+Every state change from Stripe goes through `sync_intent` / `sync_session`, which re-read the
+object and only ever move a payment forward; webhooks, the return from Checkout and the sweep
+all use them, in whatever order they arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import stripe
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.db import utcnow
+from app.errors import InvalidTransition, NotAllowed, ValidationFailed
+from app.extensions import db
+from app.payments import gateway
+from app.payments.models import (
+    OFFLINE_METHODS,
+    PAYMENT_RANK,
+    Payment,
+    PaymentLog,
+    PayoutAccount,
+    Refund,
+)
+
+log = logging.getLogger(__name__)
+
+# Stripe Checkout Sessions live between 30 minutes and 24 hours after their creation.
+SESSION_MIN = timedelta(minutes=31)  # a minute of slack for clock skew
+SESSION_MAX = timedelta(hours=24)
+# Release a hold this long before Stripe would let it lapse.
+HOLD_MARGIN = timedelta(hours=1)
+
+
+def _cfg(name: str):
+    return current_app.config[name]
+
+
+# --------------------------------------------------------------------------- small helpers
+def add_log(booking, action: str, *, payment=None, refund=None, amount=None, actor=None,
+            now=None, detail=None) -> None:
+    db.session.add(PaymentLog(
+        booking_id=booking.id, payment_id=getattr(payment, "id", None),
+        refund_id=getattr(refund, "id", None), action=action, amount=amount,
+        actor_id=getattr(actor, "id", None), at=now or utcnow(), detail=detail,
+    ))
+
+
+def queue_work(obj) -> None:
+    """Perform the Stripe call `obj` (a Payment with a pending action, a pending Refund) owes
+    once the current transaction has committed."""
+    db.session.info.setdefault("payment_work", []).append(obj)
+
+
+def fee_for(organisation, amount: int) -> int:
+    bps = organisation.platform_fee_bps
+    if bps is None:
+        bps = _cfg("PLATFORM_FEE_BPS")
+    return amount * int(bps) // 10_000
+
+
+def payout_account(organisation_id: int) -> PayoutAccount | None:
+    return db.session.scalar(
+        select(PayoutAccount).where(PayoutAccount.organisation_id == organisation_id)
+    )
+
+
+def due_after_approval(now: datetime, start: datetime) -> datetime:
+    """The payment deadline of an approved booking: PAYMENT_DUE_HOURS, never after the start."""
+    return min(now + timedelta(hours=_cfg("PAYMENT_DUE_HOURS")), start)
+
+
+def card_hold_applies(booking, now: datetime) -> bool:
+    """Authorise at request when the owner wants it, online payment works and any approval
+    (which always comes before the start) comes before the hold could lapse."""
+    owner = booking.space.owner
+    return (
+        bool(owner.card_holds)
+        and gateway.configured()
+        and booking.start_at <= now + timedelta(days=_cfg("CARD_HOLD_DAYS")) - HOLD_MARGIN
+    )
+
+
+def refresh_state(booking) -> None:
+    """The booking's payment state from its payments (after money moved)."""
+    paid = [p for p in booking.payments if p.status == "succeeded"]
+    if paid:
+        total = sum(p.amount for p in paid)
+        refunded = sum(p.refunded_amount for p in paid)
+        if refunded >= total:
+            booking.payment_status = "refunded"
+        elif refunded:
+            booking.payment_status = "partially_refunded"
+        else:
+            booking.payment_status = "paid"
+        booking.payment_due_at = None
+    elif any(p.status == "authorized" for p in booking.payments):
+        booking.payment_status = "authorized"
+
+
+# --------------------------------------------------------------------------- booking hooks
+def on_create(booking, to: str, now: datetime) -> str:
+    """Decide what the new booking owes; returns the status it starts in."""
+    if booking.price_amount <= 0:
+        booking.payment_status = "none"
+        return to
+    if to == "entered":
+        booking.payment_status = "after_approval"
+        return to
+    if to == "confirmed":  # instant booking: paying confirms it
+        booking.payment_status = "due"
+        if gateway.configured():
+            booking.payment_due_at = now + timedelta(minutes=_cfg("CHECKOUT_HOLD_MINUTES"))
+        else:  # paid to the manager, offline
+            booking.payment_due_at = due_after_approval(now, booking.start_at)
+        return "awaiting_payment"
+    if to == "approved":  # approved by the rules at once
+        booking.payment_status = "due"
+        booking.payment_due_at = due_after_approval(now, booking.start_at)
+        return to
+    if card_hold_applies(booking, now):
+        booking.payment_status = "hold_pending"
+        booking.payment_due_at = now + timedelta(minutes=_cfg("CHECKOUT_HOLD_MINUTES"))
+        return "awaiting_payment"
+    booking.payment_status = "after_approval"
+    return to
+
+
+def on_transition(booking, from_status: str | None, to: str, actor, now: datetime) -> None:
+    """Money consequences of a state change (called by `bookings.services.transition`)."""
+    # Only these states can have payments; the others skip loading them (lottery draws and
+    # sweeps move many bookings at once).
+    if booking.payment_status in ("none", "void"):
+        return
+    if booking.payment_status == "after_approval":
+        if to == "approved":
+            booking.payment_status = "due"
+            booking.payment_due_at = due_after_approval(now, booking.start_at)
+        elif to in ("rejected", "cancelled", "expired", "lost"):
+            booking.payment_status = "void"
+        return
+    if to == "approved":
+        _on_approved(booking, now)
+    elif to in ("rejected", "cancelled", "expired", "lost"):
+        by_resident = to == "cancelled" and getattr(actor, "id", None) == booking.user_id
+        _release(booking, now, actor=actor, by_resident=by_resident)
+
+
+def _on_approved(booking, now: datetime) -> None:
+    held = [p for p in booking.payments if p.status == "authorized"]
+    if held:
+        for payment in held:
+            payment.pending_action = "capture"
+            queue_work(payment)
+        return
+    if booking.payment_status in ("paid", "partially_refunded", "refunded"):
+        return
+    if booking.price_amount > 0:
+        booking.payment_status = "due"
+        booking.payment_due_at = due_after_approval(now, booking.start_at)
+
+
+def refund_share(booking, now: datetime) -> int:
+    """Percent of the price refunded when the resident cancels now (the booking's stored rule
+    versions' refund tiers; everything when the rules say nothing)."""
+    from app.rules import engine
+    from app.rules import services as rule_services
+
+    found = rule_services.rule_sets_by_ids(booking.space, list(booking.rule_version_ids or []))
+    effective = engine.combine([(source, rules) for source, rules, _ in found])
+    tiers = effective.refund_tiers[1] if effective.refund_tiers else None
+    return engine.refund_percent(tiers, booking.start_at, now)
+
+
+def _release(booking, now: datetime, *, actor, by_resident: bool) -> None:
+    """The booking will not happen: close checkouts, release holds, refund what was paid."""
+    percent = refund_share(booking, now) if by_resident else 100
+    for payment in booking.payments:
+        if payment.status == "open":
+            payment.pending_action = "expire"
+            queue_work(payment)
+        elif payment.status == "authorized":
+            payment.pending_action = "cancel"
+            queue_work(payment)
+        elif payment.status == "succeeded":
+            owed = payment.amount * percent // 100
+            amount = owed - payment.refunded_amount - payment.pending_refund_amount
+            if amount > 0:
+                reason = (
+                    _("Cancelled by the resident: %(percent)d%% refunded by the rules.",
+                      percent=percent)
+                    if by_resident else _("Refunded in full: the booking did not go ahead.")
+                )
+                start_refund(payment, amount, reason=reason, actor=actor, now=now)
+    if booking.payment_status in ("after_approval", "due", "hold_pending", "authorized"):
+        booking.payment_status = "void"
+        booking.payment_due_at = None
+
+
+def start_refund(payment: Payment, amount: int, *, reason: str | None, actor, now: datetime,
+                 reference: str | None = None) -> Refund:
+    """Write a refund; card refunds go to Stripe after the commit, offline ones wait for the
+    manager to record the money handed back (or are done now when `reference` says how)."""
+    refund = Refund(payment=payment, amount=amount, reason=reason, actor=actor, created_at=now)
+    db.session.add(refund)
+    db.session.flush()
+    add_log(payment.booking, "refund_requested", payment=payment, refund=refund, amount=amount,
+            actor=actor, now=now, detail=reason)
+    if payment.is_offline:
+        if reference:
+            _refund_done(refund, now, reference=reference)
+    else:
+        queue_work(refund)
+    return refund
+
+
+def _refund_done(refund: Refund, now: datetime, *, reference=None, stripe_id=None,
+                 fee_refunded=0) -> None:
+    if refund.status == "succeeded":
+        return
+    refund.status = "succeeded"
+    refund.done_at = now
+    refund.reference = reference or refund.reference
+    refund.stripe_refund_id = stripe_id or refund.stripe_refund_id
+    refund.fee_refunded = fee_refunded
+    payment = refund.payment
+    payment.refunded_amount = min(payment.amount, payment.refunded_amount + refund.amount)
+    add_log(payment.booking, "refunded", payment=payment, refund=refund, amount=refund.amount,
+            now=now, detail=reference)
+    refresh_state(payment.booking)
+
+
+# --------------------------------------------------------------------------- user actions
+def refund(booking, actor, *, amount: int, reason: str, reference: str | None = None,
+           now: datetime | None = None) -> Refund:
+    """A manager refunds part or all of what was paid (goodwill, a problem with the space)."""
+    now = now or utcnow()
+    if not booking.can_decide(actor):
+        raise NotAllowed(_("You are not allowed to do this."))
+    reason = (reason or "").strip()
+    errors: dict[str | None, list[str]] = {}
+    if not reason:
+        errors["reason"] = [_("Please give a reason for the refund.")]
+    payment = next((p for p in reversed(booking.payments) if p.status == "succeeded"), None)
+    if payment is None:
+        raise InvalidTransition(_("Nothing has been paid for this booking."))
+    left = payment.amount - payment.refunded_amount - payment.pending_refund_amount
+    if amount is None or amount < 1 or amount > left:
+        errors["amount"] = [_("The refund must be between 1 and %(left)s.",
+                              left=_money(left, payment.currency))]
+    if payment.is_offline and not (reference or "").strip():
+        errors["reference"] = [_("Say how the money was handed back (e.g. transfer number).")]
+    if errors:
+        raise ValidationFailed(errors)
+    return start_refund(payment, amount, reason=reason, actor=actor, now=now,
+                        reference=(reference or "").strip() or None)
+
+
+def record_offline_refund(refund_row: Refund, actor, *, reference: str,
+                          now: datetime | None = None) -> Refund:
+    """The manager handed back money owed on an offline payment."""
+    now = now or utcnow()
+    if not refund_row.payment.booking.can_decide(actor):
+        raise NotAllowed(_("You are not allowed to do this."))
+    if not refund_row.payment.is_offline or refund_row.status != "pending":
+        raise InvalidTransition(_("This refund is not waiting to be handed back."))
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValidationFailed.single(
+            _("Say how the money was handed back (e.g. transfer number)."), "reference")
+    refund_row.actor = actor
+    _refund_done(refund_row, now, reference=reference[:120])
+    return refund_row
+
+
+def record_offline(booking, actor, *, method: str, amount: int, reference: str,
+                   now: datetime | None = None) -> Payment:
+    """A manager records cash, a bank transfer or a local-currency voucher."""
+    from app.bookings.services import transition
+
+    now = now or utcnow()
+    if not booking.can_decide(actor):
+        raise NotAllowed(_("You are not allowed to do this."))
+    if booking.payment_status not in ("after_approval", "due", "hold_pending") or (
+        booking.status not in ("requested", "approved", "awaiting_payment", "returned")
+    ):
+        raise InvalidTransition(_("This booking has nothing left to pay."))
+    errors: dict[str | None, list[str]] = {}
+    if method not in OFFLINE_METHODS:
+        errors["method"] = [_("Choose how the money was paid.")]
+    if amount != booking.price_amount:
+        errors["amount"] = [_("The amount must be the booking's price, %(price)s.",
+                              price=_money(booking.price_amount, booking.currency))]
+    reference = (reference or "").strip()
+    if not reference:
+        errors["reference"] = [_("Give a reference: receipt, transfer or voucher number.")]
+    elif len(reference) > 120:
+        errors["reference"] = [_("The reference may be at most 120 characters.")]
+    if errors:
+        raise ValidationFailed(errors)
+    payment = Payment(
+        booking=booking, attempt=_next_attempt(booking), method=method, amount=amount,
+        currency=booking.currency, status="succeeded", reference=reference,
+        recorded_by=actor, test_mode=False, created_at=now, paid_at=now,
+    )
+    db.session.add(payment)
+    for other in booking.payments:
+        if other is not payment and other.status in ("open", "authorized"):
+            other.pending_action = "expire" if other.status == "open" else "cancel"
+            queue_work(other)
+    db.session.flush()
+    add_log(booking, "offline_recorded", payment=payment, amount=amount, actor=actor, now=now,
+            detail=f"{method}: {reference}")
+    was_hold = booking.payment_status == "hold_pending"
+    booking.payment_status = "paid"
+    booking.payment_due_at = None
+    if booking.status == "awaiting_payment":
+        transition(booking, "requested" if was_hold else "confirmed", actor,
+                   reason=_("Paid offline."), now=now)
+    return payment
+
+
+def _next_attempt(booking) -> int:
+    return max((p.attempt for p in booking.payments), default=0) + 1
+
+
+def _money(amount: int, currency: str) -> str:
+    from app.formatting import money
+
+    return money(amount, currency)
+
+
+# --------------------------------------------------------------------------- Checkout
+def can_pay(booking, user, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return (
+        user is not None and getattr(user, "id", None) == booking.user_id
+        and booking.payment_status in ("due", "hold_pending")
+        and booking.status in ("approved", "awaiting_payment")
+        and (booking.payment_due_at is None or booking.payment_due_at > now)
+    )
+
+
+def open_checkout(booking, user, *, success_url: str, cancel_url: str, locale: str = "ko",
+                  now: datetime | None = None) -> Payment:
+    """The resident's Checkout Session for the booking (the open one, or a new one)."""
+    now = now or utcnow()
+    if getattr(user, "id", None) != booking.user_id:
+        raise NotAllowed(_("You are not allowed to do this."))
+    if not can_pay(booking, user, now):
+        raise InvalidTransition(_("This booking has nothing to pay now."))
+    for payment in booking.payments:
+        if payment.status == "open" and payment.checkout_url and payment.expires_at > now + \
+                timedelta(minutes=1):
+            return payment
+    hold = booking.payment_status == "hold_pending"
+    space = booking.space
+    attempt = _next_attempt(booking)
+    account = payout_account(space.owner_id)
+    destination = account.stripe_account_id if account and account.charges_enabled else None
+    fee = fee_for(space.owner, booking.price_amount) if destination else 0
+    expires = min(max(booking.payment_due_at or now + SESSION_MIN, now + SESSION_MIN),
+                  now + SESSION_MAX)
+    when = booking.local_start.strftime("%Y-%m-%d %H:%M")
+    intent_data: dict = {
+        "capture_method": "manual" if hold else "automatic",
+        "description": f"{space.name} {when}",
+        "metadata": {"booking_id": str(booking.id), "attempt": str(attempt)},
+    }
+    if destination:
+        intent_data["transfer_data"] = {"destination": destination}
+        intent_data["application_fee_amount"] = fee
+    params = {
+        "mode": "payment",
+        "client_reference_id": str(booking.id),
+        "customer_email": booking.user.email,
+        "locale": "ko" if locale == "ko" else "en",
+        "expires_at": int(expires.timestamp()),
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "metadata": {"booking_id": str(booking.id), "attempt": str(attempt)},
+        "payment_intent_data": intent_data,
+        "line_items": [{
+            "quantity": 1,
+            "price_data": {
+                "currency": booking.currency.lower(),
+                "unit_amount": booking.price_amount,
+                "product_data": {"name": f"{space.name} · {when}"},
+            },
+        }],
+    }
+    try:
+        session = gateway.client().v1.checkout.sessions.create(
+            params, {"idempotency_key": f"booking-{booking.id}-checkout-{attempt}"}
+        )
+    except stripe.StripeError as exc:
+        raise gateway.provider_error(exc) from exc
+    payment = Payment(
+        booking_id=booking.id, attempt=attempt, method="card", capture="manual" if hold else
+        "automatic", amount=booking.price_amount, currency=booking.currency, status="open",
+        stripe_session_id=session.id, checkout_url=session.url,
+        expires_at=datetime.fromtimestamp(session.expires_at, UTC),
+        application_fee_amount=fee, destination_account=destination,
+        test_mode=gateway.test_mode(), created_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(payment)
+    except IntegrityError:  # a second click raced us to the same (idempotent) session
+        existing = db.session.scalar(
+            select(Payment).where(Payment.stripe_session_id == session.id)
+        )
+        if existing is None:
+            raise
+        return existing
+    db.session.expire(booking, ["payments"])
+    add_log(booking, "checkout_opened", payment=payment, amount=payment.amount, actor=user,
+            now=now)
+    return payment
+
+
+# --------------------------------------------------------------------------- reconciling
+def _when(ts) -> datetime | None:
+    return datetime.fromtimestamp(ts, UTC) if ts else None
+
+
+def payment_for_session(session) -> Payment | None:
+    payment = db.session.scalar(
+        select(Payment).where(Payment.stripe_session_id == session.id)
+    )
+    if payment is not None:
+        return payment
+    return _adopt(session.get("metadata") or {}, session_id=session.id,
+                  url=session.get("url"), expires=_when(session.get("expires_at")),
+                  amount=session.get("amount_total"))
+
+
+def _by_attempt(metadata) -> Payment | None:
+    try:
+        booking_id, attempt = int(metadata.get("booking_id")), int(metadata.get("attempt"))
+    except (TypeError, ValueError):
+        return None
+    return db.session.scalar(
+        select(Payment).where(Payment.booking_id == booking_id, Payment.attempt == attempt,
+                              Payment.method == "card")
+    )
+
+
+def _adopt(metadata, *, session_id=None, intent_id=None, url=None, expires=None, amount=None):
+    """A Stripe object for one of our bookings with no row here (our insert was lost after
+    Stripe answered): write the row so the money is accounted for."""
+    from app.bookings.models import Booking
+
+    try:
+        booking_id = int(metadata.get("booking_id"))
+    except (TypeError, ValueError):
+        return None
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not amount:
+        return None
+    attempt = int(metadata.get("attempt") or _next_attempt(booking))
+    payment = Payment(
+        booking=booking, attempt=attempt, method="card", amount=amount,
+        currency=booking.currency, status="open", stripe_session_id=session_id,
+        stripe_intent_id=intent_id, checkout_url=url, expires_at=expires,
+        test_mode=gateway.test_mode(),
+    )
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def sync_session(session, now: datetime | None = None) -> Payment | None:
+    """Bring our payment up to date with a Checkout Session freshly read from Stripe."""
+    now = now or utcnow()
+    payment = payment_for_session(session)
+    if payment is None:
+        return None
+    intent = session.get("payment_intent")
+    if intent and payment.stripe_intent_id is None:
+        payment.stripe_intent_id = intent if isinstance(intent, str) else intent.id
+    if session.status == "complete":
+        if isinstance(intent, str) or intent is None:
+            intent = retrieve_intent(payment.stripe_intent_id)
+        sync_intent(intent, now, payment=payment)
+    elif session.status == "expired" and payment.status == "open":
+        payment.status = "expired"
+        payment.checkout_url = None
+        if payment.pending_action == "expire":
+            payment.pending_action = None
+        add_log(payment.booking, "checkout_expired", payment=payment, now=now)
+        _after_checkout_lapsed(payment.booking, now)
+    return payment
+
+
+def _after_checkout_lapsed(booking, now: datetime) -> None:
+    """An instant booking whose checkout expired gives its slot back (the hold ran out)."""
+    from app.bookings.services import transition
+
+    live = [p for p in booking.payments if p.status in ("open", "authorized", "succeeded")]
+    if booking.status == "awaiting_payment" and not live:
+        transition(booking, "expired", None, reason=_("Not paid in time."), now=now)
+
+
+def retrieve_intent(intent_id: str):
+    return gateway.client().v1.payment_intents.retrieve(
+        intent_id, {"expand": ["latest_charge"]}
+    )
+
+
+def sync_intent(intent, now: datetime | None = None, *, payment: Payment | None = None):
+    """Bring our payment up to date with a PaymentIntent freshly read from Stripe."""
+    now = now or utcnow()
+    if payment is None:
+        payment = db.session.scalar(select(Payment).where(Payment.stripe_intent_id == intent.id))
+    if payment is None:  # the intent's event came before the session's
+        payment = _by_attempt(intent.get("metadata") or {})
+    if payment is None:
+        payment = _adopt(intent.get("metadata") or {}, intent_id=intent.id,
+                         amount=intent.get("amount"))
+    if payment is None:
+        return None
+    payment.stripe_intent_id = payment.stripe_intent_id or intent.id
+    charge = intent.get("latest_charge")
+    if isinstance(charge, str):
+        payment.stripe_charge_id = charge
+        charge = None
+    elif charge is not None:
+        payment.stripe_charge_id = charge.id
+        card = (charge.get("payment_method_details") or {}).get("card") or {}
+        payment.card_last4 = card.get("last4") or payment.card_last4
+        payment.capture_before = _when(card.get("capture_before")) or payment.capture_before
+    status = intent.status
+    if status == "requires_capture":
+        _move(payment, "authorized", now)
+    elif status == "succeeded":
+        _move(payment, "succeeded", now)
+        if charge is not None:
+            _sync_refunded(payment, charge.get("amount_refunded") or 0, now)
+    elif status == "canceled":
+        _move(payment, "canceled", now, reason=intent.get("cancellation_reason"))
+    elif status == "requires_payment_method" and intent.get("last_payment_error"):
+        message = intent["last_payment_error"].get("message")
+        if payment.last_error != message:
+            payment.last_error = message
+            add_log(payment.booking, "failed", payment=payment, now=now, detail=message)
+    return payment
+
+
+def _move(payment: Payment, to: str, now: datetime, reason: str | None = None) -> None:
+    """Forward-only state change with its consequences for the booking."""
+    if PAYMENT_RANK[to] <= PAYMENT_RANK[payment.status] and payment.status != "open":
+        return
+    if payment.status == to:
+        return
+    before = payment.status
+    payment.status = to
+    booking = payment.booking
+    if to == "authorized":
+        payment.checkout_url = None
+        add_log(booking, "hold_authorized", payment=payment, amount=payment.amount, now=now)
+        _hold_authorized(payment, now)
+    elif to == "succeeded":
+        payment.checkout_url = None
+        payment.paid_at = payment.paid_at or now
+        if payment.pending_action in ("capture", "expire"):
+            payment.pending_action = None
+        add_log(booking, "captured" if before == "authorized" else "paid", payment=payment,
+                amount=payment.amount, now=now)
+        _paid(payment, now)
+    elif to == "canceled":
+        payment.checkout_url = None
+        if payment.pending_action in ("cancel", "capture", "release"):
+            action = payment.pending_action
+            payment.pending_action = None
+        else:
+            action = None
+        _hold_gone(payment, now,
+                   lapsed=reason == "automatic" or action in ("capture", "release"))
+    elif to == "expired":
+        payment.checkout_url = None
+        _after_checkout_lapsed(booking, now)
+    refresh_state(booking)
+
+
+def _hold_authorized(payment: Payment, now: datetime) -> None:
+    from app.bookings.services import transition
+
+    booking = payment.booking
+    if booking.status == "awaiting_payment":
+        booking.payment_due_at = None
+        transition(booking, "requested", booking.user, reason=_("Card authorised."), now=now)
+        return
+    if booking.status == "approved":  # approved while the card was being authorised
+        payment.pending_action = "capture"
+        queue_work(payment)
+    elif booking.status not in ("requested", "returned"):
+        payment.pending_action = "cancel"  # the booking is gone: let the hold go
+        queue_work(payment)
+
+
+def _paid(payment: Payment, now: datetime) -> None:
+    from app.bookings.services import transition
+
+    booking = payment.booking
+    booking.payment_due_at = None
+    if booking.status == "awaiting_payment":
+        transition(booking, "confirmed", booking.user, reason=_("Paid."), now=now)
+    elif booking.status in ("expired", "cancelled", "rejected", "lost"):
+        # Money arrived for a booking that no longer happens (a race with its deadline).
+        add_log(booking, "late_payment_refunded", payment=payment, amount=payment.amount,
+                now=now)
+        left = payment.amount - payment.refunded_amount - payment.pending_refund_amount
+        if left > 0:
+            start_refund(payment, left, reason=_("Refunded in full: the booking did not go "
+                                                 "ahead."), actor=None, now=now)
+
+
+def _hold_gone(payment: Payment, now: datetime, *, lapsed: bool) -> None:
+    """A hold was released (by us) or lapsed (Stripe): pay after approval instead."""
+    booking = payment.booking
+    if lapsed and booking.status in ("requested", "returned", "approved"):
+        add_log(booking, "hold_lapsed", payment=payment, amount=payment.amount, now=now)
+        if booking.status == "approved":
+            booking.payment_status = "due"
+            booking.payment_due_at = due_after_approval(now, booking.start_at)
+        else:
+            booking.payment_status = "after_approval"
+    else:
+        add_log(booking, "hold_canceled", payment=payment, amount=payment.amount, now=now)
+        if booking.payment_status == "authorized":
+            booking.payment_status = "void"
+
+
+def _sync_refunded(payment: Payment, amount_refunded: int, now: datetime) -> None:
+    """Refunds Stripe knows of that we do not (made in the Stripe dashboard)."""
+    ours = sum(r.amount for r in payment.refunds if r.status != "failed")
+    extra = amount_refunded - ours
+    if extra > 0:
+        refund = Refund(payment=payment, amount=extra, status="pending",
+                        reason=_("Refunded in Stripe."), created_at=now)
+        db.session.add(refund)
+        db.session.flush()
+        _refund_done(refund, now)

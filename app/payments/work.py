@@ -1,0 +1,278 @@
+"""Stripe calls owed after a commit, and the payment part of the sweep.
+
+A change that owes Stripe a call (capture at approval, releasing a hold, expiring a checkout,
+a refund) writes it on the payment (`pending_action`) or as a pending refund, in the same
+transaction as the change. After that transaction commits, the request performs the call; if
+Stripe fails or times out, the row stays pending and `flask bookings sweep` tries again with
+the same idempotency key, so the call is made once however often it is tried.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import stripe
+from flask import Flask, g, has_app_context
+from flask_babel import gettext as _
+from sqlalchemy import event, select
+
+from app.db import utcnow
+from app.extensions import db
+from app.payments import gateway, services
+from app.payments.models import Payment, Refund
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- after commit
+def register(app: Flask) -> None:
+    @event.listens_for(db.session, "after_flush_postexec")
+    def _ids(session, _ctx):
+        objs = session.info.pop("payment_work", None)
+        if objs:
+            ids = session.info.setdefault("payment_work_ids", set())
+            ids.update((type(o).__name__, o.id) for o in objs)
+
+    @event.listens_for(db.session, "after_commit")
+    def _committed(session):
+        ids = session.info.pop("payment_work_ids", None)
+        if ids and has_app_context():
+            g.setdefault("payment_work", set()).update(ids)
+
+    @event.listens_for(db.session, "after_rollback")
+    def _rolled_back(session):
+        session.info.pop("payment_work", None)
+        session.info.pop("payment_work_ids", None)
+
+    @app.after_request
+    def _perform(response):
+        perform_committed()
+        return response
+
+
+def perform_committed() -> int:
+    """Perform the work the transactions committed in this context queued."""
+    work = g.pop("payment_work", None) if has_app_context() else None
+    done = 0
+    for kind, ident in sorted(work or ()):
+        model = Payment if kind == "Payment" else Refund
+        obj = db.session.get(model, ident)
+        if obj is not None:
+            done += perform(obj)
+    return done
+
+
+def perform(obj, now: datetime | None = None) -> int:
+    """Make the Stripe call `obj` owes and commit the result. Returns 1 when it got through.
+
+    Never raises for Stripe trouble: the row keeps its pending state and the error, for the
+    sweep to retry.
+    """
+    now = now or utcnow()
+    try:
+        ok = _refund(obj, now) if isinstance(obj, Refund) else _payment_action(obj, now)
+        db.session.commit()
+        return int(ok)
+    except Exception:
+        db.session.rollback()
+        log.exception("payment work on %r failed", obj)
+        return 0
+
+
+def _remember(obj, exc: Exception) -> None:
+    obj.last_error = gateway.describe(exc)
+
+
+def _payment_action(payment: Payment, now: datetime) -> bool:
+    action = payment.pending_action
+    if action is None:
+        return True
+    client = gateway.client()
+    key = f"booking-{payment.booking_id}-{action}-{payment.attempt}"
+    try:
+        if action == "capture":
+            client.v1.payment_intents.capture(
+                payment.stripe_intent_id, {}, {"idempotency_key": key}
+            )
+        elif action in ("cancel", "release"):
+            client.v1.payment_intents.cancel(
+                payment.stripe_intent_id,
+                {"cancellation_reason": "abandoned" if action == "release"
+                 else "requested_by_customer"},
+                {"idempotency_key": key},
+            )
+        elif action == "expire":
+            client.v1.checkout.sessions.expire(payment.stripe_session_id, {},
+                                               {"idempotency_key": key})
+    except stripe.StripeError as exc:
+        if gateway.is_transient(exc):
+            _remember(payment, exc)
+            return False
+        # Stripe refused because the object moved on (already captured, canceled, completed):
+        # read it again and reconcile instead of failing.
+        _remember(payment, exc)
+    return _reconcile(payment, now)
+
+
+def _reconcile(payment: Payment, now: datetime) -> bool:
+    client = gateway.client()
+    try:
+        if payment.stripe_intent_id:
+            services.sync_intent(services.retrieve_intent(payment.stripe_intent_id), now,
+                                 payment=payment)
+        elif payment.stripe_session_id:
+            services.sync_session(client.v1.checkout.sessions.retrieve(
+                payment.stripe_session_id, {"expand": ["payment_intent"]}), now)
+    except stripe.StripeError as exc:
+        _remember(payment, exc)
+        return False
+    done = {"capture": ("succeeded", "canceled"), "cancel": ("canceled", "succeeded"),
+            "release": ("canceled", "succeeded"), "expire": ("expired", "succeeded",
+                                                              "authorized", "canceled")}
+    if payment.pending_action and payment.status in done[payment.pending_action]:
+        if payment.pending_action == "expire" and payment.status == "authorized":
+            # Completed at the last moment for a booking that is gone: release the hold.
+            payment.pending_action = "cancel"
+            return False
+        payment.pending_action = None
+    if payment.pending_action is None:
+        payment.last_error = None
+    return payment.pending_action is None
+
+
+def _refund(refund: Refund, now: datetime) -> bool:
+    payment = refund.payment
+    if refund.status != "pending" or payment.is_offline:
+        return True
+    params: dict = {
+        "payment_intent": payment.stripe_intent_id,
+        "amount": refund.amount,
+        "metadata": {"booking_id": str(payment.booking_id), "refund_id": str(refund.id)},
+    }
+    if payment.destination_account:
+        params["reverse_transfer"] = True
+        params["refund_application_fee"] = True
+    try:
+        result = gateway.client().v1.refunds.create(
+            params, {"idempotency_key": f"refund-{refund.id}"}
+        )
+    except stripe.StripeError as exc:
+        _remember(refund, exc)
+        if gateway.is_transient(exc):
+            return False
+        refund.status = "failed"
+        refund.done_at = now
+        services.add_log(payment.booking, "refund_failed", payment=payment, refund=refund,
+                         amount=refund.amount, now=now, detail=refund.last_error)
+        return True
+    if result.status in ("failed", "canceled"):
+        refund.status = "failed"
+        refund.stripe_refund_id = result.id
+        services.add_log(payment.booking, "refund_failed", payment=payment, refund=refund,
+                         amount=refund.amount, now=now, detail=result.get("failure_reason"))
+        return True
+    fee = payment.application_fee_amount * refund.amount // payment.amount
+    refund.last_error = None
+    services._refund_done(refund, now, stripe_id=result.id,
+                          fee_refunded=fee if payment.destination_account else 0)
+    return True
+
+
+# --------------------------------------------------------------------------- the sweep
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Expire unpaid bookings, release holds about to lapse, catch up with sessions and
+    intents whose webhooks never came, and retry the Stripe calls still owed. Commits per item;
+    idempotent."""
+    from app.bookings.models import Booking
+    from app.bookings.services import transition
+
+    now = now or utcnow()
+    counts = {"unpaid_expired": 0, "holds_released": 0, "synced": 0, "retried": 0}
+    online = gateway.configured()
+
+    unpaid = db.session.scalars(
+        select(Booking.id).where(
+            Booking.payment_status.in_(("due", "hold_pending")),
+            Booking.payment_due_at <= now,
+            Booking.status.in_(("approved", "awaiting_payment")),
+        ).order_by(Booking.id)
+    ).all()
+    for booking_id in unpaid:
+        booking = db.session.get(Booking, booking_id)
+        if online and not _close_checkouts(booking, now):
+            db.session.commit()  # keep what the reconciling learnt; try the rest next time
+            continue
+        if booking.payment_status in ("due", "hold_pending") and booking.status in (
+            "approved", "awaiting_payment"
+        ):
+            transition(booking, "expired", None, reason=_("Not paid by the deadline."), now=now)
+        # (closing its checkout may already have expired an instant booking)
+        counts["unpaid_expired"] += booking.status == "expired"
+        db.session.commit()
+    perform_committed()
+
+    if online:
+        lapsing = db.session.scalars(
+            select(Payment).join(Booking).where(
+                Payment.status == "authorized",
+                Payment.pending_action.is_(None),
+                Payment.capture_before <= now + services.HOLD_MARGIN,
+                Booking.status.in_(("requested", "returned")),
+            )
+        ).all()
+        for payment in lapsing:
+            payment.pending_action = "release"
+            counts["holds_released"] += perform(payment, now)
+        stale = db.session.scalars(
+            select(Payment).where(
+                Payment.pending_action.is_(None),
+                ((Payment.status == "open") & (Payment.expires_at <= now))
+                | ((Payment.status == "authorized") & (Payment.capture_before <= now)),
+            )
+        ).all()
+        for payment in stale:
+            counts["synced"] += int(_reconcile(payment, now))
+            db.session.commit()
+        owed = db.session.scalars(
+            select(Payment).where(Payment.pending_action.is_not(None)).order_by(Payment.id)
+        ).all()
+        for payment in owed:
+            counts["retried"] += perform(payment, now)
+        refunds = db.session.scalars(
+            select(Refund).join(Payment).where(
+                Refund.status == "pending", Payment.method == "card"
+            ).order_by(Refund.id)
+        ).all()
+        for refund in refunds:
+            counts["retried"] += perform(refund, now)
+    return counts
+
+
+def _close_checkouts(booking, now: datetime) -> bool:
+    """Before expiring an unpaid booking, make sure no checkout is completing: read open
+    sessions again and expire those still open. False when Stripe could not be asked."""
+    client = gateway.client()
+    for payment in list(booking.payments):
+        if payment.status != "open" or not payment.stripe_session_id:
+            continue
+        try:
+            session = client.v1.checkout.sessions.retrieve(payment.stripe_session_id)
+            if session.status == "open":
+                session = client.v1.checkout.sessions.expire(
+                    payment.stripe_session_id, {},
+                    {"idempotency_key": f"booking-{booking.id}-expire-{payment.attempt}"},
+                )
+            services.sync_session(session, now)
+        except stripe.StripeError as exc:
+            if gateway.is_transient(exc):
+                _remember(payment, exc)
+                return False
+            try:
+                services.sync_session(
+                    client.v1.checkout.sessions.retrieve(payment.stripe_session_id), now
+                )
+            except stripe.StripeError:
+                return False
+    return True
+

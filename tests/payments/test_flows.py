@@ -1,0 +1,282 @@
+"""Paying for bookings end to end: the real stripe library, the Stripe double over HTTP, the
+app's pages and webhooks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from app.bookings import services as booking_services
+from app.bookings.models import Booking
+from app.payments import work
+from app.payments.models import Payment, PaymentLog, StripeEvent
+from tests.payments.conftest import flashes
+
+
+def _request(factories, space, slot, user=None, **kw):
+    start, end = slot
+    return factories.booking(space, user or factories.user(), start=start, end=end, **kw)
+
+
+def _approve(db, booking, manager):
+    booking_services.approve(booking, manager)
+    db.session.commit()
+    work.perform_committed()
+    db.session.expire_all()
+
+
+def _checkout(client, login, booking):
+    login(booking.user)
+    response = client.post(f"/bookings/{booking.id}/pay")
+    assert response.status_code == 303, flashes(client)
+    return response.headers["Location"]
+
+
+def _return(client, redirect):
+    parts = urlsplit(redirect)
+    return client.get(f"{parts.path}?{parts.query}")
+
+
+def test_pay_after_approval_from_request_to_receipt(
+    db, factories, paid_space, slot, stripe_double, client, login, now
+):
+    space = paid_space()
+    manager = factories.manager(space.owner)
+    booking = _request(factories, space, slot)
+    assert booking.price_amount == 20_000 and booking.payment_status == "after_approval"
+    db.session.commit()
+
+    _approve(db, booking, manager)
+    booking = db.session.get(Booking, booking.id)
+    assert booking.status == "approved" and booking.payment_status == "due"
+    assert now + timedelta(hours=47) < booking.payment_due_at <= now + timedelta(hours=49)
+
+    url = _checkout(client, login, booking)
+    session_id = url.rsplit("/", 1)[-1]
+    session = stripe_double.get(session_id)
+    assert session["amount_total"] == 20_000 and session["currency"] == "krw"
+    assert session["metadata"]["booking_id"] == str(booking.id)
+
+    paid = stripe_double.pay(url)
+    assert paid.status_code in (302, 303)
+    assert f"/bookings/{booking.id}/payment/return?session_id={session_id}" in \
+        paid.headers["Location"]
+    landing = _return(client, paid.headers["Location"])
+    assert landing.status_code == 302 and landing.headers["Location"].endswith(
+        f"/bookings/{booking.id}/receipt")
+
+    db.session.expire_all()
+    booking = db.session.get(Booking, booking.id)
+    assert booking.payment_status == "paid" and booking.status == "approved"
+    payment = booking.payments[-1]
+    assert payment.status == "succeeded" and payment.amount == 20_000
+    assert payment.card_last4 == "4242"
+    receipt = client.get(f"/bookings/{booking.id}/receipt").get_data(as_text=True)
+    assert "₩20,000" in receipt and "4242" in receipt
+
+    # The webhooks arrive after the redirect, twice and in reverse order: nothing changes.
+    stripe_double.deliver(reverse=True, twice=True)
+    booking = db.session.get(Booking, booking.id)
+    assert booking.payment_status == "paid"
+    assert len(booking.payments) == 1
+    actions = db.session.scalars(
+        select(PaymentLog.action).where(PaymentLog.booking_id == booking.id)
+    ).all()
+    assert actions.count("paid") == 1
+
+
+def test_the_webhook_alone_confirms_an_instant_booking(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    space = paid_space(booking_mode="instant")
+    booking = _request(factories, space, slot)
+    assert booking.status == "awaiting_payment" and booking.payment_status == "due"
+    db.session.commit()
+    url = _checkout(client, login, booking)
+    stripe_double.new_events()
+    assert stripe_double.pay(url).status_code in (302, 303)
+
+    # The resident closes the tab before the redirect; the webhook confirms the booking.
+    types = stripe_double.deliver()
+    assert "checkout.session.completed" in types
+    booking = db.session.get(Booking, booking.id)
+    assert booking.status == "confirmed" and booking.payment_status == "paid"
+
+
+def test_the_slot_is_held_during_checkout_and_released_when_it_lapses(
+    db, factories, paid_space, slot, stripe_double, client, login, now
+):
+    space = paid_space(booking_mode="instant")
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    url = _checkout(client, login, booking)
+    session_id = url.rsplit("/", 1)[-1]
+
+    other = factories.user()
+    db.session.expire_all()
+    try:
+        _request(factories, space, slot, other)
+        raise AssertionError("the held slot was booked twice")
+    except booking_services.SlotTaken:
+        db.session.rollback()
+
+    counts = work.sweep(now=now + timedelta(minutes=16))
+    db.session.expire_all()
+    booking = db.session.get(Booking, booking.id)
+    assert counts["unpaid_expired"] == 1
+    assert booking.status == "expired" and booking.payment_status == "void"
+    assert stripe_double.get(session_id)["status"] == "expired"
+    # The time can be booked again.
+    again = _request(factories, space, slot, factories.user())
+    assert again.status == "awaiting_payment"
+
+
+def test_an_unpaid_approved_booking_expires_at_its_deadline(
+    db, factories, paid_space, slot, stripe_double, now
+):
+    space = paid_space()
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    _approve(db, booking, factories.manager(space.owner))
+    booking = db.session.get(Booking, booking.id)
+
+    assert work.sweep(now=booking.payment_due_at - timedelta(minutes=1))["unpaid_expired"] == 0
+    assert work.sweep(now=booking.payment_due_at + timedelta(minutes=1))["unpaid_expired"] == 1
+    db.session.expire_all()
+    booking = db.session.get(Booking, booking.id)
+    assert booking.status == "expired"
+    assert booking.transitions[-1].reason
+
+
+def test_the_payment_deadline_is_never_after_the_start(
+    db, factories, paid_space, stripe_double, now
+):
+    space = paid_space()
+    start = now + timedelta(hours=5)
+    booking = _request(factories, space, (start, start + timedelta(hours=1)))
+    db.session.commit()
+    _approve(db, booking, factories.manager(space.owner))
+    assert db.session.get(Booking, booking.id).payment_due_at == start
+
+
+def test_a_payment_completing_as_the_deadline_passes_is_kept_not_expired(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    space = paid_space()
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    _approve(db, booking, factories.manager(space.owner))
+    booking = db.session.get(Booking, booking.id)
+    url = _checkout(client, login, booking)
+    stripe_double.pay(url)  # paid, but neither the redirect nor the webhook reached us
+
+    counts = work.sweep(now=booking.payment_due_at + timedelta(minutes=1))
+    db.session.expire_all()
+    booking = db.session.get(Booking, booking.id)
+    assert counts["unpaid_expired"] == 0
+    assert booking.status == "approved" and booking.payment_status == "paid"
+
+
+def test_money_arriving_for_an_expired_booking_is_refunded_in_full(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    space = paid_space()
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    _approve(db, booking, factories.manager(space.owner))
+    booking = db.session.get(Booking, booking.id)
+    url = _checkout(client, login, booking)
+    session_id = url.rsplit("/", 1)[-1]
+    # The booking expired (say the sweep ran while Stripe was unreachable for the session)...
+    booking_services.transition(booking, "expired", None, reason="test")
+    booking.payments[-1].pending_action = None  # ...and the session could not be expired
+    db.session.commit()
+    stripe_double.pay(url)
+    stripe_double.deliver()
+
+    booking = db.session.get(Booking, booking.id)
+    payment = booking.payments[-1]
+    assert payment.status == "succeeded"
+    assert payment.refunded_amount == payment.amount
+    assert booking.payment_status == "refunded"
+    charge = stripe_double.get(stripe_double.get(session_id)["payment_intent"])["latest_charge"]
+    assert stripe_double.get(charge)["amount_refunded"] == payment.amount
+
+
+def test_a_declined_card_leaves_the_booking_payable(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    space = paid_space()
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    _approve(db, booking, factories.manager(space.owner))
+    booking = db.session.get(Booking, booking.id)
+    url = _checkout(client, login, booking)
+    page = stripe_double.pay(url, card="4000000000000002")
+    assert page.status_code == 402 and "declined" in page.text
+    stripe_double.deliver()
+    booking = db.session.get(Booking, booking.id)
+    assert booking.payment_status == "due"
+    assert booking.payments[-1].last_error == "Your card was declined."
+    # The same checkout is offered again, and a good card pays.
+    assert _checkout(client, login, booking) == url
+    stripe_double.pay(url)
+    stripe_double.deliver()
+    assert db.session.get(Booking, booking.id).payment_status == "paid"
+
+
+def test_free_and_fully_waived_bookings_skip_payment(db, factories, slot, paid_space):
+    free = factories.space(price_per_hour=0)
+    booking = _request(factories, free, slot)
+    assert booking.payment_status == "none" and booking.price_amount == 0
+    assert booking.payments == []
+
+
+def test_unsigned_and_forged_webhooks_are_refused(db, stripe_double, client):
+    event = {"id": "evt_forged", "type": "checkout.session.completed",
+             "data": {"object": {"id": "cs_x", "object": "checkout.session"}}}
+    import json
+
+    body = json.dumps(event)
+    assert client.post("/stripe/webhook", data=body,
+                       content_type="application/json").status_code == 400
+    assert stripe_double.post_event(event, secret="whsec_wrong").status_code == 400
+    assert client.post("/stripe/webhook", data=b"\xff\xfe",
+                       headers={"Stripe-Signature": "t=1,v1=00"}).status_code == 400
+    assert db.session.get(StripeEvent, "evt_forged") is None
+
+
+def test_each_event_is_stored_once(db, factories, paid_space, slot, stripe_double, client,
+                                   login):
+    space = paid_space(booking_mode="instant")
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    url = _checkout(client, login, booking)
+    stripe_double.new_events()
+    stripe_double.pay(url)
+    events = stripe_double.new_events()
+    completed = next(e for e in events if e["type"] == "checkout.session.completed")
+    first = stripe_double.post_event(completed)
+    second = stripe_double.post_event(completed)
+    assert first.get_json() == {"received": True}
+    assert second.get_json() == {"received": True, "duplicate": True}
+    assert db.session.scalar(select(StripeEvent).where(StripeEvent.id == completed["id"]))
+
+
+def test_no_stripe_configured_means_offline_payment_only(
+    db, factories, paid_space, slot, client, login, now
+):
+    space = paid_space(booking_mode="instant")
+    booking = _request(factories, space, slot)
+    # No 15-minute hold without online payment: the manager collects within the deadline.
+    assert booking.status == "awaiting_payment"
+    assert booking.payment_due_at > now + timedelta(hours=40)
+    db.session.commit()
+    login(booking.user)
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert "/pay\"" not in page
+    response = client.post(f"/bookings/{booking.id}/pay")
+    assert response.status_code == 302
+    assert db.session.scalar(select(Payment).where(Payment.booking_id == booking.id)) is None
