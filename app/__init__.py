@@ -73,7 +73,11 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _serialize_writes() -> None:
         # On SQLite, every write request runs as one BEGIN IMMEDIATE transaction (see app.db).
-        set_serialized_writes(request.method not in ("GET", "HEAD", "OPTIONS"))
+        # (plus the few GETs that write: coming back from Stripe Checkout or onboarding)
+        writes = request.method not in ("GET", "HEAD", "OPTIONS") or getattr(
+            app.view_functions.get(request.endpoint), "writes_on_get", False
+        )
+        set_serialized_writes(writes)
 
     @app.before_request
     def _refuse_unstorable_text():

@@ -98,6 +98,9 @@ def checkout_return(booking_id: int):
     return _detail(booking_id)
 
 
+checkout_return.writes_on_get = True  # races the webhook: one serialized transaction
+
+
 @bp.get("/bookings/<int:booking_id>/payment/cancelled")
 @login_required
 def checkout_cancelled(booking_id: int):
@@ -247,6 +250,9 @@ def onboard_return(org_id: int):
             db.session.rollback()
             flash(exc.message, "error")
     return redirect(url_for(".org_settings", org_id=org.id))
+
+
+onboard_return.writes_on_get = True
 
 
 def _period(today: date) -> tuple[date, date]:

@@ -1,0 +1,77 @@
+"""Payment pages: bounded queries, Stripe down when opening Checkout, who sees what."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.bookings.models import Booking
+from app.payments import services as payments
+from app.payments.models import Payment
+from tests.payments.conftest import flashes
+from tests.payments.test_flows import _approve, _request
+
+
+def test_stripe_down_when_opening_checkout_changes_nothing(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    space = paid_space()
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    _approve(db, booking, factories.manager(space.owner))
+    stripe_double.double.fail_next("/v1/checkout/sessions", 500)
+    login(booking.user)
+    response = client.post(f"/bookings/{booking.id}/pay")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/bookings/{booking.id}")
+    assert any(kind == "error" for kind, _ in flashes(client))
+    assert db.session.scalar(select(Payment).where(Payment.booking_id == booking.id)) is None
+    # Trying again works.
+    assert client.post(f"/bookings/{booking.id}/pay").status_code == 303
+
+
+def test_only_the_resident_pays_and_only_managers_record_money(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    space = paid_space()
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    _approve(db, booking, factories.manager(space.owner))
+    stranger = factories.user()
+    db.session.commit()
+    login(stranger)
+    assert client.post(f"/bookings/{booking.id}/pay").status_code == 404
+    assert client.post(f"/bookings/{booking.id}/payments/offline",
+                       data={"method": "cash", "amount": 20000, "reference": "x"}
+                       ).status_code == 404
+    login(booking.user)
+    assert client.post(f"/bookings/{booking.id}/payments/offline",
+                       data={"method": "cash", "amount": 20000, "reference": "x"}
+                       ).status_code == 403
+    assert db.session.get(Booking, booking.id).payment_status == "due"
+
+
+def test_the_booking_page_reads_a_fixed_number_of_queries_whatever_the_payments(
+    db, factories, paid_space, slot, client, login, queries_of_get
+):
+    space = paid_space()
+    manager = factories.manager(space.owner)
+    one = _request(factories, space, slot)
+    payments.record_offline(one, manager, method="cash", amount=one.price_amount, reference="a")
+    start, end = slot
+    from datetime import timedelta
+
+    many = _request(factories, space, (start + timedelta(days=1), end + timedelta(days=1)))
+    paid = payments.record_offline(many, manager, method="cash", amount=many.price_amount,
+                                   reference="b")
+    for i in range(3):
+        payments.refund(many, manager, amount=1000, reason=f"r{i}", reference=f"back {i}")
+    assert len(paid.refunds) == 3
+    db.session.commit()
+    login(manager)
+    assert queries_of_get(f"/bookings/{one.id}") == queries_of_get(f"/bookings/{many.id}")
+    login(one.user)
+    assert client.get(f"/bookings/{one.id}/receipt").status_code == 200
+    other = factories.user()
+    db.session.commit()
+    login(other)
+    assert client.get(f"/bookings/{one.id}/receipt").status_code == 404
