@@ -14,7 +14,9 @@ from datetime import timedelta
 
 import pytest
 
+from app.db import utcnow
 from app.extensions import db
+from app.payments import services as payment_services
 from app.rules.models import LotteryDraw, ResidentGroup, ResidentGroupMember
 from tests.conftest import next_weekday
 
@@ -45,6 +47,16 @@ def world(factories):
         space, users["resident"], start=start, end=start + timedelta(hours=2)
     )
     closure = factories.closure(space, start + timedelta(days=1), start + timedelta(days=2))
+    # A priced space of the same owner: a request of the resident's paid in cash to the manager,
+    # with part of it still to be handed back.
+    paid_space = factories.space(owner=org, jurisdictions=[gangbuk], name="유료 공간",
+                                 price_per_hour=10_000)
+    paid = factories.booking(paid_space, users["resident"], start=start + timedelta(days=3),
+                             end=start + timedelta(days=3, hours=2))
+    payment = payment_services.record_offline(paid, users["manager"], method="cash",
+                                              amount=paid.price_amount, reference="영수증 1")
+    refund = payment_services.start_refund(payment, 1_000, reason="부분 환불",
+                                           actor=users["manager"], now=utcnow())
     draw = LotteryDraw(space_id=space.id, draw_at=start, seed="0" * 32, result=[])
     hidden_draw = LotteryDraw(space_id=hidden.id, draw_at=start, seed="0" * 32, result=[])
     group = ResidentGroup(name="배드민턴 동호회")
@@ -60,6 +72,9 @@ def world(factories):
         "hidden": hidden.id,
         "booking": booking.id,
         "closure": closure.id,
+        "org": org.id,
+        "paid_booking": paid.id,
+        "refund": refund.id,
         "users": users,
         "start": start,
     }
@@ -114,6 +129,19 @@ HIDDEN_SPACE = {
     "other_manager": "ok", "officer": "404", "other_officer": "404", "admin": "ok",
 }
 REASON = {"reason": "시설 점검으로 사용할 수 없습니다."}
+# Payments. A receipt exists only once something was paid.
+NOTHING_PAID = {**{role: "404" for role in ROLES}, "anon": "login"}
+# The payment pages of a booking answer everyone who may see it with a redirect to the booking
+# and a message: the Pay button's route too, for those who are not the resident ("You are not
+# allowed to do this.") and when nothing is to pay.
+PAYMENT_PAGES = BOOKING_VIEW
+# Payout set-up and reports: the owner's managers and principals only (not even admins);
+# no one else may know the organisation's money exists.
+PAYOUTS = {**{role: "404" for role in ROLES}, "anon": "login", "manager": "ok"}
+OFFLINE_PAYMENT = {"method": "cash", "amount": "10000", "reference": "영수증 2"}
+REFUND = {"amount": "1000", "reason": "냉방기 고장", "reference": "계좌 이체"}
+API_OFFLINE_PAYMENT = {"method": "cash", "amount": 20_000, "reference": "영수증 2"}
+API_REFUND = {"amount": 1_000, "reason": "냉방기 고장", "reference": "계좌 이체"}
 
 MATRIX = {
     "main.index": ("GET", "/", None, ALL_OK),
@@ -197,6 +225,38 @@ MATRIX = {
     "api.lottery_draw": ("GET", "/api/v1/lottery/draws/{draw}", None, ALL_OK),
     "api.lottery_draw#hidden": ("GET", "/api/v1/lottery/draws/{hidden_draw}", None,
                                 HIDDEN_SPACE),
+    "payments.pay": ("POST", "/bookings/{booking}/pay", {}, PAYMENT_PAGES),
+    "payments.pay#paid": ("POST", "/bookings/{paid_booking}/pay", {}, PAYMENT_PAGES),
+    "payments.checkout_return": ("GET", "/bookings/{booking}/payment/return?session_id=cs_x",
+                                 None, PAYMENT_PAGES),
+    "payments.checkout_cancelled": ("GET", "/bookings/{booking}/payment/cancelled", None,
+                                    PAYMENT_PAGES),
+    "payments.receipt": ("GET", "/bookings/{booking}/receipt", None, NOTHING_PAID),
+    "payments.receipt#paid": ("GET", "/bookings/{paid_booking}/receipt", None, BOOKING_VIEW),
+    "payments.offline": ("POST", "/bookings/{booking}/payments/offline", OFFLINE_PAYMENT,
+                         MANAGE_DECIDE),
+    "payments.refund": ("POST", "/bookings/{paid_booking}/refunds", REFUND, MANAGE_DECIDE),
+    "payments.handed_back": ("POST", "/refunds/{refund}/handed-back", {"reference": "이체 1"},
+                             MANAGE_DECIDE),
+    "payments.org_settings": ("GET", "/manage/organisations/{org}/payments", None, PAYOUTS),
+    "payments.org_settings#post": ("POST", "/manage/organisations/{org}/payments",
+                                   {"card_holds": "y"}, PAYOUTS),
+    "payments.onboard": ("POST", "/manage/organisations/{org}/payments/onboard", {}, PAYOUTS),
+    "payments.onboard_return": ("GET", "/manage/organisations/{org}/payments/return", None,
+                                PAYOUTS),
+    "payments.payouts": ("GET", "/manage/organisations/{org}/payouts", None, PAYOUTS),
+    "payments.payouts#csv": ("GET", "/manage/organisations/{org}/payouts?format=csv", None,
+                             PAYOUTS),
+    # Stripe's webhooks: public, but only signed events count (this unsigned post gets 400).
+    "stripe_webhook.receive": ("POST", "/stripe/webhook", {}, ALL_OK),
+    "api.checkout": ("POST", "/api/v1/bookings/{booking}/checkout", {}, RESIDENT_ONLY),
+    "api.checkout#paid": ("POST", "/api/v1/bookings/{paid_booking}/checkout", {},
+                          RESIDENT_ONLY),
+    "api.record_payment": ("POST", "/api/v1/bookings/{booking}/payments", API_OFFLINE_PAYMENT,
+                           BOOKING_DECIDE),
+    "api.refund": ("POST", "/api/v1/bookings/{paid_booking}/refunds", API_REFUND,
+                   BOOKING_DECIDE),
+    "api.payouts": ("GET", "/api/v1/organisations/{org}/payouts", None, PAYOUTS),
 }
 
 
@@ -205,6 +265,13 @@ def test_every_route_is_in_the_matrix(app):
     covered = {key.split("#")[0] for key in MATRIX}
     assert endpoints - covered == set(), "decide who may use these routes"
     assert covered - endpoints == set(), "the matrix names routes that no longer exist"
+
+
+def test_the_stripe_webhook_refuses_unsigned_posts(client, login, factories):
+    """Public, so the matrix only shows it is not behind a login: an unsigned post is 400."""
+    assert client.post("/stripe/webhook", json={"type": "x"}).status_code == 400
+    login(factories.user())
+    assert client.post("/stripe/webhook", json={"type": "x"}).status_code == 400
 
 
 def _outcome(response, api: bool) -> str:

@@ -27,6 +27,7 @@ from app.bookings.models import Booking, BookingTransition
 from app.errors import DomainError, NotAllowed, ValidationFailed
 from app.extensions import db
 from app.manage.queue import SORTS, QueueFilters, queue_query
+from app.payments.models import Payment
 from app.rules.models import BookingStage
 from app.rules.schema import APPROVERS, PURPOSES
 
@@ -34,6 +35,7 @@ from app.rules.schema import APPROVERS, PURPOSES
 QUEUE_EXTRA_OPTIONS = (
     selectinload(Booking.transitions).selectinload(BookingTransition.actor),
     selectinload(Booking.stages).selectinload(BookingStage.jurisdiction),
+    selectinload(Booking.payments).selectinload(Payment.refunds),
 )
 
 
@@ -76,7 +78,7 @@ def approvals():
     )
     query = filters.order(queue_query(current_user, filters)).options(*QUEUE_EXTRA_OPTIONS)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    items = [out.booking_json(b) for b in result.items]
+    items = [out.booking_json(b, current_user) for b in result.items]
     return out.page(items, page=page, per_page=per_page, total=result.total)
 
 

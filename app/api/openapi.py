@@ -29,6 +29,8 @@ def _errors(*statuses: int) -> dict:
         409: "Conflict",
         413: "TooLarge",
         422: "Invalid",
+        502: "ProviderError",
+        503: "PaymentsUnavailable",
     }
     return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
 
@@ -440,6 +442,7 @@ def _paths() -> dict:
             "Cancel a booking",
             "The person who booked (before the start) or a manager; optional reason.",
         ),
+        **_payment_paths(booking_out),
         "/openapi.json": {
             "get": {
                 "operationId": "getOpenApi",
@@ -447,6 +450,90 @@ def _paths() -> dict:
                 "summary": "This document",
                 "security": OPTIONAL_BEARER,
                 "responses": {"200": json_content({"type": "object"}, "OpenAPI 3.1 document.")},
+            }
+        },
+    }
+
+
+def _payment_paths(booking_out: dict) -> dict:
+    created = {**booking_out, "description": "The booking, with the payment or refund."}
+    return {
+        "/bookings/{booking_id}/checkout": {
+            "post": {
+                "operationId": "checkoutBooking",
+                "tags": ["payments"],
+                "summary": "A checkout link to pay for a booking",
+                "description": "The person who booked (403 for others who can see the "
+                "booking), while the booking has something to pay: approved and `due`, or an "
+                "instant booking or card hold holding its time (409 `invalid_transition` "
+                "otherwise). Answers the open Checkout Session when there is one, else opens "
+                "a new one; send the resident to `checkout_url`. Stripe reports the payment "
+                "to the app, and the booking's `payment` shows it. No body.",
+                "security": BEARER,
+                "parameters": [_param("BookingId")],
+                "responses": {
+                    "201": json_content(ref("CheckoutLink"), "The checkout to pay on."),
+                    **_errors(400, 401, 403, 404, 409, 413, 422, 502, 503),
+                },
+            }
+        },
+        "/bookings/{booking_id}/payments": {
+            "post": {
+                "operationId": "recordOfflinePayment",
+                "tags": ["payments"],
+                "summary": "Record a payment made to the manager",
+                "description": "The space's managers (403 for others who can see the "
+                "booking): cash, a bank transfer or a local-currency voucher for the whole "
+                "price. The booking is then paid (an instant booking awaiting payment is "
+                "confirmed) and any open checkout is closed. 409 `invalid_transition` when "
+                "nothing is left to pay.",
+                "security": BEARER,
+                "parameters": [_param("BookingId")],
+                "requestBody": _body("OfflinePaymentRequest"),
+                "responses": {"201": created, **_errors(400, 401, 403, 404, 409, 413, 422)},
+            }
+        },
+        "/bookings/{booking_id}/refunds": {
+            "post": {
+                "operationId": "refundBooking",
+                "tags": ["payments"],
+                "summary": "Refund part or all of a payment",
+                "description": "The space's managers (403 for others who can see the "
+                "booking), from the latest payment. Card payments are refunded through Stripe "
+                "just after the answer, so the refund may still show `pending`; an offline "
+                "payment's refund is done when `reference` says how the money was handed "
+                "back. 409 `invalid_transition` when nothing was paid.",
+                "security": BEARER,
+                "parameters": [_param("BookingId")],
+                "requestBody": _body("RefundRequest"),
+                "responses": {"201": created, **_errors(400, 401, 403, 404, 409, 413, 422)},
+            }
+        },
+        "/organisations/{org_id}/payouts": {
+            "get": {
+                "operationId": "getPayoutReport",
+                "tags": ["payments"],
+                "summary": "An owner's payout report",
+                "description": "For the organisation's managers and principals (404 for "
+                "everyone else): payments for its spaces made in the period, platform fees, "
+                "refunds and the net, per currency, and the payments page by page (50 a "
+                "page). Dates are Korean days, both included; without them, this month so "
+                "far (`from` alone runs to today, `to` alone from the first of its month).",
+                "security": BEARER,
+                "parameters": [
+                    _param("OrgId"),
+                    _query("from", {"type": "string", "format": "date"}, "First day."),
+                    _query(
+                        "to",
+                        {"type": "string", "format": "date"},
+                        "Last day, less than 3660 days after `from`.",
+                    ),
+                    _param("Page"),
+                ],
+                "responses": {
+                    "200": json_content(ref("PayoutReport"), "The report."),
+                    **_errors(401, 404, 422),
+                },
             }
         },
     }
@@ -480,6 +567,10 @@ def build_document() -> dict:
                 "description": "The rules of spaces, quotes, and editing rule sets.",
             },
             {"name": "lottery", "description": "Public results of lottery draws."},
+            {
+                "name": "payments",
+                "description": "Paying for bookings, offline payments, refunds and payouts.",
+            },
             {"name": "meta"},
         ],
         "paths": _paths(),
@@ -507,6 +598,13 @@ def build_document() -> dict:
                     "schema": id_schema,
                 },
                 "DrawId": {"name": "draw_id", "in": "path", "required": True, "schema": id_schema},
+                "OrgId": {
+                    "name": "org_id",
+                    "in": "path",
+                    "required": True,
+                    "description": "An owner organisation.",
+                    "schema": id_schema,
+                },
                 "RuleSetLevel": {
                     "name": "level",
                     "in": "path",

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from app.bookings.approvals import STAGE_STATE_LABELS
 from app.bookings.models import STATUS_LABELS
+from app.payments.models import (
+    OFFLINE_METHODS,
+    PAYMENT_STATES,
+    PAYMENT_STATUS_LABELS,
+    REFUND_STATUS_LABELS,
+)
 from app.rules.schema import (
     ALLOCATION_MODES,
     APPROVERS,
@@ -76,6 +82,8 @@ def component_schemas(max_per_page: int) -> dict:
                                 "invalid_transition",
                                 "bad_request",
                                 "rule_violation",
+                                "payments_unavailable",
+                                "payment_provider_error",
                             ],
                         },
                         "message": {
@@ -275,6 +283,7 @@ def component_schemas(max_per_page: int) -> dict:
                 "approval",
                 "draw_at",
                 "lottery_draw_id",
+                "payment",
             ],
             "properties": {
                 "id": {"type": "integer"},
@@ -329,9 +338,11 @@ def component_schemas(max_per_page: int) -> dict:
                     "type": ["integer", "null"],
                     "description": "The draw that decided this entry: `/lottery/draws/{id}`.",
                 },
+                "payment": ref("BookingPayment"),
             },
         },
         "BookingPage": _page_schema("Booking", max_per_page),
+        **_payment_schemas(instant, nullable_instant),
         "Approval": {
             "type": "object",
             "description": "The approval chain, frozen when the request was made. `stage` of "
@@ -898,6 +909,223 @@ def rule_schemas(instant: dict, nullable_instant: dict, request_facts: dict) -> 
     }
 
 
+def _payment_schemas(instant: dict, nullable_instant: dict) -> dict:
+    amount = {"type": "integer", "minimum": 1, "description": "Integer minor units."}
+    reference = {"type": "string", "minLength": 1, "maxLength": 120}
+    money_totals = {
+        "type": "object",
+        "required": ["gross", "fee", "refunded", "fee_refunded", "net"],
+        "properties": {
+            name: {"type": "integer"}
+            for name in ("gross", "fee", "refunded", "fee_refunded", "net")
+        },
+    }
+    return {
+        "BookingPayment": {
+            "type": "object",
+            "description": "What the booking owes and how it was paid and refunded.",
+            "required": [
+                "status",
+                "label",
+                "amount",
+                "currency",
+                "due_at",
+                "payments",
+                "refunds",
+                "checkout_url",
+            ],
+            "properties": {
+                "status": {
+                    "type": "string",
+                    "enum": list(PAYMENT_STATES),
+                    "description": "`none`: free; `after_approval`: payable once approved; "
+                    "`hold_pending`: the card is to be authorised to keep the request; "
+                    "`authorized`: held, charged at approval; `due`: to pay by `due_at` or "
+                    "the booking expires; `paid`, `partially_refunded`, `refunded`; `void`: "
+                    "nothing was charged and nothing will be.",
+                },
+                "label": {"type": "string"},
+                "amount": {"type": "integer", "minimum": 0, "description": "The price."},
+                "currency": {"type": "string", "examples": ["KRW"]},
+                "due_at": {
+                    **nullable_instant,
+                    "description": "The payment deadline while something is due.",
+                },
+                "payments": {
+                    "type": "array",
+                    "description": "Every attempt to collect the price, oldest first.",
+                    "items": {
+                        "type": "object",
+                        "required": [
+                            "id",
+                            "method",
+                            "status",
+                            "amount",
+                            "refunded_amount",
+                            "paid_at",
+                            "card_last4",
+                            "reference",
+                            "test_mode",
+                        ],
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "method": {"type": "string", "enum": ["card", *OFFLINE_METHODS]},
+                            "status": {"type": "string", "enum": list(PAYMENT_STATUS_LABELS)},
+                            "amount": {"type": "integer", "minimum": 1},
+                            "refunded_amount": {"type": "integer", "minimum": 0},
+                            "paid_at": nullable_instant,
+                            "card_last4": {"type": ["string", "null"]},
+                            "reference": {
+                                "type": ["string", "null"],
+                                "description": "Offline payments: the receipt, transfer or "
+                                "voucher number; only for the space's managers.",
+                            },
+                            "test_mode": {
+                                "type": "boolean",
+                                "description": "A test payment: no real money moved.",
+                            },
+                        },
+                    },
+                },
+                "refunds": {
+                    "type": "array",
+                    "description": "Refunds of all the payments, oldest first.",
+                    "items": {
+                        "type": "object",
+                        "required": [
+                            "id",
+                            "payment_id",
+                            "amount",
+                            "status",
+                            "reason",
+                            "created_at",
+                            "done_at",
+                        ],
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "payment_id": {"type": "integer"},
+                            "amount": {"type": "integer", "minimum": 1},
+                            "status": {"type": "string", "enum": list(REFUND_STATUS_LABELS)},
+                            "reason": {"type": ["string", "null"]},
+                            "created_at": instant,
+                            "done_at": nullable_instant,
+                        },
+                    },
+                },
+                "checkout_url": {
+                    "type": ["string", "null"],
+                    "format": "uri",
+                    "description": "The open Checkout Session to pay on; only for the "
+                    "resident who booked, while the booking can be paid.",
+                },
+            },
+        },
+        "CheckoutLink": {
+            "type": "object",
+            "required": ["checkout_url", "expires_at", "payment_id"],
+            "properties": {
+                "checkout_url": {
+                    "type": "string",
+                    "format": "uri",
+                    "description": "Send the resident here to pay (Stripe Checkout).",
+                },
+                "expires_at": {**instant, "description": "The session closes then."},
+                "payment_id": {"type": "integer"},
+            },
+        },
+        "OfflinePaymentRequest": {
+            "type": "object",
+            "required": ["method", "amount", "reference"],
+            "properties": {
+                "method": {"type": "string", "enum": list(OFFLINE_METHODS)},
+                "amount": {**amount, "description": "The booking's price, exactly."},
+                "reference": {
+                    **reference,
+                    "description": "The receipt, transfer or voucher number.",
+                },
+            },
+        },
+        "RefundRequest": {
+            "type": "object",
+            "required": ["amount", "reason"],
+            "properties": {
+                "amount": {
+                    **amount,
+                    "description": "At most what is paid and not yet refunded (or being refunded).",
+                },
+                "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+                "reference": {
+                    **reference,
+                    "description": "Offline payments (required for them): how the money was "
+                    "handed back. Card payments are refunded through Stripe.",
+                },
+            },
+        },
+        "PayoutReport": {
+            "type": "object",
+            "required": [
+                "organisation",
+                "from",
+                "to",
+                "totals",
+                "rows",
+                "page",
+                "pages",
+                "per_page",
+                "total_rows",
+            ],
+            "properties": {
+                "organisation": ref("Ref"),
+                "from": {"type": "string", "format": "date"},
+                "to": {"type": "string", "format": "date"},
+                "totals": {
+                    "type": "object",
+                    "description": "Per currency: payments made in the period (gross), the "
+                    "platform's fees, refunds done in the period and the fees they gave "
+                    "back, and the net for the owner.",
+                    "additionalProperties": money_totals,
+                },
+                "rows": {
+                    "type": "array",
+                    "description": "The payments made in the period, oldest first, with their "
+                    "refunds so far.",
+                    "items": {
+                        "type": "object",
+                        "required": [
+                            "booking_id",
+                            "space",
+                            "paid_at",
+                            "method",
+                            "currency",
+                            "gross",
+                            "fee",
+                            "refunded",
+                            "fee_refunded",
+                            "net",
+                        ],
+                        "properties": {
+                            "booking_id": {"type": "integer"},
+                            "space": {"type": "string"},
+                            "paid_at": instant,
+                            "method": {"type": "string", "enum": ["card", *OFFLINE_METHODS]},
+                            "currency": {"type": "string"},
+                            "gross": {"type": "integer"},
+                            "fee": {"type": "integer"},
+                            "refunded": {"type": "integer"},
+                            "fee_refunded": {"type": "integer"},
+                            "net": {"type": "integer"},
+                        },
+                    },
+                },
+                "page": {"type": "integer", "minimum": 1},
+                "pages": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1},
+                "total_rows": {"type": "integer", "minimum": 0},
+            },
+        },
+    }
+
+
 def _page_schema(item: str, max_per_page: int) -> dict:
     return {
         "type": "object",
@@ -928,6 +1156,14 @@ COMPONENT_RESPONSES = {
         "`invalid_transition`: the booking's state does not allow this."
     ),
     "TooLarge": _error_response("The body is larger than 64 KiB (code `too_large`)."),
+    "ProviderError": _error_response(
+        "Stripe refused the call or could not be reached; nothing was charged or changed "
+        "(code `payment_provider_error`). Try again later."
+    ),
+    "PaymentsUnavailable": _error_response(
+        "Online payment is not set up on this installation; the resident pays the facility "
+        "manager, who records it (code `payments_unavailable`)."
+    ),
     "Invalid": _error_response(
         "Input that can be fixed (code `invalid`), with messages per field in `details`; "
         "or a request the rules refuse (code `rule_violation`), with `reasons`."

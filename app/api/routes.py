@@ -31,6 +31,7 @@ from app.bookings.models import STATUS_LABELS, Booking, BookingTransition
 from app.db import utcnow
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
+from app.payments.models import Payment
 from app.rules.models import BookingStage
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.spaces.availability import local_instant, week_window
@@ -51,6 +52,7 @@ BOOKING_OPTIONS = (
     selectinload(Booking.transitions).selectinload(BookingTransition.actor),
     selectinload(Booking.stages).selectinload(BookingStage.jurisdiction),
     selectinload(Booking.group),
+    selectinload(Booking.payments).selectinload(Payment.refunds),
 )
 # Bodies may hold at most this many ids (bulk decisions).
 MAX_BULK = 100
@@ -186,7 +188,7 @@ def _booking_response(booking_id: int, status: int = 200, headers=None):
     """Reload after the commit with everything the serializer reads, in a bounded number of
     queries, and answer with it."""
     booking = _get(Booking, booking_id, BOOKING_OPTIONS)
-    return out.booking_json(booking), status, headers or {}
+    return out.booking_json(booking, current_user), status, headers or {}
 
 
 @bp.post("/bookings")
@@ -244,14 +246,14 @@ def bookings():
         query = query.where(Booking.status.in_(statuses))
     query = query.order_by(Booking.start_at.desc(), Booking.id.desc())
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    items = [out.booking_json(b) for b in result.items]
+    items = [out.booking_json(b, current_user) for b in result.items]
     return out.page(items, page=page, per_page=per_page, total=result.total)
 
 
 @bp.get("/bookings/<int:booking_id>")
 @token_required
 def booking(booking_id: int):
-    return out.booking_json(_viewable_booking(booking_id))
+    return out.booking_json(_viewable_booking(booking_id), current_user)
 
 
 def _reason() -> str | None:

@@ -7,13 +7,15 @@ the routes loaded eagerly: none of them runs a query per row.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import url_for
 
 from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
 from app.bookings.models import Booking
+from app.db import utcnow
+from app.payments import services as payment_services
 from app.rules.engine import Decision, PlannedStage
 from app.rules.messages import quote_dict, reason_dict
 from app.rules.models import LotteryDraw, RuleSet
@@ -119,9 +121,78 @@ def approval_json(booking: Booking, zone: ZoneInfo) -> dict:
     }
 
 
-def booking_json(booking: Booking) -> dict:
-    """A booking with its history and approval chain. Needs `space`, `user`,
-    `transitions.actor`, `stages.jurisdiction` and `group` loaded."""
+# An open checkout is offered again while it has at least this long to run (as
+# `app.payments.services.open_checkout` reuses it).
+CHECKOUT_MARGIN = timedelta(minutes=1)
+
+
+def open_checkout_url(booking: Booking, user, now: datetime) -> str | None:
+    """The link of the booking's open Checkout Session, for its resident while the booking can
+    be paid; None for everyone else."""
+    if not payment_services.can_pay(booking, user, now):
+        return None
+    for payment in booking.payments:
+        if (
+            payment.status == "open"
+            and payment.checkout_url
+            and payment.pending_action is None
+            and payment.expires_at is not None
+            and payment.expires_at > now + CHECKOUT_MARGIN
+        ):
+            return payment.checkout_url
+    return None
+
+
+def payment_json(booking: Booking, user, zone: ZoneInfo, now: datetime | None = None) -> dict:
+    """What the booking owes and how it was paid or refunded. Needs `payments.refunds` loaded.
+
+    Offline references (receipt, transfer numbers) only for the space's managers; the checkout
+    link only for the resident who booked.
+    """
+    now = now or utcnow()
+    manages = booking.can_decide(user)
+    payments = booking.payments
+    return {
+        "status": booking.payment_status,
+        "label": booking.payment_label,
+        "amount": booking.price_amount,
+        "currency": booking.currency,
+        "due_at": iso(booking.payment_due_at, zone),
+        "payments": [
+            {
+                "id": p.id,
+                "method": p.method,
+                "status": p.status,
+                "amount": p.amount,
+                "refunded_amount": p.refunded_amount,
+                "paid_at": iso(p.paid_at, zone),
+                "card_last4": p.card_last4,
+                "reference": p.reference if manages else None,
+                "test_mode": p.test_mode,
+            }
+            for p in payments
+        ],
+        "refunds": [
+            {
+                "id": r.id,
+                "payment_id": p.id,
+                "amount": r.amount,
+                "status": r.status,
+                "reason": r.reason,
+                "created_at": iso(r.created_at, zone),
+                "done_at": iso(r.done_at, zone),
+            }
+            for p in payments
+            for r in p.refunds
+        ],
+        "checkout_url": open_checkout_url(booking, user, now),
+    }
+
+
+def booking_json(booking: Booking, user) -> dict:
+    """A booking with its history, approval chain and payment, as `user` may see it. Needs
+    `space`, `user`, `transitions.actor`, `stages.jurisdiction`, `group` and
+    `payments.refunds` loaded."""
     zone = booking.space.zone
     return {
         "id": booking.id,
@@ -154,6 +225,7 @@ def booking_json(booking: Booking) -> dict:
         "approval": approval_json(booking, zone),
         "draw_at": iso(booking.draw_at, zone),
         "lottery_draw_id": booking.lottery_draw_id,
+        "payment": payment_json(booking, user, zone),
     }
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+# `stripe_double`: the Stripe double (one server for the session) with the app pointed at it,
+# as the payments tests use it; webhooks are delivered with `stripe_double.deliver()`.
+from tests.payments.conftest import _double, stripe_double  # noqa: F401
+
 
 @pytest.fixture
 def org(factories):
