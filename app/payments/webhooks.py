@@ -37,7 +37,7 @@ def _refuse(message: str, status: int = 400):
 @webhook_bp.post("/stripe/webhook")
 def receive():
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
-    if not secret:
+    if not secret or not gateway.configured():
         return _refuse("Webhooks are not configured.", 503)
     signature = request.headers.get("Stripe-Signature")
     if not signature:
@@ -62,10 +62,13 @@ def receive():
         if event.type in HANDLED and obj.get("id"):
             apply(event.type, obj, now)
     except stripe.StripeError as exc:
-        # Stripe could not be asked for the object: forget the event so its retry is applied.
-        db.session.rollback()
-        log.warning("webhook %s not applied: %s", event.id, exc)
-        return _refuse("Could not read the object from Stripe; retry later.", 503)
+        if gateway.is_transient(exc):
+            # Stripe could not be asked for the object: forget the event so its retry applies.
+            db.session.rollback()
+            log.warning("webhook %s not applied: %s", event.id, exc)
+            return _refuse("Could not read the object from Stripe; retry later.", 503)
+        # Stripe does not know the object (another account's, or deleted): nothing to do.
+        stored.error = gateway.describe(exc)
     stored.processed_at = utcnow()
     db.session.commit()
     return jsonify(received=True)

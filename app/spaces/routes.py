@@ -16,9 +16,10 @@ from sqlalchemy.orm import selectinload
 # app.spaces.models), so app.bookings.services may still be loading when this module runs.
 from app.bookings import services as booking_services
 from app.db import utcnow
-from app.errors import SlotTaken, ValidationFailed
+from app.errors import DomainError, SlotTaken, ValidationFailed
 from app.extensions import db
 from app.orgs.models import Jurisdiction
+from app.payments import gateway
 from app.rules import services as rule_services
 from app.rules.messages import summary as rule_summary
 from app.spaces import bp
@@ -268,6 +269,8 @@ def book(space_id: int):
             else:
                 db.session.commit()
                 flash(SENT_MESSAGES[booking.status], "success")
+                if booking.status == "awaiting_payment" and gateway.configured():
+                    return _to_checkout(booking)
                 return redirect(url_for("bookings.detail", booking_id=booking.id))
     else:
         start, end = _instants_quietly(form, zone)
@@ -299,7 +302,23 @@ def book(space_id: int):
     )
 
 
+def _to_checkout(booking):
+    """Straight on to Stripe Checkout for a booking that is paid (or its card authorised)
+    before it is confirmed or sent; if Stripe cannot be reached, the booking page offers it."""
+    from app.payments.routes import start_checkout
+
+    try:
+        payment = start_checkout(booking)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("bookings.detail", booking_id=booking.id))
+    db.session.commit()
+    return redirect(payment.checkout_url, code=303)
+
+
 SENT_MESSAGES = {
+    "awaiting_payment": _l("The time is held for you while you pay."),
     "confirmed": _l("Booked and confirmed."),
     "approved": _l("Your request was approved automatically by the rules."),
     "requested": _l("Your request was sent; it goes through the approval stages shown below."),

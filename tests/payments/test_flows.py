@@ -280,3 +280,44 @@ def test_no_stripe_configured_means_offline_payment_only(
     response = client.post(f"/bookings/{booking.id}/pay")
     assert response.status_code == 302
     assert db.session.scalar(select(Payment).where(Payment.booking_id == booking.id)) is None
+
+
+def test_a_signed_event_for_an_object_stripe_does_not_know_is_acknowledged(
+    db, stripe_double
+):
+    event = {"id": "evt_unknown_object", "type": "checkout.session.completed",
+             "data": {"object": {"id": "cs_test_nobody", "object": "checkout.session"}}}
+    response = stripe_double.post_event(event)
+    assert response.status_code == 200
+    stored = db.session.get(StripeEvent, "evt_unknown_object")
+    assert stored.processed_at and "No such" in stored.error
+
+
+def test_a_webhook_stripe_cannot_be_asked_about_is_not_stored_so_its_retry_applies(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    space = paid_space(booking_mode="instant")
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    url = _checkout(client, login, booking)
+    stripe_double.new_events()
+    stripe_double.pay(url)
+    completed = next(e for e in stripe_double.new_events()
+                     if e["type"] == "checkout.session.completed")
+    stripe_double.double.fail_next("/v1/checkout/sessions", 500)
+    assert stripe_double.post_event(completed).status_code == 503
+    assert db.session.get(StripeEvent, completed["id"]) is None
+    assert stripe_double.post_event(completed).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "confirmed"
+
+
+def test_an_auto_approved_paid_request_is_payable_at_once(db, factories, paid_space, slot):
+    from tests.approvals import MANAGER_STAGE, add_rules
+
+    space = paid_space()
+    add_rules(body={"stages": [MANAGER_STAGE], "auto_approve": [{"purposes": ["community"]}]},
+              space_id=space.id)
+    booking = _request(factories, space, slot)
+    assert booking.status == "approved"
+    assert booking.payment_status == "due" and booking.payment_due_at is not None

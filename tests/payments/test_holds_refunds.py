@@ -191,7 +191,7 @@ def test_a_residents_cancellation_refunds_by_the_tiers(
     add_rules(body=TIERS, space_id=space.id)
     booking = _paid(db, factories, space, slot, stripe_double, client, login)  # 3 days ahead
     page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
-    assert "₩10,000 (50%)" in page
+    assert "50%(₩10,000)" in page
 
     response = client.post(f"/bookings/{booking.id}/cancel", data={"reason": ""})
     assert response.status_code == 302

@@ -75,3 +75,38 @@ def test_the_booking_page_reads_a_fixed_number_of_queries_whatever_the_payments(
     db.session.commit()
     login(other)
     assert client.get(f"/bookings/{one.id}/receipt").status_code == 404
+
+
+def test_booking_an_instant_paid_space_goes_straight_to_checkout(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    from tests.approvals.test_pages import form_for
+
+    space = paid_space(booking_mode="instant")
+    resident = factories.user()
+    db.session.commit()
+    login(resident)
+    response = client.post(f"/spaces/{space.id}/book", data=form_for(slot[0]))
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(stripe_double.double.url + "/checkout/")
+    booking = db.session.scalars(select(Booking)).one()
+    assert booking.status == "awaiting_payment"
+    assert booking.payments[-1].checkout_url == response.headers["Location"]
+
+
+def test_card_hold_request_asks_for_the_card_before_it_is_sent(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    from tests.approvals.test_pages import form_for
+
+    space = paid_space()
+    space.owner.card_holds = True
+    resident = factories.user()
+    db.session.commit()
+    login(resident)
+    response = client.post(f"/spaces/{space.id}/book", data=form_for(slot[0]))
+    assert response.status_code == 303
+    booking = db.session.scalars(select(Booking)).one()
+    assert (booking.status, booking.payment_status) == ("awaiting_payment", "hold_pending")
+    session = stripe_double.get(booking.payments[-1].stripe_session_id)
+    assert session["status"] == "open"
