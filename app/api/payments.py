@@ -121,6 +121,7 @@ def refund(booking_id: int):
 
 def _row_json(row: report.Row) -> dict:
     return {
+        "kind": row.kind,
         "booking_id": row.booking_id,
         "space": row.space,
         "paid_at": out.iso(row.paid_at, report.ZONE),

@@ -14,7 +14,10 @@ from app.payments.services import payout_account
 
 
 def can_manage_payouts(user, organisation) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and any(
+    """The owner's managers and head, and the platform's administrators."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(getattr(user, "is_admin", False)) or any(
         m.organisation_id == organisation.id and m.role in ("manager", "principal")
         for m in user.org_memberships
     )

@@ -13,7 +13,7 @@ MAX_AMOUNT = 2**31 - 1
 
 
 class OfflinePaymentForm(FlaskForm):
-    method = SelectField(_l("Paid by"), choices=list(OFFLINE_METHODS.items()))
+    method = SelectField(_l("Payment method"), choices=list(OFFLINE_METHODS.items()))
     amount = IntegerField(
         _l("Amount"),
         validators=[InputRequired(_l("Enter the amount.")),

@@ -236,5 +236,5 @@ LOG_LABELS = {
     "refunded": _l("Refunded"),
     "refund_failed": _l("Refund failed"),
     "dispute_opened": _l("The resident's bank opened a dispute"),
-    "late_payment_refunded": _l("Paid after the booking ended; refunded in full"),
+    "late_payment_refunded": _l("Paid when nothing was owed any more; refunded in full"),
 }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 
 from app.bookings.models import Booking
 from app.extensions import db
@@ -20,9 +20,13 @@ PER_PAGE = 50
 
 @dataclass
 class Row:
+    """One money movement of the period: a payment (gross in, the platform's fee out) or a
+    refund (money back to the resident, the fee's share back from the platform)."""
+
+    kind: str  # "payment" or "refund"
     booking_id: int
     space: str
-    paid_at: datetime
+    paid_at: datetime  # when the money moved
     method: str
     currency: str
     gross: int
@@ -50,66 +54,52 @@ class Report:
 
 
 def _row(r) -> Row:
-    return Row(r.booking_id, r.space, r.paid_at, r.method, r.currency, r.gross, r.fee,
-               r.refunded or 0, r.fee_refunded or 0)
+    return Row(r.kind, r.booking_id, r.space, r.at, r.method, r.currency, r.gross, r.fee,
+               r.refunded, r.fee_refunded)
 
 
 def payout_report(org_id: int, since: datetime, until: datetime, *, page: int = 1) -> Report:
-    done = (
-        select(Refund.payment_id, func.sum(Refund.amount).label("refunded"),
-               func.sum(Refund.fee_refunded).label("fee_refunded"))
-        .where(Refund.status == "succeeded")
-        .group_by(Refund.payment_id)
-        .subquery()
-    )
-    paid = (Payment.paid_at >= since) & (Payment.paid_at < until) & (
-        Payment.status == "succeeded")
-    owned = (Space.owner_id == org_id)
-    query = (
-        select(Payment.booking_id, Space.name.label("space"), Payment.paid_at, Payment.method,
-               Payment.currency, Payment.amount.label("gross"),
-               Payment.application_fee_amount.label("fee"), done.c.refunded,
-               done.c.fee_refunded)
+    """The owner's ledger for [since, until): payments made and refunds done in the period, so
+    the rows add up to the totals and a later refund appears in the period it happened."""
+    owned = Space.owner_id == org_id
+    payments = (
+        select(literal("payment").label("kind"), Payment.booking_id, Space.name.label("space"),
+               Payment.paid_at.label("at"), Payment.method, Payment.currency,
+               Payment.amount.label("gross"), Payment.application_fee_amount.label("fee"),
+               literal(0).label("refunded"), literal(0).label("fee_refunded"),
+               Payment.id.label("row_id"))
         .join(Booking, Booking.id == Payment.booking_id)
         .join(Space, Space.id == Booking.space_id)
-        .outerjoin(done, done.c.payment_id == Payment.id)
-        .where(owned, paid)
-        .order_by(Payment.paid_at, Payment.id)
+        .where(owned, Payment.status == "succeeded", Payment.paid_at >= since,
+               Payment.paid_at < until)
     )
-    total_rows = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total_rows // PER_PAGE))
-    page = min(max(page, 1), pages)
-    rows = [_row(r) for r in db.session.execute(
-        query.limit(PER_PAGE).offset((page - 1) * PER_PAGE))]
-    totals: dict[str, dict[str, int]] = {}
-    gross = db.session.execute(
-        select(Payment.currency, func.sum(Payment.amount), func.sum(
-            Payment.application_fee_amount))
-        .join(Booking, Booking.id == Payment.booking_id)
-        .join(Space, Space.id == Booking.space_id)
-        .where(owned, paid).group_by(Payment.currency)
-    ).all()
-    for currency, amount, fee in gross:
-        totals.setdefault(currency, _zero())
-        totals[currency]["gross"] += amount or 0
-        totals[currency]["fee"] += fee or 0
-    refunds = db.session.execute(
-        select(Payment.currency, func.sum(Refund.amount), func.sum(Refund.fee_refunded))
+    refunds = (
+        select(literal("refund").label("kind"), Payment.booking_id, Space.name.label("space"),
+               Refund.done_at.label("at"), Payment.method, Payment.currency,
+               literal(0).label("gross"), literal(0).label("fee"),
+               Refund.amount.label("refunded"), Refund.fee_refunded.label("fee_refunded"),
+               Refund.id.label("row_id"))
         .join(Payment, Payment.id == Refund.payment_id)
         .join(Booking, Booking.id == Payment.booking_id)
         .join(Space, Space.id == Booking.space_id)
         .where(owned, Refund.status == "succeeded", Refund.done_at >= since,
                Refund.done_at < until)
-        .group_by(Payment.currency)
-    ).all()
-    for currency, amount, fee in refunds:
-        totals.setdefault(currency, _zero())
-        totals[currency]["refunded"] += amount or 0
-        totals[currency]["fee_refunded"] += fee or 0
-    for t in totals.values():
+    )
+    ledger = union_all(payments, refunds).subquery()
+    query = select(ledger).order_by(ledger.c.at, ledger.c.kind, ledger.c.row_id)
+    total_rows = db.session.scalar(select(func.count()).select_from(ledger)) or 0
+    pages = max(1, -(-total_rows // PER_PAGE))
+    page = min(max(page, 1), pages)
+    rows = [_row(r) for r in db.session.execute(
+        query.limit(PER_PAGE).offset((page - 1) * PER_PAGE))]
+    totals: dict[str, dict[str, int]] = {}
+    for currency, gross, fee, refunded, fee_refunded in db.session.execute(
+        select(ledger.c.currency, func.sum(ledger.c.gross), func.sum(ledger.c.fee),
+               func.sum(ledger.c.refunded), func.sum(ledger.c.fee_refunded))
+        .group_by(ledger.c.currency).order_by(ledger.c.currency)
+    ):
+        t = {"gross": int(gross or 0), "fee": int(fee or 0), "refunded": int(refunded or 0),
+             "fee_refunded": int(fee_refunded or 0)}
         t["net"] = t["gross"] - t["fee"] - t["refunded"] + t["fee_refunded"]
+        totals[currency] = t
     return Report(rows, total_rows, page, pages, totals, query)
-
-
-def _zero() -> dict[str, int]:
-    return {"gross": 0, "fee": 0, "refunded": 0, "fee_refunded": 0, "net": 0}

@@ -48,6 +48,8 @@ def _form_errors(form) -> str:
 @login_required
 def pay(booking_id: int):
     booking = load_booking(booking_id)
+    if booking.user_id != current_user.id:
+        abort(403)  # only the resident pays for their booking
     try:
         payment = start_checkout(booking)
     except DomainError as exc:
@@ -107,7 +109,7 @@ def checkout_cancelled(booking_id: int):
     booking = load_booking(booking_id)
     if booking.status == "awaiting_payment" and booking.payment_due_at:
         flash(_("The payment was not completed. The time stays reserved for you until "
-                "%(time)s; pay or cancel the booking to release it.",
+                "%(time)s; pay now, or cancel the booking to give the time back.",
                 time=booking.payment_due_at.astimezone(booking.space.zone).strftime("%H:%M")),
               "info")
     else:
@@ -290,10 +292,11 @@ def payouts(org_id: int):
 def _csv(org, result, start: date, end: date) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["booking", "space", "paid_at", "method", "currency", "gross",
+    writer.writerow(["kind", "booking", "space", "at", "method", "currency", "gross",
                      "platform_fee", "refunded", "fee_refunded", "net"])
     for row in result.all_rows():
-        writer.writerow([row.booking_id, row.space, row.paid_at.isoformat(), row.method,
+        writer.writerow([row.kind, row.booking_id, row.space, row.paid_at.isoformat(),
+                         row.method,
                          row.currency, row.gross, row.fee, row.refunded, row.fee_refunded,
                          row.net])
     name = f"payouts-{org.slug}-{start.isoformat()}-{end.isoformat()}.csv"

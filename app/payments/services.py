@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 # Stripe Checkout Sessions live between 30 minutes and 24 hours after their creation.
 SESSION_MIN = timedelta(minutes=31)  # a minute of slack for clock skew
 SESSION_MAX = timedelta(hours=24)
+MAX_REFERENCE = 120
+MAX_REASON = 500
 # Release a hold this long before Stripe would let it lapse.
 HOLD_MARGIN = timedelta(hours=1)
 
@@ -97,11 +99,10 @@ def refresh_state(booking) -> None:
     """The booking's payment state from its payments (after money moved)."""
     paid = [p for p in booking.payments if p.status == "succeeded"]
     if paid:
-        total = sum(p.amount for p in paid)
-        refunded = sum(p.refunded_amount for p in paid)
-        if refunded >= total:
+        kept = sum(p.amount - p.refunded_amount for p in paid)
+        if kept <= 0:
             booking.payment_status = "refunded"
-        elif refunded:
+        elif kept < booking.price_amount:
             booking.payment_status = "partially_refunded"
         else:
             booking.payment_status = "paid"
@@ -253,10 +254,19 @@ def refund(booking, actor, *, amount: int, reason: str, reference: str | None = 
     errors: dict[str | None, list[str]] = {}
     if not reason:
         errors["reason"] = [_("Please give a reason for the refund.")]
-    payment = next((p for p in reversed(booking.payments) if p.status == "succeeded"), None)
-    if payment is None:
+    if len(reason) > MAX_REASON:
+        errors["reason"] = [_("The reason may be at most %(n)d characters.", n=MAX_REASON)]
+    if len((reference or "").strip()) > MAX_REFERENCE:
+        errors["reference"] = [_("The reference may be at most 120 characters.")]
+
+    def left_on(p: Payment) -> int:
+        return p.amount - p.refunded_amount - p.pending_refund_amount
+
+    paid = [p for p in booking.payments if p.status == "succeeded"]
+    if not paid:
         raise InvalidTransition(_("Nothing has been paid for this booking."))
-    left = payment.amount - payment.refunded_amount - payment.pending_refund_amount
+    payment = max(paid, key=lambda p: (left_on(p), p.id))  # the one with the most left
+    left = left_on(payment)
     if amount is None or amount < 1 or amount > left:
         errors["amount"] = [_("The refund must be between 1 and %(left)s.",
                               left=_money(left, payment.currency))]
@@ -280,8 +290,11 @@ def record_offline_refund(refund_row: Refund, actor, *, reference: str,
     if not reference:
         raise ValidationFailed.single(
             _("Say how the money was handed back (e.g. transfer number)."), "reference")
+    if len(reference) > MAX_REFERENCE:
+        raise ValidationFailed.single(
+            _("The reference may be at most 120 characters."), "reference")
     refund_row.actor = actor
-    _refund_done(refund_row, now, reference=reference[:120])
+    _refund_done(refund_row, now, reference=reference)
     return refund_row
 
 
@@ -482,12 +495,25 @@ def _adopt(metadata, *, session_id=None, intent_id=None, url=None, expires=None,
     return payment
 
 
+def lock(payment: Payment) -> Payment:
+    """Take the payment's row lock and re-read it and its booking: a webhook, the return from
+    Checkout and the sweep may reconcile the same payment at the same moment (PostgreSQL;
+    SQLite serializes writers anyway)."""
+    db.session.execute(
+        select(Payment.id).where(Payment.id == payment.id).with_for_update()
+    )
+    db.session.refresh(payment)
+    db.session.refresh(payment.booking)
+    return payment
+
+
 def sync_session(session, now: datetime | None = None) -> Payment | None:
     """Bring our payment up to date with a Checkout Session freshly read from Stripe."""
     now = now or utcnow()
     payment = payment_for_session(session)
     if payment is None:
         return None
+    lock(payment)
     intent = session.get("payment_intent")
     if intent and payment.stripe_intent_id is None:
         payment.stripe_intent_id = intent if isinstance(intent, str) else intent.id
@@ -532,6 +558,7 @@ def sync_intent(intent, now: datetime | None = None, *, payment: Payment | None 
                          amount=intent.get("amount"))
     if payment is None:
         return None
+    lock(payment)
     payment.stripe_intent_id = payment.stripe_intent_id or intent.id
     charge = intent.get("latest_charge")
     if isinstance(charge, str):
@@ -616,7 +643,16 @@ def _paid(payment: Payment, now: datetime) -> None:
 
     booking = payment.booking
     booking.payment_due_at = None
-    if booking.status == "awaiting_payment":
+    paid_already = any(p is not payment and p.status == "succeeded" for p in booking.payments)
+    if paid_already:
+        # Paid twice (by card at the last moment after the manager recorded cash, say):
+        # the later payment goes back in full.
+        add_log(booking, "late_payment_refunded", payment=payment, amount=payment.amount,
+                now=now)
+        start_refund(payment, payment.amount - payment.refunded_amount,
+                     reason=_("Refunded in full: the booking was already paid."), actor=None,
+                     now=now)
+    elif booking.status == "awaiting_payment":
         transition(booking, "confirmed", booking.user, reason=_("Paid."), now=now)
     elif booking.status in ("expired", "cancelled", "rejected", "lost"):
         # Money arrived for a booking that no longer happens (a race with its deadline).

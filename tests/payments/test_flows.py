@@ -321,3 +321,75 @@ def test_an_auto_approved_paid_request_is_payable_at_once(db, factories, paid_sp
     booking = _request(factories, space, slot)
     assert booking.status == "approved"
     assert booking.payment_status == "due" and booking.payment_due_at is not None
+
+
+def test_two_reconciliations_at_once_confirm_and_log_once(
+    app, db, factories, paid_space, slot, stripe_double, client, login
+):
+    import threading
+
+    from app.db import serialized_writes
+    from app.payments import gateway
+    from app.payments import services as payments
+
+    space = paid_space(booking_mode="instant")
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    url = _checkout(client, login, booking)
+    stripe_double.pay(url)
+    session_id = url.rsplit("/", 1)[-1]
+    db.session.rollback()  # the test's own transaction holds no lock while the threads race
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def reconcile():
+        with app.app_context(), serialized_writes():
+            try:
+                session = gateway.client().v1.checkout.sessions.retrieve(session_id)
+                barrier.wait(timeout=5)
+                payments.sync_session(session)
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=reconcile) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    db.session.expire_all()
+    booking = db.session.get(Booking, booking.id)
+    assert booking.status == "confirmed"
+    assert [t.to_status for t in booking.transitions].count("confirmed") == 1
+    actions = db.session.scalars(
+        select(PaymentLog.action).where(PaymentLog.booking_id == booking.id)
+    ).all()
+    assert actions.count("paid") == 1
+
+
+def test_a_booking_paid_twice_gives_the_second_payment_back(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    from app.payments import services as payments
+
+    space = paid_space()
+    manager = factories.manager(space.owner)
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    _approve(db, booking, manager)
+    booking = db.session.get(Booking, booking.id)
+    url = _checkout(client, login, booking)
+    stripe_double.pay(url)  # paid by card; the webhook has not come yet...
+    payments.record_offline(booking, manager, method="cash", amount=booking.price_amount,
+                            reference="현금 영수증 1")  # ...when the manager records cash
+    db.session.commit()
+    work.perform_committed()
+    stripe_double.deliver()
+    booking = db.session.get(Booking, booking.id)
+    card = next(p for p in booking.payments if p.method == "card")
+    assert card.status == "succeeded" and card.refunded_amount == card.amount
+    assert booking.payment_status == "paid"
+    assert sum(p.amount - p.refunded_amount for p in booking.payments) == booking.price_amount
