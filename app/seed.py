@@ -494,7 +494,11 @@ def _seed_orgs() -> dict[str, Organisation]:
     for slug, name, kind, _district, email, phone in ORGANISATIONS:
         if slug not in found:
             found[slug] = Organisation(
-                slug=slug, name=name, kind=kind, contact_email=email, contact_phone=phone
+                slug=slug, name=name, kind=kind, contact_email=email, contact_phone=phone,
+                # Companies pay the platform a fee and authorise cards at request; public
+                # bodies pay no fee.
+                card_holds=kind == "company",
+                platform_fee_bps=300 if kind == "company" else 0,
             )
             db.session.add(found[slug])
     db.session.flush()

@@ -110,3 +110,36 @@ def test_card_hold_request_asks_for_the_card_before_it_is_sent(
     assert (booking.status, booking.payment_status) == ("awaiting_payment", "hold_pending")
     session = stripe_double.get(booking.payments[-1].stripe_session_id)
     assert session["status"] == "open"
+
+
+def test_the_payout_page_reads_a_fixed_number_of_queries(
+    db, factories, paid_space, now, login, queries_of_get
+):
+    from datetime import timedelta
+
+    space = paid_space()
+    manager = factories.manager(space.owner)
+    counts = []
+    for n in (1, 4):
+        for i in range(n):
+            start = (now + timedelta(days=2 + i + 10 * n)).replace(hour=5, minute=0, second=0)
+            booking = _request(factories, space, (start, start + timedelta(hours=1)))
+            payments.record_offline(booking, manager, method="cash",
+                                    amount=booking.price_amount, reference=f"{n}-{i}")
+            payments.refund(booking, manager, amount=100, reason="r", reference="back")
+        db.session.commit()
+        login(manager)
+        counts.append(queries_of_get(f"/manage/organisations/{space.owner.id}/payouts"))
+    assert counts[0] == counts[1]
+
+
+def test_the_booking_history_links_the_receipt(db, factories, paid_space, slot, client,
+                                               login):
+    space = paid_space()
+    booking = _request(factories, space, slot)
+    payments.record_offline(booking, factories.manager(space.owner), method="bank_transfer",
+                            amount=booking.price_amount, reference="이체 1")
+    db.session.commit()
+    login(booking.user)
+    page = client.get("/bookings/").get_data(as_text=True)
+    assert f"/bookings/{booking.id}/receipt" in page
