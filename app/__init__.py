@@ -25,6 +25,9 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    from app.db import db_int_converter
+
+    app.url_map.converters["int"] = db_int_converter()  # before any route is added
     register_extensions(app)
     register_request_hooks(app)
     register_blueprints(app)

@@ -74,6 +74,18 @@ def db_int(value: str) -> int:
     return number
 
 
+def db_int_converter():
+    """`<int:...>` in URLs, bounded by what an INTEGER column holds: a bigger number matches no
+    route (404) instead of reaching the database (PostgreSQL refuses it with an error)."""
+    from werkzeug.routing import IntegerConverter
+
+    class DbIntConverter(IntegerConverter):
+        def __init__(self, map, fixed_digits=0, min=None, max=MAX_DB_INT, signed=False):  # noqa: A002
+            super().__init__(map, fixed_digits, min, max, signed)
+
+    return DbIntConverter
+
+
 def paginate(query, *, per_page: int, count: bool = True):
     """`db.paginate` for the pages: the page number comes from the query string through
     `db_int`, so a number nobody means gives an empty page rather than a database error."""

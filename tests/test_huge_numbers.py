@@ -51,3 +51,14 @@ def test_revoking_a_token_with_a_huge_id_is_a_plain_404(client, login, everyone)
         "/account", data={"action": "revoke", "revoke-token_id": HUGE}
     )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/bookings/{huge}", "/spaces/{huge}", "/spaces/{huge}/book", "/manage/spaces/{huge}/edit",
+     "/bookings/2147483648", "/lottery/draws/{huge}"],
+)
+def test_ids_in_paths_beyond_an_integer_column_are_plain_404s(client, login, everyone, url):
+    users, _space = everyone
+    login(users["manager"])
+    assert client.get(url.format(huge=HUGE)).status_code == 404

@@ -143,3 +143,23 @@ def test_the_booking_history_links_the_receipt(db, factories, paid_space, slot, 
     login(booking.user)
     page = client.get("/bookings/").get_data(as_text=True)
     assert f"/bookings/{booking.id}/receipt" in page
+
+
+def test_huge_ids_in_payment_urls_are_plain_404s(db, factories, client, login):
+    huge = "9" * 25
+    manager = factories.manager(factories.org())
+    db.session.commit()
+    login(manager)
+    for method, url in (
+        ("post", f"/bookings/{huge}/pay"),
+        ("get", f"/bookings/{huge}/receipt"),
+        ("get", f"/bookings/{huge}/payment/return?session_id=cs_x"),
+        ("get", f"/bookings/{huge}/payment/cancelled"),
+        ("post", f"/bookings/{huge}/payments/offline"),
+        ("post", f"/bookings/{huge}/refunds"),
+        ("post", f"/refunds/{huge}/handed-back"),
+        ("get", f"/manage/organisations/{huge}/payments"),
+        ("get", f"/manage/organisations/{huge}/payouts"),
+        ("post", f"/manage/organisations/{huge}/payments/onboard"),
+    ):
+        assert getattr(client, method)(url).status_code == 404, url
