@@ -190,6 +190,7 @@ def seed_rule_demos(
     returned for changes, a Saturday-morning lottery already drawn and one still open."""
     from app.bookings import services as bs
     from app.errors import DomainError
+    from app.payments.services import record_offline
     from app.rules.engine import draw_time
     from app.rules.lottery import run_due_draws
     from app.rules.schema import LotteryWindow
@@ -253,6 +254,10 @@ def seed_rule_demos(
         for entry in entries:
             if entry.status == "requested":
                 approve_all_stages(entry, decider, drawn_at + timedelta(hours=2))
+                if entry.payment_status == "due":  # the winner paid the school by transfer
+                    record_offline(entry, decider(entry, None), method="bank_transfer",
+                                   amount=entry.price_amount, reference=f"DEMO-{entry.id:05d}",
+                                   now=drawn_at + timedelta(hours=5))
                 bs.mark_attendance(
                     entry, decider(entry, None), showed_up=True,
                     now=entry.end_at + timedelta(minutes=30),

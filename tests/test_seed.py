@@ -63,6 +63,10 @@ def test_seed_has_bookings_in_every_state_with_real_history(db, now):
         assert all(t.at <= now for t in history)
         assert booking.created_at <= booking.start_at
     assert all(b.reason for b in bookings if b.status == "rejected")
+    # Money: past paid bookings were paid; only upcoming approved ones may still owe it.
+    owing = [b for b in bookings if b.payment_status in ("due", "hold_pending")]
+    assert all(b.status == "approved" and b.start_at > now for b in owing)
+    assert any(b.payment_status == "paid" for b in bookings) and owing
     active_future = [b for b in bookings if b.status in ("requested", "approved", "confirmed")]
     assert all(b.start_at > now for b in active_future)
 

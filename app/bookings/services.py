@@ -518,6 +518,8 @@ def sweep(now: datetime | None = None, complete_after: timedelta = timedelta(day
             and_(
                 Booking.status.in_(("approved", "confirmed")),
                 Booking.end_at <= now - complete_after,
+                # an unpaid booking is not completed: the payment sweep expires it
+                Booking.payment_status.not_in(("due", "hold_pending")),
             )
         )
     ).all()

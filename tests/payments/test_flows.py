@@ -393,3 +393,19 @@ def test_a_booking_paid_twice_gives_the_second_payment_back(
     assert card.status == "succeeded" and card.refunded_amount == card.amount
     assert booking.payment_status == "paid"
     assert sum(p.amount - p.refunded_amount for p in booking.payments) == booking.price_amount
+
+
+def test_an_unpaid_booking_is_expired_not_completed_by_the_sweeps(
+    db, factories, paid_space, stripe_double, now
+):
+    space = paid_space()
+    start = (now + timedelta(days=2)).replace(hour=5, minute=0, second=0)
+    booking = _request(factories, space, (start, start + timedelta(hours=1)))
+    db.session.commit()
+    _approve(db, booking, factories.manager(space.owner))
+    later = start + timedelta(days=5)
+    booking_services.sweep(now=later)
+    db.session.commit()
+    work.sweep(now=later)
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "expired"
