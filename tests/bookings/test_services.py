@@ -9,6 +9,7 @@ import pytest
 from app.bookings import services
 from app.bookings.models import STATUS_LABELS, TRANSITIONS
 from app.errors import InvalidTransition, NotAllowed, SlotTaken, ValidationFailed
+from app.payments.services import record_offline
 from tests.conftest import next_weekday
 
 # The messages asserted here are the English ones.
@@ -223,6 +224,9 @@ def test_sweep_expires_undecided_requests_and_completes_old_bookings(space, fact
     undecided = _request(space, factories.user(), start)
     approved = _request(space, factories.user(), start + timedelta(hours=3))
     services.approve(approved, manager)
+    # Paid (an unpaid one is expired by the payment sweep instead: tests/payments).
+    record_offline(approved, manager, method="cash", amount=approved.price_amount,
+                   reference="영수증 1")
     db.session.commit()
     nothing = {"expired": 0, "escalated": 0, "auto_approved": 0, "drawn": 0, "completed": 0}
     assert services.sweep(now=start - timedelta(minutes=1)) == nothing
