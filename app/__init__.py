@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts import bp as accounts_bp
     from app.api import bp as api_bp
     from app.bookings import bp as bookings_bp
+    from app.calendars import bp as calendars_bp
     from app.lottery import bp as lottery_bp
     from app.main import bp as main_bp
     from app.manage import bp as manage_bp
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rules_bp, url_prefix="/rules")
     app.register_blueprint(lottery_bp, url_prefix="/lottery")
     app.register_blueprint(payments_bp)
+    app.register_blueprint(calendars_bp)
     app.register_blueprint(webhook_bp)
     csrf.exempt(webhook_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -2,6 +2,7 @@
 
 from app.accounts.models import ApiToken, User
 from app.bookings.models import Booking, BookingTransition
+from app.calendars.models import CalendarFeed
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
 from app.payments.models import Payment, PaymentLog, PayoutAccount, Refund, StripeEvent
 from app.rules.models import (
@@ -22,6 +23,7 @@ __all__ = [
     "ResidentGroupMember",
     "RuleSet",
     "BookingTransition",
+    "CalendarFeed",
     "Closure",
     "Jurisdiction",
     "JurisdictionMembership",

@@ -257,6 +257,17 @@ MATRIX = {
     "api.refund": ("POST", "/api/v1/bookings/{paid_booking}/refunds", API_REFUND,
                    BOOKING_DECIDE),
     "api.payouts": ("GET", "/api/v1/organisations/{org}/payouts", None, PAYOUTS),
+    "calendars.booking_file": ("GET", "/bookings/{booking}/calendar.ics", None, BOOKING_VIEW),
+    "calendars.space_busy": ("GET", "/spaces/{space}/busy.ics", None, ALL_OK),
+    # Only published spaces have a public feed, whoever asks.
+    "calendars.space_busy#hidden": ("GET", "/spaces/{hidden}/busy.ics", None,
+                                    {role: "404" for role in ROLES}),
+    # The token is the key: an unknown one is not found, logged in or not.
+    "calendars.feed": ("GET", "/calendars/not-a-token.ics", None,
+                       {role: "404" for role in ROLES}),
+    "calendars.settings": ("GET", "/account/calendars", None, LOGGED_IN_OK),
+    "calendars.settings#post": ("POST", "/account/calendars", {"action": "create"},
+                                LOGGED_IN_OK),
 }
 
 

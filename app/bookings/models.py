@@ -120,6 +120,8 @@ class Booking(db.Model):
     # What the booking owes (see app.payments.models.PAYMENT_STATES) and until when.
     payment_status: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
     payment_due_at: Mapped[datetime | None]
+    # Grows with every change of the booking: the SEQUENCE of its iCalendar event.
+    ics_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     space: Mapped[Space] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -304,6 +304,7 @@ def transition(
         booking.reason = reason
     before = booking.status
     booking.status = to
+    booking.ics_sequence = (booking.ics_sequence or 0) + 1
     payments.on_transition(booking, before, to, actor, now)
     db.session.flush()
     return booking

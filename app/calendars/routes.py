@@ -1,0 +1,158 @@
+"""Calendar files and feeds: one booking's .ics, a space's public busy times, and the secret
+subscription feeds (a person's bookings; an organisation's for its managers)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from app.bookings.models import ACTIVE_STATUSES, Booking, BookingTransition
+from app.bookings.routes import load_booking
+from app.calendars import bp, ics
+from app.calendars.models import CalendarFeed
+from app.db import utcnow
+from app.extensions import db
+from app.orgs.models import Organisation
+from app.spaces.models import Space
+
+# How far back and ahead feeds reach; calendar apps poll them, so they stay bounded.
+FEED_PAST = timedelta(days=90)
+FEED_AHEAD = timedelta(days=400)
+
+
+def _host() -> str:
+    return request.host.split(":")[0] or "gonggan"
+
+
+def _calendar_response(body: bytes, filename: str, *, last_modified=None,
+                       cache: str = "private, max-age=300") -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = cache
+    response.set_etag(ics.etag(body))
+    if last_modified is not None:
+        response.last_modified = last_modified
+    return response.make_conditional(request)
+
+
+def _last_change(query) -> object:
+    ids = query.with_only_columns(Booking.id).order_by(None).subquery()
+    return db.session.scalar(
+        select(func.max(BookingTransition.at)).where(BookingTransition.booking_id.in_(
+            select(ids.c.id)))
+    )
+
+
+@bp.get("/bookings/<int:booking_id>/calendar.ics")
+@login_required
+def booking_file(booking_id: int):
+    booking = load_booking(booking_id)
+    method = "CANCEL" if ics.ics_status(booking.status) == "CANCELLED" else "PUBLISH"
+    body = ics.calendar_of(booking.space.name, [booking], _host(), method=method)
+    return _calendar_response(body, f"booking-{booking.id}.ics",
+                              last_modified=booking.transitions[-1].at)
+
+
+@bp.get("/spaces/<int:space_id>/busy.ics")
+def space_busy(space_id: int):
+    space = db.session.get(Space, space_id)
+    if space is None or not space.published:
+        abort(404)
+    now = utcnow()
+    query = select(Booking).where(
+        Booking.space_id == space.id, Booking.status.in_(ACTIVE_STATUSES),
+        Booking.end_at > now - FEED_PAST, Booking.start_at < now + FEED_AHEAD,
+    ).order_by(Booking.start_at)
+    bookings = db.session.scalars(query).all()
+    for booking in bookings:
+        booking.space = space  # one space: no load per booking
+    body = ics.calendar_of(_("%(space)s — busy times", space=space.name), bookings, _host(),
+                           detail="busy", stamp=now.replace(microsecond=0))
+    return _calendar_response(body, f"space-{space.id}-busy.ics",
+                              cache="public, max-age=300")
+
+
+@bp.get("/calendars/<token>.ics")
+def feed(token: str):
+    row = db.session.scalar(
+        select(CalendarFeed).where(CalendarFeed.token == token[:64],
+                                   CalendarFeed.revoked_at.is_(None))
+        .options(joinedload(CalendarFeed.user), joinedload(CalendarFeed.organisation))
+    )
+    if row is None or not row.user.is_active:
+        abort(404)
+    now = utcnow()
+    window = (Booking.end_at > now - FEED_PAST, Booking.start_at < now + FEED_AHEAD)
+    if row.kind == "personal":
+        query = select(Booking).where(Booking.user_id == row.user_id, *window)
+        name = _("My bookings (Gonggan)")
+    else:
+        if not _manages(row.user, row.organisation):
+            abort(404)  # no longer a manager there: the address stops working
+        query = select(Booking).join(Space).where(
+            Space.owner_id == row.organisation_id, *window)
+        name = _("Bookings of %(org)s", org=row.organisation.name)
+    bookings = db.session.scalars(
+        query.options(joinedload(Booking.space), joinedload(Booking.user))
+        .order_by(Booking.start_at, Booking.id)
+    ).all()
+    body = ics.calendar_of(name, bookings, _host(), stamp=now.replace(microsecond=0))
+    return _calendar_response(body, "gonggan.ics", last_modified=_last_change(query))
+
+
+def _manages(user, organisation) -> bool:
+    return any(m.organisation_id == organisation.id and m.role in ("manager", "principal",
+                                                                    "staff")
+               for m in user.org_memberships)
+
+
+# --------------------------------------------------------------------------- the settings page
+def _my_orgs() -> list[Organisation]:
+    return [m.organisation for m in current_user.org_memberships]
+
+
+@bp.route("/account/calendars", methods=["GET", "POST"])
+@login_required
+def settings():
+    feeds = db.session.scalars(
+        select(CalendarFeed).where(CalendarFeed.user_id == current_user.id,
+                                   CalendarFeed.revoked_at.is_(None))
+    ).all()
+    if request.method == "POST":
+        action = request.form.get("action")
+        org_id = request.form.get("organisation", type=int)
+        orgs = {o.id: o for o in _my_orgs()}
+        if org_id is not None and org_id not in orgs:
+            abort(404)
+        kind = "organisation" if org_id is not None else "personal"
+        for row in feeds:
+            if row.kind == kind and row.organisation_id == org_id:
+                row.revoked_at = utcnow()
+        if action == "create":
+            db.session.add(CalendarFeed(kind=kind, user=current_user, organisation_id=org_id,
+                                        token=CalendarFeed.new_token()))
+            flash(_("A new calendar address was made; the old one (if any) no longer works."),
+                  "success")
+        elif action == "revoke":
+            flash(_("The calendar address no longer works."), "success")
+        else:
+            abort(400)
+        db.session.commit()
+        return redirect(url_for(".settings"))
+    personal = next((f for f in feeds if f.kind == "personal"), None)
+    by_org = {f.organisation_id: f for f in feeds if f.kind == "organisation"}
+    return render_template("calendars/settings.html", personal=personal, by_org=by_org,
+                           orgs=_my_orgs(), feed_url=_feed_url)
+
+
+def _feed_url(row: CalendarFeed, scheme: str = "https") -> str:
+    url = url_for("calendars.feed", token=row.token, _external=True)
+    if scheme == "webcal":
+        return "webcal://" + url.split("://", 1)[1]
+    return url

@@ -1,0 +1,141 @@
+"""iCalendar files and feeds: they parse back (icalendar) and are accepted by an independent
+parser (vobject); UIDs are stable, SEQUENCE grows with every change, cancellations say so,
+public feeds carry no personal data, secret feed addresses can be revoked."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import icalendar
+import pytest
+import vobject
+
+from app.bookings import services as booking_services
+from app.calendars.models import CalendarFeed
+
+
+def _parse(body: bytes):
+    cal = icalendar.Calendar.from_ical(body)
+    assert cal.to_ical() == body or icalendar.Calendar.from_ical(cal.to_ical()) == cal
+    independent = vobject.readOne(body.decode("utf-8"))
+    return cal, independent
+
+
+def _events(cal):
+    return [c for c in cal.walk("VEVENT")]
+
+
+@pytest.fixture
+def world(factories, db, now):
+    org = factories.org(name="번동초등학교")
+    manager = factories.manager(org)
+    resident = factories.user(name="김주민, \"독서회\"; 대표")
+    space = factories.space(owner=org, name="번동초 다목적실", address="서울 강북구 번동")
+    start = (now + timedelta(days=3)).replace(hour=10, minute=0, second=0)  # 19:00 Seoul
+    booking = factories.booking(space, resident, start=start, end=start + timedelta(hours=2),
+                                purpose="독서 모임; 줄바꿈\n둘째 줄, 쉼표 " + "긴 글 " * 30)
+    db.session.commit()
+    return {"org": org, "manager": manager, "resident": resident, "space": space,
+            "booking": booking}
+
+
+def test_a_booking_file_parses_everywhere_and_keeps_its_uid_across_changes(
+    world, client, login, db
+):
+    booking, resident = world["booking"], world["resident"]
+    login(resident)
+    first = client.get(f"/bookings/{booking.id}/calendar.ics")
+    assert first.status_code == 200
+    assert first.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    cal, independent = _parse(first.data)
+    (event,) = _events(cal)
+    assert str(event["uid"]) == f"booking-{booking.id}@localhost"
+    assert int(event["sequence"]) == 0 and str(event["status"]) == "TENTATIVE"
+    assert event.decoded("dtstart").utcoffset() == timedelta(hours=9)
+    assert str(event["dtstart"].params["TZID"]) == "Asia/Seoul"
+    assert cal.walk("VTIMEZONE") and str(cal.walk("VTIMEZONE")[0]["tzid"]) == "Asia/Seoul"
+    assert "독서 모임; 줄바꿈\n둘째 줄, 쉼표" in str(event["description"])
+    assert independent.vevent.uid.value == f"booking-{booking.id}@localhost"
+    assert all(len(line) <= 75 for line in first.data.split(b"\r\n"))  # folded (octets)
+
+    booking_services.approve(booking, world["manager"])
+    db.session.commit()
+    second = _events(_parse(client.get(f"/bookings/{booking.id}/calendar.ics").data)[0])[0]
+    assert str(second["uid"]) == str(event["uid"])
+    assert int(second["sequence"]) == 1 and str(second["status"]) == "CONFIRMED"
+
+    booking_services.cancel(booking, resident)
+    db.session.commit()
+    body = client.get(f"/bookings/{booking.id}/calendar.ics").data
+    cal, _ = _parse(body)
+    assert str(cal["method"]) == "CANCEL"
+    third = _events(cal)[0]
+    assert int(third["sequence"]) == 2 and str(third["status"]) == "CANCELLED"
+
+
+def test_the_public_busy_feed_has_no_personal_data_and_answers_not_modified(
+    world, client
+):
+    space = world["space"]
+    response = client.get(f"/spaces/{space.id}/busy.ics")
+    assert response.status_code == 200 and "public" in response.headers["Cache-Control"]
+    cal, _ = _parse(response.data)
+    (event,) = _events(cal)
+    text = response.data.decode()
+    assert "김주민" not in text and "독서" not in text and "DESCRIPTION" not in text
+    assert str(event["status"]) == "TENTATIVE"
+    again = client.get(f"/spaces/{space.id}/busy.ics",
+                       headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_personal_and_organisation_feeds_and_revoking_them(world, client, login, db):
+    resident, manager = world["resident"], world["manager"]
+    login(resident)
+    client.post("/account/calendars", data={"action": "create"})
+    row = db.session.query(CalendarFeed).filter_by(user_id=resident.id).one()
+    page = client.get("/account/calendars").get_data(as_text=True)
+    assert f"webcal://localhost/calendars/{row.token}.ics" in page
+    client.get("/logout")
+    feed = client.get(f"/calendars/{row.token}.ics")  # no login: the token is the key
+    assert feed.status_code == 200 and feed.headers.get("Last-Modified")
+    (event,) = _events(_parse(feed.data)[0])
+    assert str(event["uid"]) == f"booking-{world['booking'].id}@localhost"
+
+    login(resident)
+    client.post("/account/calendars", data={"action": "create"})  # regenerate
+    assert client.get(f"/calendars/{row.token}.ics").status_code == 404
+    new = db.session.query(CalendarFeed).filter_by(user_id=resident.id,
+                                                   revoked_at=None).one()
+    client.post("/account/calendars", data={"action": "revoke"})
+    assert client.get(f"/calendars/{new.token}.ics").status_code == 404
+
+    login(manager)
+    client.post("/account/calendars", data={"action": "create",
+                                            "organisation": world["org"].id})
+    org_feed = db.session.query(CalendarFeed).filter_by(kind="organisation").one()
+    events = _events(_parse(client.get(f"/calendars/{org_feed.token}.ics").data)[0])
+    assert len(events) == 1 and str(events[0]["status"]) == "TENTATIVE"
+    # A resident cannot ask for an organisation's feed.
+    login(resident)
+    assert client.post("/account/calendars", data={
+        "action": "create", "organisation": world["org"].id}).status_code == 404
+
+
+def test_feeds_read_a_fixed_number_of_queries(world, factories, db, client, login,
+                                              count_queries, now):
+    login(world["resident"])
+    client.post("/account/calendars", data={"action": "create"})
+    row = db.session.query(CalendarFeed).one()
+    counts = []
+    for n in (0, 6):
+        for i in range(n):
+            start = (now + timedelta(days=10 + i)).replace(hour=10, minute=0, second=0)
+            space = factories.space(owner=world["org"], name=f"교실 {i}")
+            factories.booking(space, world["resident"], start=start,
+                              end=start + timedelta(hours=1))
+        db.session.commit()
+        with count_queries() as q:
+            assert client.get(f"/calendars/{row.token}.ics").status_code == 200
+        counts.append(q.count)
+    assert counts[0] == counts[1]
