@@ -2,7 +2,7 @@
 
 from app.accounts.models import ApiToken, User
 from app.bookings.models import Booking, BookingTransition
-from app.calendars.models import CalendarFeed
+from app.calendars.models import BookingSeries, CalendarFeed, ExternalCalendar
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
 from app.payments.models import Payment, PaymentLog, PayoutAccount, Refund, StripeEvent
 from app.rules.models import (
@@ -23,7 +23,9 @@ __all__ = [
     "ResidentGroupMember",
     "RuleSet",
     "BookingTransition",
+    "BookingSeries",
     "CalendarFeed",
+    "ExternalCalendar",
     "Closure",
     "Jurisdiction",
     "JurisdictionMembership",

@@ -122,6 +122,10 @@ class Booking(db.Model):
     payment_due_at: Mapped[datetime | None]
     # Grows with every change of the booking: the SEQUENCE of its iCalendar event.
     ics_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The recurring request this booking is an occurrence of, if any.
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking_series.id", ondelete="SET NULL"), index=True
+    )
 
     space: Mapped[Space] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])

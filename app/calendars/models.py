@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -40,3 +40,54 @@ class CalendarFeed(db.Model):
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(32)
+
+
+class ExternalCalendar(db.Model):
+    """A calendar a manager attached to a space or to every space of an organisation (a
+    school's academic calendar, exam weeks, holidays): its events become closures. Either a
+    URL that `flask calendars sync` refreshes, or an uploaded file."""
+
+    __tablename__ = "external_calendars"
+    __table_args__ = (
+        CheckConstraint("(space_id IS NULL) <> (organisation_id IS NULL)", name="one_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spaces.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(160))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_synced_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # What the last import did: {"added": n, "updated": n, "removed": n, "events": n}
+    last_result: Mapped[dict | None] = mapped_column(JSON)
+
+    space = relationship("Space")
+    organisation = relationship("Organisation")
+    created_by: Mapped[User | None] = relationship()
+
+
+class BookingSeries(db.Model):
+    """A recurring request: the rule it was made with (RFC 5545 RRULE, in the space's zone),
+    the first occurrence's local start and the length. Each occurrence is its own booking."""
+
+    __tablename__ = "booking_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    rrule: Mapped[str] = mapped_column(String(500))
+    first_start: Mapped[datetime]  # the first occurrence asked for (UTC)
+    minutes: Mapped[int]
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    space = relationship("Space")
+    user: Mapped[User] = relationship()

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -204,10 +205,19 @@ class OpeningHours(db.Model):
 
 
 class Closure(db.Model):
-    """A blackout range when the space cannot be booked (holiday, maintenance, school event)."""
+    """A blackout range when the space cannot be booked (holiday, maintenance, school event).
+
+    Closures imported from an external calendar remember it and the event they came from
+    (UID and recurrence id), so a re-import updates or removes them instead of duplicating."""
 
     __tablename__ = "closures"
-    __table_args__ = (CheckConstraint("start_at < end_at", name="range"),)
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="range"),
+        Index(
+            "uq_closures_external_event", "external_calendar_id", "space_id", "external_uid",
+            "recurrence_id", unique=True,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
@@ -216,5 +226,11 @@ class Closure(db.Model):
     reason: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    external_calendar_id: Mapped[int | None] = mapped_column(
+        ForeignKey("external_calendars.id", ondelete="CASCADE"), index=True
+    )
+    external_uid: Mapped[str | None] = mapped_column(String(255))
+    # The occurrence's RECURRENCE-ID (or its start, for expanded recurring events), as text.
+    recurrence_id: Mapped[str | None] = mapped_column(String(64))
 
     space: Mapped[Space] = relationship(back_populates="closures")
