@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.calendars.models import BookingSeries
 from app.db import utcnow
 from app.extensions import db
 from app.payments import services as payment_services
@@ -57,6 +58,11 @@ def world(factories):
                                               amount=paid.price_amount, reference="영수증 1")
     refund = payment_services.start_refund(payment, 1_000, reason="부분 환불",
                                            actor=users["manager"], now=utcnow())
+    series = BookingSeries(space=space, user=users["resident"], rrule="FREQ=WEEKLY;COUNT=1",
+                           first_start=start, minutes=120, timezone="Asia/Seoul")
+    db.session.add(series)
+    db.session.flush()
+    booking.series_id = series.id
     draw = LotteryDraw(space_id=space.id, draw_at=start, seed="0" * 32, result=[])
     hidden_draw = LotteryDraw(space_id=hidden.id, draw_at=start, seed="0" * 32, result=[])
     group = ResidentGroup(name="배드민턴 동호회")
@@ -75,6 +81,7 @@ def world(factories):
         "org": org.id,
         "paid_booking": paid.id,
         "refund": refund.id,
+        "series": series.id,
         "users": users,
         "start": start,
     }
@@ -268,6 +275,11 @@ MATRIX = {
     "calendars.settings": ("GET", "/account/calendars", None, LOGGED_IN_OK),
     "calendars.settings#post": ("POST", "/account/calendars", {"action": "create"},
                                 LOGGED_IN_OK),
+    "bookings.series": ("GET", "/bookings/series/{series}", None, BOOKING_VIEW),
+    "bookings.decide_series": ("POST", "/bookings/series/{series}/decide",
+                               {"action": "approve"}, BOOKING_DECIDE),
+    "bookings.cancel_from": ("POST", "/bookings/{booking}/cancel-from", {"reason": "사정"},
+                             BOOKING_CANCEL),
 }
 
 

@@ -9,8 +9,17 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 
@@ -86,6 +95,24 @@ class BookingRequestForm(FlaskForm):
         _l("Booking for"), choices=[("", _l("Myself"))], default="", validate_choice=False
     )
 
+    # Repeating (a series of requests; see app.bookings.series).
+    repeat = SelectField(
+        _l("Repeat"),
+        choices=[("", _l("Does not repeat")), ("weekly", _l("Weekly")),
+                 ("monthly", _l("Monthly, on the same weekday of the month"))],
+        default="",
+    )
+    interval = IntegerField(_l("Every how many weeks / months"), default=1,
+                            validators=[Optional()], render_kw={"min": 1, "max": 12})
+    weekdays = SelectMultipleField(
+        _l("On"), coerce=int, choices=[], validators=[Optional()],
+        option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
+    )
+    until = DateField(_l("Until (inclusive)"), validators=[Optional()])
+    count = IntegerField(_l("Or this many times"), validators=[Optional()],
+                         render_kw={"min": 1, "max": 60})
+    skip_conflicts = BooleanField(_l("Skip the dates that cannot be booked"))
+
     def validate_group_id(self, field) -> None:
         validate_group_choice(field)
 
@@ -95,6 +122,19 @@ class BookingRequestForm(FlaskForm):
     @property
     def chosen_group_id(self) -> int | None:
         return chosen_group(self.group_id)
+
+    def repeat_rule(self):
+        """The series asked for, or None for a single request."""
+        from app.bookings.series import Repeat
+
+        if not self.repeat.data:
+            return None
+        return Repeat(
+            self.repeat.data, interval=self.interval.data or 1,
+            weekdays=tuple(self.weekdays.data or ()) or (
+                (self.date.data.weekday(),) if self.date.data else ()),
+            until=self.until.data, count=self.count.data if not self.until.data else None,
+        )
 
     def validate_start_time(self, field) -> None:
         if parse_clock(field.data) is None:

@@ -25,7 +25,7 @@ from app.rules.messages import summary as rule_summary
 from app.spaces import bp
 from app.spaces.availability import WeeklyHours, week_window
 from app.spaces.calendar import WeekGrid, build_week_grid
-from app.spaces.forms import BookingRequestForm
+from app.spaces.forms import BookingRequestForm, parse_clock
 from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES, WEEKDAYS, Closure, Space
 
 # How far from today the calendar may be moved; farther weeks fall back to this week.
@@ -236,17 +236,24 @@ def book(space_id: int):
     zone = space.zone
     form = BookingRequestForm()
     form.set_groups(rule_services.user_groups(current_user))
+    form.weekdays.choices = [(i, str(WEEKDAYS[i])) for i in range(7)]
     if request.method == "GET":
         form.prefill(request.args.get("start"), request.args.get("end"), zone)
     start = end = None
     status = 200
     slot_taken = False
+    series_plan = None
     checking = "check" in request.form
     if form.is_submitted():
         fields_ok = form.validate()
         start, end = form.instants(zone)
         status = 200 if checking and fields_ok else 422
-        if fields_ok and not checking and start is not None and end is not None:
+        if fields_ok and form.repeat.data and start is not None and end is not None:
+            outcome = _series_request(space, form, checking)
+            if not isinstance(outcome, tuple):
+                return outcome  # sent: on to the series page
+            series_plan, status = outcome
+        elif fields_ok and not checking and start is not None and end is not None:
             try:
                 booking = booking_services.create_booking(
                     space,
@@ -294,12 +301,50 @@ def book(space_id: int):
             judgement=judgement,
             rules_summary=rule_summary(rule_services.effective_rules(space)),
             slot_taken=slot_taken,
+            series_plan=series_plan,
             week=form.date.data.isoformat() if form.date.data else None,
             weekly_hours=weekly_hours(space),
             booking_modes=BOOKING_MODES,
         ),
         status,
     )
+
+
+def _series_request(space: Space, form: BookingRequestForm, checking: bool):
+    """Check or send a repeating request. Returns a redirect when sent, else (plan, status)."""
+    from app.bookings import series as series_services
+
+    start_minute = parse_clock(form.start_time.data)
+    end_minute = parse_clock(form.end_time.data) or 24 * 60
+    request_kw = {
+        "purpose": form.purpose.data or "", "attendees": form.attendees.data or 0,
+        "purpose_category": form.purpose_category.data, "waiver": form.waiver.data or None,
+        "group_id": form.chosen_group_id,
+    }
+    try:
+        rule = form.repeat_rule()
+        times = series_services.occurrences(rule, form.date.data, start_minute,
+                                            end_minute - start_minute, space.zone)
+    except ValidationFailed as exc:
+        _show_errors(form, exc)
+        return None, 422
+    if checking:
+        return series_services.preview(space, current_user, times, request_kw), 200
+    series, plan = series_services.create_series(
+        space, current_user, rule, form.date.data, start_minute, end_minute - start_minute,
+        request_kw, skip_conflicts=bool(form.skip_conflicts.data))
+    if series is None:
+        db.session.rollback()
+        form.form_errors.append(
+            _("Some dates cannot be booked (listed below). Tick “Skip the dates that cannot be "
+              "booked” or change the series.") if plan.conflicts and len(plan.conflicts) <
+            len(plan.outcomes) else _("None of the dates can be booked.")
+        )
+        return plan, 409
+    db.session.commit()
+    flash(_("Your repeating request was sent: %(n)d dates.", n=len(plan.outcomes) -
+            len(plan.conflicts)), "success")
+    return redirect(url_for("bookings.series", series_id=series.id))
 
 
 def _to_checkout(booking):
