@@ -134,6 +134,7 @@ class Booking(db.Model):
         back_populates="booking", cascade="all, delete-orphan", order_by="BookingStage.position"
     )
     group: Mapped[ResidentGroup | None] = relationship()  # noqa: F821
+    series = relationship("BookingSeries")
     payments: Mapped[list[Payment]] = relationship(
         back_populates="booking", order_by="Payment.id", cascade="all, delete-orphan"
     )

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import url_for
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vRecur
 
 from app.bookings.models import Booking
 
@@ -80,12 +80,85 @@ def booking_event(booking: Booking, host: str, *, detail: str = "full",
 
 
 def calendar_of(name: str, bookings: Iterable[Booking], host: str, *, detail: str = "full",
-                method: str = "PUBLISH", stamp: datetime | None = None) -> bytes:
+                method: str = "PUBLISH", stamp: datetime | None = None,
+                series: bool = False) -> bytes:
+    """A calendar of `bookings`. With `series`, the occurrences of a repeating request become
+    one event with RRULE, EXDATE for the dates that do not go ahead, and RECURRENCE-ID
+    overrides for dates whose state differs from the series'."""
     cal = new_calendar(name, method=method)
+    grouped: dict[int, list[Booking]] = {}
     for booking in bookings:
-        cal.add_component(booking_event(booking, host, detail=detail, stamp=stamp))
+        if series and booking.series_id is not None and booking.series is not None:
+            grouped.setdefault(booking.series_id, []).append(booking)
+        else:
+            cal.add_component(booking_event(booking, host, detail=detail, stamp=stamp))
+    for members in grouped.values():
+        for component in series_events(members, host, detail=detail, stamp=stamp):
+            cal.add_component(component)
     cal.add_missing_timezones()
     return cal.to_ical()
+
+
+def series_times(row, zone) -> list[datetime]:
+    """Every start the series' rule gives, as UTC instants (wall-clock time kept in `zone`)."""
+    from dateutil.rrule import rrulestr
+
+    from app.spaces.availability import local_instant
+
+    first = row.first_start.astimezone(zone)
+    minute = first.hour * 60 + first.minute
+    rule = rrulestr(row.rrule, dtstart=first.replace(tzinfo=None, hour=0, minute=0))
+    return [local_instant(moment.date(), minute, zone) for moment in list(rule)[:400]]
+
+
+def _export_rule(row, zone) -> vRecur:
+    rule = vRecur.from_ical(row.rrule)
+    if "UNTIL" in rule:  # a DATE in the stored rule; with a TZID DTSTART it must be UTC
+        until = rule["UNTIL"][0]
+        day = until.date() if isinstance(until, datetime) else until
+        from app.spaces.availability import local_instant
+
+        rule["UNTIL"] = [local_instant(day + timedelta(days=1), 0, zone) - timedelta(seconds=1)]
+    return rule
+
+
+def series_events(members: list[Booking], host: str, *, detail: str = "full",
+                  stamp: datetime | None = None) -> list[Event]:
+    row = members[0].series
+    zone = members[0].space.zone
+    by_start = {b.start_at: b for b in members}
+    going = [b for b in members if ics_status(b.status) != "CANCELLED"]
+    master_status = "TENTATIVE" if any(ics_status(b.status) == "TENTATIVE" for b in going) \
+        else "CONFIRMED"
+    template = min(members, key=lambda b: b.start_at)
+    master = booking_event(template, host, detail=detail, stamp=stamp)
+    first = row.first_start
+    length = timedelta(minutes=row.minutes)
+    for key in ("uid", "dtstart", "dtend", "sequence", "status", "url"):
+        master.pop(key, None)
+    master.add("uid", f"series-{row.id}@{host}")
+    master.add("dtstart", first.astimezone(zone))
+    master.add("dtend", (first + length).astimezone(zone))
+    master.add("rrule", _export_rule(row, zone))
+    master.add("sequence", sum(b.ics_sequence or 0 for b in members))
+    master.add("status", master_status)
+    if detail != "busy":
+        master.add("url", url_for("bookings.series", series_id=row.id, _external=True))
+    excluded = []
+    overrides = []
+    for start in series_times(row, zone):
+        booking = by_start.get(start)
+        if booking is None or ics_status(booking.status) == "CANCELLED":
+            excluded.append(start.astimezone(zone))
+        elif ics_status(booking.status) != master_status:
+            override = booking_event(booking, host, detail=detail, stamp=stamp)
+            override.pop("uid")
+            override.add("uid", f"series-{row.id}@{host}")
+            override.add("recurrence-id", start.astimezone(zone))
+            overrides.append(override)
+    if excluded:
+        master.add("exdate", excluded)
+    return [master, *overrides]
 
 
 def etag(body: bytes) -> str:

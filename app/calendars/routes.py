@@ -99,10 +99,12 @@ def feed(token: str):
             Space.owner_id == row.organisation_id, *window)
         name = _("Bookings of %(org)s", org=row.organisation.name)
     bookings = db.session.scalars(
-        query.options(joinedload(Booking.space), joinedload(Booking.user))
+        query.options(joinedload(Booking.space), joinedload(Booking.user),
+                      joinedload(Booking.series))
         .order_by(Booking.start_at, Booking.id)
     ).all()
-    body = ics.calendar_of(name, bookings, _host(), stamp=now.replace(microsecond=0))
+    body = ics.calendar_of(name, bookings, _host(), stamp=now.replace(microsecond=0),
+                           series=True)
     return _calendar_response(body, "gonggan.ics", last_modified=_last_change(query))
 
 

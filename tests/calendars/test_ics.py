@@ -139,3 +139,51 @@ def test_feeds_read_a_fixed_number_of_queries(world, factories, db, client, logi
             assert client.get(f"/calendars/{row.token}.ics").status_code == 200
         counts.append(q.count)
     assert counts[0] == counts[1]
+
+
+def test_a_series_is_one_event_with_rrule_exdate_and_overrides(factories, db, client,
+                                                              login, now):
+    import recurring_ical_events
+
+    from app.bookings import series as series_services
+    from app.bookings.series import Repeat
+    from tests.calendars.test_series import _first_weekday
+
+    space = factories.space(timezone="Europe/Berlin")
+    manager = factories.manager(space.owner)
+    resident = factories.user()
+    first = _first_weekday(now, 1)
+    times = series_services.occurrences(Repeat("weekly", weekdays=(1,), count=5), first,
+                                        18 * 60, 90, space.zone)
+    factories.booking(space, factories.user(), start=times[1][0], end=times[1][1])
+    series, _plan = series_services.create_series(
+        space, resident, Repeat("weekly", weekdays=(1,), count=5), first, 18 * 60, 90,
+        {"purpose": "합창", "attendees": 5}, skip_conflicts=True)
+    made = series_services.series_bookings(series.id)
+    booking_services.approve(made[0], manager)          # differs from the series: override
+    booking_services.cancel(made[2], resident)          # cancelled: EXDATE
+    db.session.commit()
+    login(resident)
+    client.post("/account/calendars", data={"action": "create"})
+    row = db.session.query(CalendarFeed).one()
+    body = client.get(f"/calendars/{row.token}.ics").data
+    cal, independent = _parse(body)
+
+    masters = [e for e in _events(cal) if "rrule" in e]
+    assert len(masters) == 1
+    master = masters[0]
+    assert str(master["uid"]) == f"series-{series.id}@localhost"
+    assert master["rrule"]["FREQ"] == ["WEEKLY"]
+    assert str(master["dtstart"].params["TZID"]) == "Europe/Berlin"
+    assert str(master["status"]) == "TENTATIVE"
+    overrides = [e for e in _events(cal) if "recurrence-id" in e]
+    assert len(overrides) == 1 and str(overrides[0]["status"]) == "CONFIRMED"
+    # Expanded by an independent implementation, the series gives exactly the dates that go
+    # ahead: not the one taken by someone else, not the cancelled one.
+    window = (times[0][0] - timedelta(days=1), times[-1][1] + timedelta(days=1))
+    expanded = recurring_ical_events.of(cal).between(*window)
+    starts = sorted(e.decoded("dtstart") for e in expanded)
+    going = [b.start_at for b in made if b.status in ("requested", "approved")]
+    assert starts == sorted(going)
+    assert len(starts) == 3
+    assert independent.vevent.rruleset is not None
