@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.accounts.routes import safe_next
 from app.bookings import bp
 from app.bookings import services as booking_services
 from app.bookings.forms import CancelForm, ResubmitForm
@@ -163,4 +164,5 @@ def cancel(booking_id: int):
     else:
         db.session.commit()
         flash(_("The booking was cancelled."), "success")
-    return redirect(url_for("bookings.detail", booking_id=booking_id))
+    back = safe_next(request.form.get("next"))  # e.g. the page of its series
+    return redirect(back or url_for("bookings.detail", booking_id=booking_id))
