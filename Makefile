@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench translations translations-update clean-venv
+.PHONY: run test lint bench bench-ics translations translations-update clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev translations
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Calendar feeds with 10,000 bookings (PostgreSQL on 127.0.0.1 by default; see bench/ics_feed.py).
+bench-ics: $(VENV)/.installed-dev translations
+	$(BIN)/python -m bench.ics_feed $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import url_for
 from flask_babel import gettext as _
-from icalendar import Calendar, Event, vRecur
+from icalendar import Calendar, Event, Timezone, vRecur
+from icalendar.parser import escape_char
 
-from app.bookings.models import Booking
+from app.bookings.models import STATUS_LABELS, Booking
+from app.payments.models import PAYMENT_STATES
 
 PRODID = "-//Gonggan//Space bookings//KO"
 CONFIRMED = ("approved", "confirmed", "completed")
@@ -84,19 +86,103 @@ def calendar_of(name: str, bookings: Iterable[Booking], host: str, *, detail: st
                 series: bool = False) -> bytes:
     """A calendar of `bookings`. With `series`, the occurrences of a repeating request become
     one event with RRULE, EXDATE for the dates that do not go ahead, and RECURRENCE-ID
-    overrides for dates whose state differs from the series'."""
+    overrides for dates whose state differs from the series'.
+
+    Feeds hold thousands of events, so plain bookings are written by `FastEvents` (the same
+    lines `booking_event` gives, with icalendar's own escaping and folding, at a fraction of
+    the cost of building components); series and the VTIMEZONEs go through icalendar."""
     cal = new_calendar(name, method=method)
     grouped: dict[int, list[Booking]] = {}
+    zones: dict[str, object] = {}
+    fast = FastEvents(host, detail=detail, stamp=stamp)
+    chunks: list[str] = []
     for booking in bookings:
+        zones[booking.space.zone.key] = booking.space.zone
         if series and booking.series_id is not None and booking.series is not None:
             grouped.setdefault(booking.series_id, []).append(booking)
         else:
-            cal.add_component(booking_event(booking, host, detail=detail, stamp=stamp))
+            chunks.append(fast.event(booking))
     for members in grouped.values():
         for component in series_events(members, host, detail=detail, stamp=stamp):
-            cal.add_component(component)
-    cal.add_missing_timezones()
-    return cal.to_ical()
+            chunks.append(component.to_ical().decode("utf-8"))
+    for zone in zones.values():
+        cal.add_component(Timezone.from_tzinfo(zone))
+    head, _, tail = cal.to_ical().decode("utf-8").rpartition("END:VCALENDAR")
+    return (head + "".join(chunks) + "END:VCALENDAR" + tail).encode("utf-8")
+
+
+def fold(line: str) -> str:
+    """One content line folded at 75 octets (RFC 5545 3.1), never inside a UTF-8 sequence,
+    with its CRLF. Works on the encoded bytes: much faster than character by character."""
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return line + "\r\n"
+    parts, start, limit = [], 0, 75
+    while len(data) - start > limit:
+        cut = start + limit
+        while data[cut] & 0xC0 == 0x80:  # a continuation byte: back off to the character
+            cut -= 1
+        parts.append(data[start:cut])
+        start, limit = cut, 74  # continuation lines start with a space
+    parts.append(data[start:])
+    return "\r\n ".join(p.decode("utf-8") for p in parts) + "\r\n"
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+class FastEvents:
+    """VEVENT text for one booking, as `booking_event` would serialize it."""
+
+    def __init__(self, host: str, *, detail: str, stamp: datetime | None):
+        self.host = host
+        self.detail = detail
+        self.stamp = stamp
+        self.labels = {code: str(label) for code, label in STATUS_LABELS.items()}
+        self.payment_labels = {code: str(label) for code, label in PAYMENT_STATES.items()}
+        self.words = {w: _(w) for w in ("Status", "People", "Requested by", "Payment")}
+        self.booked = _("Booked")
+        self.detail_url = url_for("bookings.detail", booking_id=0, _external=True)[:-1]
+
+    def event(self, booking: Booking) -> str:
+        zone = booking.space.zone
+        tz = zone.key
+        start = booking.start_at.astimezone(zone).strftime("%Y%m%dT%H%M%S")
+        end = booking.end_at.astimezone(zone).strftime("%Y%m%dT%H%M%S")
+        lines = [
+            "BEGIN:VEVENT",
+            f"UID:{escape_char(uid(booking, self.host))}",
+            f"DTSTAMP:{_utc(self.stamp or booking.created_at)}",
+            f"CREATED:{_utc(booking.created_at)}",
+            f"DTSTART;TZID={tz}:{start}",
+            f"DTEND;TZID={tz}:{end}",
+            f"SEQUENCE:{booking.ics_sequence or 0}",
+            f"STATUS:{ics_status(booking.status)}",
+            "TRANSP:OPAQUE",
+        ]
+        if self.detail == "busy":
+            lines += [f"SUMMARY:{escape_char(self.booked)}", "CLASS:PUBLIC"]
+        else:
+            space = booking.space
+            label = self.labels[booking.status]
+            lines.append(f"SUMMARY:{escape_char(f'{space.name} — {label}')}")
+            location = ", ".join(p for p in (space.name, space.address) if p)
+            lines.append(f"LOCATION:{escape_char(location)}")
+            if space.latitude is not None and space.longitude is not None:
+                lines.append(f"GEO:{space.latitude};{space.longitude}")
+            words = self.words
+            text = [booking.purpose, f"{words['Status']}: {label}",
+                    f"{words['People']}: {booking.attendees}",
+                    f"{words['Requested by']}: {booking.user.name}"]
+            if booking.price_amount:
+                text.append(f"{words['Payment']}: "
+                            f"{self.payment_labels[booking.payment_status]}")
+            lines.append(f"DESCRIPTION:{escape_char(chr(10).join(text))}")
+            lines.append(f"URL:{self.detail_url}{booking.id}")
+            lines.append("CLASS:PRIVATE")
+        lines.append("END:VEVENT")
+        return "".join(map(fold, lines))
 
 
 def series_times(row, zone) -> list[datetime]:
