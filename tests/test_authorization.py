@@ -280,6 +280,12 @@ MATRIX = {
                                {"action": "approve"}, BOOKING_DECIDE),
     "bookings.cancel_from": ("POST", "/bookings/{booking}/cancel-from", {"reason": "사정"},
                              BOOKING_CANCEL),
+    # Month views: a space's month answers like its page; a resident's own calendar needs a login.
+    "calendars.space_month": ("GET", "/spaces/{space}/month?month=2030-01", None, ALL_OK),
+    "calendars.space_month#hidden": ("GET", "/spaces/{hidden}/month", None, HIDDEN_SPACE),
+    "calendars.my_calendar": ("GET", "/bookings/calendar?month=2030-01", None, LOGGED_IN_OK),
+    "calendars.my_calendar#week": ("GET", "/bookings/calendar?view=week&week=2030-01-07", None,
+                                   LOGGED_IN_OK),
 }
 
 
