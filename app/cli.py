@@ -13,6 +13,7 @@ from app.extensions import db
 seed_cli = AppGroup("seed", help="Load data.")
 users_cli = AppGroup("users", help="Manage user accounts.")
 bookings_cli = AppGroup("bookings", help="Booking housekeeping.")
+calendars_cli = AppGroup("calendars", help="External calendars imported as closures.")
 
 # Staff members of an organisation manage its spaces and requests as its managers do.
 ROLES = ("resident", "manager", "principal", "staff", "officer", "admin")
@@ -89,7 +90,19 @@ def sweep_command() -> None:
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
+@calendars_cli.command("sync")
+def calendars_sync_command() -> None:
+    """Fetch and import again every external calendar that has a URL, each in its own
+    transaction; one that fails keeps its closures and records why."""
+    from app.calendars.fetch import sync_all
+
+    failed = sync_all(click.echo)
+    if failed:
+        raise click.ClickException(f"{failed} calendar(s) failed")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(bookings_cli)
+    app.cli.add_command(calendars_cli)

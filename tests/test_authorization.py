@@ -286,6 +286,25 @@ MATRIX = {
     "calendars.my_calendar": ("GET", "/bookings/calendar?month=2030-01", None, LOGGED_IN_OK),
     "calendars.my_calendar#week": ("GET", "/bookings/calendar?view=week&week=2030-01-07", None,
                                    LOGGED_IN_OK),
+    # External calendars imported as closures: a space's for its managers (the POST without a
+    # file or address is a 422 form error), an organisation's for its members and admins. The
+    # world has no external calendar: an unknown one is not found for anyone logged in (the
+    # owners' access is tested in tests/calendars/test_import_pages.py).
+    "calendars.space_calendars": ("GET", "/manage/spaces/{space}/calendars", None,
+                                  MANAGE_SPACE),
+    "calendars.space_calendars#post": ("POST", "/manage/spaces/{space}/calendars",
+                                       {"name": "학사일정"}, MANAGE_SPACE),
+    "calendars.org_calendars": ("GET", "/manage/organisations/{org}/calendars", None,
+                                {**{role: "404" for role in ROLES}, "anon": "login",
+                                 "manager": "ok", "admin": "ok"}),
+    "calendars.org_calendars#post": ("POST", "/manage/organisations/{org}/calendars",
+                                     {"name": "학사일정"},
+                                     {**{role: "404" for role in ROLES}, "anon": "login",
+                                      "manager": "ok", "admin": "ok"}),
+    "calendars.sync_calendar": ("POST", "/manage/external-calendars/0/sync", {},
+                                {**{role: "404" for role in ROLES}, "anon": "login"}),
+    "calendars.delete_calendar": ("POST", "/manage/external-calendars/0/delete", {},
+                                  {**{role: "404" for role in ROLES}, "anon": "login"}),
 }
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("calendars", __name__)
 
-from app.calendars import routes, views  # noqa: E402,F401
+from app.calendars import import_routes, routes, views  # noqa: E402,F401
