@@ -156,6 +156,16 @@ def _page(*, space: Space | None, org: Organisation | None):
     else:
         query = query.where(ExternalCalendar.organisation_id == org.id)
     calendars = list(db.session.scalars(query))
+    # A space's page also names the calendars of its organisation that close it.
+    org_calendars = []
+    if space is not None:
+        org_calendars = list(
+            db.session.scalars(
+                select(ExternalCalendar)
+                .where(ExternalCalendar.organisation_id == space.owner_id)
+                .order_by(ExternalCalendar.name, ExternalCalendar.id)
+            )
+        )
     now = utcnow()
     collisions = {ext.id: colliding_bookings(ext, now) for ext in calendars}
     zone = space.timezone if space is not None else "Asia/Seoul"
@@ -165,6 +175,7 @@ def _page(*, space: Space | None, org: Organisation | None):
         org=org,
         form=form,
         calendars=calendars,
+        org_calendars=org_calendars,
         collisions=collisions,
         zone=zone,
     ), status
@@ -196,6 +207,9 @@ def sync_calendar(ext_id: int):
             url, filename = ext.url, ext.filename
             db.session.rollback()  # hold no transaction (on SQLite a write lock) while fetching
             data = fetch(url)
+            ext = db.session.get(ExternalCalendar, ext_id)
+            if ext is None:  # removed by someone else meanwhile
+                abort(404)
         else:
             raise ValidationFailed.single(
                 _("This calendar was uploaded as a file: choose the file again to update it."),
@@ -208,8 +222,9 @@ def sync_calendar(ext_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         ext = db.session.get(ExternalCalendar, ext_id)
-        record_failure(ext, exc.message)
-        db.session.commit()
+        if ext is not None:
+            record_failure(ext, exc.message)
+            db.session.commit()
         flash(_("The calendar was not updated: %(error)s", error=exc.message), "error")
         return redirect(back)
     flash(*_summary(result))

@@ -281,6 +281,11 @@ def import_calendar(ext: ExternalCalendar, data: bytes, now: datetime) -> dict:
     if not spaces:
         events = len(occurrences_for_zone(components, recurring, ZoneInfo("UTC"), now, fallback))
 
+    # One import of a calendar at a time (a manager's "update now" beside `flask calendars
+    # sync`): on PostgreSQL the second waits here, then sees the first one's rows.
+    db.session.execute(
+        select(ExternalCalendar.id).where(ExternalCalendar.id == ext.id).with_for_update()
+    )
     existing = {
         (c.space_id, c.external_uid, c.recurrence_id or ""): c
         for c in db.session.scalars(

@@ -220,6 +220,9 @@ def test_organisation_calendar(client, login, world, db, factories):
     assert {c.space_id for c in rows} == {world["space"].id, second.id}
     page = client.get(f"/manage/organisations/{org.id}/calendars").get_data(as_text=True)
     assert f'data-booking="{world["booking"].id}"' in page
+    # The space's own page names the organisation's calendar and links to it.
+    page = client.get(f"/manage/spaces/{second.id}/calendars").get_data(as_text=True)
+    assert "학사일정" in page and f'href="/manage/organisations/{org.id}/calendars"' in page
 
 
 def test_access(client, login, world, db, factories):
