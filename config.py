@@ -48,6 +48,9 @@ class Config:
         "MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
     )
 
+    # Largest request body (uploaded calendar files are refused above 10 MB by the importer).
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
     SEARCH_PER_PAGE = 20
     API_MAX_PER_PAGE = 100
     # Length of the calendar slots offered on the space page.
