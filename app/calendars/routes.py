@@ -73,7 +73,7 @@ def space_busy(space_id: int):
     for booking in bookings:
         booking.space = space  # one space: no load per booking
     body = ics.calendar_of(_("%(space)s — busy times", space=space.name), bookings, _host(),
-                           detail="busy", stamp=now.replace(microsecond=0))
+                           detail="busy")
     return _calendar_response(body, f"space-{space.id}-busy.ics",
                               cache="public, max-age=300")
 
@@ -103,8 +103,7 @@ def feed(token: str):
                       joinedload(Booking.series))
         .order_by(Booking.start_at, Booking.id)
     ).all()
-    body = ics.calendar_of(name, bookings, _host(), stamp=now.replace(microsecond=0),
-                           series=True)
+    body = ics.calendar_of(name, bookings, _host(), series=True)
     return _calendar_response(body, "gonggan.ics", last_modified=_last_change(query))
 
 

@@ -187,3 +187,12 @@ def test_a_series_is_one_event_with_rrule_exdate_and_overrides(factories, db, cl
     assert starts == sorted(going)
     assert len(starts) == 3
     assert independent.vevent.rruleset is not None
+
+
+def test_feeds_are_the_same_bytes_a_second_later(world, client):
+    import time
+
+    first = client.get(f"/spaces/{world['space'].id}/busy.ics")
+    time.sleep(1.1)
+    second = client.get(f"/spaces/{world['space'].id}/busy.ics")
+    assert first.data == second.data and first.headers["ETag"] == second.headers["ETag"]
