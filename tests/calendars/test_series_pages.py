@@ -69,3 +69,31 @@ def test_a_weekly_series_is_previewed_sent_decided_and_cut_short(
     db.session.commit()
     login(other)
     assert client.get(f"/bookings/series/{series_id}").status_code == 404
+
+
+def test_the_series_page_reads_a_fixed_number_of_queries(factories, db, client, login, now,
+                                                         count_queries):
+    from app.bookings import series as series_services
+    from app.bookings.series import Repeat
+
+    org = factories.org()
+    manager = factories.manager(org)
+    resident = factories.user()
+    ids = []
+    for n in (2, 6):
+        space = factories.space(owner=org, name=f"교실 {n}")
+        series, _plan = series_services.create_series(
+            space, resident, Repeat("weekly", weekdays=(1,), count=n),
+            _first_weekday(now, 1), 18 * 60, 60, {"purpose": "모임", "attendees": 3},
+            skip_conflicts=False)
+        ids.append(series.id)
+    db.session.commit()
+    for who in (resident, manager):
+        login(who)
+        counts = []
+        for sid in ids:
+            db.session.expire_all()  # the same starting point for both series
+            with count_queries() as q:
+                assert client.get(f"/bookings/series/{sid}").status_code == 200
+            counts.append(q.count)
+        assert counts[0] == counts[1], counts
