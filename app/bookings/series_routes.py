@@ -4,7 +4,7 @@ date or this and all later ones, approvers decide the whole series at once."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -64,8 +64,10 @@ def decide_series(series_id: int):
         flash(exc.message, "error")
     else:
         db.session.commit()
-        flash((_("Approved %(n)d dates.", n=result["done"]) if approve
-               else _("Rejected %(n)d dates.", n=result["done"])), "success")
+        n = result["done"]
+        flash((ngettext("Approved %(num)d date.", "Approved %(num)d dates.", n) if approve
+               else ngettext("Rejected %(num)d date.", "Rejected %(num)d dates.", n)),
+              "success")
         for booking, message in result["failed"]:
             flash(f"{booking.start_at:%Y-%m-%d}: {message}", "error")
     return redirect(url_for(".series", series_id=series_id))
@@ -85,6 +87,6 @@ def cancel_from(booking_id: int):
         flash(exc.message, "error")
     else:
         db.session.commit()
-        flash(_("Cancelled %(n)d dates.", n=n), "success")
+        flash(ngettext("Cancelled %(num)d date.", "Cancelled %(num)d dates.", n), "success")
     return redirect(url_for(".series", series_id=booking.series_id) if booking.series_id
                     else url_for(".detail", booking_id=booking_id))

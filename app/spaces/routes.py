@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -342,8 +343,9 @@ def _series_request(space: Space, form: BookingRequestForm, checking: bool):
         )
         return plan, 409
     db.session.commit()
-    flash(_("Your repeating request was sent: %(n)d dates.", n=len(plan.outcomes) -
-            len(plan.conflicts)), "success")
+    sent = len(plan.outcomes) - len(plan.conflicts)
+    flash(ngettext("Your repeating request was sent: %(num)d date.",
+                   "Your repeating request was sent: %(num)d dates.", sent), "success")
     return redirect(url_for("bookings.series", series_id=series.id))
 
 
