@@ -48,6 +48,11 @@ class Config:
         "MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
     )
 
+    # External calendars fetched by URL (see app/calendars/fetch.py): time-out per read, and
+    # whether private/local addresses may be fetched (never in production; tests only).
+    CALENDAR_FETCH_TIMEOUT = float(os.environ.get("CALENDAR_FETCH_TIMEOUT", "10"))
+    CALENDAR_FETCH_ALLOW_PRIVATE = False
+
     # Largest request body (uploaded calendar files are refused above 10 MB by the importer).
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
