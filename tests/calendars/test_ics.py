@@ -196,3 +196,25 @@ def test_feeds_are_the_same_bytes_a_second_later(world, client):
     time.sleep(1.1)
     second = client.get(f"/spaces/{world['space'].id}/busy.ics")
     assert first.data == second.data and first.headers["ETag"] == second.headers["ETag"]
+
+
+def test_a_feed_answers_not_modified_from_one_aggregate_until_something_changes(
+    world, client, login, db, count_queries
+):
+    login(world["resident"])
+    client.post("/account/calendars", data={"action": "create"})
+    row = db.session.query(CalendarFeed).one()
+    client.get("/logout")
+    url = f"/calendars/{row.token}.ics"
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"')
+    with count_queries() as q:
+        again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert q.count <= 3  # the feed's row, its user, one aggregate
+    booking_services.approve(world["booking"], world["manager"])
+    db.session.commit()
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert b"STATUS:CONFIRMED" in changed.data
