@@ -87,8 +87,8 @@ def _uploaded(storage) -> tuple[bytes, str] | None:
 
 def _summary(result: dict) -> tuple[str, str]:
     message = _(
-        "Calendar imported: %(events)d events; %(added)d closures added, %(updated)d updated, "
-        "%(removed)d removed.",
+        "Calendar imported. Events: %(events)d; closures added: %(added)d, updated: "
+        "%(updated)d, removed: %(removed)d.",
         events=result["events"],
         added=result["added"],
         updated=result["updated"],
@@ -97,7 +97,7 @@ def _summary(result: dict) -> tuple[str, str]:
     collisions = result["collisions"]
     if collisions:
         message += " " + _(
-            "%(n)d active bookings fall in its closures. They were NOT cancelled: see the list "
+            "Bookings that fall in its closures: %(n)d. They were NOT cancelled: see the list "
             "below.",
             n=len(collisions),
         )
@@ -241,7 +241,7 @@ def delete_calendar(ext_id: int):
     db.session.commit()
     flash(
         _(
-            "The calendar was removed with its %(n)d closures; that time can be booked again.",
+            "The calendar was removed with its closures (%(n)d); that time can be booked again.",
             n=result.rowcount or 0,
         ),
         "success",
