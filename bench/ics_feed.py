@@ -6,8 +6,9 @@ Builds a fresh database (PostgreSQL by default: a new database `gg_bench_ics` on
 server; `--database-url sqlite:///…` works too), one organisation with 50 spaces and N approved
 bookings by one resident inside the feeds' window, then requests, through the real app
 in-process, the organisation's feed (all N bookings), the resident's personal feed (all N) and
-one space's public busy feed (N/50), and reports the median time and size; beside it, the time
-of a plain SELECT of the same N rows, measured in the same run.
+one space's public busy feed (N/50), and reports the median time and size (and of a conditional
+request answered 304); beside it, the time of a plain SELECT of the same N rows, measured in the
+same run.
 """
 
 from __future__ import annotations
@@ -105,6 +106,16 @@ def main(argv=None) -> None:
             assert response.status_code == 200, response.status_code
             size = len(response.data)
         results.append((label, statistics.median(times), size))
+        etag = response.headers.get("ETag")
+        if etag and etag.startswith("W/"):
+            times = []
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                again = client.get(path, base_url="http://bench.local",
+                                   headers={"If-None-Match": etag})
+                times.append(time.perf_counter() - t0)
+                assert again.status_code == 304, again.status_code
+            results.append(("  same, If-None-Match (304)", statistics.median(times), 0))
     with app.app_context():
         scans = []
         for _ in range(args.runs):
