@@ -139,9 +139,7 @@ def _fingerprint(query, context: str) -> str:
 
 
 def _manages(user, organisation) -> bool:
-    return any(m.organisation_id == organisation.id and m.role in ("manager", "principal",
-                                                                    "staff")
-               for m in user.org_memberships)
+    return organisation.id in user.managed_org_ids
 
 
 # --------------------------------------------------------------------------- the settings page

@@ -17,10 +17,7 @@ def can_manage_payouts(user, organisation) -> bool:
     """The owner's managers and head, and the platform's administrators."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return bool(getattr(user, "is_admin", False)) or any(
-        m.organisation_id == organisation.id and m.role in ("manager", "principal")
-        for m in user.org_memberships
-    )
+    return bool(user.is_admin) or user.org_roles.get(organisation.id) in ("manager", "principal")
 
 
 def onboarding_link(organisation, user, *, return_url: str, refresh_url: str) -> str:

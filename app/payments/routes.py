@@ -148,32 +148,36 @@ def _run(action, done: str, booking_id: int):
     return _detail(booking_id)
 
 
-@bp.post("/bookings/<int:booking_id>/payments/offline")
-@login_required
-def offline(booking_id: int):
+def _with_form(booking_id: int, form_class, action, done: str):
+    """A manager's form about a booking's money: validate, run the service, say the outcome."""
     booking = _managed(booking_id)
-    form = OfflinePaymentForm()
+    form = form_class()
     if not form.validate_on_submit():
         flash(_form_errors(form), "error")
         return _detail(booking_id)
-    return _run(
-        lambda: services.record_offline(booking, current_user, method=form.method.data,
-                                        amount=form.amount.data, reference=form.reference.data),
-        _("The payment was recorded."), booking_id)
+    return _run(lambda: action(booking, form), done, booking_id)
+
+
+@bp.post("/bookings/<int:booking_id>/payments/offline")
+@login_required
+def offline(booking_id: int):
+    return _with_form(
+        booking_id, OfflinePaymentForm,
+        lambda booking, form: services.record_offline(
+            booking, current_user, method=form.method.data, amount=form.amount.data,
+            reference=form.reference.data),
+        _("The payment was recorded."))
 
 
 @bp.post("/bookings/<int:booking_id>/refunds")
 @login_required
 def refund(booking_id: int):
-    booking = _managed(booking_id)
-    form = RefundForm()
-    if not form.validate_on_submit():
-        flash(_form_errors(form), "error")
-        return _detail(booking_id)
-    return _run(
-        lambda: services.refund(booking, current_user, amount=form.amount.data,
-                                reason=form.reason.data, reference=form.reference.data),
-        _("The refund was started."), booking_id)
+    return _with_form(
+        booking_id, RefundForm,
+        lambda booking, form: services.refund(
+            booking, current_user, amount=form.amount.data, reason=form.reason.data,
+            reference=form.reference.data),
+        _("The refund was started."))
 
 
 @bp.post("/refunds/<int:refund_id>/handed-back")

@@ -27,6 +27,14 @@ def _approve(db, booking, manager):
     db.session.expire_all()
 
 
+def _approved(db, factories, space, slot, manager=None):
+    """A request for `space` at `slot`, approved by a manager of the owner, freshly read."""
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    _approve(db, booking, manager or factories.manager(space.owner))
+    return db.session.get(Booking, booking.id)
+
+
 def _checkout(client, login, booking):
     login(booking.user)
     response = client.post(f"/bookings/{booking.id}/pay")
@@ -137,10 +145,7 @@ def test_an_unpaid_approved_booking_expires_at_its_deadline(
     db, factories, paid_space, slot, stripe_double, now
 ):
     space = paid_space()
-    booking = _request(factories, space, slot)
-    db.session.commit()
-    _approve(db, booking, factories.manager(space.owner))
-    booking = db.session.get(Booking, booking.id)
+    booking = _approved(db, factories, space, slot)
 
     assert work.sweep(now=booking.payment_due_at - timedelta(minutes=1))["unpaid_expired"] == 0
     assert work.sweep(now=booking.payment_due_at + timedelta(minutes=1))["unpaid_expired"] == 1
@@ -165,10 +170,7 @@ def test_a_payment_completing_as_the_deadline_passes_is_kept_not_expired(
     db, factories, paid_space, slot, stripe_double, client, login
 ):
     space = paid_space()
-    booking = _request(factories, space, slot)
-    db.session.commit()
-    _approve(db, booking, factories.manager(space.owner))
-    booking = db.session.get(Booking, booking.id)
+    booking = _approved(db, factories, space, slot)
     url = _checkout(client, login, booking)
     stripe_double.pay(url)  # paid, but neither the redirect nor the webhook reached us
 
@@ -183,10 +185,7 @@ def test_money_arriving_for_an_expired_booking_is_refunded_in_full(
     db, factories, paid_space, slot, stripe_double, client, login
 ):
     space = paid_space()
-    booking = _request(factories, space, slot)
-    db.session.commit()
-    _approve(db, booking, factories.manager(space.owner))
-    booking = db.session.get(Booking, booking.id)
+    booking = _approved(db, factories, space, slot)
     url = _checkout(client, login, booking)
     session_id = url.rsplit("/", 1)[-1]
     # The booking expired (say the sweep ran while Stripe was unreachable for the session)...
@@ -209,10 +208,7 @@ def test_a_declined_card_leaves_the_booking_payable(
     db, factories, paid_space, slot, stripe_double, client, login
 ):
     space = paid_space()
-    booking = _request(factories, space, slot)
-    db.session.commit()
-    _approve(db, booking, factories.manager(space.owner))
-    booking = db.session.get(Booking, booking.id)
+    booking = _approved(db, factories, space, slot)
     url = _checkout(client, login, booking)
     page = stripe_double.pay(url, card="4000000000000002")
     assert page.status_code == 402 and "declined" in page.text

@@ -14,7 +14,7 @@ from app.payments import services as payments
 from app.payments import work
 from app.payments.models import PaymentLog, Refund
 from tests.approvals import add_rules
-from tests.payments.test_flows import _approve, _checkout, _request
+from tests.payments.test_flows import _approve, _approved, _checkout, _request
 
 
 @pytest.fixture
@@ -170,10 +170,7 @@ def test_a_capture_timing_out_is_completed_once(
 
 
 def _paid(db, factories, space, slot, stripe_double, client, login):
-    booking = _request(factories, space, slot)
-    db.session.commit()
-    _approve(db, booking, factories.manager(space.owner))
-    booking = db.session.get(Booking, booking.id)
+    booking = _approved(db, factories, space, slot)
     stripe_double.pay(_checkout(client, login, booking))
     stripe_double.deliver()
     booking = db.session.get(Booking, booking.id)

@@ -8,16 +8,14 @@ from app.bookings.models import Booking
 from app.payments import services as payments
 from app.payments.models import Payment
 from tests.payments.conftest import flashes
-from tests.payments.test_flows import _approve, _request
+from tests.payments.test_flows import _approved, _request
 
 
 def test_stripe_down_when_opening_checkout_changes_nothing(
     db, factories, paid_space, slot, stripe_double, client, login
 ):
     space = paid_space()
-    booking = _request(factories, space, slot)
-    db.session.commit()
-    _approve(db, booking, factories.manager(space.owner))
+    booking = _approved(db, factories, space, slot)
     stripe_double.double.fail_next("/v1/checkout/sessions", 500)
     login(booking.user)
     response = client.post(f"/bookings/{booking.id}/pay")
@@ -33,9 +31,7 @@ def test_only_the_resident_pays_and_only_managers_record_money(
     db, factories, paid_space, slot, stripe_double, client, login
 ):
     space = paid_space()
-    booking = _request(factories, space, slot)
-    db.session.commit()
-    _approve(db, booking, factories.manager(space.owner))
+    booking = _approved(db, factories, space, slot)
     stranger = factories.user()
     db.session.commit()
     login(stranger)
