@@ -80,6 +80,40 @@ class Config:
     # can have their own (public bodies usually 0).
     PLATFORM_FEE_BPS = int(os.environ.get("PLATFORM_FEE_BPS", "0"))
 
+    # The address people reach the site at; links in emails are built on it.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+
+    # Email. With MAIL_SERVER set, emails go out over SMTP; without it ("dev"), they are kept
+    # in the outbox and shown on /dev/mail (MAIL_BACKEND=console also logs them).
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND") or None
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"  # STARTTLS
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"  # implicit TLS (port 465)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "공간 Gonggan <no-reply@gonggan.local>"
+    )
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
+    # Failed sends are tried again after 1, 2, 4 … minutes (at most 6 h apart), 8 tries in all.
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    MAIL_RETRY_BASE_SECONDS = int(os.environ.get("MAIL_RETRY_BASE_SECONDS", "60"))
+    MAIL_RETRY_MAX_SECONDS = int(os.environ.get("MAIL_RETRY_MAX_SECONDS", str(6 * 3600)))
+    MAIL_SENDING_STALE_MINUTES = int(os.environ.get("MAIL_SENDING_STALE_MINUTES", "15"))
+    MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN") or None
+    # Approvers' daily digest goes out from this local hour; deadline warnings this many hours
+    # before a stage's deadline.
+    DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "8"))
+    APPROVAL_WARNING_HOURS = int(os.environ.get("APPROVAL_WARNING_HOURS", "24"))
+
+    # Background jobs. Without REDIS_URL they run in this process (after the response is sent,
+    # and periodic ones from `flask jobs run` / `flask jobs scheduler`); with it, on RQ workers.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "gonggan")
+    JOBS_TIMEOUT = int(os.environ.get("JOBS_TIMEOUT", "600"))
+    JOBS_INLINE_AFTER_RESPONSE = True
+
 
 class DevelopmentConfig(Config):
     pass
@@ -103,6 +137,15 @@ class TestConfig(Config):
     STRIPE_API_BASE = None
     STRIPE_MAX_NETWORK_RETRIES = 0
     STRIPE_TIMEOUT = 5.0
+    # Emails are kept in the outbox unless a test points MAIL_SERVER at its SMTP server.
+    MAIL_BACKEND = "dev"
+    MAIL_SERVER = None
+    MAIL_USE_TLS = False
+    MAIL_TIMEOUT = 5.0
+    BASE_URL = "http://gonggan.test"
+    REDIS_URL = None
+    # Jobs queued by a request run before the test client gets the response.
+    JOBS_INLINE_AFTER_RESPONSE = False
     SQLALCHEMY_DATABASE_URI = _normalise_url(
         os.environ.get("TEST_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}")
     )

@@ -66,10 +66,14 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_sqlite(db.engine)
 
+    from app import jobs
     from app.accounts import auth  # noqa: F401  (registers the user and token loaders)
+    from app.notifications import events
     from app.payments import work
 
     work.register(app)
+    jobs.register(app)
+    events.register()
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -110,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from app.lottery import bp as lottery_bp
     from app.main import bp as main_bp
     from app.manage import bp as manage_bp
+    from app.notifications.routes import bp as notifications_bp
     from app.oversight import bp as oversight_bp
     from app.payments.routes import bp as payments_bp
     from app.payments.routes import webhook_bp
@@ -126,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(lottery_bp, url_prefix="/lottery")
     app.register_blueprint(payments_bp)
     app.register_blueprint(calendars_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(webhook_bp)
     csrf.exempt(webhook_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -78,15 +78,11 @@ def token_command(email, name) -> None:
 @bookings_cli.command("sweep")
 def sweep_command() -> None:
     """Run every deadline: undecided requests, approval stages, lottery draws, unpaid bookings,
-    card holds about to lapse, Stripe calls still owed; complete finished bookings."""
-    from app.bookings.services import sweep
-    from app.payments import work
+    card holds about to lapse, Stripe calls still owed; complete finished bookings. (The same
+    job `flask jobs run` runs every minute.)"""
+    from app import jobs
 
-    with serialized_writes():
-        counts = sweep()
-        db.session.commit()
-        work.perform_committed()
-        counts.update(work.sweep())
+    counts = jobs.run("bookings.sweep")
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
@@ -106,3 +102,74 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(bookings_cli)
     app.cli.add_command(calendars_cli)
+    app.cli.add_command(jobs_cli)
+
+
+jobs_cli = AppGroup("jobs", help="Background jobs: run the periodic ones, workers, status.")
+
+
+@jobs_cli.command("run")
+@click.option("--only", multiple=True, help="Run only these periodic jobs (repeatable).")
+def jobs_run_command(only) -> None:
+    """Run every periodic job that is due (cron-friendly: call it every minute). Without
+    REDIS_URL the jobs run here; with it they are put on the queue for the workers."""
+    from app import jobs
+
+    names = jobs.tick(only=set(only) or None)
+    click.echo("dispatched: " + (" ".join(names) if names else "nothing due"))
+
+
+@jobs_cli.command("scheduler")
+@click.option("--interval", default=30, show_default=True, help="Seconds between ticks.")
+def jobs_scheduler_command(interval) -> None:
+    """Tick forever: dispatch periodic jobs as they come due. Several schedulers may run; each
+    period's run is claimed once."""
+    import time
+
+    from app import jobs
+
+    while True:
+        try:
+            jobs.tick()
+        except Exception as exc:  # keep ticking; the next tick tries again
+            db.session.rollback()
+            click.echo(f"tick failed: {exc}", err=True)
+        db.session.remove()
+        time.sleep(interval)
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--name", default=None, help="Worker name (unique per Redis).")
+def jobs_worker_command(burst, name) -> None:
+    """Run an RQ worker for the jobs queue (needs REDIS_URL). Start as many as you need, on as
+    many machines as you need."""
+    from app.jobs import backend_name, rq_backend
+
+    if backend_name() != "rq":
+        raise click.ClickException("REDIS_URL is not set: jobs run in process (flask jobs run)")
+    rq_backend.work(burst=burst, name=name)
+
+
+@jobs_cli.command("status")
+def jobs_status_command() -> None:
+    """Show the periodic jobs' last runs and the email outbox by state."""
+    from sqlalchemy import func, select
+
+    from app import jobs
+    from app.notifications.models import EmailDelivery
+
+    runs = jobs.last_runs()
+    click.echo(f"backend: {jobs.backend_name()}")
+    for periodic in jobs.PERIODIC:
+        run = runs.get(periodic.job)
+        if run is None:
+            click.echo(f"{periodic.job}: never run")
+        else:
+            click.echo(f"{periodic.job}: last {run.last_started_at:%Y-%m-%d %H:%M:%S} UTC "
+                       f"{run.last_status or 'running'} ({run.runs} runs)"
+                       + (f" error: {run.last_error}" if run.last_error else ""))
+    counts = dict(db.session.execute(
+        select(EmailDelivery.status, func.count(EmailDelivery.id)).group_by(EmailDelivery.status)
+    ).all())
+    click.echo("outbox: " + " ".join(f"{k}={v}" for k, v in sorted(counts.items())))

@@ -3,6 +3,8 @@
 from app.accounts.models import ApiToken, User
 from app.bookings.models import Booking, BookingTransition
 from app.calendars.models import BookingSeries, CalendarFeed, ExternalCalendar
+from app.jobs.models import JobRun
+from app.notifications.models import EmailDelivery, Notification, NotificationPreference
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
 from app.payments.models import Payment, PaymentLog, PayoutAccount, Refund, StripeEvent
 from app.rules.models import (
@@ -15,6 +17,10 @@ from app.rules.models import (
 from app.spaces.models import Closure, OpeningHours, Space, SpaceAmenity, space_jurisdictions
 
 __all__ = [
+    "EmailDelivery",
+    "JobRun",
+    "Notification",
+    "NotificationPreference",
     "ApiToken",
     "Booking",
     "BookingStage",

@@ -9,7 +9,7 @@ from functools import cached_property
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -38,6 +38,8 @@ class User(UserMixin, db.Model):
         ForeignKey("jurisdictions.id", ondelete="SET NULL")
     )
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Hours before a booking's start when its reminder goes out (0: no reminder).
+    reminder_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

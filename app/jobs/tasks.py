@@ -1,0 +1,40 @@
+"""Jobs wrapping the existing sweeps: booking deadlines and payments, calendar sync."""
+
+from __future__ import annotations
+
+import logging
+
+from app.extensions import db
+from app.jobs import exclusive, job
+
+log = logging.getLogger(__name__)
+
+
+@job("bookings.sweep")
+def sweep_bookings() -> dict:
+    """Deadlines, expiries, lottery draws, unpaid bookings, card holds, Stripe calls owed.
+
+    Alone across workers: two sweeps at once would each expire the same request.
+    """
+    from app.bookings.services import sweep
+    from app.payments import work
+
+    with exclusive("bookings.sweep") as mine:
+        if not mine:
+            return {"skipped": 1}
+        counts = sweep()
+        db.session.commit()
+        work.perform_committed()
+        counts.update(work.sweep())
+        return counts
+
+
+@job("calendars.sync")
+def sync_calendars() -> int:
+    """Fetch and import every external calendar that has a URL (each in its own transaction)."""
+    from app.calendars.fetch import sync_all
+
+    with exclusive("calendars.sync") as mine:
+        if not mine:
+            return 0
+        return sync_all(log.info)

@@ -1,0 +1,199 @@
+"""Who is told what when a booking, a stage, a payment or a closure changes (called from
+`events`, inside the flush that writes the change).
+
+Every message's facts are captured in `params` now, as JSON: the inbox and the email say what
+happened at that moment, in the reader's language, without reading the booking again.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.notifications.events import stage_audience, when_iso
+from app.notifications.services import notify
+
+
+def booking_params(booking) -> dict:
+    space = booking.space
+    owner = space.owner if space is not None else None
+    return {
+        "booking": {
+            "space": space.name if space is not None else "",
+            "space_id": booking.space_id,
+            "owner": owner.name if owner is not None else "",
+            "address": space.address if space is not None else "",
+            "start": when_iso(booking.start_at),
+            "end": when_iso(booking.end_at),
+            "tz": space.timezone if space is not None else "Asia/Seoul",
+            "purpose": booking.purpose,
+            "attendees": booking.attendees,
+            "amount": booking.price_amount or 0,
+            "currency": booking.currency or "KRW",
+            "status": booking.status,
+            "resident": booking.user.name if booking.user is not None else "",
+            "series_id": booking.series_id,
+        }
+    }
+
+
+def _stage_params(stage) -> dict:
+    from app.bookings.approvals import stage_who
+
+    return {
+        "position": stage.position + 1,
+        "count": len(stage.booking.stages),
+        "who": stage_who(stage),
+        "due": when_iso(stage.due_at),
+        "reason": stage.reason,
+    }
+
+
+def _next_stage(booking) -> dict | None:
+    stage = booking.current_stage
+    return _stage_params(stage) if stage is not None else None
+
+
+# --------------------------------------------------------------------------- bookings
+def transition(booking, tr) -> None:
+    to, before = tr.to_status, tr.from_status
+    resident = booking.user
+    params = booking_params(booking)
+    params.update(reason=tr.reason, from_status=before, to_status=to)
+    by_resident = tr.actor is not None and tr.actor.id == booking.user_id
+    if to == "requested" and before in (None, "awaiting_payment", "entered"):
+        if before == "entered":
+            notify([resident], "lottery_result", booking=booking,
+                   params={**params, "won": True, "next": _next_stage(booking)})
+            return
+        notify([resident], "booking_received", booking=booking,
+               params={**params, "next": _next_stage(booking)})
+    elif to == "entered":
+        params["draw_at"] = when_iso(booking.draw_at)
+        notify([resident], "booking_received", booking=booking, params=params)
+    elif to in ("approved", "confirmed"):
+        if before == "entered":
+            notify([resident], "lottery_result", booking=booking,
+                   params={**params, "won": True, "approved": True})
+        _approved(booking, params)
+    elif to == "rejected":
+        stage = _last_decided(booking, "rejected")
+        params["stage"] = _stage_params(stage) if stage is not None else None
+        notify([resident], "booking_rejected", booking=booking, params=params)
+    elif to == "returned":
+        stage = booking.current_stage
+        params["answer_by"] = when_iso(stage.due_at) if stage is not None else None
+        notify([resident], "booking_returned", booking=booking, params=params)
+    elif to == "cancelled" and not by_resident:
+        params["by"] = tr.actor.name if tr.actor is not None else None
+        notify([resident], "booking_cancelled", booking=booking, params=params)
+    elif to == "expired":
+        params["was"] = before
+        notify([resident], "booking_expired", booking=booking, params=params)
+    elif to == "lost":
+        notify([resident], "lottery_result", booking=booking, params={**params, "won": False})
+
+
+def _approved(booking, params: dict) -> None:
+    """Approved or confirmed: one message. When payment is now due it is the (mandatory)
+    payment-due message that carries the approval and the calendar file."""
+    status = booking.payment_status
+    if status == "due":
+        params.update(approved=True, due=when_iso(booking.payment_due_at),
+                      amount=booking.price_amount)
+        notify([booking.user], "payment_due", booking=booking, params=params)
+        return
+    params["paid"] = status == "paid"
+    notify([booking.user], "booking_approved", booking=booking, params=params)
+
+
+def _last_decided(booking, state: str):
+    for stage in sorted(booking.stages, key=lambda s: s.position, reverse=True):
+        if stage.state == state:
+            return stage
+    return None
+
+
+def stage_started(booking, stage) -> None:
+    """A deciding stage waits: its approvers hear of it (escalated when the stage before it
+    passed it on at its deadline)."""
+    escalated = any(s.state == "escalated" and s.position < stage.position
+                    for s in booking.stages)
+    params = booking_params(booking)
+    params["stage"] = _stage_params(stage)
+    kind = "approval_escalated" if escalated else "approval_requested"
+    notify(stage_audience(stage), kind, booking=booking, params=params, exclude=booking.user)
+
+
+def stage_notice(booking, stage) -> None:
+    params = booking_params(booking)
+    params["stage"] = _stage_params(stage)
+    notify(stage_audience(stage), "approval_notice", booking=booking, params=params,
+           exclude=booking.user)
+
+
+def stage_passed(booking, stage) -> None:
+    """A stage approved while later stages remain: the resident follows along."""
+    params = booking_params(booking)
+    params["stage"] = _stage_params(stage)
+    params["next"] = _next_stage(booking)
+    notify([booking.user], "stage_decided", booking=booking, params=params)
+
+
+# --------------------------------------------------------------------------- money
+def payment_received(payment, *, quiet: bool = False) -> None:
+    """Money arrived. `quiet`: the same flush confirms the booking, whose message says so."""
+    booking = payment.booking
+    if booking is None or quiet:
+        return
+    params = booking_params(booking)
+    params.update(paid=payment.amount, currency=payment.currency, method=payment.method,
+                  reference=payment.reference, card_last4=payment.card_last4)
+    notify([booking.user], "payment_received", booking=booking, params=params)
+
+
+def refunded(refund) -> None:
+    payment = refund.payment
+    booking = payment.booking if payment is not None else None
+    if booking is None:
+        return
+    params = booking_params(booking)
+    params.update(refunded=refund.amount, currency=payment.currency, method=payment.method,
+                  reason=refund.reason, reference=refund.reference)
+    notify([booking.user], "payment_refunded", booking=booking, params=params,
+           dedupe_key=f"refund-{refund.id}" if refund.id else None)
+
+
+# --------------------------------------------------------------------------- closures
+def closures(rows: list) -> None:
+    """New closures: the residents whose active bookings fall in them are told (managers decide
+    what happens to the booking; the closure never cancels it on its own)."""
+    from app.bookings.models import ACTIVE_STATUSES, Booking
+
+    by_space: dict[int, list] = {}
+    for closure in rows:
+        space_id = closure.space_id or (closure.space.id if closure.space is not None else None)
+        if space_id is not None:
+            by_space.setdefault(space_id, []).append(closure)
+    for space_id, items in by_space.items():
+        lo = min(c.start_at for c in items)
+        hi = max(c.end_at for c in items)
+        bookings = db.session.scalars(
+            select(Booking).where(
+                Booking.space_id == space_id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.start_at < hi,
+                Booking.end_at > lo,
+            )
+        ).all()
+        for booking in bookings:
+            hit = next((c for c in items
+                        if booking.start_at < c.end_at and booking.end_at > c.start_at), None)
+            if hit is None:
+                continue
+            params = booking_params(booking)
+            params["closure"] = {"start": when_iso(hit.start_at), "end": when_iso(hit.end_at),
+                                 "reason": hit.reason}
+            key = f"closure-{booking.id}-{when_iso(hit.start_at)}-{when_iso(hit.end_at)}"
+            notify([booking.user], "closure_conflict", booking=booking, params=params,
+                   dedupe_key=key[:120])

@@ -1,0 +1,107 @@
+"""Every kind of notification: who gets it, how by default, and whether it may be turned off.
+
+Each kind has a template `notifications/kinds/<name>.html` with the blocks `subject` (one line:
+the email's subject and the inbox title), `text` (the plain-text body) and `html` (the HTML
+body); the template sees the notification's `params`, `link` (absolute URL of the page to open)
+and `user` (the recipient).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+RESIDENT, APPROVER, OFFICER = "resident", "approver", "officer"
+
+AUDIENCE_LABELS = {
+    RESIDENT: _l("Your bookings"),
+    APPROVER: _l("Requests you decide"),
+    OFFICER: _l("Your jurisdiction"),
+}
+
+CHANNEL_LABELS = {
+    "email": _l("Email and inbox"),
+    "digest": _l("Daily digest email and inbox"),
+    "in_app": _l("Inbox only"),
+    "off": _l("Off"),
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    audience: str
+    label: object  # lazy string
+    default: str = "email"
+    # Mandatory kinds reach the inbox whatever the user says; they can only choose whether an
+    # email goes out too.
+    mandatory: bool = False
+    digest: bool = False  # may be gathered into the daily digest
+    # The page the notification opens: "booking" (the booking), "queue", "oversight".
+    opens: str = "booking"
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        out = ["email"]
+        if self.digest:
+            out.append("digest")
+        out.append("in_app")
+        if not self.mandatory:
+            out.append("off")
+        return tuple(out)
+
+    @property
+    def template(self) -> str:
+        return f"notifications/kinds/{self.name}.html"
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        # --- residents
+        Kind("booking_received", RESIDENT, _l("Request received")),
+        Kind("stage_decided", RESIDENT, _l("A stage of your request was decided")),
+        Kind("booking_returned", RESIDENT, _l("Request returned for changes"), mandatory=True),
+        Kind("booking_approved", RESIDENT, _l("Booking approved (with calendar file)")),
+        Kind("booking_rejected", RESIDENT, _l("Request rejected")),
+        Kind("booking_cancelled", RESIDENT, _l("Booking cancelled by the owner"),
+             mandatory=True),
+        Kind("booking_expired", RESIDENT, _l("Request or booking expired")),
+        Kind("payment_due", RESIDENT, _l("Payment due"), mandatory=True),
+        Kind("payment_received", RESIDENT, _l("Payment received")),
+        Kind("payment_refunded", RESIDENT, _l("Refund made")),
+        Kind("booking_reminder", RESIDENT, _l("Reminder before your booking")),
+        Kind("lottery_result", RESIDENT, _l("Lottery result")),
+        Kind("closure_conflict", RESIDENT, _l("A closure affects your booking"),
+             mandatory=True),
+        # --- approvers (facility managers, principals, officers deciding a stage)
+        Kind("approval_requested", APPROVER, _l("A new request waits for your decision"),
+             digest=True, opens="queue"),
+        Kind("approval_notice", APPROVER, _l("A request you are told about (no decision)"),
+             default="in_app", digest=True),
+        Kind("approval_deadline", APPROVER, _l("A decision deadline is about to pass"),
+             opens="queue"),
+        Kind("approval_escalated", APPROVER, _l("A request passed on to you after a deadline"),
+             opens="queue"),
+        # --- officers
+        Kind("weekly_summary", OFFICER, _l("Weekly summary of your jurisdiction"),
+             default="off", opens="oversight"),
+    )
+}
+
+# The daily digest is an email of its own (not a kind users choose).
+DIGEST_TEMPLATE = "notifications/kinds/digest.html"
+
+# Reminder lead times offered on the preferences page (hours; 0 = no reminder).
+REMINDER_CHOICES = (0, 2, 24, 48)
+
+
+def kinds_for(roles: list[str]) -> list[Kind]:
+    """The kinds a user with `roles` (User.role_names) can receive."""
+    audiences = {RESIDENT}
+    if {"manager", "principal", "officer", "admin"} & set(roles):
+        audiences.add(APPROVER)
+    if {"officer", "admin"} & set(roles):
+        audiences.add(OFFICER)
+    return [k for k in KINDS.values() if k.audience in audiences]

@@ -1,0 +1,126 @@
+"""Turning a notification into words: the inbox line and the email (subject, text, HTML,
+attachments), in the reader's language, with links to the right page.
+
+Emails are rendered outside any visitor's request (after the commit, on a worker), inside a
+request context built on `BASE_URL` so links are absolute and correct.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import css_inline
+from flask import current_app, g, url_for
+from flask_babel import force_locale
+
+from app.notifications.kinds import DIGEST_TEMPLATE, KINDS
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+@contextmanager
+def email_context(locale: str):
+    """A request context on BASE_URL (for absolute links) speaking `locale`."""
+    base = current_app.config.get("BASE_URL") or "http://127.0.0.1:5000"
+    # Flask-Babel keeps the language on `g`, which this request context shares with the
+    # caller's application context; force_locale does not restore an outer forced language,
+    # so the caller's is put back by hand.
+    saved = dict(vars(g._flask_babel)) if "_flask_babel" in g else None
+    try:
+        with current_app.test_request_context("/", base_url=base), force_locale(locale):
+            yield
+    finally:
+        if saved is not None:
+            vars(g._flask_babel).clear()
+            vars(g._flask_babel).update(saved)
+
+
+def link_for(note, *, external: bool = False) -> str:
+    """The page a notification opens (a path, or an absolute URL for emails)."""
+    spec = KINDS.get(note.kind)
+    opens = spec.opens if spec else "booking"
+    if opens == "queue":
+        return url_for("manage.queue", _external=external)
+    if opens == "oversight":
+        return url_for("oversight.index", _external=external)
+    if note.booking_id:
+        return url_for("bookings.detail", booking_id=note.booking_id, _external=external)
+    return url_for("notifications.inbox", _external=external)
+
+
+def _blocks(template_name: str, context: dict) -> dict[str, str]:
+    env = current_app.jinja_env
+    template = env.get_template(template_name)
+    current_app.update_template_context(context)
+    ctx = template.new_context(context)
+    return {
+        name: "".join(block(ctx)).strip()
+        for name, block in template.blocks.items()
+        if name in ("subject", "text", "html")
+    }
+
+
+def subject_of(note) -> str:
+    """The one-line title (inbox list, email subject) in the current language."""
+    spec = KINDS[note.kind]
+    return _blocks(spec.template, {"params": note.params or {}, "note": note,
+                                   "user": note.user, "link": ""})["subject"]
+
+
+def render_email(note, *, user) -> Rendered:
+    """The email for notification `note` (call inside `email_context`)."""
+    spec = KINDS[note.kind]
+    link = link_for(note, external=True)
+    blocks = _blocks(spec.template, {"params": note.params or {}, "note": note, "user": user,
+                                     "link": link})
+    rendered = _wrap(blocks, link=link, user=user)
+    if note.kind == "booking_approved" and note.booking is not None:
+        rendered.attachments.append(_ics_for(note.booking))
+    return rendered
+
+
+def render_digest(notes: list, *, user) -> Rendered:
+    items = [
+        {"note": n, "subject": subject_of(n), "link": link_for(n, external=True)} for n in notes
+    ]
+    link = url_for("manage.queue", _external=True)
+    blocks = _blocks(DIGEST_TEMPLATE, {"items": items, "user": user, "link": link})
+    return _wrap(blocks, link=link, user=user)
+
+
+def _wrap(blocks: dict[str, str], *, link: str, user) -> Rendered:
+    prefs = url_for("notifications.preferences", _external=True)
+    env = current_app.jinja_env
+    context = {"subject": blocks["subject"], "body": blocks.get("text", ""),
+               "body_html": blocks.get("html", ""), "link": link, "prefs": prefs,
+               "user": user}
+    current_app.update_template_context(context)
+    text = env.get_template("notifications/email.txt").render(context)
+    html = env.get_template("notifications/email.html").render(context)
+    return Rendered(subject=" ".join(blocks["subject"].split()), text=text.strip() + "\n",
+                    html=css_inline.inline(html))
+
+
+def _ics_for(booking) -> Attachment:
+    from flask import request
+
+    from app.calendars import ics
+
+    host = request.host.split(":")[0] or "gonggan"
+    method = "CANCEL" if ics.ics_status(booking.status) == "CANCELLED" else "PUBLISH"
+    body = ics.calendar_of(booking.space.name, [booking], host, method=method)
+    return Attachment(f"booking-{booking.id}.ics", "text/calendar; method=" + method, body)

@@ -1,0 +1,186 @@
+"""Writing notifications: who is told, how (their preference), and the outbox row for email.
+
+`notify()` only adds rows to the current session: they commit or roll back with the change that
+caused them. Email delivery is queued to run after that commit (see app.jobs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from email.utils import make_msgid
+
+from flask import current_app
+from sqlalchemy import select, tuple_
+
+from app.db import utcnow
+from app.extensions import db
+from app.jobs import enqueue_after_commit
+from app.notifications.kinds import KINDS
+from app.notifications.models import EmailDelivery, Notification, NotificationPreference
+
+
+# --------------------------------------------------------------------------- preferences
+def channels_for(user_ids: Iterable[int], kind: str) -> dict[int, str]:
+    """Each user's channel for `kind` (their choice, or the kind's default). One query."""
+    spec = KINDS[kind]
+    ids = sorted(set(user_ids))
+    chosen = {}
+    if ids:
+        chosen = dict(
+            db.session.execute(
+                select(NotificationPreference.user_id, NotificationPreference.channel).where(
+                    NotificationPreference.kind == kind,
+                    NotificationPreference.user_id.in_(ids),
+                )
+            ).all()
+        )
+    out = {}
+    for uid in ids:
+        channel = chosen.get(uid, spec.default)
+        if channel not in spec.choices:  # e.g. a kind made mandatory after the choice
+            channel = "in_app" if channel == "off" else spec.default
+        out[uid] = channel
+    return out
+
+
+def preferences_of(user) -> dict[str, str]:
+    """Every kind's channel for `user` (one query)."""
+    chosen = dict(
+        db.session.execute(
+            select(NotificationPreference.kind, NotificationPreference.channel).where(
+                NotificationPreference.user_id == user.id
+            )
+        ).all()
+    )
+    out = {}
+    for name, spec in KINDS.items():
+        channel = chosen.get(name, spec.default)
+        out[name] = channel if channel in spec.choices else spec.default
+    return out
+
+
+def set_preferences(user, choices: dict[str, str]) -> None:
+    """Store `user`'s choices; refuses (ValueError) a channel a kind does not offer, e.g. turning
+    off a mandatory kind. Nothing is stored when any choice is refused."""
+    for kind, channel in choices.items():
+        spec = KINDS.get(kind)
+        if spec is None or channel not in spec.choices:
+            raise ValueError(kind)
+    existing = {
+        p.kind: p
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
+    for kind, channel in choices.items():
+        row = existing.get(kind)
+        if row is None:
+            db.session.add(NotificationPreference(user_id=user.id, kind=kind, channel=channel))
+        else:
+            row.channel = channel
+
+
+# --------------------------------------------------------------------------- writing
+def _message_id() -> str:
+    domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "gonggan.local"
+    return make_msgid("gonggan", domain=domain)
+
+
+def notify(
+    users: Iterable,
+    kind: str,
+    *,
+    booking=None,
+    params: dict | None = None,
+    dedupe_key: str | None = None,
+    exclude=None,
+    now: datetime | None = None,
+) -> list[Notification]:
+    """Tell each of `users` about `kind`, as each prefers; returns the notifications written.
+
+    `params` must be JSON (everything the message says, captured now). `dedupe_key` makes the
+    notification once-only per user (reminders, deadline warnings, summaries): a user who has
+    one with that key already is skipped. `exclude` (a user) is never told about their own act.
+    """
+    now = now or utcnow()
+    people = {}
+    for user in users:
+        if user is None or not user.is_active_account:
+            continue
+        if exclude is not None and getattr(exclude, "id", None) == user.id:
+            continue
+        people.setdefault(user.id, user)
+    if not people:
+        return []
+    if dedupe_key is not None:
+        seen = set(
+            db.session.scalars(
+                select(Notification.user_id).where(
+                    tuple_(Notification.user_id, Notification.dedupe_key).in_(
+                        [(uid, dedupe_key) for uid in people]
+                    )
+                )
+            )
+        )
+        people = {uid: u for uid, u in people.items() if uid not in seen}
+    channels = channels_for(people, kind)
+    written = []
+    for uid, user in people.items():
+        channel = channels[uid]
+        if channel == "off":
+            continue
+        note = Notification(
+            user=user,
+            kind=kind,
+            channel=channel,
+            booking_id=getattr(booking, "id", None),
+            params=params or {},
+            dedupe_key=dedupe_key,
+            created_at=now,
+        )
+        if booking is not None and booking.id is None:
+            note.booking = booking  # not flushed yet: the relationship fills the id in
+        db.session.add(note)
+        written.append(note)
+        if channel == "email":
+            outbox = EmailDelivery(
+                user=user,
+                notification=note,
+                kind=kind,
+                to_address=user.email,
+                locale=user.locale if user.locale in ("ko", "en") else "ko",
+                next_attempt_at=now,
+                created_at=now,
+                message_id=_message_id(),
+            )
+            db.session.add(outbox)
+            enqueue_after_commit("notifications.deliver", outbox)
+    return written
+
+
+def unread_count(user) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    )
+
+
+def mark_read(user, ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
+    """Mark `user`'s notifications (all when `ids` is None) read; returns how many changed."""
+    from sqlalchemy import update
+
+    stmt = (
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=now or utcnow())
+    )
+    if ids is not None:
+        ids = list(ids)
+        if not ids:
+            return 0
+        stmt = stmt.where(Notification.id.in_(ids))
+    return db.session.execute(stmt).rowcount
