@@ -74,11 +74,13 @@ def _blocks(template_name: str, context: dict) -> dict[str, str]:
     }
 
 
-def subject_of(note) -> str:
-    """The one-line title (inbox list, email subject) in the current language."""
+def subject_of(note, user=None) -> str:
+    """The one-line title (inbox list, email subject) in the current language. Pass the reader
+    as `user` when listing many (saves loading it per row)."""
     spec = KINDS[note.kind]
-    return _blocks(spec.template, {"params": note.params or {}, "note": note,
-                                   "user": note.user, "link": ""})["subject"]
+    blocks = _blocks(spec.template, {"params": note.params or {}, "note": note,
+                                     "user": user, "link": ""})
+    return " ".join(blocks["subject"].split())
 
 
 def render_email(note, *, user) -> Rendered:
@@ -95,7 +97,8 @@ def render_email(note, *, user) -> Rendered:
 
 def render_digest(notes: list, *, user) -> Rendered:
     items = [
-        {"note": n, "subject": subject_of(n), "link": link_for(n, external=True)} for n in notes
+        {"note": n, "subject": subject_of(n, user), "link": link_for(n, external=True)}
+        for n in notes
     ]
     link = url_for("manage.queue", _external=True)
     blocks = _blocks(DIGEST_TEMPLATE, {"items": items, "user": user, "link": link})
