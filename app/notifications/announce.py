@@ -50,7 +50,9 @@ def _stage_params(stage) -> dict:
 
 
 def _next_stage(booking) -> dict | None:
-    stage = booking.current_stage
+    """The stage deciding now. (Read from the stages' states: an autoflush can run while
+    `approvals.advance` has started a stage but not yet moved `stage_position`.)"""
+    stage = next((s for s in booking.stages if s.state == "pending"), None)
     return _stage_params(stage) if stage is not None else None
 
 

@@ -111,6 +111,8 @@ def _collect(session) -> None:
             new_state in ("approved", "auto_approved")
             and id(booking) not in decided_now
             and booking.status == "requested"
+            # only once the next stage has started (a flush can come between the two)
+            and any(s.state == "pending" for s in booking.stages)
             and _once(session, ("passed", stage))
         ):
             announce.stage_passed(booking, stage)

@@ -62,6 +62,7 @@ class Notification(db.Model):
     digested_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship()
+    booking = relationship("Booking")
 
     @property
     def is_read(self) -> bool:

@@ -134,13 +134,11 @@ def notify(
             user=user,
             kind=kind,
             channel=channel,
-            booking_id=getattr(booking, "id", None),
+            booking=booking,
             params=params or {},
             dedupe_key=dedupe_key,
             created_at=now,
         )
-        if booking is not None and booking.id is None:
-            note.booking = booking  # not flushed yet: the relationship fills the id in
         db.session.add(note)
         written.append(note)
         if channel == "email":
