@@ -152,8 +152,21 @@ def register(app: Flask) -> None:
         _listening = True
         _listen()
 
+    @app.before_request
+    def _own_queue():
+        # Jobs committed outside this request (a test's set-up sharing the app context) are not
+        # this request's to run.
+        g.jobs_outside = g.pop("jobs.deferred", None)
+
     @app.after_request
     def _after(response):
+        outside = g.pop("jobs_outside", None)
+        response = _dispatch_after(response)
+        if outside:
+            g.setdefault("jobs.deferred", [])[:0] = outside
+        return response
+
+    def _dispatch_after(response):
         if not g.get("jobs.deferred"):
             return response
         if app.config.get("JOBS_INLINE_AFTER_RESPONSE") and backend_name(app) == "inline":

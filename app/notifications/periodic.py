@@ -244,14 +244,12 @@ def summary_figures(jurisdiction_id: int, start: datetime, end: datetime,
         .group_by(Space.id, Space.name)
         .order_by(func.count(Booking.id).desc(), Space.name)
     ).all()
-    minutes = 0
-    for booking_start, booking_end in db.session.execute(
-        select(Booking.start_at, Booking.end_at).where(
+    seconds = db.session.scalar(
+        select(func.coalesce(func.sum(_duration_seconds()), 0)).where(
             Booking.space_id.in_(spaces),
             Booking.status.in_(("approved", "confirmed", "completed")),
             Booking.start_at >= start, Booking.start_at < end)
-    ):
-        minutes += int((booking_end - booking_start).total_seconds() // 60)
+    )
     waiting = db.session.execute(
         select(func.count(Booking.id),
                func.count(Booking.id).filter(BookingStage.due_at < now))
@@ -266,8 +264,17 @@ def summary_figures(jurisdiction_id: int, start: datetime, end: datetime,
         "cancelled": moves.get("cancelled", 0),
         "expired": moves.get("expired", 0),
         "no_show": moves.get("no_show", 0),
-        "hours": round(minutes / 60, 1),
+        "hours": round(float(seconds or 0) / 3600, 1),
         "waiting": waiting[0] or 0,
         "overdue": waiting[1] or 0,
         "top_spaces": [{"name": r.name, "bookings": r.n} for r in used[:5]],
     }
+
+
+def _duration_seconds():
+    """A booking's length in seconds, as SQL for the database in use."""
+    from app.bookings.models import Booking
+
+    if db.engine.dialect.name == "postgresql":
+        return func.extract("epoch", Booking.end_at - Booking.start_at)
+    return (func.julianday(Booking.end_at) - func.julianday(Booking.start_at)) * 86400

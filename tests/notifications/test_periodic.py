@@ -146,3 +146,18 @@ def test_summary_figures_count_the_week_only(factories):
                                        now=monday + timedelta(days=7))
     assert figures["requests"] == 1
     assert figures["waiting"] == 2
+    assert figures["hours"] == 0  # nothing approved took place that week
+
+
+def test_summary_booked_hours_add_up_in_sql(factories):
+    w = school_world(factories)
+    monday = datetime(2031, 3, 3, 0, 0, tzinfo=UTC)
+    first = w.request(start=monday + timedelta(days=1), hours=2, now=monday - timedelta(days=9))
+    second = w.request(w.neighbour(), start=monday + timedelta(days=2), hours=1.5,
+                       now=monday - timedelta(days=9))
+    first.status = second.status = "approved"
+    db.session.commit()
+    figures = periodic.summary_figures(w.edu.id, monday, monday + timedelta(days=7),
+                                       now=monday + timedelta(days=7))
+    assert figures["hours"] == 3.5
+    assert [s["bookings"] for s in figures["top_spaces"]] == [2]
