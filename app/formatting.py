@@ -86,3 +86,7 @@ def register(app: Flask) -> None:
             "current_user": current_user,
             "config": current_app.config,
         }
+
+    from app.notifications import templating
+
+    templating.register(app)
