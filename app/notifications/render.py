@@ -90,7 +90,12 @@ def render_email(note, *, user) -> Rendered:
     blocks = _blocks(spec.template, {"params": note.params or {}, "note": note, "user": user,
                                      "link": link})
     rendered = _wrap(blocks, link=link, user=user)
-    if note.kind == "booking_approved" and note.booking is not None:
+    # The approval's calendar file; when payment is due at approval, the payment-due message
+    # carries the approval (see announce._approved), so it carries the file too.
+    approval = note.kind == "booking_approved" or (
+        note.kind == "payment_due" and (note.params or {}).get("approved")
+    )
+    if approval and note.booking is not None:
         rendered.attachments.append(_ics_for(note.booking))
     return rendered
 
