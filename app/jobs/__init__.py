@@ -197,6 +197,10 @@ def _listen() -> None:
 
     @event.listens_for(db.session, "after_commit")
     def _committed(session):
+        if session.in_nested_transaction():
+            # A savepoint was released (e.g. `with begin_nested():` around an insert): the
+            # transaction it belongs to may still roll back, so nothing is dispatched yet.
+            return
         flushed = session.info.pop("jobs.flushed", None)
         if flushed and has_app_context():
             deferred = g.setdefault("jobs.deferred", [])
