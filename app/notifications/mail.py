@@ -54,9 +54,13 @@ def build_message(*, to: str, subject: str, text: str, html: str | None, message
     for att in attachments:
         maintype, _, subtype = att.content_type.partition("/")
         subtype, _, params = subtype.partition(";")
-        extra = {}
+        extra = {"params": {}}
+        if maintype == "text":
+            # Bytes carry no charset of their own; without it readers assume US-ASCII and
+            # garble the Korean in calendar files.
+            extra["params"]["charset"] = "utf-8"
         if "method=" in params:
-            extra["params"] = {"method": params.split("method=", 1)[1].strip()}
+            extra["params"]["method"] = params.split("method=", 1)[1].strip()
         msg.add_attachment(att.data, maintype=maintype, subtype=subtype.strip(),
                            filename=att.filename, **extra)
     return msg
