@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from app.api import approvals, payments, routes, rules  # noqa: E402,F401
+from app.api import approvals, notifications, payments, routes, rules  # noqa: E402,F401

@@ -14,6 +14,7 @@ from app.api.openapi_components import (
     json_content,
     ref,
 )
+from app.api.openapi_notifications import notification_paths, notification_schemas
 from app.bookings.models import STATUS_LABELS
 from app.manage.queue import SORTS
 from app.rules.schema import APPROVERS, PURPOSES
@@ -571,9 +572,13 @@ def build_document() -> dict:
                 "name": "payments",
                 "description": "Paying for bookings, offline payments, refunds and payouts.",
             },
+            {
+                "name": "notifications",
+                "description": "Your notifications, marking them read, and your settings.",
+            },
             {"name": "meta"},
         ],
-        "paths": _paths(),
+        "paths": {**_paths(), **notification_paths()},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -582,7 +587,8 @@ def build_document() -> dict:
                     "description": "An API token of your account.",
                 }
             },
-            "schemas": component_schemas(max_per_page),
+            "schemas": {**component_schemas(max_per_page),
+                        **notification_schemas(max_per_page)},
             "responses": COMPONENT_RESPONSES,
             "parameters": {
                 "SpaceId": {
