@@ -89,11 +89,14 @@ def booking_facts(b, *, amount: bool = True, resident: bool = False) -> list[tup
         (_("Requested by"), (b.get("resident") or "") if resident else ""),
         (_("Space"), b.get("space") or ""),
         (_("Run by"), b.get("owner") or ""),
-        (_("When"), span(b.get("start"), b.get("end"), b.get("tz"))),
+        (_("When"), span(b.get("start"), b.get("end"), b.get("tz"))
+         + (f" ({b['tz']})" if b.get("tz") and b.get("tz") != DEFAULT_ZONE else "")),
         (_("Address"), b.get("address") or ""),
         (_("Purpose"), b.get("purpose") or ""),
         (_("Attendees"), str(b["attendees"]) if b.get("attendees") else ""),
     ]
+    if b.get("series_id"):
+        facts.append((_("Series"), _("One date of a recurring booking")))
     if amount and b.get("amount"):
         facts.append((_("Price"), money(b["amount"], b.get("currency") or "KRW")))
     return [(str(label), str(value)) for label, value in facts if value]

@@ -128,7 +128,8 @@ def params_for(case: str, lang: str) -> dict:
             **b, "refunded": 15000, "currency": "KRW", "method": "bank_transfer",
             "reason": w["closure"], "reference": "RF-2026-0042",
         },
-        "booking_reminder": {"booking": booking(lang, status="confirmed"), "hours": 24},
+        "booking_reminder": {"booking": booking(lang, status="confirmed", series_id=3),
+                             "hours": 24},
         "lottery_result": {**b, **moved, "won": True, "next": stage(lang)},
         "lottery_result-approved": {**b, **moved, "to_status": "approved", "won": True,
                                     "approved": True},
@@ -386,7 +387,7 @@ def test_times_follow_the_zone_of_the_space(reader):
     with render.email_context("en"):
         got = render.render_email(note, user=reader)
     assert "2026-11-22 (Sun) 14:59" in got.text
-    assert "2026-11-25 (Wed) 10:00–12:00" in got.text
+    assert "When: 2026-11-25 (Wed) 10:00–12:00 (Europe/London)" in got.text
 
 
 @pytest.mark.parametrize("case", CASES)
