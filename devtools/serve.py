@@ -1,4 +1,6 @@
-"""`make run`'s server: the app, a sweep every minute, and — when no STRIPE_SECRET_KEY is
+"""`make run`'s server: the app, the periodic jobs (`app.jobs.tick()` every 30 s: the sweep,
+email delivery to the development mail page /dev/mail, reminders, deadline warnings, digests,
+summaries, calendar sync), and — when no STRIPE_SECRET_KEY is
 configured — the local Stripe double beside it, so paid spaces can be paid through a simulated
 checkout clearly labelled as a test payment (no real money, nothing leaves the machine).
 
@@ -12,27 +14,25 @@ import os
 import secrets
 import threading
 
-SWEEP_SECONDS = 60
+TICK_SECONDS = 30
 
 
-def _sweeper(app, stop: threading.Event) -> None:
-    """What cron does in production (`flask bookings sweep` every minute): deadlines, lottery
-    draws, unpaid bookings, checkout holds that lapsed, Stripe calls still owed."""
-    from app.bookings.services import sweep
-    from app.db import serialized_writes
+def _ticker(app, stop: threading.Event) -> None:
+    """What cron does in production (`flask jobs run` every minute): every periodic job whose
+    period has come — deadlines, lottery draws, unpaid bookings, Stripe calls still owed, the
+    email outbox, reminders and the rest (see app.jobs.PERIODIC)."""
+    from app import jobs
     from app.extensions import db
-    from app.payments import work
 
-    while not stop.wait(SWEEP_SECONDS):
-        with app.app_context(), serialized_writes():
+    while not stop.wait(TICK_SECONDS):
+        with app.app_context():
             try:
-                sweep()
-                db.session.commit()
-                work.perform_committed()
-                work.sweep()
-            except Exception:  # keep sweeping; the next run retries
+                jobs.tick()
+            except Exception:  # keep ticking; the next tick retries
                 db.session.rollback()
-                logging.getLogger("gonggan.sweep").exception("sweep failed")
+                logging.getLogger("gonggan.jobs").exception("tick failed")
+            finally:
+                db.session.remove()
 
 
 def main() -> None:
@@ -58,7 +58,7 @@ def main() -> None:
 
     app = create_app()
     stop = threading.Event()
-    threading.Thread(target=_sweeper, args=(app, stop), name="sweep", daemon=True).start()
+    threading.Thread(target=_ticker, args=(app, stop), name="jobs", daemon=True).start()
     try:
         app.run(host="127.0.0.1", port=port, threaded=True)
     finally:
