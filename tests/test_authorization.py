@@ -13,10 +13,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.calendars.models import BookingSeries
 from app.db import utcnow
 from app.extensions import db
+from app.notifications.models import EmailDelivery, Notification
 from app.payments import services as payment_services
 from app.rules.models import LotteryDraw, ResidentGroup, ResidentGroupMember
 from tests.conftest import next_weekday
@@ -69,7 +71,17 @@ def world(factories):
     group.members.append(ResidentGroupMember(user=users["resident"], is_leader=True))
     db.session.add_all([draw, hidden_draw, group])
     db.session.commit()
+    # The resident's first notification (the request received) and its email.
+    note = db.session.scalars(
+        select(Notification).where(Notification.user_id == users["resident"].id)
+        .order_by(Notification.id)
+    ).first()
+    mail = db.session.scalars(
+        select(EmailDelivery).where(EmailDelivery.notification_id == note.id)
+    ).one()
     return {
+        "note": note.id,
+        "resident_mail": mail.id,
         "draw": draw.id,
         "hidden_draw": hidden_draw.id,
         "group": group.id,
@@ -149,6 +161,11 @@ OFFLINE_PAYMENT = {"method": "cash", "amount": "10000", "reference": "영수증 
 REFUND = {"amount": "1000", "reason": "냉방기 고장", "reference": "계좌 이체"}
 API_OFFLINE_PAYMENT = {"method": "cash", "amount": 20_000, "reference": "영수증 2"}
 API_REFUND = {"amount": 1_000, "reason": "냉방기 고장", "reference": "계좌 이체"}
+# Notifications: one's own only; no one else may know another's exists. The development mail
+# page (no mail server) shows admins every email, others their own.
+OWN_NOTE = {**{role: "404" for role in ROLES}, "anon": "login", "resident": "ok"}
+OWN_MAIL = {**OWN_NOTE, "admin": "ok"}
+ADMIN_ONLY = {**{role: "403" for role in ROLES}, "anon": "login", "admin": "ok"}
 
 MATRIX = {
     "main.index": ("GET", "/", None, ALL_OK),
@@ -301,6 +318,25 @@ MATRIX = {
                                      {"name": "학사일정"},
                                      {**{role: "404" for role in ROLES}, "anon": "login",
                                       "manager": "ok", "admin": "ok"}),
+    "notifications.inbox": ("GET", "/notifications", None, LOGGED_IN_OK),
+    "notifications.inbox#unread": ("GET", "/notifications?show=unread", None, LOGGED_IN_OK),
+    "notifications.open_notification": ("GET", "/notifications/{note}/open", None, OWN_NOTE),
+    "notifications.mark_read": ("POST", "/notifications/{note}/read", {}, OWN_NOTE),
+    "notifications.mark_all_read": ("POST", "/notifications/read-all", {}, LOGGED_IN_OK),
+    "notifications.preferences": ("GET", "/account/notifications", None, LOGGED_IN_OK),
+    "notifications.preferences#post": ("POST", "/account/notifications",
+                                       {"kind-booking_received": "in_app"}, LOGGED_IN_OK),
+    "notifications.dev_mail": ("GET", "/dev/mail", None, LOGGED_IN_OK),
+    "notifications.dev_mail_message": ("GET", "/dev/mail/{resident_mail}", None, OWN_MAIL),
+    "notifications.outbox": ("GET", "/admin/outbox", None, ADMIN_ONLY),
+    "notifications.retry": ("POST", "/admin/outbox/{resident_mail}/retry", {}, ADMIN_ONLY),
+    "api.notifications": ("GET", "/api/v1/notifications?unread=true", None, LOGGED_IN_OK),
+    "api.read_notifications": ("POST", "/api/v1/notifications/read", {"all": True},
+                               LOGGED_IN_OK),
+    "api.notification_preferences": ("GET", "/api/v1/notifications/preferences", None,
+                                     LOGGED_IN_OK),
+    "api.save_notification_preferences": ("PUT", "/api/v1/notifications/preferences",
+                                          {"reminder_hours": 2}, LOGGED_IN_OK),
     "calendars.sync_calendar": ("POST", "/manage/external-calendars/0/sync", {},
                                 {**{role: "404" for role in ROLES}, "anon": "login"}),
     "calendars.delete_calendar": ("POST", "/manage/external-calendars/0/delete", {},
@@ -369,7 +405,7 @@ def test_route_access(app, world, api_token, monkeypatch, key, role):
     if method == "GET":
         response = client.get(url, headers=headers)
     elif api:
-        response = client.post(url, json=data, headers=headers)
+        response = client.open(url, method=method, json=data, headers=headers)
     else:
         response = client.post(url, data=data, headers=headers)
     assert _outcome(response, api) == expected[role], (
