@@ -448,6 +448,7 @@ def seed_demo(now: datetime | None = None) -> str:
     db.session.flush()
     rule_sets = seed_rule_sets(jurisdictions, orgs, spaces, users, now)
     groups = seed_groups(users)
+    _seed_preferences(users)
 
     demo_ids = [space.id for space in spaces.values()]
     existing = db.session.scalar(
@@ -465,6 +466,22 @@ def seed_demo(now: datetime | None = None) -> str:
         f"{published} published spaces ({new_spaces} new), {len(users)} demo accounts "
         f"(password: {DEMO_PASSWORD}), {rule_sets} new rule sets, {made} new bookings."
     )
+
+
+# Notification choices that show the other channels in the demo: the district officer reads
+# the weekly summary, the community centers' manager gets new requests as a daily digest.
+DEMO_PREFERENCES = {
+    "officer@gangbuk.go.kr": {"weekly_summary": "email"},
+    "manager@gangbuk.go.kr": {"approval_requested": "digest"},
+}
+
+
+def _seed_preferences(users: dict) -> None:
+    from app.notifications.services import set_preferences
+
+    for email, choices in DEMO_PREFERENCES.items():
+        if email in users:
+            set_preferences(users[email], choices)
 
 
 def _seed_jurisdictions() -> dict[str, Jurisdiction]:

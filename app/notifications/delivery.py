@@ -15,6 +15,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.db import serialized_writes, utcnow
 from app.extensions import db
@@ -67,7 +68,16 @@ def deliver(delivery_id: int | None, now: datetime | None = None) -> str:
     now = now or utcnow()
     if not claim(delivery_id, now):
         return "skipped"
-    row = db.session.get(EmailDelivery, delivery_id, populate_existing=True)
+    # The row with what it is about, in one query (the claim changed it behind the session).
+    row = db.session.scalars(
+        select(EmailDelivery)
+        .where(EmailDelivery.id == delivery_id)
+        .options(
+            joinedload(EmailDelivery.user),
+            joinedload(EmailDelivery.notification).joinedload(Notification.booking),
+        )
+        .execution_options(populate_existing=True)
+    ).one()
     try:
         content = _content(row)
         mail.send(content)
@@ -86,7 +96,6 @@ def deliver(delivery_id: int | None, now: datetime | None = None) -> str:
 def _finish(row: EmailDelivery, status: str, error: str | None, now: datetime, *,
             retry_at: datetime | None = None) -> str:
     with serialized_writes():
-        row = db.session.merge(row)
         row.status = status
         if error:  # a success keeps the last error: the row shows it needed another try
             row.last_error = error[:2000]
@@ -116,12 +125,10 @@ def _content(row: EmailDelivery):
         else:
             rendered = render.render_email(row.notification, user=row.user)
         attachments = rendered.attachments
-    if row.subject is None:
-        with serialized_writes():
-            row.subject = rendered.subject[:300]
-            row.body_text = rendered.text
-            row.body_html = rendered.html
-            db.session.commit()
+    if row.subject is None:  # kept with the outcome, in the same commit
+        row.subject = rendered.subject[:300]
+        row.body_text = rendered.text
+        row.body_html = rendered.html
     return mail.build_message(to=row.to_address, subject=row.subject, text=row.body_text,
                               html=row.body_html, message_id=row.message_id,
                               attachments=attachments)

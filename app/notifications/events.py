@@ -16,7 +16,8 @@ from sqlalchemy import event, inspect, select
 
 from app.extensions import db
 
-SEEN_KEY = "notifications.seen"  # (what, id) already announced in this transaction
+SEEN_KEY = "notifications.seen"  # (what, object) already announced in this transaction
+AUDIENCE_CACHE = "notifications.audience"  # who decides a stage, per transaction
 
 
 def _changed_to(obj, attr: str):
@@ -47,11 +48,19 @@ def register() -> None:
 
     @event.listens_for(db.session, "after_commit")
     def _committed(session):
-        session.info.pop(SEEN_KEY, None)
+        if not session.in_nested_transaction():
+            _forget(session)
 
     @event.listens_for(db.session, "after_rollback")
     def _rolled_back(session):
-        session.info.pop(SEEN_KEY, None)
+        _forget(session)
+
+
+def _forget(session) -> None:
+    from app.notifications.services import PREFS_CACHE
+
+    for key in (SEEN_KEY, PREFS_CACHE, AUDIENCE_CACHE):
+        session.info.pop(key, None)
 
 
 def _once(session, key) -> bool:
@@ -86,6 +95,17 @@ def _collect(session) -> None:
     if not (transitions or stages or paid or refunds or closures):
         return
     from app.notifications import announce
+    from app.notifications.services import prefetch
+
+    # Everyone the bookings below belong to, with their preferences, in two queries.
+    involved = {tr.booking.user_id for tr in transitions if tr.booking is not None}
+    involved |= {p.booking.user_id for p in paid if p.booking is not None}
+    involved.discard(None)
+    if len(involved) > 1:
+        from app.accounts.models import User
+
+        db.session.scalars(select(User).where(User.id.in_(sorted(involved)))).all()
+    prefetch(involved)
 
     decided_now = set()  # bookings that reached a final decision in this flush
     for tr in sorted(transitions, key=lambda t: (t.at, id(t))):
@@ -130,6 +150,14 @@ def stage_audience(stage) -> list:
     """Who decides (or is told about) `stage`: the owner's facility managers and staff, its
     head, or the officers of the jurisdiction — the nearest jurisdiction up the tree that has
     officers, so a request never waits unseen."""
+    key = (stage.approver, stage.organisation_id, stage.jurisdiction_id)
+    cache = db.session.info.setdefault(AUDIENCE_CACHE, {})
+    if key not in cache:
+        cache[key] = _audience(stage)
+    return cache[key]
+
+
+def _audience(stage) -> list:
     from app.accounts.models import User
     from app.orgs.models import JurisdictionMembership, OrgMembership, jurisdiction_tree
 

@@ -19,19 +19,42 @@ from app.jobs import enqueue_after_commit
 from app.notifications.kinds import KINDS
 from app.notifications.models import EmailDelivery, Notification, NotificationPreference
 
-
 # --------------------------------------------------------------------------- preferences
+PREFS_CACHE = "notifications.prefs"  # {user id: {kind: channel}} for this transaction
+
+
+def prefetch(user_ids: Iterable[int]) -> None:
+    """Load the preferences of many users in one query, for the `channels_for` calls that
+    follow in this transaction (a lottery draw tells every entrant)."""
+    cache = db.session.info.setdefault(PREFS_CACHE, {})
+    missing = sorted(set(user_ids) - set(cache))
+    if not missing:
+        return
+    for uid in missing:
+        cache[uid] = {}
+    rows = db.session.execute(
+        select(NotificationPreference.user_id, NotificationPreference.kind,
+               NotificationPreference.channel)
+        .where(NotificationPreference.user_id.in_(missing))
+    )
+    for uid, kind, channel in rows:
+        cache[uid][kind] = channel
+
+
 def channels_for(user_ids: Iterable[int], kind: str) -> dict[int, str]:
-    """Each user's channel for `kind` (their choice, or the kind's default). One query."""
+    """Each user's channel for `kind` (their choice, or the kind's default). At most one
+    query; none for users prefetched in this transaction."""
     spec = KINDS[kind]
     ids = sorted(set(user_ids))
-    chosen = {}
-    if ids:
-        chosen = dict(
+    cache = db.session.info.get(PREFS_CACHE, {})
+    chosen = {uid: cache[uid][kind] for uid in ids if uid in cache and kind in cache[uid]}
+    unknown = [uid for uid in ids if uid not in cache]
+    if unknown:
+        chosen.update(
             db.session.execute(
                 select(NotificationPreference.user_id, NotificationPreference.channel).where(
                     NotificationPreference.kind == kind,
-                    NotificationPreference.user_id.in_(ids),
+                    NotificationPreference.user_id.in_(unknown),
                 )
             ).all()
         )
@@ -73,6 +96,7 @@ def set_preferences(user, choices: dict[str, str]) -> None:
             select(NotificationPreference).where(NotificationPreference.user_id == user.id)
         )
     }
+    db.session.info.get(PREFS_CACHE, {}).pop(user.id, None)
     for kind, channel in choices.items():
         row = existing.get(kind)
         if row is None:

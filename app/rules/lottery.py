@@ -278,6 +278,10 @@ def _draw_group(space, draw_at, group, windows, tree, now) -> int:
     for b in group:
         b.lottery_draw_id = record.id
     db.session.flush()  # before the winners' savepoints, so a rolled-back one cannot undo it
+    # Every entrant hears the result: their notification preferences in one query.
+    from app.notifications.services import prefetch
+
+    prefetch({b.user_id for b in group})
     placed: set[int] = set()
     while True:
         collided = None

@@ -12,6 +12,7 @@ from app.bookings import services as booking_services
 from app.bookings.models import Booking
 from app.bookings.services import sweep
 from app.db import serialized_writes
+from app.extensions import db
 from app.rules import lottery
 from app.rules.lottery import Entry, draw, verify
 from app.rules.models import LotteryDraw
@@ -278,6 +279,7 @@ def _selects(count_queries, setup, n):
     day = saturday(6, n)
     for k in range(n * 3):
         setup.enter(setup.resident(f"김{n}{k}"), day, 9 + k % 3, 12)
+    db.session.commit()  # each draw in a transaction of its own, as the sweep runs it
     with count_queries() as q:
         assert lottery.run_due_draws(draw_time(day) + timedelta(minutes=1)) == 1
     return sum(1 for s in q.statements if s.lstrip().upper().startswith("SELECT"))
