@@ -11,6 +11,7 @@ from email.message import EmailMessage
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +36,17 @@ INBOX_PER_PAGE = 20
 MAIL_PER_PAGE = 30
 OUTBOX_ROWS = 100  # failed and pending rows shown on the outbox page (newest first)
 UNREAD_KEY = "gonggan.unread_notifications"
+STATE_LABELS = {
+    "pending": _l("Waiting"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}
+
+
+@bp.app_context_processor
+def _mail_states():
+    return {"mail_state_labels": STATE_LABELS}
 
 
 # --------------------------------------------------------------------------- header badge
@@ -309,6 +321,7 @@ def outbox():
         "notifications/outbox.html",
         counts={state: counts.get(state, 0) for state in DELIVERY_STATES},
         rows=rows,
+        kinds=KINDS,
         limit=OUTBOX_ROWS,
         now=utcnow(),
     )
