@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, inspect, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.db import serialized_writes, utcnow
@@ -95,14 +95,28 @@ def deliver(delivery_id: int | None, now: datetime | None = None) -> str:
 
 def _finish(row: EmailDelivery, status: str, error: str | None, now: datetime, *,
             retry_at: datetime | None = None) -> str:
+    values: dict = {"status": status}
+    if error:  # a success keeps the last error: the row shows it needed another try
+        values["last_error"] = error[:2000]
+    if status == "sent":
+        values["sent_at"] = now
+    if retry_at is not None:
+        values["next_attempt_at"] = retry_at
+    state = inspect(row)
+    for attr in ("subject", "body_text", "body_html"):  # content rendered at this attempt
+        if state.attrs[attr].history.added:
+            values[attr] = getattr(row, attr)
+    row_id = row.id
+    # The row was loaded (and the message rendered) in a read transaction. On SQLite such a
+    # transaction cannot start writing once another process has written since it began: that
+    # fails at once with "database is locked", whatever the busy timeout. So the outcome is
+    # written in a write transaction of its own.
+    db.session.rollback()
     with serialized_writes():
-        row.status = status
-        if error:  # a success keeps the last error: the row shows it needed another try
-            row.last_error = error[:2000]
-        if status == "sent":
-            row.sent_at = now
-        if retry_at is not None:
-            row.next_attempt_at = retry_at
+        db.session.execute(
+            update(EmailDelivery).where(EmailDelivery.id == row_id).values(**values)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
     return "retry" if status == "pending" else status
 
