@@ -37,13 +37,22 @@ def booking_params(booking) -> dict:
     }
 
 
-def _stage_params(stage) -> dict:
-    from app.bookings.approvals import stage_who
+def who_parts(stage) -> dict:
+    """Who decides a stage, as parts the reader's language puts into words (render.who_text)."""
+    jurisdiction = stage.jurisdiction if stage.approver == "jurisdiction" else None
+    return {
+        "approver": stage.approver,
+        "label": stage.label or "",
+        "source": stage.source_name or "",
+        "jurisdiction": jurisdiction.name if jurisdiction is not None else None,
+    }
 
+
+def _stage_params(stage) -> dict:
     return {
         "position": stage.position + 1,
         "count": len(stage.booking.stages),
-        "who": stage_who(stage),
+        "who": who_parts(stage),
         "due": when_iso(stage.due_at),
         "reason": stage.reason,
     }

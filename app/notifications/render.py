@@ -62,7 +62,33 @@ def link_for(note, *, external: bool = False) -> str:
     return url_for("notifications.inbox", _external=external)
 
 
+def who_text(parts) -> str:
+    """Who decides a stage, in the current language (the same words as approvals.stage_who)."""
+    if not isinstance(parts, dict):
+        return parts or ""
+    from flask_babel import gettext as _
+
+    from app.rules.schema import APPROVERS
+
+    if parts.get("label"):
+        return f"{parts['label']} ({parts.get('source', '')})"
+    if parts.get("approver") == "jurisdiction" and parts.get("jurisdiction"):
+        return _("Officers of %(name)s", name=parts["jurisdiction"])
+    label = APPROVERS.get(parts.get("approver"), "")
+    return f"{label} ({parts.get('source', '')})"
+
+
+def localized(params):
+    """`params` with the parts stored language-free (who decides a stage) put into words."""
+    if isinstance(params, dict):
+        return {k: who_text(v) if k == "who" else localized(v) for k, v in params.items()}
+    if isinstance(params, list):
+        return [localized(v) for v in params]
+    return params
+
+
 def _blocks(template_name: str, context: dict) -> dict[str, str]:
+    context["params"] = localized(context.get("params") or {})
     env = current_app.jinja_env
     template = env.get_template(template_name)
     current_app.update_template_context(context)

@@ -44,6 +44,21 @@ def when(iso, tz=None, fmt: str = "datetime") -> str:
         return local(value, DEFAULT_ZONE, fmt)
 
 
+def deadline(iso, tz=None) -> str:
+    """A deadline: one at local midnight is the end of the day before ('… (금) 24:00'), which is
+    how approval deadlines in working days fall."""
+    value = parse(iso)
+    if value is None:
+        return ""
+    zone = _zone(tz)
+    try:
+        if local(value, zone, "time") == "00:00":
+            return f"{local(value - timedelta(minutes=1), zone, 'date')} 24:00"
+    except (KeyError, ValueError):
+        return when(value, DEFAULT_ZONE)
+    return when(value, zone)
+
+
 def span(start_iso, end_iso, tz=None) -> str:
     """'2026-11-25 (수) 19:00–21:00'; across midnight '2026-11-25 (수) 22:00 – 2026-11-26 (목)
     01:00' (ending exactly at the next midnight: '22:00–24:00')."""
@@ -118,7 +133,8 @@ def facts_html(facts) -> Markup:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
-        when=when, span=span, status_label=status_label, method_label=method_label,
+        when=when, deadline=deadline, span=span, status_label=status_label,
+        method_label=method_label,
         facts_text=facts_text, facts_html=facts_html,
     )
     app.jinja_env.globals.update(booking_facts=booking_facts)

@@ -236,3 +236,27 @@ def test_a_closure_over_a_booking_tells_its_resident_once(factories, now):
     assert note.booking_id == booking.id
     assert note.params["closure"]["reason"] == "정기 점검"
     assert told(other.user, "closure_conflict") == []
+
+
+def test_who_decides_is_worded_in_the_reader_s_language(w, start, now):
+    from app.notifications import render
+
+    booking = w.request(start=start, now=now)
+    services.approve(booking, w.manager, now=now)
+    db.session.commit()
+    [passed] = told(w.resident, "stage_decided")
+    assert passed.params["next"]["who"]["approver"] == "owner_principal"
+    with render.email_context("en"):
+        english = render.render_email(passed, user=w.resident).text
+    with render.email_context("ko"):
+        korean = render.render_email(passed, user=w.resident).text
+    assert "Head of the owner organisation (번동초등학교)" in english
+    assert "Head of the owner organisation" not in korean and "번동초등학교" in korean
+
+
+def test_a_deadline_at_midnight_reads_as_the_end_of_the_day_before():
+    from app.notifications.templating import deadline
+
+    assert deadline("2026-11-27T15:00:00+00:00", "Asia/Seoul") in (
+        "2026-11-27 (Fri) 24:00", "2026-11-27 (금) 24:00")
+    assert deadline("2026-11-27T06:30:00+00:00", "Asia/Seoul").endswith("15:30")
