@@ -208,10 +208,15 @@ def _listen() -> None:
                 if item not in deferred:
                     deferred.append(item)
 
-    @event.listens_for(db.session, "after_rollback")
-    def _rolled_back(session):
-        session.info.pop("jobs.pending", None)
-        session.info.pop("jobs.flushed", None)
+    @event.listens_for(db.session, "after_transaction_end")
+    def _ended(session, transaction):
+        # Only the end of the whole transaction drops what it queued (after_commit has taken
+        # what was committed). A savepoint that rolls back (one request of a bulk decision that
+        # cannot be decided) leaves the others' jobs queued; a job for one of its own rows,
+        # which are gone, finds nothing to do.
+        if transaction.parent is None:
+            session.info.pop("jobs.pending", None)
+            session.info.pop("jobs.flushed", None)
 
 
 def run_deferred() -> int:
