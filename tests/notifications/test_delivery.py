@@ -287,6 +287,28 @@ def test_a_rolled_back_savepoint_leaves_no_notification_and_sends_nothing(w, use
     assert use_smtp.messages == []
 
 
+def test_a_bulk_decision_sends_the_emails_of_the_requests_it_decided(w, use_smtp, client,
+                                                                      login):
+    """Each request of a bulk decision is decided in a savepoint; one that cannot be decided
+    rolls back its own savepoint, not the emails of the others."""
+    a, b, c = (w.request(weeks=n) for n in (1, 2, 3))
+    services.reject(b, w.manager, reason="겹치는 행사")
+    db.session.commit()
+    jobs.run_deferred()
+    assert len(use_smtp.messages) == 1  # the rejection
+    login(w.manager)
+    response = client.post("/manage/queue/bulk",
+                           data={"action": "approve", "ids": [a.id, b.id, c.id]})
+    assert response.status_code == 302
+    db.session.expire_all()
+    rows = db.session.scalars(select(EmailDelivery).where(
+        EmailDelivery.kind == "booking_approved").order_by(EmailDelivery.id)).all()
+    assert [r.notification.booking_id for r in rows] == [a.id, c.id]
+    assert [r.status for r in rows] == ["sent", "sent"]
+    assert {m.message["Message-ID"] for m in use_smtp.messages[1:]} == {
+        r.message_id for r in rows}
+
+
 def test_a_request_refused_by_validation_sends_nothing(w, use_smtp, client, login):
     login(w.resident)
     start = next_weekday(3, 10)
