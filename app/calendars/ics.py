@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -105,10 +107,16 @@ def calendar_of(name: str, bookings: Iterable[Booking], host: str, *, detail: st
     for members in grouped.values():
         for component in series_events(members, host, detail=detail, stamp=stamp):
             chunks.append(component.to_ical().decode("utf-8"))
-    for zone in zones.values():
-        cal.add_component(Timezone.from_tzinfo(zone))
+    timezones = [vtimezone(key) for key in sorted(zones)]
     head, _, tail = cal.to_ical().decode("utf-8").rpartition("END:VCALENDAR")
-    return (head + "".join(chunks) + "END:VCALENDAR" + tail).encode("utf-8")
+    return (head + "".join(timezones + chunks) + "END:VCALENDAR" + tail).encode("utf-8")
+
+
+@lru_cache(maxsize=64)
+def vtimezone(key: str) -> str:
+    """The VTIMEZONE of zone `key` as text. Building it walks the zone's transitions (tens of
+    milliseconds), so each zone is built once per process."""
+    return Timezone.from_tzinfo(ZoneInfo(key)).to_ical().decode("utf-8")
 
 
 def fold(line: str) -> str:
