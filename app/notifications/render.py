@@ -131,7 +131,9 @@ def render_digest(notes: list, *, user) -> Rendered:
         {"note": n, "subject": subject_of(n, user), "link": link_for(n, external=True)}
         for n in notes
     ]
-    link = url_for("manage.queue", _external=True)
+    # The queue when something in it waits for a decision; otherwise the inbox.
+    decide = any(KINDS[n.kind].opens == "queue" for n in notes if n.kind in KINDS)
+    link = url_for("manage.queue" if decide else "notifications.inbox", _external=True)
     blocks = _blocks(DIGEST_TEMPLATE, {"items": items, "user": user, "link": link})
     return _wrap(blocks, link=link, user=user)
 

@@ -260,3 +260,19 @@ def test_a_deadline_at_midnight_reads_as_the_end_of_the_day_before():
     assert deadline("2026-11-27T15:00:00+00:00", "Asia/Seoul") in (
         "2026-11-27 (Fri) 24:00", "2026-11-27 (금) 24:00")
     assert deadline("2026-11-27T06:30:00+00:00", "Asia/Seoul").endswith("15:30")
+
+
+def test_the_digest_opens_the_queue_only_when_something_waits_for_a_decision(w, start, now):
+    from app.notifications import render
+
+    booking = w.request(start=start, now=now)
+    db.session.commit()
+    [asked] = told(w.manager, "approval_requested")
+    notice = Notification(user=w.manager, kind="approval_notice", channel="digest",
+                          booking_id=booking.id, params=dict(asked.params))
+    with render.email_context("en"):
+        both = render.render_digest([asked, notice], user=w.manager)
+        only_notice = render.render_digest([notice], user=w.manager)
+    assert "http://gonggan.test/manage/queue" in both.text
+    assert "http://gonggan.test/notifications" in only_notice.text
+    assert "/manage/queue" not in only_notice.text
