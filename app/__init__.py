@@ -70,10 +70,12 @@ def register_extensions(app: Flask) -> None:
     from app.accounts import auth  # noqa: F401  (registers the user and token loaders)
     from app.notifications import events
     from app.payments import work
+    from app.stats import facts
 
     work.register(app)
     jobs.register(app)
     events.register()
+    facts.register()
 
 
 def register_request_hooks(app: Flask) -> None:

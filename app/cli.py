@@ -103,6 +103,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(bookings_cli)
     app.cli.add_command(calendars_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(stats_cli)
 
 
 jobs_cli = AppGroup("jobs", help="Background jobs: run the periodic ones, workers, status.")
@@ -173,3 +174,32 @@ def jobs_status_command() -> None:
         select(EmailDelivery.status, func.count(EmailDelivery.id)).group_by(EmailDelivery.status)
     ).all())
     click.echo("outbox: " + " ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+
+
+stats_cli = AppGroup("stats", help="Statistics: the pre-aggregated facts.")
+
+
+@stats_cli.command("rebuild")
+@click.option("--from", "first", default=None, help="First day of open time (YYYY-MM-DD).")
+@click.option("--to", "last", default=None, help="Last day of open time (YYYY-MM-DD).")
+def stats_rebuild_command(first, last) -> None:
+    """Write the statistics' facts again: booked minutes from every booking, and open time
+    for the days asked (default: a year back to OPEN_AHEAD_DAYS ahead). Run once after
+    upgrading; afterwards every change keeps them up to date."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from app.stats import facts
+
+    today = datetime.now(UTC).date()
+    try:
+        lo = date.fromisoformat(first) if first else today - timedelta(days=365)
+        hi = date.fromisoformat(last) if last else today + timedelta(days=facts.OPEN_AHEAD_DAYS)
+    except ValueError as exc:
+        raise click.BadParameter("dates are YYYY-MM-DD") from exc
+    if hi < lo:
+        raise click.BadParameter("--to is before --from")
+    with serialized_writes():
+        counted = facts.rebuild_booked()
+        days = facts.rebuild_open(lo, hi)
+        db.session.commit()
+    click.echo(f"booked time from {counted} bookings; {days} open days from {lo} to {hi}")

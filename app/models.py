@@ -15,8 +15,11 @@ from app.rules.models import (
     RuleSet,
 )
 from app.spaces.models import Closure, OpeningHours, Space, SpaceAmenity, space_jurisdictions
+from app.stats.models import BookedHour, OpenDay
 
 __all__ = [
+    "BookedHour",
+    "OpenDay",
     "EmailDelivery",
     "JobRun",
     "Notification",

@@ -67,6 +67,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("notifications.digests", timedelta(minutes=15)),
     Periodic("notifications.weekly_summaries", timedelta(hours=1)),
     Periodic("calendars.sync", timedelta(hours=1)),
+    Periodic("stats.open_days", timedelta(hours=6)),
 )
 
 

@@ -38,3 +38,14 @@ def sync_calendars() -> int:
         if not mine:
             return 0
         return sync_all(log.info)
+
+
+@job("stats.open_days")
+def extend_open_days() -> int:
+    """Open time for the coming days (statistics' utilisation): each day written once."""
+    from app.stats.facts import extend_open
+
+    with exclusive("stats.open_days") as mine:
+        if not mine:
+            return 0
+        return extend_open()
