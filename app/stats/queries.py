@@ -1,0 +1,653 @@
+"""The district office's statistics, by SQL aggregation.
+
+Booked and open time are summed from the pre-aggregated facts (app.stats.models: per space,
+local day and hour); demand, people and money from bookings, transitions, stages, payments and
+refunds with GROUP BY. Python only folds the aggregated rows (at most one per space, per day,
+per hour of a day or per group) into the tables; it never walks bookings.
+
+Periods are local days: booked and open time by each space's own zone (the facts are kept so);
+requests, decisions and money by the platform's zone (Asia/Seoul), from local midnight of the
+first day to local midnight after the last.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, distinct, func, literal, or_, select, text
+
+from app.db import MAX_DB_INT
+from app.extensions import db
+from app.stats.models import BookedHour, OpenDay
+from app.stats.tables import Column, Table
+
+ZONE = ZoneInfo("Asia/Seoul")
+DEFAULT_DAYS = 30
+MAX_DAYS = 731
+BOOKED = ("approved", "confirmed", "completed", "no_show")
+WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
+
+
+# --------------------------------------------------------------------------- scope, filters
+@dataclass(frozen=True)
+class Filters:
+    first: date
+    last: date
+    district_id: int | None = None
+    owner_id: int | None = None
+    type: str | None = None
+    space_id: int | None = None
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), ZONE)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), time(), ZONE)
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def args(self, **changes) -> dict:
+        """Query-string arguments for these filters (with `changes`; None removes one)."""
+        out = {"from": self.first.isoformat(), "to": self.last.isoformat(),
+               "district": self.district_id, "owner": self.owner_id, "type": self.type,
+               "space": self.space_id}
+        out.update(changes)
+        return {k: v for k, v in out.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user may see: everything (admins), jurisdictions (officers, with every
+    jurisdiction below them) and organisations (facility managers, principals, staff)."""
+
+    everything: bool = False
+    jurisdiction_ids: frozenset[int] = frozenset()
+    organisation_ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def for_user(cls, user) -> Scope | None:
+        if user is None or not getattr(user, "is_authenticated", False):
+            return None
+        if user.is_admin:
+            return cls(everything=True)
+        scope = cls(jurisdiction_ids=frozenset(user.officer_jurisdiction_ids),
+                    organisation_ids=frozenset(user.managed_org_ids))
+        return scope if scope.jurisdiction_ids or scope.organisation_ids else None
+
+    def visible(self):
+        """SQL condition on Space: the spaces of this scope."""
+        from app.spaces.models import Space, space_jurisdictions
+
+        if self.everything:
+            return literal(True)
+        clauses = []
+        if self.jurisdiction_ids:
+            clauses.append(Space.id.in_(
+                select(space_jurisdictions.c.space_id).where(
+                    space_jurisdictions.c.jurisdiction_id.in_(sorted(self.jurisdiction_ids)))
+            ))
+        if self.organisation_ids:
+            clauses.append(Space.owner_id.in_(sorted(self.organisation_ids)))
+        return or_(*clauses)
+
+    def space_ids(self, f: Filters):
+        """A subquery of the ids of the spaces in scope that the filters select."""
+        from app.orgs.models import jurisdiction_tree, with_descendants
+        from app.spaces.models import Space, space_jurisdictions
+
+        query = select(Space.id).where(self.visible())
+        if f.district_id is not None:
+            under = with_descendants({f.district_id}, jurisdiction_tree())
+            query = query.where(Space.id.in_(
+                select(space_jurisdictions.c.space_id).where(
+                    space_jurisdictions.c.jurisdiction_id.in_(sorted(under)))
+            ))
+        if f.owner_id is not None:
+            query = query.where(Space.owner_id == f.owner_id)
+        if f.type is not None:
+            query = query.where(Space.type == f.type)
+        if f.space_id is not None:
+            query = query.where(Space.id == f.space_id)
+        return query.scalar_subquery()
+
+
+def choices(scope: Scope) -> dict[str, list[tuple]]:
+    """What the filters offer this scope: districts, owners, space types, spaces."""
+    from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree, with_descendants
+    from app.spaces.models import SPACE_TYPES, Space
+
+    tree = jurisdiction_tree()
+    jids = set(tree) if scope.everything else with_descendants(set(scope.jurisdiction_ids), tree)
+    districts = []
+    if jids:
+        districts = [(j.id, j.name) for j in db.session.scalars(
+            select(Jurisdiction).where(Jurisdiction.id.in_(sorted(jids)))
+            .order_by(Jurisdiction.name))]
+    visible = select(Space.id).where(scope.visible())
+    owners = [(o.id, o.name) for o in db.session.scalars(
+        select(Organisation).where(Organisation.id.in_(
+            select(Space.owner_id).where(Space.id.in_(visible))))
+        .order_by(Organisation.name))]
+    spaces = [(s.id, s.name) for s in db.session.execute(
+        select(Space.id, Space.name).where(scope.visible()).order_by(Space.name).limit(1000))]
+    types = [(code, str(label)) for code, label in SPACE_TYPES.items()]
+    return {"districts": districts, "owners": owners, "types": types, "spaces": spaces}
+
+
+def _int_arg(raw: str | None):
+    raw = (raw or "").strip()
+    if not raw:
+        return None, None
+    if not raw.isdigit() or int(raw) > MAX_DB_INT:
+        return None, _("Choose one from the list.")
+    return int(raw), None
+
+
+def parse_filters(args: Mapping, scope: Scope, today: date | None = None
+                  ) -> tuple[Filters, dict[str, str]]:
+    """Filters from a query string; bad values are reported per field and left out."""
+    from app.orgs.models import jurisdiction_tree, with_descendants
+    from app.spaces.models import SPACE_TYPES, Space
+
+    today = today or datetime.now(ZONE).date()
+    errors: dict[str, str] = {}
+    first, last = today - timedelta(days=DEFAULT_DAYS - 1), today
+    dates = {}
+    for name in ("from", "to"):
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            continue
+        try:
+            value = date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = _("Enter a date such as %(example)s.", example=today.isoformat())
+            continue
+        if not 2000 <= value.year <= 2100:
+            errors[name] = _("Enter a date between %(first)d and %(last)d.", first=2000,
+                             last=2100)
+            continue
+        dates[name] = value
+    lo, hi = dates.get("from", first), dates.get("to", last)
+    if hi < lo:
+        errors["to"] = _("The end of the period cannot be before its start.")
+    elif (hi - lo).days + 1 > MAX_DAYS:
+        errors["to"] = _("Choose a period of at most two years.")
+    else:
+        first, last = lo, hi
+
+    district_id, err = _int_arg(args.get("district"))
+    if err:
+        errors["district"] = err
+    elif district_id is not None:
+        tree = jurisdiction_tree()
+        allowed = set(tree) if scope.everything else with_descendants(
+            set(scope.jurisdiction_ids), tree)
+        if district_id not in tree:
+            errors["district"] = _("Choose one from the list.")
+            district_id = None
+        elif district_id not in allowed and not scope.organisation_ids:
+            errors["district"] = _("Choose one of your jurisdictions.")
+            district_id = None
+    owner_id, err = _int_arg(args.get("owner"))
+    if err:
+        errors["owner"] = err
+    space_id, err = _int_arg(args.get("space"))
+    if err:
+        errors["space"] = err
+    if owner_id is not None or space_id is not None:
+        visible = select(Space.id, Space.owner_id).where(scope.visible())
+        if owner_id is not None and db.session.scalar(
+                select(func.count()).select_from(
+                    visible.where(Space.owner_id == owner_id).subquery())) == 0:
+            errors["owner"] = _("Choose one from the list.")
+            owner_id = None
+        if space_id is not None and db.session.scalar(
+                select(func.count()).select_from(
+                    visible.where(Space.id == space_id).subquery())) == 0:
+            errors["space"] = _("Choose one from the list.")
+            space_id = None
+    kind = (args.get("type") or "").strip() or None
+    if kind is not None and kind not in SPACE_TYPES:
+        errors["type"] = _("Choose one from the list.")
+        kind = None
+    return Filters(first, last, district_id, owner_id, kind, space_id), errors
+
+
+# --------------------------------------------------------------------------- helpers
+def _hours(minutes) -> float:
+    return round((minutes or 0) / 60, 1)
+
+
+def _rate(part, whole) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _seconds(later, earlier):
+    """SQL: seconds between two timestamp columns, on the database in use."""
+    if db.engine.dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400
+
+
+def _percentiles(query, value, qs=(0.5, 0.9)) -> tuple[int, list[float | None]]:
+    """Count and nearest-rank percentiles of `value` over `query`'s rows, in SQL (an ORDER BY
+    with OFFSET per percentile; the same on both databases)."""
+    base = query.subquery()
+    n = db.session.scalar(select(func.count()).select_from(base)) or 0
+    out = []
+    for q in qs:
+        if not n:
+            out.append(None)
+            continue
+        k = max(0, min(n - 1, int(-(-q * n // 1)) - 1))  # ceil(q·n) - 1
+        v = db.session.scalar(select(base.c[value]).order_by(base.c[value]).offset(k).limit(1))
+        out.append(round(float(v) / 3600, 1) if v is not None else None)
+    return n, out
+
+
+# --------------------------------------------------------------------------- the dashboard
+@dataclass
+class Dashboard:
+    filters: Filters
+    summary: dict = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+
+
+def dashboard(scope: Scope, f: Filters) -> Dashboard:
+    spaces = scope.space_ids(f)
+    out = Dashboard(filters=f)
+    per_space = _space_time(spaces, f)
+    _time_tables(out, per_space, spaces, f)
+    _trend_tables(out, spaces, f)
+    out.tables["heatmap"] = _heatmap(spaces, f)
+    _demand_tables(out, spaces, f)
+    _people_tables(out, spaces, f)
+    _money_tables(out, spaces, f)
+    return out
+
+
+def _space_time(spaces, f: Filters) -> dict[int, dict]:
+    """Per space in scope: name, owner, type, district, booked/open minutes, bookings."""
+    from app.orgs.models import Jurisdiction, Organisation
+    from app.spaces.models import Space, space_jurisdictions
+
+    info = {}
+    for sid, name, type_, owner_id, owner in db.session.execute(
+        select(Space.id, Space.name, Space.type, Space.owner_id, Organisation.name)
+        .join(Organisation, Organisation.id == Space.owner_id)
+        .where(Space.id.in_(spaces))
+    ):
+        info[sid] = {"id": sid, "name": name, "type": type_, "owner_id": owner_id,
+                     "owner": owner, "district_id": None, "district": None,
+                     "booked": 0, "starts": 0, "open": 0, "closed": 0}
+    for sid, jid, jname in db.session.execute(
+        select(space_jurisdictions.c.space_id, Jurisdiction.id, Jurisdiction.name)
+        .join(Jurisdiction, Jurisdiction.id == space_jurisdictions.c.jurisdiction_id)
+        .where(space_jurisdictions.c.space_id.in_(spaces), Jurisdiction.kind == "district")
+    ):
+        if sid in info and info[sid]["district_id"] is None:
+            info[sid]["district_id"], info[sid]["district"] = jid, jname
+    for sid, minutes, starts in db.session.execute(
+        select(BookedHour.space_id, func.sum(BookedHour.minutes), func.sum(BookedHour.starts))
+        .where(BookedHour.space_id.in_(spaces), BookedHour.day >= f.first,
+               BookedHour.day <= f.last)
+        .group_by(BookedHour.space_id)
+    ):
+        if sid in info:
+            info[sid]["booked"], info[sid]["starts"] = int(minutes or 0), int(starts or 0)
+    for sid, opened, closed in db.session.execute(
+        select(OpenDay.space_id, func.sum(OpenDay.open_minutes), func.sum(OpenDay.closed_minutes))
+        .where(OpenDay.space_id.in_(spaces), OpenDay.day >= f.first, OpenDay.day <= f.last)
+        .group_by(OpenDay.space_id)
+    ):
+        if sid in info:
+            info[sid]["open"], info[sid]["closed"] = int(opened or 0), int(closed or 0)
+    return info
+
+
+TIME_COLUMNS = [
+    Column("bookings", _l("Bookings"), "int", count=True),
+    Column("booked_hours", _l("Booked hours"), "hours"),
+    Column("open_hours", _l("Open hours"), "hours"),
+    Column("idle_hours", _l("Open hours nobody booked"), "hours"),
+    Column("utilisation", _l("Utilisation"), "percent"),
+]
+
+
+def _time_row(key, label, items) -> dict:
+    booked = sum(i["booked"] for i in items)
+    opened = sum(i["open"] for i in items)
+    return {"id": key, "name": label, "spaces": len(items),
+            "bookings": sum(i["starts"] for i in items), "booked_hours": _hours(booked),
+            "open_hours": _hours(opened), "idle_hours": _hours(max(0, opened - booked)),
+            "utilisation": _rate(booked, opened)}
+
+
+def _time_tables(out: Dashboard, per_space: dict, spaces, f: Filters) -> None:
+    from app.spaces.models import SPACE_TYPES
+
+    items = list(per_space.values())
+    total = _time_row(None, "", items)
+    out.summary.update(spaces=len(items), bookings=total["bookings"],
+                       booked_hours=total["booked_hours"], open_hours=total["open_hours"],
+                       idle_hours=total["idle_hours"], utilisation=total["utilisation"])
+
+    def grouped(name, title, key, label, drill):
+        groups = defaultdict(list)
+        for i in items:
+            groups[(i[key], i[label])].append(i)
+        rows = [_time_row(k, lbl if lbl is not None else _("(none)"), members)
+                for (k, lbl), members in groups.items()]
+        rows.sort(key=lambda r: (-(r["utilisation"] or 0), str(r["name"])))
+        cols = [Column("name", _l("Name")), Column("spaces", _l("Spaces"), "int"),
+                *TIME_COLUMNS]
+        out.tables[name] = Table(name, title, cols, rows, drill=drill)
+
+    for i in items:
+        i["type_label"] = str(SPACE_TYPES.get(i["type"], i["type"]))
+    grouped("by_district", _l("Utilisation by district"), "district_id", "district",
+            "district")
+    grouped("by_owner", _l("Utilisation by owner"), "owner_id", "owner", "owner")
+    grouped("by_type", _l("Utilisation by type of space"), "type", "type_label", None)
+    rows = []
+    for i in items:
+        row = _time_row(i["id"], i["name"], [i])
+        row.update(owner=i["owner"], type=i["type_label"], district=i["district"] or "")
+        rows.append(row)
+    rows.sort(key=lambda r: (-(r["utilisation"] or 0), str(r["name"])))
+    space_cols = [Column("name", _l("Space")), Column("owner", _l("Owner")),
+                  Column("district", _l("District")), Column("type", _l("Type")),
+                  *TIME_COLUMNS]
+    out.tables["by_space"] = Table("by_space", _l("Utilisation by space"), space_cols, rows,
+                                   drill="space")
+    idle = sorted((r for r in rows if r["open_hours"] > 0),
+                  key=lambda r: (r["utilisation"] or 0, -r["idle_hours"], str(r["name"])))[:20]
+    out.tables["idle"] = Table(
+        "idle", _l("Idle capacity: the least-used spaces (what to promote)"), space_cols, idle,
+        drill="space")
+
+
+def _trend_tables(out: Dashboard, spaces, f: Filters) -> None:
+    booked = dict(db.session.execute(
+        select(BookedHour.day, func.sum(BookedHour.minutes))
+        .where(BookedHour.space_id.in_(spaces), BookedHour.day >= f.first,
+               BookedHour.day <= f.last)
+        .group_by(BookedHour.day)
+    ).all())
+    starts = dict(db.session.execute(
+        select(BookedHour.day, func.sum(BookedHour.starts))
+        .where(BookedHour.space_id.in_(spaces), BookedHour.day >= f.first,
+               BookedHour.day <= f.last)
+        .group_by(BookedHour.day)
+    ).all())
+    opened = dict(db.session.execute(
+        select(OpenDay.day, func.sum(OpenDay.open_minutes))
+        .where(OpenDay.space_id.in_(spaces), OpenDay.day >= f.first, OpenDay.day <= f.last)
+        .group_by(OpenDay.day)
+    ).all())
+    cols = [Column("period", _l("Period starting"), "date"), *TIME_COLUMNS[:3],
+            TIME_COLUMNS[4]]
+    for name, title, bucket in (
+        ("trend_week", _l("Trend by week"), lambda d: d - timedelta(days=d.weekday())),
+        ("trend_month", _l("Trend by month"), lambda d: d.replace(day=1)),
+    ):
+        sums: dict[date, list[int]] = {}
+        day = f.first
+        while day <= f.last:
+            key = bucket(day)
+            acc = sums.setdefault(key, [0, 0, 0])
+            acc[0] += int(booked.get(day) or 0)
+            acc[1] += int(opened.get(day) or 0)
+            acc[2] += int(starts.get(day) or 0)
+            day += timedelta(days=1)
+        rows = [{"period": k.isoformat(), "bookings": v[2], "booked_hours": _hours(v[0]),
+                 "open_hours": _hours(v[1]), "utilisation": _rate(v[0], v[1])}
+                for k, v in sorted(sums.items())]
+        out.tables[name] = Table(name, title, cols, rows)
+
+
+def _heatmap(spaces, f: Filters) -> Table:
+    grid = [[0] * 24 for _ in range(7)]
+    for day, hour, minutes in db.session.execute(
+        select(BookedHour.day, BookedHour.hour, func.sum(BookedHour.minutes))
+        .where(BookedHour.space_id.in_(spaces), BookedHour.day >= f.first,
+               BookedHour.day <= f.last)
+        .group_by(BookedHour.day, BookedHour.hour)
+    ):
+        grid[day.weekday()][hour] += int(minutes or 0)
+    cols = [Column("weekday", _l("Weekday"))] + [
+        Column(f"h{h:02d}", f"{h:02d}", "hours") for h in range(24)]
+    rows = [{"weekday": str(WEEKDAYS[w]), **{f"h{h:02d}": _hours(grid[w][h]) for h in range(24)}}
+            for w in range(7)]
+    return Table("heatmap", _l("Peak times: booked hours by weekday and hour"), cols, rows)
+
+
+def _demand_tables(out: Dashboard, spaces, f: Filters) -> None:
+    from app.bookings.models import Booking, BookingTransition
+    from app.rules.models import BookingStage
+
+    requests = db.session.scalar(
+        select(func.count(Booking.id)).where(
+            Booking.space_id.in_(spaces), Booking.created_at >= f.start,
+            Booking.created_at < f.end)
+    ) or 0
+    moves = dict(db.session.execute(
+        select(BookingTransition.to_status, func.count(BookingTransition.id))
+        .join(Booking, Booking.id == BookingTransition.booking_id)
+        .where(Booking.space_id.in_(spaces), BookingTransition.at >= f.start,
+               BookingTransition.at < f.end, BookingTransition.from_status.isnot(None))
+        .group_by(BookingTransition.to_status)
+    ).all())
+    instant = db.session.scalar(
+        select(func.count(BookingTransition.id))
+        .join(Booking, Booking.id == BookingTransition.booking_id)
+        .where(Booking.space_id.in_(spaces), BookingTransition.at >= f.start,
+               BookingTransition.at < f.end, BookingTransition.from_status.is_(None),
+               BookingTransition.to_status.in_(("approved", "confirmed")))
+    ) or 0
+    figures = {
+        "requests": requests,
+        "approved": moves.get("approved", 0) + moves.get("confirmed", 0) + instant,
+        "rejected": moves.get("rejected", 0),
+        "cancelled": moves.get("cancelled", 0),
+        "no_show": moves.get("no_show", 0),
+        "expired": moves.get("expired", 0),
+        "lost": moves.get("lost", 0),
+    }
+    out.summary.update(figures)
+    labels = {"requests": _l("Requests made"), "approved": _l("Approved"),
+              "rejected": _l("Rejected"), "cancelled": _l("Cancelled"),
+              "no_show": _l("No-shows"), "expired": _l("Expired"),
+              "lost": _l("Not drawn in a lottery")}
+    out.tables["demand"] = Table(
+        "demand", _l("Demand and outcomes"),
+        [Column("what", _l("What")), Column("count", _l("Count"), "int", count=True)],
+        [{"id": k, "what": str(labels[k]), "count": v} for k, v in figures.items()])
+
+    reasons = db.session.execute(
+        select(BookingTransition.reason, func.count(BookingTransition.id).label("n"))
+        .join(Booking, Booking.id == BookingTransition.booking_id)
+        .where(Booking.space_id.in_(spaces), BookingTransition.at >= f.start,
+               BookingTransition.at < f.end, BookingTransition.to_status == "rejected")
+        .group_by(BookingTransition.reason)
+        .order_by(func.count(BookingTransition.id).desc(), BookingTransition.reason)
+        .limit(10)
+    ).all()
+    out.tables["reasons"] = Table(
+        "reasons", _l("Top reasons for rejection"),
+        [Column("reason", _l("Reason")), Column("count", _l("Rejections"), "int", count=True)],
+        [{"reason": r or _("(no reason given)"), "count": n} for r, n in reasons])
+
+    rows = []
+    decided = and_(BookingStage.decided_at >= f.start, BookingStage.decided_at < f.end,
+                   BookingStage.started_at.isnot(None),
+                   BookingStage.state.in_(("approved", "rejected", "returned")))
+    groups = db.session.execute(
+        select(BookingStage.position, BookingStage.approver).distinct()
+        .join(Booking, Booking.id == BookingStage.booking_id)
+        .where(Booking.space_id.in_(spaces), decided)
+        .order_by(BookingStage.position, BookingStage.approver)
+    ).all()
+    from app.rules.schema import APPROVERS
+
+    for position, approver in groups:
+        query = (select(_seconds(BookingStage.decided_at, BookingStage.started_at).label("s"))
+                 .join(Booking, Booking.id == BookingStage.booking_id)
+                 .where(Booking.space_id.in_(spaces), decided,
+                        BookingStage.position == position, BookingStage.approver == approver))
+        n, (median, p90) = _percentiles(query, "s")
+        rows.append({"stage": position + 1, "who": str(APPROVERS.get(approver, approver)),
+                     "decisions": n, "median_hours": median, "p90_hours": p90})
+    whole = (select(_seconds(Booking.decided_at, Booking.created_at).label("s"))
+             .where(Booking.space_id.in_(spaces), Booking.decided_at >= f.start,
+                    Booking.decided_at < f.end))
+    n, (median, p90) = _percentiles(whole, "s")
+    rows.append({"stage": None, "who": _("From request to final decision"), "decisions": n,
+                 "median_hours": median, "p90_hours": p90})
+    out.tables["lead_times"] = Table(
+        "lead_times", _l("Lead time from request to decision (hours)"),
+        [Column("stage", _l("Stage"), "int"), Column("who", _l("Decided by")),
+         Column("decisions", _l("Decisions"), "int", count=True),
+         Column("median_hours", _l("Median"), "hours"),
+         Column("p90_hours", _l("90th percentile"), "hours")], rows)
+
+
+def _people_tables(out: Dashboard, spaces, f: Filters) -> None:
+    from app.accounts.models import User
+    from app.bookings.models import Booking
+    from app.rules.schema import PURPOSES
+    from app.spaces.models import space_jurisdictions
+
+    period = and_(Booking.space_id.in_(spaces), Booking.created_at >= f.start,
+                  Booking.created_at < f.end)
+    resident = select(literal(1)).where(
+        space_jurisdictions.c.space_id == Booking.space_id,
+        space_jurisdictions.c.jurisdiction_id == User.home_district_id).exists()
+    is_resident = case((resident, literal("resident")), else_=literal("non_resident"))
+    residency = dict(db.session.execute(
+        select(is_resident.label("r"), func.count(Booking.id))
+        .join(User, User.id == Booking.user_id).where(period).group_by("r")
+    ).all())
+    people = db.session.scalar(select(func.count(distinct(Booking.user_id))).where(period)) or 0
+    per_user = (select(Booking.user_id).where(period).group_by(Booking.user_id)
+                .having(func.count(Booking.id) >= 2).subquery())
+    repeat = db.session.scalar(select(func.count()).select_from(per_user)) or 0
+    groups_row = db.session.execute(
+        select(func.count(Booking.id), func.count(distinct(Booking.group_id)))
+        .where(period, Booking.group_id.isnot(None))
+    ).one()
+    out.summary.update(residents=people, repeat_users=repeat)
+    out.tables["people"] = Table(
+        "people", _l("People"),
+        [Column("what", _l("What")), Column("count", _l("Count"), "int", count=True)],
+        [{"what": _("Distinct people who asked"), "count": people},
+         {"what": _("Repeat users (two or more requests)"), "count": repeat},
+         {"what": _("Requests for resident groups"), "count": groups_row[0] or 0},
+         {"what": _("Resident groups that asked"), "count": groups_row[1] or 0}])
+    out.tables["residency"] = Table(
+        "residency", _l("Residents of the space's district and others"),
+        [Column("what", _l("Who")), Column("count", _l("Requests"), "int", count=True)],
+        [{"id": "resident", "what": _("Residents"), "count": residency.get("resident", 0)},
+         {"id": "non_resident", "what": _("Non-residents"),
+          "count": residency.get("non_resident", 0)}])
+    purposes = db.session.execute(
+        select(Booking.purpose_category, func.count(Booking.id)).where(period)
+        .group_by(Booking.purpose_category).order_by(func.count(Booking.id).desc())
+    ).all()
+    out.tables["purposes"] = Table(
+        "purposes", _l("Purposes"),
+        [Column("purpose", _l("Purpose")), Column("count", _l("Requests"), "int", count=True)],
+        [{"id": p, "purpose": str(PURPOSES.get(p, p)), "count": n} for p, n in purposes])
+
+
+def _waived_sql() -> str:
+    """SQL summing the (negative) waiver lines of the stored price breakdowns."""
+    if db.engine.dialect.name == "postgresql":
+        return ("SELECT coalesce(sum((l->>'amount')::int), 0) FROM bookings b, "
+                "json_array_elements(b.price_breakdown->'lines') l "
+                "WHERE l->>'code' = 'waiver' AND b.id IN ({ids}) "
+                "AND b.created_at >= :start AND b.created_at < :end")
+    return ("SELECT coalesce(sum(json_extract(l.value, '$.amount')), 0) FROM bookings b, "
+            "json_each(b.price_breakdown, '$.lines') l "
+            "WHERE json_extract(l.value, '$.code') = 'waiver' AND b.id IN ({ids}) "
+            "AND b.created_at >= :start AND b.created_at < :end")
+
+
+def _money_tables(out: Dashboard, spaces, f: Filters) -> None:
+    from app.bookings.models import Booking
+    from app.payments.models import Payment, Refund
+
+    paid = db.session.scalar(
+        select(func.coalesce(func.sum(Payment.amount), 0))
+        .join(Booking, Booking.id == Payment.booking_id)
+        .where(Booking.space_id.in_(spaces), Payment.status == "succeeded",
+               Payment.paid_at >= f.start, Payment.paid_at < f.end)
+    ) or 0
+    refunded = db.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0))
+        .join(Payment, Payment.id == Refund.payment_id)
+        .join(Booking, Booking.id == Payment.booking_id)
+        .where(Booking.space_id.in_(spaces), Refund.status == "succeeded",
+               Refund.done_at >= f.start, Refund.done_at < f.end)
+    ) or 0
+    ids_sql = str(select(Booking.id).where(Booking.space_id.in_(spaces)).compile(
+        db.engine, compile_kwargs={"literal_binds": True}))
+    waived = -int(db.session.scalar(
+        text(_waived_sql().format(ids=ids_sql)),
+        {"start": _bind(f.start), "end": _bind(f.end)}) or 0)
+    out.summary.update(revenue=int(paid), refunds=int(refunded), net=int(paid - refunded),
+                       waived=waived)
+    out.tables["money"] = Table(
+        "money", _l("Money"),
+        [Column("what", _l("What")), Column("amount", _l("Amount"), "money")],
+        [{"id": "revenue", "what": _("Payments received"), "amount": int(paid)},
+         {"id": "refunds", "what": _("Refunds made"), "amount": int(refunded)},
+         {"id": "net", "what": _("Net revenue"), "amount": int(paid - refunded)},
+         {"id": "waived", "what": _("Fee waivers granted (revenue forgone)"),
+          "amount": waived}])
+
+    from app.accounts.models import User
+    from app.spaces.models import space_jurisdictions
+
+    resident = select(literal(1)).where(
+        space_jurisdictions.c.space_id == Booking.space_id,
+        space_jurisdictions.c.jurisdiction_id == User.home_district_id).exists()
+    is_resident = case((resident, literal("resident")), else_=literal("non_resident"))
+    lottery = db.session.execute(
+        select(is_resident.label("r"), func.count(Booking.id),
+               func.count(Booking.id).filter(Booking.status != "lost"))
+        .join(User, User.id == Booking.user_id)
+        .where(Booking.space_id.in_(spaces), Booking.lottery_draw_id.isnot(None),
+               Booking.draw_at >= f.start, Booking.draw_at < f.end)
+        .group_by("r")
+    ).all()
+    total_wins = sum(w for _r, _n, w in lottery)
+    labels = {"resident": _("Residents"), "non_resident": _("Non-residents")}
+    out.tables["lottery"] = Table(
+        "lottery", _l("Lottery fairness: entries and wins by group"),
+        [Column("group", _l("Group")), Column("entries", _l("Entries"), "int", count=True),
+         Column("wins", _l("Wins"), "int", count=True),
+         Column("win_rate", _l("Win rate"), "percent"),
+         Column("share", _l("Share of wins"), "percent")],
+        [{"id": r, "group": labels.get(r, r), "entries": n, "wins": w,
+          "win_rate": _rate(w, n), "share": _rate(w, total_wins)} for r, n, w in lottery])
+
+
+def _bind(value: datetime):
+    """A timestamp as the raw SQL above compares it (SQLite stores naive UTC text)."""
+    from datetime import UTC
+
+    value = value.astimezone(UTC)
+    if db.engine.dialect.name == "sqlite":
+        return value.replace(tzinfo=None).isoformat(sep=" ")
+    return value
