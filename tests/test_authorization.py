@@ -166,6 +166,9 @@ API_REFUND = {"amount": 1_000, "reason": "냉방기 고장", "reference": "계�
 OWN_NOTE = {**{role: "404" for role in ROLES}, "anon": "login", "resident": "ok"}
 OWN_MAIL = {**OWN_NOTE, "admin": "ok"}
 ADMIN_ONLY = {**{role: "403" for role in ROLES}, "anon": "login", "admin": "ok"}
+# Statistics: officers, facility managers and admins, each for their own scope (a space
+# outside it in the filters is a message on the form, not a refusal).
+STATS = {**{role: "ok" for role in ROLES}, "anon": "login", "resident": "403", "stranger": "403"}
 
 MATRIX = {
     "main.index": ("GET", "/", None, ALL_OK),
@@ -337,6 +340,9 @@ MATRIX = {
                                      LOGGED_IN_OK),
     "api.save_notification_preferences": ("PUT", "/api/v1/notifications/preferences",
                                           {"reminder_hours": 2}, LOGGED_IN_OK),
+    "stats.dashboard": ("GET", "/stats/", None, STATS),
+    "stats.dashboard#drill": ("GET", "/stats/?space={space}&from=2030-01-01&to=2030-01-31", None,
+                              STATS),
     "calendars.sync_calendar": ("POST", "/manage/external-calendars/0/sync", {},
                                 {**{role: "404" for role in ROLES}, "anon": "login"}),
     "calendars.delete_calendar": ("POST", "/manage/external-calendars/0/delete", {},
