@@ -651,3 +651,68 @@ def _bind(value: datetime):
     if db.engine.dialect.name == "sqlite":
         return value.replace(tzinfo=None).isoformat(sep=" ")
     return value
+
+
+# --------------------------------------------------------------------------- open data
+def month_filters(month: date) -> Filters:
+    first = month.replace(day=1)
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    return Filters(first, nxt - timedelta(days=1))
+
+
+def open_data(month: date, scope: Scope | None = None) -> list[Table]:
+    """A month's figures for publication: per space and per district, no personal data.
+    Counts are marked (`Column.count`) so the export can show small ones as "<5"."""
+    from app.bookings.models import Booking
+
+    scope = scope or Scope(everything=True)
+    f = month_filters(month)
+    spaces = scope.space_ids(f)
+    per_space = _space_time(spaces, f)
+    requests = dict(db.session.execute(
+        select(Booking.space_id, func.count(Booking.id))
+        .where(Booking.space_id.in_(spaces), Booking.created_at >= f.start,
+               Booking.created_at < f.end)
+        .group_by(Booking.space_id)
+    ).all())
+    cols = [Column("month", _l("Month")), Column("space", _l("Space")),
+            Column("owner", _l("Owner")), Column("district", _l("District")),
+            Column("type", _l("Type")),
+            Column("requests", _l("Requests made"), "int", count=True),
+            Column("bookings", _l("Bookings"), "int", count=True),
+            Column("booked_hours", _l("Booked hours"), "hours"),
+            Column("open_hours", _l("Open hours"), "hours"),
+            Column("utilisation", _l("Utilisation"), "percent")]
+    from app.spaces.models import SPACE_TYPES
+
+    label = f.first.strftime("%Y-%m")
+    rows = []
+    for i in sorted(per_space.values(), key=lambda i: (i["district"] or "", i["owner"],
+                                                       i["name"], i["id"])):
+        rows.append({"month": label, "space": i["name"], "owner": i["owner"],
+                     "district": i["district"] or "",
+                     "type": str(SPACE_TYPES.get(i["type"], i["type"])),
+                     "requests": requests.get(i["id"], 0), "bookings": i["starts"],
+                     "booked_hours": _hours(i["booked"]), "open_hours": _hours(i["open"]),
+                     "utilisation": _rate(i["booked"], i["open"])})
+    by_space = Table("open_data_spaces", _l("Use of each space"), cols, rows)
+    groups: dict = defaultdict(list)
+    for i in per_space.values():
+        groups[i["district"] or ""].append(i)
+    drows = []
+    for name, members in sorted(groups.items()):
+        booked = sum(m["booked"] for m in members)
+        opened = sum(m["open"] for m in members)
+        drows.append({"month": label, "district": name, "spaces": len(members),
+                      "requests": sum(requests.get(m["id"], 0) for m in members),
+                      "bookings": sum(m["starts"] for m in members),
+                      "booked_hours": _hours(booked), "open_hours": _hours(opened),
+                      "utilisation": _rate(booked, opened)})
+    dcols = [Column("month", _l("Month")), Column("district", _l("District")),
+             Column("spaces", _l("Spaces"), "int"),
+             Column("requests", _l("Requests made"), "int", count=True),
+             Column("bookings", _l("Bookings"), "int", count=True),
+             Column("booked_hours", _l("Booked hours"), "hours"),
+             Column("open_hours", _l("Open hours"), "hours"),
+             Column("utilisation", _l("Utilisation"), "percent")]
+    return [by_space, Table("open_data_districts", _l("Use by district"), dcols, drows)]

@@ -225,3 +225,22 @@ def test_the_dashboard_runs_the_same_queries_for_few_or_many_spaces(factories, c
             dashboard(Scope(everything=True), WEEK)
         counts.append(q.count)
     assert counts[0] == counts[1], counts
+
+
+def test_open_data_of_a_month_per_space_and_district(w):
+    w.approved(w.s1, at(2031, 3, 4, 19), 2)
+    w.approved(w.s1, at(2031, 3, 5, 19), 1)
+    w.approved(w.s2, at(2031, 2, 28, 23), 2)  # one hour in March
+    open_week(w)
+    from app.stats.queries import open_data
+
+    spaces, districts = open_data(date(2031, 3, 17))
+    rows = {r["space"]: r for r in spaces.rows}
+    assert rows["체육관"]["bookings"] == 2 and rows["체육관"]["booked_hours"] == 3.0
+    assert rows["회의실"]["bookings"] == 0 and rows["회의실"]["booked_hours"] == 1.0
+    assert rows["체육관"]["month"] == "2031-03"
+    assert rows["체육관"]["open_hours"] == 31 * 13
+    assert {r["district"] for r in districts.rows} == {"강북구", "도봉구"}
+    assert all(c.count for c in spaces.columns if c.key in ("requests", "bookings"))
+    text = repr(spaces.rows + districts.rows)
+    assert w.resident.name not in text and w.resident.email not in text
