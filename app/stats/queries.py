@@ -378,18 +378,14 @@ def _time_tables(out: Dashboard, per_space: dict, spaces, f: Filters) -> None:
 
 
 def _trend_tables(out: Dashboard, spaces, f: Filters) -> None:
-    booked = dict(db.session.execute(
-        select(BookedHour.day, func.sum(BookedHour.minutes))
+    booked, starts = {}, {}
+    for day, minutes, n in db.session.execute(
+        select(BookedHour.day, func.sum(BookedHour.minutes), func.sum(BookedHour.starts))
         .where(BookedHour.space_id.in_(spaces), BookedHour.day >= f.first,
                BookedHour.day <= f.last)
         .group_by(BookedHour.day)
-    ).all())
-    starts = dict(db.session.execute(
-        select(BookedHour.day, func.sum(BookedHour.starts))
-        .where(BookedHour.space_id.in_(spaces), BookedHour.day >= f.first,
-               BookedHour.day <= f.last)
-        .group_by(BookedHour.day)
-    ).all())
+    ):
+        booked[day], starts[day] = minutes, n
     opened = dict(db.session.execute(
         select(OpenDay.day, func.sum(OpenDay.open_minutes))
         .where(OpenDay.space_id.in_(spaces), OpenDay.day >= f.first, OpenDay.day <= f.last)
