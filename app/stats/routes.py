@@ -21,7 +21,7 @@ from app.stats import queries
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
 # How each table is drawn: chart type and the columns plotted (those the table has), in order.
-# Tables not named here, or with none of these columns, are shown as tables only.
+# Tables not named here get a bar chart of their first figure.
 CHARTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "by_district": ("bar", ("utilisation",)),
     "by_owner": ("bar", ("utilisation",)),
@@ -110,6 +110,8 @@ def chart_spec(table) -> dict | None:
         return None
     if kind == "doughnut":
         plotted = plotted[:1]
+    if not any(_number(row.get(c.key)) for row in table.rows for c in plotted):
+        return None  # nothing but zeros: the table says it better than an empty chart
     percent = [c for c in plotted if c.kind == "percent"]
     if kind == "bar" and percent and len(plotted) > 1:
         plotted = percent

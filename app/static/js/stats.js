@@ -42,6 +42,7 @@
         }) : colour,
         borderColor: doughnut ? "#fff" : colour,
         borderDash: d.axis === "y1" ? [6, 4] : undefined,
+        maxBarThickness: 56,
         tension: 0.2,
         fill: false,
         percent: d.kind === "percent",
