@@ -169,8 +169,7 @@ def _crumbs(filters, names: dict[str, dict]) -> list[dict]:
         name = names.get(key, {}).get(value) or f"#{value}"
         drop = {k: None for k in below[index + 1:]}
         crumbs.append({"label": f"{label}: {name}", "query": _query(**drop)})
-    if len(crumbs) > 1:
-        crumbs[-1]["current"] = True
+    crumbs[-1]["current"] = True
     return crumbs
 
 

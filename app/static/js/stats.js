@@ -3,6 +3,8 @@
 (function () {
   "use strict";
   if (typeof window.Chart === "undefined") return;
+  // Chart boxes are shown only where charts can be drawn; the tables are there either way.
+  document.documentElement.classList.add("stats-charts-on");
 
   var lang = document.documentElement.lang || "ko";
   var COLOURS = ["#1f6f5c", "#c2703d", "#3d6fc2", "#8a5a00", "#7a4fa0", "#b3261e", "#5f6b73",
