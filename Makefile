@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench bench-ics translations translations-update clean-venv
+.PHONY: run test lint bench bench-ics bench-stats translations translations-update clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ bench: $(VENV)/.installed-dev translations
 # Calendar feeds with 10,000 bookings (PostgreSQL on 127.0.0.1 by default; see bench/ics_feed.py).
 bench-ics: $(VENV)/.installed-dev translations
 	$(BIN)/python -m bench.ics_feed $(BENCH_ARGS)
+
+# Statistics dashboard for a city: 5,000 spaces, 1,000,000 bookings (PostgreSQL database
+# gg_bench_stats on 127.0.0.1; generated if missing, a few minutes; see bench/stats.py).
+bench-stats: $(VENV)/.installed-dev translations
+	$(BIN)/python -m bench.stats $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
