@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from app.payments.routes import webhook_bp
     from app.rules.routes import bp as rules_bp
     from app.spaces import bp as spaces_bp
+    from app.stats.export_routes import bp as stats_exports_bp
     from app.stats.routes import bp as stats_bp
 
     app.register_blueprint(main_bp)
@@ -133,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rules_bp, url_prefix="/rules")
     app.register_blueprint(lottery_bp, url_prefix="/lottery")
     app.register_blueprint(stats_bp)
+    app.register_blueprint(stats_exports_bp, url_prefix="/stats")
     app.register_blueprint(payments_bp)
     app.register_blueprint(calendars_bp)
     app.register_blueprint(notifications_bp)

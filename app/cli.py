@@ -203,3 +203,63 @@ def stats_rebuild_command(first, last) -> None:
         days = facts.rebuild_open(lo, hi)
         db.session.commit()
     click.echo(f"booked time from {counted} bookings; {days} open days from {lo} to {hi}")
+
+
+@stats_cli.command("export")
+@click.option("--month", default=None,
+              help="Month of the open data (YYYY-MM; default: last month).")
+@click.option("--format", "formats", type=click.Choice(["csv", "xlsx"]), multiple=True,
+              help="csv (the per-space table) or xlsx (every open-data table); default both.")
+@click.option("--out", default=None, type=click.Path(file_okay=False),
+              help="Directory to write to (default: instance/exports).")
+@click.option("--jurisdiction", default=None,
+              help="Slug of a jurisdiction: only its spaces (default: every space).")
+def stats_export_command(month, formats, out, jurisdiction) -> None:
+    """Write a month's open data (small counts suppressed) as files, for scheduled exports:
+    `flask stats export` on the 1st of every month writes last month's."""
+    import os
+    from datetime import datetime, timedelta
+
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from app.orgs.models import Jurisdiction, jurisdiction_tree, with_descendants
+    from app.stats import exports, queries
+    from app.stats.export_routes import open_about, open_tables, parse_month, space_table
+
+    if month is None:
+        this = datetime.now(queries.ZONE).date().replace(day=1)
+        first = (this - timedelta(days=1)).replace(day=1)
+    else:
+        first = parse_month(month)
+        if first is None:
+            raise click.BadParameter("write a month from 2000-01 to 2100-12 as YYYY-MM",
+                                     param_hint="--month")
+    scope = None
+    if jurisdiction:
+        found = db.session.scalar(select(Jurisdiction).where(Jurisdiction.slug == jurisdiction))
+        if found is None:
+            raise click.BadParameter(f"no jurisdiction {jurisdiction!r}",
+                                     param_hint="--jurisdiction")
+        scope = queries.Scope(jurisdiction_ids=frozenset(
+            with_descendants({found.id}, jurisdiction_tree())))
+    directory = out or os.path.join(current_app.instance_path, "exports")
+    os.makedirs(directory, exist_ok=True)
+    ym = first.strftime("%Y-%m")
+    prefix = f"gonggan-open-data-{jurisdiction + '-' if jurisdiction else ''}{ym}"
+    # Labels in the platform's first language (Korean), as a resident would read them.
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "ko")):
+        tables = open_tables(first, scope)
+        files = []
+        for kind in formats or ("csv", "xlsx"):
+            if kind == "csv":
+                table = space_table(tables)
+                files.append((f"{prefix}-{table.name}.csv", exports.to_csv(table)))
+            else:
+                files.append((f"{prefix}.xlsx",
+                              exports.to_xlsx(tables, about=open_about(first))))
+    for name, data in files:
+        path = os.path.join(directory, name)
+        with open(path, "wb") as fh:
+            fh.write(data)
+        click.echo(path)

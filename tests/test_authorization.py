@@ -169,6 +169,8 @@ ADMIN_ONLY = {**{role: "403" for role in ROLES}, "anon": "login", "admin": "ok"}
 # Statistics: officers, facility managers and admins, each for their own scope (a space
 # outside it in the filters is a message on the form, not a refusal).
 STATS = {**{role: "ok" for role in ROLES}, "anon": "login", "resident": "403", "stranger": "403"}
+# A download that does not exist (unknown table, impossible month): 404 for those with a scope.
+STATS_NOT_FOUND = {role: "404" if outcome == "ok" else outcome for role, outcome in STATS.items()}
 
 MATRIX = {
     "main.index": ("GET", "/", None, ALL_OK),
@@ -343,6 +345,17 @@ MATRIX = {
     "stats.dashboard": ("GET", "/stats/", None, STATS),
     "stats.dashboard#drill": ("GET", "/stats/?space={space}&from=2030-01-01&to=2030-01-31", None,
                               STATS),
+    # Downloads: the dashboard's scope; an unknown table or a month that cannot be is 404.
+    "stats_exports.export_csv": ("GET", "/stats/export/by_space.csv", None, STATS),
+    "stats_exports.export_csv#unknown": ("GET", "/stats/export/nothing.csv", None,
+                                         STATS_NOT_FOUND),
+    "stats_exports.export_xlsx": ("GET", "/stats/export/by_district.xlsx", None, STATS),
+    "stats_exports.export_all": ("GET", "/stats/export/all.xlsx?from=2030-01-01", None, STATS),
+    "stats_exports.open_data": ("GET", "/stats/open-data", None, STATS),
+    "stats_exports.open_data_csv": ("GET", "/stats/open-data/2025-10.csv", None, STATS),
+    "stats_exports.open_data_xlsx": ("GET", "/stats/open-data/2025-10.xlsx", None, STATS),
+    "stats_exports.open_data_xlsx#bad": ("GET", "/stats/open-data/1999-01.xlsx", None,
+                                         STATS_NOT_FOUND),
     "calendars.sync_calendar": ("POST", "/manage/external-calendars/0/sync", {},
                                 {**{role: "404" for role in ROLES}, "anon": "login"}),
     "calendars.delete_calendar": ("POST", "/manage/external-calendars/0/delete", {},

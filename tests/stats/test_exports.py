@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+import os
+import zipfile
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 from flask_babel import lazy_gettext as _l
 
-from app.stats import exports
+from app.bookings import services
+from app.extensions import db
+from app.stats import exports, facts
+from app.stats.queries import Filters, Scope, dashboard
 from app.stats.tables import Column, Table
 
 
@@ -145,3 +151,221 @@ def test_dates_accept_date_objects(app):
     sheet = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx([table])))["d"]
     assert sheet["A2"].value == datetime(2026, 1, 2)
     assert sheet["A3"].value == "not a date"
+
+
+# -- routes, open data and the command ----------------------------------------------------------
+
+SEOUL = ZoneInfo("Asia/Seoul")
+OCTOBER = date(2025, 10, 1)
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=SEOUL).astimezone(UTC)
+
+
+class World:
+    """A district with two spaces: three bookings in October 2025 in the hall (a small count),
+    six in the room; residents with names and emails that must never appear in a file."""
+
+    def __init__(self, factories):
+        self.city = factories.jurisdiction(slug="seoul", name="서울특별시", kind="metropolitan")
+        self.gangbuk = factories.jurisdiction(slug="gangbuk", name="강북구", parent=self.city)
+        self.jongno = factories.jurisdiction(slug="jongno", name="종로구", parent=self.city)
+        self.org = factories.org(name="번동초등학교")
+        self.hall = factories.space(owner=self.org, name="강당", type="gym",
+                                    jurisdictions=[self.gangbuk],
+                                    hours={d: [(0, 24 * 60)] for d in range(7)})
+        self.room = factories.space(owner=self.org, name="회의실",
+                                    jurisdictions=[self.gangbuk],
+                                    hours={d: [(0, 24 * 60)] for d in range(7)})
+        self.manager = factories.manager(self.org, email="manager@example.kr")
+        self.officer = factories.officer(self.gangbuk, email="officer@example.kr")
+        self.other_officer = factories.officer(self.jongno, email="other@example.kr")
+        self.admin = factories.user(email="admin@example.kr", is_admin=True)
+        self.people = [
+            factories.user(name=f"홍길동{i}", email=f"hong.gildong{i}@residents.example",
+                           home_district_id=self.gangbuk.id)
+            for i in range(3)
+        ]
+        self.resident = self.people[0]
+        made = datetime(2025, 9, 1, tzinfo=UTC)
+        for i in range(3):
+            self.approved(factories, self.hall, at(2025, 10, 6 + i, 10), self.people[i], made)
+        for i in range(6):
+            self.approved(factories, self.room, at(2025, 10, 13 + i, 14), self.people[i % 3],
+                          made)
+        facts.rebuild_open(date(2025, 9, 1), date(2025, 11, 30),
+                           space_ids=[self.hall.id, self.room.id])
+        db.session.commit()
+
+    def approved(self, factories, space, start, user, made):
+        booking = factories.booking(space, user, start=start, end=start + timedelta(hours=2),
+                                    now=made)
+        services.approve(booking, self.manager, now=made + timedelta(hours=1))
+
+
+@pytest.fixture
+def w(factories):
+    return World(factories)
+
+
+def test_the_table_exports_need_a_login_and_a_scope(client, login, w):
+    response = client.get("/stats/export/by_space.csv")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login(w.resident)
+    assert client.get("/stats/export/by_space.csv").status_code == 403
+    assert client.get("/stats/export/all.xlsx").status_code == 403
+    assert client.get("/stats/open-data").status_code == 403
+    assert client.get("/stats/open-data/2025-10.csv").status_code == 403
+
+
+def test_a_table_as_csv_and_xlsx_with_the_dashboards_filters(client, login, w):
+    login(w.officer)
+    args = "?from=2025-10-01&to=2025-10-31"
+    response = client.get(f"/stats/export/by_space.csv{args}", headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="gonggan-by_space-2025-10-01_2025-10-31.csv"')
+    rows = read_csv(response.data)
+    assert {"강당", "회의실"} <= {cell for row in rows for cell in row}
+
+    response = client.get(f"/stats/export/by_space.xlsx{args}")
+    assert response.status_code == 200
+    assert "gonggan-by_space-2025-10-01_2025-10-31.xlsx" in response.headers[
+        "Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert len(book.sheetnames) == 2
+    about = [c.value for row in book.worksheets[0].iter_rows() for c in row if c.value]
+    assert any("2025-10-01" in str(v) and "2025-10-31" in str(v) for v in about)
+
+    response = client.get(f"/stats/export/all.xlsx{args}&district={w.gangbuk.id}")
+    assert response.status_code == 200
+    assert "gonggan-statistics-2025-10-01_2025-10-31.xlsx" in response.headers[
+        "Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert len(book.sheetnames) == 1 + len(dashboard(Scope(everything=True), Filters(
+        OCTOBER, date(2025, 10, 31))).tables)
+    about = [c.value for row in book.worksheets[0].iter_rows() for c in row if c.value]
+    assert "강북구" in about
+
+
+def test_an_unknown_table_is_not_found(client, login, w):
+    login(w.admin)
+    for url in ("/stats/export/nothing.csv", "/stats/export/nothing.xlsx",
+                "/stats/export/..csv", "/stats/export/by_space.pdf"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_the_open_data_page_lists_months_and_explains_suppression(client, login, w):
+    login(w.officer)
+    response = client.get("/stats/open-data", headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "/stats/open-data/2025-10.csv" in page and "/stats/open-data/2025-10.xlsx" in page
+    assert "&lt;5" in page
+
+
+def test_open_data_of_a_month_suppresses_three_bookings(client, login, w):
+    login(w.officer)
+    response = client.get("/stats/open-data/2025-10.csv")
+    assert response.status_code == 200
+    assert "gonggan-open-data-2025-10-" in response.headers["Content-Disposition"]
+    rows = read_csv(response.data)
+    hall = next(row for row in rows if "강당" in row)
+    room = next(row for row in rows if "회의실" in row)
+    assert "<5" in hall
+    assert "6" in room and "<5" not in room
+
+    response = client.get("/stats/open-data/2025-10.xlsx")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    cells = [c.value for ws in book.worksheets[1:] for row in ws.iter_rows() for c in row]
+    assert "<5" in cells
+
+
+def test_open_data_is_the_officers_jurisdiction(client, login, w):
+    login(w.other_officer)
+    response = client.get("/stats/open-data/2025-10.csv")
+    assert response.status_code == 200
+    assert "강당" not in response.data.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize("month", ["2025-13", "1999-01", "2025-00", "text", "2025-1",
+                                   "99999-01", "2100-01"])
+def test_a_bad_month_is_not_found_with_a_message(client, login, w, month):
+    login(w.admin)
+    for ext in ("csv", "xlsx"):
+        response = client.get(f"/stats/open-data/{month}.{ext}",
+                              headers={"Accept-Language": "en"})
+        assert response.status_code == 404, month
+        assert "month" in response.get_data(as_text=True).lower()
+
+
+def _texts(data: bytes) -> str:
+    """Every text in a file: a CSV's, or every part of an XLSX (a zip of XML)."""
+    if data.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    return data.decode("utf-8-sig")
+
+
+def test_no_export_holds_a_residents_name_or_email(client, login, w):
+    login(w.admin)
+    args = "?from=2025-10-01&to=2025-10-31"
+    names = dashboard(Scope(everything=True), Filters(OCTOBER, date(2025, 10, 31))).tables
+    urls = [f"/stats/export/all.xlsx{args}", "/stats/open-data/2025-10.csv",
+            "/stats/open-data/2025-10.xlsx"]
+    urls += [f"/stats/export/{name}.csv{args}" for name in names]
+    secrets = [p.name for p in w.people] + [p.email for p in w.people]
+    secrets += ["hong.gildong", "residents.example", "manager@example.kr", "officer@example.kr"]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = _texts(response.data)
+        for secret in secrets:
+            assert secret not in text, (url, secret)
+
+
+def test_the_command_writes_a_months_open_data(runner, w, tmp_path):
+    result = runner.invoke(args=["stats", "export", "--month", "2025-10", "--out",
+                                 str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    paths = result.output.split()
+    assert len(paths) == 2 and all(os.path.exists(p) for p in paths)
+    csv_path = next(p for p in paths if p.endswith(".csv"))
+    xlsx_path = next(p for p in paths if p.endswith(".xlsx"))
+    assert os.path.basename(xlsx_path) == "gonggan-open-data-2025-10.xlsx"
+    with open(csv_path, "rb") as fh:
+        rows = read_csv(fh.read())
+    assert "<5" in next(row for row in rows if "강당" in row)
+    openpyxl.load_workbook(xlsx_path)
+
+    result = runner.invoke(args=["stats", "export", "--month", "2025-10", "--format", "csv",
+                                 "--out", str(tmp_path), "--jurisdiction", "jongno"])
+    assert result.exit_code == 0, result.output
+    (path,) = result.output.split()
+    assert "jongno" in path and path.endswith(".csv")
+    with open(path, "rb") as fh:
+        assert "강당" not in fh.read().decode("utf-8-sig")
+
+
+@pytest.mark.parametrize("args", [["--month", "2025-13"], ["--month", "oct"],
+                                  ["--format", "pdf"], ["--jurisdiction", "nowhere"]])
+def test_the_command_refuses_bad_input(runner, w, tmp_path, args):
+    result = runner.invoke(args=["stats", "export", "--out", str(tmp_path), *args])
+    assert result.exit_code != 0
+    assert "Error" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_defaults_to_last_month(runner, tmp_path, monkeypatch):
+    asked = []
+    monkeypatch.setattr("app.stats.export_routes.open_tables",
+                        lambda month, scope: asked.append(month) or [exports.suppress(sample())])
+    result = runner.invoke(args=["stats", "export", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    today = datetime.now(SEOUL).date()
+    last = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    assert asked == [last]
+    assert last.strftime("%Y-%m") in result.output
