@@ -28,12 +28,14 @@ import re
 import unicodedata
 from dataclasses import replace
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.stats.tables import Column, Table
 
+ZONE = ZoneInfo("Asia/Seoul")  # the generation time is written in the platform's zone
 SMALL = 5  # counts from 1 to SMALL - 1 are suppressed
 SUPPRESSED = "<5"
 BOM = "\ufeff"
@@ -172,7 +174,7 @@ def to_xlsx(tables: list[Table], *, about: list[tuple[str, str]] | None = None) 
     info.set_column(1, 1, 60)
     info.write_string(0, 0, _("District office statistics"), bold)
     pairs = list(about or [])
-    pairs.append((_("Generated"), datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")))
+    pairs.append((_("Generated"), datetime.now(ZONE).strftime("%Y-%m-%d %H:%M (%Z)")))
     for i, (key, value) in enumerate(pairs, start=2):
         info.write_string(i, 0, str(key), bold)
         info.write_string(i, 1, str(value))
