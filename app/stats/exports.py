@@ -7,7 +7,8 @@ functions only write what they are given, by column kind (app.stats.tables.KINDS
 - CSV: UTF-8 with a byte order mark (Excel then reads Korean correctly), the header is the
   column labels in the current language, numbers unformatted: hours with 1 decimal, percent as
   percent points with 1 decimal (0.125 → 12.5, the label says "(%)"), money in whole won,
-  dates ISO, an empty cell for no value.
+  dates ISO, an empty cell for no value; a text that a spreadsheet would take for a formula
+  (=, +, -, @) gets a leading apostrophe.
 - XLSX: a first sheet "About" (what, which filters, which period, when generated), then one
   sheet per table with a bold header, typed cells (numbers as numbers, percent as a fraction
   with a % format, money with a ₩ format, dates as dates) and column widths.
@@ -93,7 +94,17 @@ def csv_value(column: Column, value) -> str | int | float:
         return int(value)
     if kind == "date":
         return value.isoformat() if isinstance(value, date) else str(value)
-    return str(value)
+    return _inert(str(value))
+
+
+# A text cell starting with one of these is read by spreadsheets as a formula: names of spaces
+# and organisations are typed by their managers, so such a cell is written with a leading
+# apostrophe (OWASP's advice for CSV injection). XLSX cells are written as strings anyway.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA) else text
 
 
 def to_csv(table: Table, *, locale: str | None = None) -> bytes:

@@ -369,3 +369,13 @@ def test_the_command_defaults_to_last_month(runner, tmp_path, monkeypatch):
     last = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     assert asked == [last]
     assert last.strftime("%Y-%m") in result.output
+
+
+def test_a_text_that_looks_like_a_formula_is_written_inert(app):
+    table = Table(name="f", title="f", columns=[Column("name", "Name"), Column("n", "N", "int")],
+                  rows=[{"name": "=HYPERLINK(\"http://x\")", "n": -1}, {"name": "@SUM(A1)", "n": 2},
+                        {"name": "강당 - 2층", "n": 3}])
+    body = read_csv(exports.to_csv(table, locale="en"))[1:]
+    assert body == [["'=HYPERLINK(\"http://x\")", "-1"], ["'@SUM(A1)", "2"], ["강당 - 2층", "3"]]
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx([table])))["f"]
+    assert sheet["A2"].value == "=HYPERLINK(\"http://x\")" and sheet["A2"].data_type == "s"
