@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import format_currency, format_decimal, format_number, format_percent
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -173,6 +173,11 @@ def _crumbs(filters, names: dict[str, dict]) -> list[dict]:
     return crumbs
 
 
+def _download(endpoint: str, query: str, **values) -> str:
+    """A download's address (app.stats.export_routes) with the dashboard's query string."""
+    return url_for(endpoint, **values) + (f"?{query}" if query else "")
+
+
 def _drill_query(table, row) -> str | None:
     if not table.drill or row.get("id") is None:
         return None
@@ -219,5 +224,6 @@ def dashboard():
         crumbs=_crumbs(filters, names),
         query=query,
         export_formats=EXPORT_FORMATS,
+        download=lambda endpoint, **values: _download(endpoint, query, **values),
         fmt=fmt,
     )
