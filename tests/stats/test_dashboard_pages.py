@@ -163,3 +163,20 @@ def test_the_number_of_queries_does_not_grow_with_the_spaces(
     many = queries_of_get(url)
     assert few == many, (few, many)
     print(f"queries per dashboard: {few}")
+
+
+def test_every_table_is_captioned_and_every_chart_points_to_its_table(client, login, world):
+    login(world["officer"])
+    body = page_text(client.get(f"/stats/?{PERIOD}&lang=en"))
+    main = body.split('id="main"')[1]
+    tables = main.count("<table")
+    assert tables >= 10
+    assert main.count("<caption") == tables
+    assert 'scope="col"' in main and 'scope="row"' in main
+    canvases = re.findall(r"<canvas [^>]*>", main)
+    assert canvases
+    for canvas in canvases:
+        assert 'role="img"' in canvas and "aria-label=" in canvas
+        assert re.search(r'aria-describedby="stats-\w+-caption"', canvas)
+    assert "Peak times" in main and "Utilisation by district" in main
+    assert 'src="/static/vendor/chart.js/chart.umd.min.js"' in body
