@@ -11,7 +11,8 @@ OPEN_AHEAD_DAYS ahead), then measures in the same run, each the median of `--run
 after a warm-up:
 
 - a full scan of the bookings table: an aggregate over every row, and `SELECT *` streamed to
-  Python — what any statistic computed from the bookings themselves would cost at least;
+  Python (median of `--stream-runs`, tens of seconds each) — what any statistic computed from
+  the bookings themselves would cost at least;
 - `app.stats.queries.dashboard()` for the whole city (admin scope) over the last 365 and the last
   30 days, for one district, and in a district officer's own scope; its SQL queries and the time
   spent in them;
