@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, distinct, func, literal, or_, select, text
+from sqlalchemy import and_, case, distinct, func, literal, or_, select, text, true
 
 from app.db import MAX_DB_INT
 from app.extensions import db
@@ -101,10 +101,13 @@ class Scope:
         return or_(*clauses)
 
     def space_ids(self, f: Filters):
-        """A subquery of the ids of the spaces in scope that the filters select."""
+        """A subquery of the ids of the spaces in scope that the filters select; None when
+        that is every space (admins without filters: no condition at all, see `_in`)."""
         from app.orgs.models import jurisdiction_tree, with_descendants
         from app.spaces.models import Space, space_jurisdictions
 
+        if self.everything and (f.district_id, f.owner_id, f.type, f.space_id) == (None,) * 4:
+            return None
         query = select(Space.id).where(self.visible())
         if f.district_id is not None:
             under = with_descendants({f.district_id}, jurisdiction_tree())
@@ -224,6 +227,11 @@ def parse_filters(args: Mapping, scope: Scope, today: date | None = None
 
 
 # --------------------------------------------------------------------------- helpers
+def _in(column, spaces):
+    """`column IN spaces`, or no condition when `spaces` is every space (None)."""
+    return true() if spaces is None else column.in_(spaces)
+
+
 def _hours(minutes) -> float:
     return round((minutes or 0) / 60, 1)
 
@@ -264,16 +272,23 @@ class Dashboard:
 
 
 def dashboard(scope: Scope, f: Filters) -> Dashboard:
+    _no_jit()
     spaces = scope.space_ids(f)
     out = Dashboard(filters=f)
     per_space = _space_time(spaces, f)
     _time_tables(out, per_space, spaces, f)
     _trend_tables(out, spaces, f)
-    out.tables["heatmap"] = _heatmap(spaces, f)
     _demand_tables(out, spaces, f)
     _people_tables(out, spaces, f)
     _money_tables(out, spaces, f)
     return out
+
+
+def _no_jit() -> None:
+    """PostgreSQL's JIT compiles these short aggregate queries for longer than they run
+    (about 2 s of 8 on the city-wide benchmark); off for this transaction."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL jit = off"))
 
 
 def _space_time(spaces, f: Filters) -> dict[int, dict]:
@@ -285,7 +300,7 @@ def _space_time(spaces, f: Filters) -> dict[int, dict]:
     for sid, name, type_, owner_id, owner in db.session.execute(
         select(Space.id, Space.name, Space.type, Space.owner_id, Organisation.name)
         .join(Organisation, Organisation.id == Space.owner_id)
-        .where(Space.id.in_(spaces))
+        .where(_in(Space.id, spaces))
     ):
         info[sid] = {"id": sid, "name": name, "type": type_, "owner_id": owner_id,
                      "owner": owner, "district_id": None, "district": None,
@@ -293,13 +308,13 @@ def _space_time(spaces, f: Filters) -> dict[int, dict]:
     for sid, jid, jname in db.session.execute(
         select(space_jurisdictions.c.space_id, Jurisdiction.id, Jurisdiction.name)
         .join(Jurisdiction, Jurisdiction.id == space_jurisdictions.c.jurisdiction_id)
-        .where(space_jurisdictions.c.space_id.in_(spaces), Jurisdiction.kind == "district")
+        .where(_in(space_jurisdictions.c.space_id, spaces), Jurisdiction.kind == "district")
     ):
         if sid in info and info[sid]["district_id"] is None:
             info[sid]["district_id"], info[sid]["district"] = jid, jname
     for sid, minutes, starts in db.session.execute(
         select(BookedHour.space_id, func.sum(BookedHour.minutes), func.sum(BookedHour.starts))
-        .where(BookedHour.space_id.in_(spaces), BookedHour.day >= f.first,
+        .where(_in(BookedHour.space_id, spaces), BookedHour.day >= f.first,
                BookedHour.day <= f.last)
         .group_by(BookedHour.space_id)
     ):
@@ -307,7 +322,7 @@ def _space_time(spaces, f: Filters) -> dict[int, dict]:
             info[sid]["booked"], info[sid]["starts"] = int(minutes or 0), int(starts or 0)
     for sid, opened, closed in db.session.execute(
         select(OpenDay.space_id, func.sum(OpenDay.open_minutes), func.sum(OpenDay.closed_minutes))
-        .where(OpenDay.space_id.in_(spaces), OpenDay.day >= f.first, OpenDay.day <= f.last)
+        .where(_in(OpenDay.space_id, spaces), OpenDay.day >= f.first, OpenDay.day <= f.last)
         .group_by(OpenDay.space_id)
     ):
         if sid in info:
@@ -378,17 +393,24 @@ def _time_tables(out: Dashboard, per_space: dict, spaces, f: Filters) -> None:
 
 
 def _trend_tables(out: Dashboard, spaces, f: Filters) -> None:
-    booked, starts = {}, {}
-    for day, minutes, n in db.session.execute(
-        select(BookedHour.day, func.sum(BookedHour.minutes), func.sum(BookedHour.starts))
-        .where(BookedHour.space_id.in_(spaces), BookedHour.day >= f.first,
+    """Trend by week and month and the weekday × hour heatmap, from one read of the booked
+    facts grouped by local day and hour (at most 24 rows a day)."""
+    booked: dict[date, int] = defaultdict(int)
+    starts: dict[date, int] = defaultdict(int)
+    grid = [[0] * 24 for _ in range(7)]
+    for day, hour, minutes, n in db.session.execute(
+        select(BookedHour.day, BookedHour.hour, func.sum(BookedHour.minutes),
+               func.sum(BookedHour.starts))
+        .where(_in(BookedHour.space_id, spaces), BookedHour.day >= f.first,
                BookedHour.day <= f.last)
-        .group_by(BookedHour.day)
+        .group_by(BookedHour.day, BookedHour.hour)
     ):
-        booked[day], starts[day] = minutes, n
+        booked[day] += int(minutes or 0)
+        starts[day] += int(n or 0)
+        grid[day.weekday()][hour] += int(minutes or 0)
     opened = dict(db.session.execute(
         select(OpenDay.day, func.sum(OpenDay.open_minutes))
-        .where(OpenDay.space_id.in_(spaces), OpenDay.day >= f.first, OpenDay.day <= f.last)
+        .where(_in(OpenDay.space_id, spaces), OpenDay.day >= f.first, OpenDay.day <= f.last)
         .group_by(OpenDay.day)
     ).all())
     cols = [Column("period", _l("Period starting"), "date"), *TIME_COLUMNS[:3],
@@ -402,30 +424,20 @@ def _trend_tables(out: Dashboard, spaces, f: Filters) -> None:
         while day <= f.last:
             key = bucket(day)
             acc = sums.setdefault(key, [0, 0, 0])
-            acc[0] += int(booked.get(day) or 0)
+            acc[0] += booked.get(day, 0)
             acc[1] += int(opened.get(day) or 0)
-            acc[2] += int(starts.get(day) or 0)
+            acc[2] += starts.get(day, 0)
             day += timedelta(days=1)
         rows = [{"period": k.isoformat(), "bookings": v[2], "booked_hours": _hours(v[0]),
                  "open_hours": _hours(v[1]), "utilisation": _rate(v[0], v[1])}
                 for k, v in sorted(sums.items())]
         out.tables[name] = Table(name, title, cols, rows)
-
-
-def _heatmap(spaces, f: Filters) -> Table:
-    grid = [[0] * 24 for _ in range(7)]
-    for day, hour, minutes in db.session.execute(
-        select(BookedHour.day, BookedHour.hour, func.sum(BookedHour.minutes))
-        .where(BookedHour.space_id.in_(spaces), BookedHour.day >= f.first,
-               BookedHour.day <= f.last)
-        .group_by(BookedHour.day, BookedHour.hour)
-    ):
-        grid[day.weekday()][hour] += int(minutes or 0)
-    cols = [Column("weekday", _l("Weekday"))] + [
+    hcols = [Column("weekday", _l("Weekday"))] + [
         Column(f"h{h:02d}", f"{h:02d}", "hours") for h in range(24)]
-    rows = [{"weekday": str(WEEKDAYS[w]), **{f"h{h:02d}": _hours(grid[w][h]) for h in range(24)}}
-            for w in range(7)]
-    return Table("heatmap", _l("Peak times: booked hours by weekday and hour"), cols, rows)
+    hrows = [{"weekday": str(WEEKDAYS[w]),
+              **{f"h{h:02d}": _hours(grid[w][h]) for h in range(24)}} for w in range(7)]
+    out.tables["heatmap"] = Table(
+        "heatmap", _l("Peak times: booked hours by weekday and hour"), hcols, hrows)
 
 
 def _demand_tables(out: Dashboard, spaces, f: Filters) -> None:
@@ -434,20 +446,20 @@ def _demand_tables(out: Dashboard, spaces, f: Filters) -> None:
 
     requests = db.session.scalar(
         select(func.count(Booking.id)).where(
-            Booking.space_id.in_(spaces), Booking.created_at >= f.start,
+            _in(Booking.space_id, spaces), Booking.created_at >= f.start,
             Booking.created_at < f.end)
     ) or 0
     moves = dict(db.session.execute(
         select(BookingTransition.to_status, func.count(BookingTransition.id))
         .join(Booking, Booking.id == BookingTransition.booking_id)
-        .where(Booking.space_id.in_(spaces), BookingTransition.at >= f.start,
+        .where(_in(Booking.space_id, spaces), BookingTransition.at >= f.start,
                BookingTransition.at < f.end, BookingTransition.from_status.isnot(None))
         .group_by(BookingTransition.to_status)
     ).all())
     instant = db.session.scalar(
         select(func.count(BookingTransition.id))
         .join(Booking, Booking.id == BookingTransition.booking_id)
-        .where(Booking.space_id.in_(spaces), BookingTransition.at >= f.start,
+        .where(_in(Booking.space_id, spaces), BookingTransition.at >= f.start,
                BookingTransition.at < f.end, BookingTransition.from_status.is_(None),
                BookingTransition.to_status.in_(("approved", "confirmed")))
     ) or 0
@@ -473,7 +485,7 @@ def _demand_tables(out: Dashboard, spaces, f: Filters) -> None:
     reasons = db.session.execute(
         select(BookingTransition.reason, func.count(BookingTransition.id).label("n"))
         .join(Booking, Booking.id == BookingTransition.booking_id)
-        .where(Booking.space_id.in_(spaces), BookingTransition.at >= f.start,
+        .where(_in(Booking.space_id, spaces), BookingTransition.at >= f.start,
                BookingTransition.at < f.end, BookingTransition.to_status == "rejected")
         .group_by(BookingTransition.reason)
         .order_by(func.count(BookingTransition.id).desc(), BookingTransition.reason)
@@ -491,7 +503,7 @@ def _demand_tables(out: Dashboard, spaces, f: Filters) -> None:
     groups = db.session.execute(
         select(BookingStage.position, BookingStage.approver).distinct()
         .join(Booking, Booking.id == BookingStage.booking_id)
-        .where(Booking.space_id.in_(spaces), decided)
+        .where(_in(Booking.space_id, spaces), decided)
         .order_by(BookingStage.position, BookingStage.approver)
     ).all()
     from app.rules.schema import APPROVERS
@@ -499,13 +511,13 @@ def _demand_tables(out: Dashboard, spaces, f: Filters) -> None:
     for position, approver in groups:
         query = (select(_seconds(BookingStage.decided_at, BookingStage.started_at).label("s"))
                  .join(Booking, Booking.id == BookingStage.booking_id)
-                 .where(Booking.space_id.in_(spaces), decided,
+                 .where(_in(Booking.space_id, spaces), decided,
                         BookingStage.position == position, BookingStage.approver == approver))
         n, (median, p90) = _percentiles(query, "s")
         rows.append({"stage": position + 1, "who": str(APPROVERS.get(approver, approver)),
                      "decisions": n, "median_hours": median, "p90_hours": p90})
     whole = (select(_seconds(Booking.decided_at, Booking.created_at).label("s"))
-             .where(Booking.space_id.in_(spaces), Booking.decided_at >= f.start,
+             .where(_in(Booking.space_id, spaces), Booking.decided_at >= f.start,
                     Booking.decided_at < f.end))
     n, (median, p90) = _percentiles(whole, "s")
     rows.append({"stage": None, "who": _("From request to final decision"), "decisions": n,
@@ -524,7 +536,7 @@ def _people_tables(out: Dashboard, spaces, f: Filters) -> None:
     from app.rules.schema import PURPOSES
     from app.spaces.models import space_jurisdictions
 
-    period = and_(Booking.space_id.in_(spaces), Booking.created_at >= f.start,
+    period = and_(_in(Booking.space_id, spaces), Booking.created_at >= f.start,
                   Booking.created_at < f.end)
     resident = select(literal(1)).where(
         space_jurisdictions.c.space_id == Booking.space_id,
@@ -571,33 +583,35 @@ def _waived_sql() -> str:
     if db.engine.dialect.name == "postgresql":
         return ("SELECT coalesce(sum((l->>'amount')::int), 0) FROM bookings b, "
                 "json_array_elements(b.price_breakdown->'lines') l "
-                "WHERE l->>'code' = 'waiver' AND b.id IN ({ids}) "
-                "AND b.created_at >= :start AND b.created_at < :end")
+                "WHERE b.waiver_category IS NOT NULL AND b.created_at >= :start "
+                "AND b.created_at < :end AND {ids} AND l->>'code' = 'waiver'")
     return ("SELECT coalesce(sum(json_extract(l.value, '$.amount')), 0) FROM bookings b, "
             "json_each(b.price_breakdown, '$.lines') l "
-            "WHERE json_extract(l.value, '$.code') = 'waiver' AND b.id IN ({ids}) "
-            "AND b.created_at >= :start AND b.created_at < :end")
+            "WHERE b.waiver_category IS NOT NULL AND b.created_at >= :start "
+            "AND b.created_at < :end AND {ids} AND json_extract(l.value, '$.code') = 'waiver'")
 
 
 def _money_tables(out: Dashboard, spaces, f: Filters) -> None:
     from app.bookings.models import Booking
     from app.payments.models import Payment, Refund
+    from app.spaces.models import Space
 
     paid = db.session.scalar(
         select(func.coalesce(func.sum(Payment.amount), 0))
         .join(Booking, Booking.id == Payment.booking_id)
-        .where(Booking.space_id.in_(spaces), Payment.status == "succeeded",
+        .where(_in(Booking.space_id, spaces), Payment.status == "succeeded",
                Payment.paid_at >= f.start, Payment.paid_at < f.end)
     ) or 0
     refunded = db.session.scalar(
         select(func.coalesce(func.sum(Refund.amount), 0))
         .join(Payment, Payment.id == Refund.payment_id)
         .join(Booking, Booking.id == Payment.booking_id)
-        .where(Booking.space_id.in_(spaces), Refund.status == "succeeded",
+        .where(_in(Booking.space_id, spaces), Refund.status == "succeeded",
                Refund.done_at >= f.start, Refund.done_at < f.end)
     ) or 0
-    ids_sql = str(select(Booking.id).where(Booking.space_id.in_(spaces)).compile(
-        db.engine, compile_kwargs={"literal_binds": True}))
+    ids_sql = "true" if spaces is None else "b.space_id IN ({})".format(
+        select(Space.id).where(Space.id.in_(spaces)).compile(
+            db.engine, compile_kwargs={"literal_binds": True}))
     waived = -int(db.session.scalar(
         text(_waived_sql().format(ids=ids_sql)),
         {"start": _bind(f.start), "end": _bind(f.end)}) or 0)
@@ -623,7 +637,7 @@ def _money_tables(out: Dashboard, spaces, f: Filters) -> None:
         select(is_resident.label("r"), func.count(Booking.id),
                func.count(Booking.id).filter(Booking.status != "lost"))
         .join(User, User.id == Booking.user_id)
-        .where(Booking.space_id.in_(spaces), Booking.lottery_draw_id.isnot(None),
+        .where(_in(Booking.space_id, spaces), Booking.lottery_draw_id.isnot(None),
                Booking.draw_at >= f.start, Booking.draw_at < f.end)
         .group_by("r")
     ).all()
@@ -667,7 +681,7 @@ def open_data(month: date, scope: Scope | None = None) -> list[Table]:
     per_space = _space_time(spaces, f)
     requests = dict(db.session.execute(
         select(Booking.space_id, func.count(Booking.id))
-        .where(Booking.space_id.in_(spaces), Booking.created_at >= f.start,
+        .where(_in(Booking.space_id, spaces), Booking.created_at >= f.start,
                Booking.created_at < f.end)
         .group_by(Booking.space_id)
     ).all())

@@ -14,6 +14,8 @@ from app.extensions import db
 from app.stats import facts
 from app.stats.queries import Filters, Scope, dashboard, parse_filters
 
+pytestmark = pytest.mark.usefixtures("english")  # labels are checked in English
+
 SEOUL = ZoneInfo("Asia/Seoul")
 THEN = datetime(2031, 2, 20, 9, tzinfo=UTC)
 WEEK = Filters(date(2031, 3, 3), date(2031, 3, 9))  # Monday to Sunday
@@ -79,7 +81,7 @@ def test_utilisation_is_booked_over_open_hours_minus_closures(w):
     assert d.summary["booked_hours"] == 6.0 and d.summary["open_hours"] == 257.0
     districts = {r["name"]: r for r in d.tables["by_district"].rows}
     assert districts["강북구"]["booked_hours"] == 4.0 and districts["도봉구"]["spaces"] == 1
-    assert {r["name"] for r in d.tables["by_type"].rows} == {"체육관", "회의실"}
+    assert {r["name"] for r in d.tables["by_type"].rows} == {"Gym", "Meeting room"}
     # The heatmap: Tuesday 19–21, Saturday 20–22, Thursday 23 and Friday 00.
     grid = {row["weekday"]: row for row in d.tables["heatmap"].rows}
     rows = d.tables["heatmap"].rows
