@@ -8,6 +8,7 @@ of spaces; names for the breadcrumbs come from the same bounded choice lists the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, render_template, request, url_for
@@ -187,6 +188,9 @@ def _drill_query(table, row) -> str | None:
     return _query(**changes)
 
 
+PAGE_ROWS = 50  # rows of a table shown on the page
+
+
 @bp.get("/", strict_slashes=False)
 def dashboard():
     scope = queries.Scope.for_user(current_user)
@@ -203,7 +207,12 @@ def dashboard():
     query = _query()
     sections = []
     for name, table in result.tables.items():
-        section = {"table": table, "chart": chart_spec(table),
+        total = len(table.rows)
+        if total > PAGE_ROWS:
+            # A city has thousands of spaces: the page shows the first rows (the tables are
+            # sorted), the downloads hold them all.
+            table = replace(table, rows=table.rows[:PAGE_ROWS])
+        section = {"table": table, "chart": chart_spec(table), "total": total,
                    "drills": [_drill_query(table, row) for row in table.rows]}
         if name == "heatmap":
             hours = [c for c in table.columns if c.key.startswith("h")]
