@@ -192,6 +192,7 @@ def bulk_decide():
         return redirect(target)
     bookings = db.session.scalars(
         select(Booking).where(Booking.id.in_(ids)).options(selectinload(Booking.stages))
+        .order_by(Booking.id)  # decided (and reported) in a stable order
     ).all()
     done, failed = 0, []
     for booking in bookings:
