@@ -183,12 +183,13 @@ stats_cli = AppGroup("stats", help="Statistics: the pre-aggregated facts.")
 @click.option("--from", "first", default=None, help="First day of open time (YYYY-MM-DD).")
 @click.option("--to", "last", default=None, help="Last day of open time (YYYY-MM-DD).")
 def stats_rebuild_command(first, last) -> None:
-    """Write the statistics' facts again: booked minutes from every booking, and open time
-    for the days asked (default: a year back to OPEN_AHEAD_DAYS ahead). Run once after
-    upgrading; afterwards every change keeps them up to date."""
+    """Write the statistics' facts again: booked minutes from every booking, open time for the
+    days asked (default: a year back to OPEN_AHEAD_DAYS ahead), the areas' sums of both, and
+    the events of every finished day per area. Run once after upgrading; afterwards every
+    change keeps them up to date (and the periodic job closes each day)."""
     from datetime import UTC, date, datetime, timedelta
 
-    from app.stats import facts
+    from app.stats import events, facts
 
     today = datetime.now(UTC).date()
     try:
@@ -199,10 +200,18 @@ def stats_rebuild_command(first, last) -> None:
     if hi < lo:
         raise click.BadParameter("--to is before --from")
     with serialized_writes():
-        counted = facts.rebuild_booked()
+        if db.engine.dialect.name == "postgresql":
+            from app.stats.rebuild_pg import rebuild_booked_pg
+
+            counted = rebuild_booked_pg()
+        else:
+            counted = facts.rebuild_booked()
         days = facts.rebuild_open(lo, hi)
+        events.reclose()
+        rows = events.close_days()
         db.session.commit()
-    click.echo(f"booked time from {counted} bookings; {days} open days from {lo} to {hi}")
+    click.echo(f"booked time from {counted} bookings; {days} open days from {lo} to {hi}; "
+               f"events closed through {events.closed_through()} ({rows} new rows)")
 
 
 @stats_cli.command("export")

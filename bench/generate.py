@@ -487,8 +487,11 @@ class Generator:
             start_minute = first + 30 * rng.randint(0, (last - first) // 30)
             start = self._instant(day, start_minute)
             end = start + timedelta(minutes=minutes)
-            created = min(start - timedelta(days=rng.randint(1, 21), hours=rng.randint(0, 12)),
-                          now - timedelta(hours=1))
+            created = start - timedelta(days=rng.randint(1, 21), hours=rng.randint(0, 12))
+            if created > now - timedelta(hours=1):
+                # Asked for during the last four weeks (not all in the hour before the run:
+                # that piled half the requests of the city onto one day).
+                created = now - timedelta(hours=rng.randint(1, 24 * 28))
             user = rng.choice(resident_ids)
             status, path = self._history(mode, start, end, now)
             booking_id = len(bookings) + 1

@@ -67,6 +67,12 @@ class Booking(db.Model):
         Index("ix_bookings_status_created", "status", "created_at"),
         Index("ix_bookings_status_draw", "status", "draw_at"),
         Index("ix_bookings_payment_due", "payment_status", "payment_due_at"),
+        # The statistics count by these instants (app.stats.events); on PostgreSQL the people
+        # counted live are read from the index alone.
+        Index("ix_bookings_created", "created_at",
+              postgresql_include=["space_id", "user_id", "group_id"]),
+        Index("ix_bookings_decided", "decided_at"),
+        Index("ix_bookings_draw", "draw_at"),
         CheckConstraint(f"payment_status IN ({PAYMENT_STATE_SQL})", name="payment_status"),
         # One lottery entry per person per draw, also when two requests race.
         Index(
@@ -208,6 +214,7 @@ class BookingTransition(db.Model):
     """Who moved a booking from which state to which, when and why. Append-only."""
 
     __tablename__ = "booking_transitions"
+    __table_args__ = (Index("ix_booking_transitions_at", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(

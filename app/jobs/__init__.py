@@ -68,6 +68,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("notifications.weekly_summaries", timedelta(hours=1)),
     Periodic("calendars.sync", timedelta(hours=1)),
     Periodic("stats.open_days", timedelta(hours=6)),
+    Periodic("stats.close_days", timedelta(hours=1)),
 )
 
 

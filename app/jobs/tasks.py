@@ -40,6 +40,20 @@ def sync_calendars() -> int:
         return sync_all(log.info)
 
 
+@job("stats.close_days")
+def close_stats_days() -> int:
+    """The events of the days that are over, summed per area (a month of days per run at most,
+    so a first run on a long history catches up over a few runs)."""
+    from app.stats.events import close_days
+
+    with exclusive("stats.close_days") as mine:
+        if not mine:
+            return 0
+        written = close_days(max_days=31)
+        db.session.commit()
+        return written
+
+
 @job("stats.open_days")
 def extend_open_days() -> int:
     """Open time for the coming days (statistics' utilisation): each day written once."""

@@ -142,6 +142,7 @@ class Refund(db.Model):
         CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
         Index("ix_refunds_status", "status"),
         Index("ix_refunds_created", "created_at"),
+        Index("ix_refunds_done", "done_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

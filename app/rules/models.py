@@ -100,6 +100,7 @@ class BookingStage(db.Model):
             name="state",
         ),
         Index("ix_booking_stages_booking_position", "booking_id", "position", unique=True),
+        Index("ix_booking_stages_decided", "decided_at"),
         Index("ix_booking_stages_state_due", "state", "due_at"),
     )
 

@@ -24,6 +24,7 @@ from sqlalchemy import delete, event, inspect, select
 
 from app.extensions import db
 from app.spaces.availability import WeeklyHours, opening_intervals
+from app.stats import areas, months
 from app.stats.models import BookedHour, OpenDay
 
 BOOKED = frozenset({"approved", "confirmed", "completed", "no_show"})
@@ -96,6 +97,12 @@ def _upsert(rows: dict[tuple[int, date, int], tuple[int, int]], sign: int) -> No
               "starts": table.c.starts + stmt.excluded.starts},
     )
     db.session.execute(stmt)
+    areas.add_booked(rows, sign)
+    daily: dict[tuple[int, date], tuple[int, int, int, int]] = {}
+    for (sid, day, _hour), (m, n) in rows.items():
+        old = daily.get((sid, day), (0, 0, 0, 0))
+        daily[(sid, day)] = (old[0] + sign * m, old[1] + sign * n, 0, 0)
+    months.add(daily)
 
 
 def contribution(space_id: int, start: datetime, end: datetime,
@@ -139,8 +146,10 @@ def register() -> None:
     @event.listens_for(db.session, "before_flush")
     def _before_flush(session, _ctx, _instances):
         from app.bookings.models import Booking
-        from app.spaces.models import Closure, OpeningHours
+        from app.orgs.models import Jurisdiction
+        from app.spaces.models import Closure, OpeningHours, Space
 
+        _note_area_changes(session, Space, Jurisdiction)
         added: dict = {}
         removed: dict = {}
         closures = []
@@ -178,6 +187,7 @@ def register() -> None:
 
     @event.listens_for(db.session, "after_flush_postexec")
     def _after_flush(session, _ctx):
+        _apply_area_changes(session)
         touched = session.info.pop("stats.closure_days", None)
         for space_id, first, last in touched or ():
             rebuild_open(first, last, space_ids=[space_id])
@@ -189,6 +199,42 @@ def register() -> None:
             if ids:
                 rebuild_open(today - timedelta(days=1), today + timedelta(days=OPEN_AHEAD_DAYS),
                              space_ids=ids)
+
+
+def _note_area_changes(session, Space, Jurisdiction) -> None:
+    """Before a flush: the areas of spaces whose jurisdictions change, as they are now."""
+    moved = []
+    for obj in session.dirty:
+        if isinstance(obj, Space) and obj.id is not None:
+            if inspect(obj).attrs.jurisdictions.history.has_changes():
+                moved.append(obj.id)
+        elif isinstance(obj, Jurisdiction) and inspect(obj).attrs.parent_id.history.has_changes():
+            session.info["stats.tree_changed"] = True
+    for obj in session.deleted:
+        if isinstance(obj, Jurisdiction):
+            session.info["stats.tree_changed"] = True
+    if moved:
+        before = session.info.setdefault("stats.moved", {})
+        for sid, member in areas.areas_of(moved).items():
+            before.setdefault(sid, member)
+
+
+def _apply_area_changes(session) -> None:
+    """After the flush: sum again the areas that gained or lost spaces."""
+    moved = session.info.pop("stats.moved", None)
+    tree_changed = session.info.pop("stats.tree_changed", False)
+    if not moved and not tree_changed:
+        return
+    areas.forget_tree()
+    if tree_changed:
+        areas.rebuild()
+        return
+    now = areas.areas_of(moved)
+    affected = set()
+    for sid, before in moved.items():
+        affected |= set(before) ^ set(now.get(sid, ()))
+    if affected:
+        areas.rebuild(affected)
 
 
 def _closure_days(closure) -> tuple[int, date, date]:
@@ -224,6 +270,13 @@ def rebuild_open(first: date, last: date, *, space_ids: list[int] | None = None)
             Closure.space_id.in_(ids), Closure.start_at < hi, Closure.end_at > lo)
     ):
         closed[row.space_id].append((row.start_at, row.end_at))
+    old: dict[tuple[int, date], tuple[int, int]] = {}
+    if space_ids is not None:
+        old = {(r.space_id, r.day): (r.open_minutes, r.closed_minutes)
+               for r in db.session.execute(
+                   select(OpenDay.space_id, OpenDay.day, OpenDay.open_minutes,
+                          OpenDay.closed_minutes)
+                   .where(OpenDay.space_id.in_(ids), OpenDay.day >= first, OpenDay.day <= last))}
     db.session.execute(
         delete(OpenDay).where(OpenDay.space_id.in_(ids), OpenDay.day >= first,
                               OpenDay.day <= last)
@@ -241,6 +294,18 @@ def rebuild_open(first: date, last: date, *, space_ids: list[int] | None = None)
             day += timedelta(days=1)
     for i in range(0, len(rows), 5000):
         db.session.execute(OpenDay.__table__.insert(), rows[i:i + 5000])
+    if space_ids is None:
+        areas.rebuild_open(first, last)
+        months.rebuild(first, last)
+    else:
+        delta = {key: (-o, -c) for key, (o, c) in old.items()}
+        for r in rows:
+            key = (r["space_id"], r["day"])
+            o, c = delta.get(key, (0, 0))
+            delta[key] = (o + r["open_minutes"], c + r["closed_minutes"])
+        delta = {k: v for k, v in delta.items() if v != (0, 0)}
+        areas.add_open(delta)
+        months.add({k: (0, 0, o, c) for k, (o, c) in delta.items()})
     return len(rows)
 
 
@@ -267,6 +332,9 @@ def rebuild_booked(*, space_ids: list[int] | None = None) -> int:
             for (s, d, h), (m, n) in totals.items() if m or n]
     for i in range(0, len(rows), 5000):
         db.session.execute(BookedHour.__table__.insert(), rows[i:i + 5000])
+    areas.rebuild_booked(None if space_ids is None else
+                         set().union(*areas.areas_of(space_ids).values()))
+    months.rebuild(spaces=space_ids)
     return counted
 
 

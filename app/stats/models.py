@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Integer, SmallInteger
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -41,3 +41,76 @@ class OpenDay(db.Model):
     open_minutes: Mapped[int] = mapped_column(Integer, default=0)
     # Minutes of the opening hours that closures took away that day.
     closed_minutes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --------------------------------------------------------------------------- areas
+# An *area* is what a whole dashboard can be about: every space (area 0) or a jurisdiction with
+# every jurisdiction below it. The area facts below are the per-space facts summed per area, so
+# the dashboard of a city (or a district) reads a row per day — or per day and hour — whatever
+# the number of spaces and bookings (app.stats.areas).
+AREA_ALL = 0
+
+
+class AreaBookedHour(db.Model):
+    """`stats_booked` summed per area: booked minutes and starts per local day and hour."""
+
+    __tablename__ = "stats_area_booked"
+
+    area_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer, default=0)
+    starts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AreaOpenDay(db.Model):
+    """`stats_open` summed per area and local day."""
+
+    __tablename__ = "stats_area_open"
+
+    area_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    open_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+    closed_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AreaEvents(db.Model):
+    """What happened per area and day (Seoul time): requests by purpose and residency,
+    decisions and their reasons, lead-time histograms, lottery draws, money. Written by the
+    periodic job for the days that are over (app.stats.events.close_days); the days after the
+    last closed one are counted from the bookings themselves."""
+
+    __tablename__ = "stats_area_events"
+
+    area_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class StatsMark(db.Model):
+    """Named days the statistics keep: `events_closed` — the last day whose events are in
+    `stats_area_events` (every day up to it is)."""
+
+    __tablename__ = "stats_marks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+
+
+class SpaceMonth(db.Model):
+    """`stats_booked` and `stats_open` summed per space and calendar month (`month` is its first
+    day), so a period of many months reads a row per space and month plus the days of the
+    months it only partly covers (app.stats.months)."""
+
+    __tablename__ = "stats_space_month"
+
+    space_id: Mapped[int] = mapped_column(
+        ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    booked_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+    starts: Mapped[int] = mapped_column(Integer, default=0)
+    open_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+    closed_minutes: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -20,11 +20,12 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, distinct, func, literal, or_, select, text, true
+from sqlalchemy import func, literal, or_, select, text, true
 
 from app.db import MAX_DB_INT
 from app.extensions import db
-from app.stats.models import BookedHour, OpenDay
+from app.stats import areas, events, months
+from app.stats.models import AreaBookedHour, AreaOpenDay, BookedHour, OpenDay
 from app.stats.tables import Column, Table
 
 ZONE = ZoneInfo("Asia/Seoul")
@@ -240,29 +241,6 @@ def _rate(part, whole) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _seconds(later, earlier):
-    """SQL: seconds between two timestamp columns, on the database in use."""
-    if db.engine.dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400
-
-
-def _percentiles(query, value, qs=(0.5, 0.9)) -> tuple[int, list[float | None]]:
-    """Count and nearest-rank percentiles of `value` over `query`'s rows, in SQL (an ORDER BY
-    with OFFSET per percentile; the same on both databases)."""
-    base = query.subquery()
-    n = db.session.scalar(select(func.count()).select_from(base)) or 0
-    out = []
-    for q in qs:
-        if not n:
-            out.append(None)
-            continue
-        k = max(0, min(n - 1, int(-(-q * n // 1)) - 1))  # ceil(q·n) - 1
-        v = db.session.scalar(select(base.c[value]).order_by(base.c[value]).offset(k).limit(1))
-        out.append(round(float(v) / 3600, 1) if v is not None else None)
-    return n, out
-
-
 # --------------------------------------------------------------------------- the dashboard
 @dataclass
 class Dashboard:
@@ -274,13 +252,16 @@ class Dashboard:
 def dashboard(scope: Scope, f: Filters) -> Dashboard:
     _no_jit()
     spaces = scope.space_ids(f)
+    area = areas.area_for(scope, f)
     out = Dashboard(filters=f)
     per_space = _space_time(spaces, f)
     _time_tables(out, per_space, spaces, f)
-    _trend_tables(out, spaces, f)
-    _demand_tables(out, spaces, f)
-    _people_tables(out, spaces, f)
-    _money_tables(out, spaces, f)
+    _trend_tables(out, spaces, f, area)
+    counted = (events.area_counts(area, f.first, f.last) if area is not None
+               else events.counts(spaces, f.first, f.last))
+    _demand_tables(out, counted)
+    _people_tables(out, counted, events.people(spaces, f.start, f.end))
+    _money_tables(out, counted)
     return out
 
 
@@ -312,21 +293,11 @@ def _space_time(spaces, f: Filters) -> dict[int, dict]:
     ):
         if sid in info and info[sid]["district_id"] is None:
             info[sid]["district_id"], info[sid]["district"] = jid, jname
-    for sid, minutes, starts in db.session.execute(
-        select(BookedHour.space_id, func.sum(BookedHour.minutes), func.sum(BookedHour.starts))
-        .where(_in(BookedHour.space_id, spaces), BookedHour.day >= f.first,
-               BookedHour.day <= f.last)
-        .group_by(BookedHour.space_id)
-    ):
+    for sid, minutes, starts, opened, closed in db.session.execute(
+            months.per_space(spaces, f.first, f.last)):
         if sid in info:
-            info[sid]["booked"], info[sid]["starts"] = int(minutes or 0), int(starts or 0)
-    for sid, opened, closed in db.session.execute(
-        select(OpenDay.space_id, func.sum(OpenDay.open_minutes), func.sum(OpenDay.closed_minutes))
-        .where(_in(OpenDay.space_id, spaces), OpenDay.day >= f.first, OpenDay.day <= f.last)
-        .group_by(OpenDay.space_id)
-    ):
-        if sid in info:
-            info[sid]["open"], info[sid]["closed"] = int(opened or 0), int(closed or 0)
+            info[sid].update(booked=int(minutes or 0), starts=int(starts or 0),
+                             open=int(opened or 0), closed=int(closed or 0))
     return info
 
 
@@ -392,27 +363,36 @@ def _time_tables(out: Dashboard, per_space: dict, spaces, f: Filters) -> None:
         drill="space")
 
 
-def _trend_tables(out: Dashboard, spaces, f: Filters) -> None:
+def _trend_tables(out: Dashboard, spaces, f: Filters, area: int | None) -> None:
     """Trend by week and month and the weekday × hour heatmap, from one read of the booked
-    facts grouped by local day and hour (at most 24 rows a day)."""
+    facts grouped by local day and hour (at most 24 rows a day): the area's sums when the
+    dashboard is about an area, else the spaces' facts summed."""
     booked: dict[date, int] = defaultdict(int)
     starts: dict[date, int] = defaultdict(int)
     grid = [[0] * 24 for _ in range(7)]
-    for day, hour, minutes, n in db.session.execute(
-        select(BookedHour.day, BookedHour.hour, func.sum(BookedHour.minutes),
-               func.sum(BookedHour.starts))
-        .where(_in(BookedHour.space_id, spaces), BookedHour.day >= f.first,
-               BookedHour.day <= f.last)
-        .group_by(BookedHour.day, BookedHour.hour)
-    ):
+    if area is not None:
+        hours = (select(AreaBookedHour.day, AreaBookedHour.hour, AreaBookedHour.minutes,
+                        AreaBookedHour.starts)
+                 .where(AreaBookedHour.area_id == area, AreaBookedHour.day >= f.first,
+                        AreaBookedHour.day <= f.last))
+        days = (select(AreaOpenDay.day, AreaOpenDay.open_minutes)
+                .where(AreaOpenDay.area_id == area, AreaOpenDay.day >= f.first,
+                       AreaOpenDay.day <= f.last))
+    else:
+        hours = (select(BookedHour.day, BookedHour.hour, func.sum(BookedHour.minutes),
+                        func.sum(BookedHour.starts))
+                 .where(_in(BookedHour.space_id, spaces), BookedHour.day >= f.first,
+                        BookedHour.day <= f.last)
+                 .group_by(BookedHour.day, BookedHour.hour))
+        days = (select(OpenDay.day, func.sum(OpenDay.open_minutes))
+                .where(_in(OpenDay.space_id, spaces), OpenDay.day >= f.first,
+                       OpenDay.day <= f.last)
+                .group_by(OpenDay.day))
+    for day, hour, minutes, n in db.session.execute(hours):
         booked[day] += int(minutes or 0)
         starts[day] += int(n or 0)
         grid[day.weekday()][hour] += int(minutes or 0)
-    opened = dict(db.session.execute(
-        select(OpenDay.day, func.sum(OpenDay.open_minutes))
-        .where(_in(OpenDay.space_id, spaces), OpenDay.day >= f.first, OpenDay.day <= f.last)
-        .group_by(OpenDay.day)
-    ).all())
+    opened = dict(db.session.execute(days).all())
     cols = [Column("period", _l("Period starting"), "date"), *TIME_COLUMNS[:3],
             TIME_COLUMNS[4]]
     for name, title, bucket in (
@@ -440,32 +420,14 @@ def _trend_tables(out: Dashboard, spaces, f: Filters) -> None:
         "heatmap", _l("Peak times: booked hours by weekday and hour"), hcols, hrows)
 
 
-def _demand_tables(out: Dashboard, spaces, f: Filters) -> None:
-    from app.bookings.models import Booking, BookingTransition
-    from app.rules.models import BookingStage
+def _demand_tables(out: Dashboard, counted) -> None:
+    from app.rules.schema import APPROVERS
 
-    requests = db.session.scalar(
-        select(func.count(Booking.id)).where(
-            _in(Booking.space_id, spaces), Booking.created_at >= f.start,
-            Booking.created_at < f.end)
-    ) or 0
-    moves = dict(db.session.execute(
-        select(BookingTransition.to_status, func.count(BookingTransition.id))
-        .join(Booking, Booking.id == BookingTransition.booking_id)
-        .where(_in(Booking.space_id, spaces), BookingTransition.at >= f.start,
-               BookingTransition.at < f.end, BookingTransition.from_status.isnot(None))
-        .group_by(BookingTransition.to_status)
-    ).all())
-    instant = db.session.scalar(
-        select(func.count(BookingTransition.id))
-        .join(Booking, Booking.id == BookingTransition.booking_id)
-        .where(_in(Booking.space_id, spaces), BookingTransition.at >= f.start,
-               BookingTransition.at < f.end, BookingTransition.from_status.is_(None),
-               BookingTransition.to_status.in_(("approved", "confirmed")))
-    ) or 0
+    moves = {k: v for (m, k), v in counted.items() if m == "move"}
     figures = {
-        "requests": requests,
-        "approved": moves.get("approved", 0) + moves.get("confirmed", 0) + instant,
+        "requests": counted.get(("requests", ""), 0),
+        "approved": moves.get("approved", 0) + moves.get("confirmed", 0)
+        + moves.get("instant", 0),
         "rejected": moves.get("rejected", 0),
         "cancelled": moves.get("cancelled", 0),
         "no_show": moves.get("no_show", 0),
@@ -482,44 +444,27 @@ def _demand_tables(out: Dashboard, spaces, f: Filters) -> None:
         [Column("what", _l("What")), Column("count", _l("Count"), "int", count=True)],
         [{"id": k, "what": str(labels[k]), "count": v} for k, v in figures.items()])
 
-    reasons = db.session.execute(
-        select(BookingTransition.reason, func.count(BookingTransition.id).label("n"))
-        .join(Booking, Booking.id == BookingTransition.booking_id)
-        .where(_in(Booking.space_id, spaces), BookingTransition.at >= f.start,
-               BookingTransition.at < f.end, BookingTransition.to_status == "rejected")
-        .group_by(BookingTransition.reason)
-        .order_by(func.count(BookingTransition.id).desc(), BookingTransition.reason)
-        .limit(10)
-    ).all()
+    reasons = sorted(((k, v) for (m, k), v in counted.items() if m == "reason" and v),
+                     key=lambda kv: (-kv[1], kv[0]))[:10]
     out.tables["reasons"] = Table(
         "reasons", _l("Top reasons for rejection"),
         [Column("reason", _l("Reason")), Column("count", _l("Rejections"), "int", count=True)],
         [{"reason": r or _("(no reason given)"), "count": n} for r, n in reasons])
 
+    stages: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)
+    whole: dict[int, int] = {}
+    for (m, k), v in counted.items():
+        if m == "lead" and v:
+            position, approver, bucket = k.split("|")
+            stages[(int(position), approver)][int(bucket)] = v
+        elif m == "lead_all" and v:
+            whole[int(k)] = v
     rows = []
-    decided = and_(BookingStage.decided_at >= f.start, BookingStage.decided_at < f.end,
-                   BookingStage.started_at.isnot(None),
-                   BookingStage.state.in_(("approved", "rejected", "returned")))
-    groups = db.session.execute(
-        select(BookingStage.position, BookingStage.approver).distinct()
-        .join(Booking, Booking.id == BookingStage.booking_id)
-        .where(_in(Booking.space_id, spaces), decided)
-        .order_by(BookingStage.position, BookingStage.approver)
-    ).all()
-    from app.rules.schema import APPROVERS
-
-    for position, approver in groups:
-        query = (select(_seconds(BookingStage.decided_at, BookingStage.started_at).label("s"))
-                 .join(Booking, Booking.id == BookingStage.booking_id)
-                 .where(_in(Booking.space_id, spaces), decided,
-                        BookingStage.position == position, BookingStage.approver == approver))
-        n, (median, p90) = _percentiles(query, "s")
+    for (position, approver), histogram in sorted(stages.items()):
+        n, (median, p90) = events.percentiles(histogram)
         rows.append({"stage": position + 1, "who": str(APPROVERS.get(approver, approver)),
                      "decisions": n, "median_hours": median, "p90_hours": p90})
-    whole = (select(_seconds(Booking.decided_at, Booking.created_at).label("s"))
-             .where(_in(Booking.space_id, spaces), Booking.decided_at >= f.start,
-                    Booking.decided_at < f.end))
-    n, (median, p90) = _percentiles(whole, "s")
+    n, (median, p90) = events.percentiles(whole)
     rows.append({"stage": None, "who": _("From request to final decision"), "decisions": n,
                  "median_hours": median, "p90_hours": p90})
     out.tables["lead_times"] = Table(
@@ -530,117 +475,51 @@ def _demand_tables(out: Dashboard, spaces, f: Filters) -> None:
          Column("p90_hours", _l("90th percentile"), "hours")], rows)
 
 
-def _people_tables(out: Dashboard, spaces, f: Filters) -> None:
-    from app.accounts.models import User
-    from app.bookings.models import Booking
+def _people_tables(out: Dashboard, counted, people: tuple[int, int, int]) -> None:
     from app.rules.schema import PURPOSES
-    from app.spaces.models import space_jurisdictions
 
-    period = and_(_in(Booking.space_id, spaces), Booking.created_at >= f.start,
-                  Booking.created_at < f.end)
-    resident = select(literal(1)).where(
-        space_jurisdictions.c.space_id == Booking.space_id,
-        space_jurisdictions.c.jurisdiction_id == User.home_district_id).exists()
-    is_resident = case((resident, literal("resident")), else_=literal("non_resident"))
-    residency = dict(db.session.execute(
-        select(is_resident.label("r"), func.count(Booking.id))
-        .join(User, User.id == Booking.user_id).where(period).group_by("r")
-    ).all())
-    people = db.session.scalar(select(func.count(distinct(Booking.user_id))).where(period)) or 0
-    per_user = (select(Booking.user_id).where(period).group_by(Booking.user_id)
-                .having(func.count(Booking.id) >= 2).subquery())
-    repeat = db.session.scalar(select(func.count()).select_from(per_user)) or 0
-    groups_row = db.session.execute(
-        select(func.count(Booking.id), func.count(distinct(Booking.group_id)))
-        .where(period, Booking.group_id.isnot(None))
-    ).one()
-    out.summary.update(residents=people, repeat_users=repeat)
+    distinct_people, repeat, groups = people
+    out.summary.update(residents=distinct_people, repeat_users=repeat)
     out.tables["people"] = Table(
         "people", _l("People"),
         [Column("what", _l("What")), Column("count", _l("Count"), "int", count=True)],
-        [{"what": _("Distinct people who asked"), "count": people},
+        [{"what": _("Distinct people who asked"), "count": distinct_people},
          {"what": _("Repeat users (two or more requests)"), "count": repeat},
-         {"what": _("Requests for resident groups"), "count": groups_row[0] or 0},
-         {"what": _("Resident groups that asked"), "count": groups_row[1] or 0}])
+         {"what": _("Requests for resident groups"),
+          "count": counted.get(("group_requests", ""), 0)},
+         {"what": _("Resident groups that asked"), "count": groups}])
     out.tables["residency"] = Table(
         "residency", _l("Residents of the space's district and others"),
         [Column("what", _l("Who")), Column("count", _l("Requests"), "int", count=True)],
-        [{"id": "resident", "what": _("Residents"), "count": residency.get("resident", 0)},
+        [{"id": "resident", "what": _("Residents"),
+          "count": counted.get(("residency", "resident"), 0)},
          {"id": "non_resident", "what": _("Non-residents"),
-          "count": residency.get("non_resident", 0)}])
-    purposes = db.session.execute(
-        select(Booking.purpose_category, func.count(Booking.id)).where(period)
-        .group_by(Booking.purpose_category).order_by(func.count(Booking.id).desc())
-    ).all()
+          "count": counted.get(("residency", "non_resident"), 0)}])
+    purposes = sorted(((k, v) for (m, k), v in counted.items() if m == "purpose" and v),
+                      key=lambda kv: (-kv[1], kv[0]))
     out.tables["purposes"] = Table(
         "purposes", _l("Purposes"),
         [Column("purpose", _l("Purpose")), Column("count", _l("Requests"), "int", count=True)],
         [{"id": p, "purpose": str(PURPOSES.get(p, p)), "count": n} for p, n in purposes])
 
 
-def _waived_sql() -> str:
-    """SQL summing the (negative) waiver lines of the stored price breakdowns."""
-    if db.engine.dialect.name == "postgresql":
-        return ("SELECT coalesce(sum((l->>'amount')::int), 0) FROM bookings b, "
-                "json_array_elements(b.price_breakdown->'lines') l "
-                "WHERE b.waiver_category IS NOT NULL AND b.created_at >= :start "
-                "AND b.created_at < :end AND {ids} AND l->>'code' = 'waiver'")
-    return ("SELECT coalesce(sum(json_extract(l.value, '$.amount')), 0) FROM bookings b, "
-            "json_each(b.price_breakdown, '$.lines') l "
-            "WHERE b.waiver_category IS NOT NULL AND b.created_at >= :start "
-            "AND b.created_at < :end AND {ids} AND json_extract(l.value, '$.code') = 'waiver'")
-
-
-def _money_tables(out: Dashboard, spaces, f: Filters) -> None:
-    from app.bookings.models import Booking
-    from app.payments.models import Payment, Refund
-    from app.spaces.models import Space
-
-    paid = db.session.scalar(
-        select(func.coalesce(func.sum(Payment.amount), 0))
-        .join(Booking, Booking.id == Payment.booking_id)
-        .where(_in(Booking.space_id, spaces), Payment.status == "succeeded",
-               Payment.paid_at >= f.start, Payment.paid_at < f.end)
-    ) or 0
-    refunded = db.session.scalar(
-        select(func.coalesce(func.sum(Refund.amount), 0))
-        .join(Payment, Payment.id == Refund.payment_id)
-        .join(Booking, Booking.id == Payment.booking_id)
-        .where(_in(Booking.space_id, spaces), Refund.status == "succeeded",
-               Refund.done_at >= f.start, Refund.done_at < f.end)
-    ) or 0
-    ids_sql = "true" if spaces is None else "b.space_id IN ({})".format(
-        select(Space.id).where(Space.id.in_(spaces)).compile(
-            db.engine, compile_kwargs={"literal_binds": True}))
-    waived = -int(db.session.scalar(
-        text(_waived_sql().format(ids=ids_sql)),
-        {"start": _bind(f.start), "end": _bind(f.end)}) or 0)
-    out.summary.update(revenue=int(paid), refunds=int(refunded), net=int(paid - refunded),
-                       waived=waived)
+def _money_tables(out: Dashboard, counted) -> None:
+    paid = counted.get(("money", "paid"), 0)
+    refunded = counted.get(("money", "refunded"), 0)
+    waived = counted.get(("money", "waived"), 0)
+    out.summary.update(revenue=paid, refunds=refunded, net=paid - refunded, waived=waived)
     out.tables["money"] = Table(
         "money", _l("Money"),
         [Column("what", _l("What")), Column("amount", _l("Amount"), "money")],
-        [{"id": "revenue", "what": _("Payments received"), "amount": int(paid)},
-         {"id": "refunds", "what": _("Refunds made"), "amount": int(refunded)},
-         {"id": "net", "what": _("Net revenue"), "amount": int(paid - refunded)},
+        [{"id": "revenue", "what": _("Payments received"), "amount": paid},
+         {"id": "refunds", "what": _("Refunds made"), "amount": refunded},
+         {"id": "net", "what": _("Net revenue"), "amount": paid - refunded},
          {"id": "waived", "what": _("Fee waivers granted (revenue forgone)"),
           "amount": waived}])
 
-    from app.accounts.models import User
-    from app.spaces.models import space_jurisdictions
-
-    resident = select(literal(1)).where(
-        space_jurisdictions.c.space_id == Booking.space_id,
-        space_jurisdictions.c.jurisdiction_id == User.home_district_id).exists()
-    is_resident = case((resident, literal("resident")), else_=literal("non_resident"))
-    lottery = db.session.execute(
-        select(is_resident.label("r"), func.count(Booking.id),
-               func.count(Booking.id).filter(Booking.status != "lost"))
-        .join(User, User.id == Booking.user_id)
-        .where(_in(Booking.space_id, spaces), Booking.lottery_draw_id.isnot(None),
-               Booking.draw_at >= f.start, Booking.draw_at < f.end)
-        .group_by("r")
-    ).all()
+    lottery = [(r, counted.get(("lottery_entries", r), 0), counted.get(("lottery_wins", r), 0))
+               for r in ("resident", "non_resident")]
+    lottery = [row for row in lottery if row[1]]
     total_wins = sum(w for _r, _n, w in lottery)
     labels = {"resident": _("Residents"), "non_resident": _("Non-residents")}
     out.tables["lottery"] = Table(
@@ -653,16 +532,6 @@ def _money_tables(out: Dashboard, spaces, f: Filters) -> None:
           "win_rate": _rate(w, n), "share": _rate(w, total_wins)} for r, n, w in lottery])
 
 
-def _bind(value: datetime):
-    """A timestamp as the raw SQL above compares it (SQLite stores naive UTC text)."""
-    from datetime import UTC
-
-    value = value.astimezone(UTC)
-    if db.engine.dialect.name == "sqlite":
-        return value.replace(tzinfo=None).isoformat(sep=" ")
-    return value
-
-
 # --------------------------------------------------------------------------- open data
 def month_filters(month: date) -> Filters:
     first = month.replace(day=1)
@@ -673,18 +542,12 @@ def month_filters(month: date) -> Filters:
 def open_data(month: date, scope: Scope | None = None) -> list[Table]:
     """A month's figures for publication: per space and per district, no personal data.
     Counts are marked (`Column.count`) so the export can show small ones as "<5"."""
-    from app.bookings.models import Booking
 
     scope = scope or Scope(everything=True)
     f = month_filters(month)
     spaces = scope.space_ids(f)
     per_space = _space_time(spaces, f)
-    requests = dict(db.session.execute(
-        select(Booking.space_id, func.count(Booking.id))
-        .where(_in(Booking.space_id, spaces), Booking.created_at >= f.start,
-               Booking.created_at < f.end)
-        .group_by(Booking.space_id)
-    ).all())
+    requests = events.space_requests(spaces, f.first, f.last)
     cols = [Column("month", _l("Month")), Column("space", _l("Space")),
             Column("owner", _l("Owner")), Column("district", _l("District")),
             Column("type", _l("Type")),

@@ -51,8 +51,8 @@ HAVING sum(minutes) <> 0 OR sum(starts) <> 0
 
 def rebuild_booked_pg(*, space_ids: list[int] | None = None) -> int:
     """Write `stats_booked` again from the bookings, in PostgreSQL (same rows as
-    `facts.rebuild_booked`). Returns how many bookings it counted. Runs in the session's
-    transaction; the caller commits."""
+    `facts.rebuild_booked`) and the areas' sums of them. Returns how many bookings it
+    counted. Runs in the session's transaction; the caller commits."""
     if db.engine.dialect.name != "postgresql":
         raise RuntimeError("rebuild_booked_pg needs PostgreSQL; use facts.rebuild_booked")
     wipe = delete(BookedHour)
@@ -68,6 +68,11 @@ def rebuild_booked_pg(*, space_ids: list[int] | None = None) -> int:
     db.session.execute(
         text(_INSERT.format(select=_SELECT.format(spaces=spaces))).bindparams(*binds), params
     )
+    from app.stats import areas, months
+
+    areas.rebuild_booked(None if space_ids is None else
+                         set().union(*areas.areas_of(space_ids).values()))
+    months.rebuild(spaces=None if space_ids is None else list(space_ids))
     count = text(
         f"SELECT count(*) FROM bookings AS b WHERE b.status IN :booked {spaces}"
     ).bindparams(*binds)

@@ -1,0 +1,138 @@
+"""Per-space monthly sums of the facts (`stats_space_month`), and reading a period from them.
+
+A period is cut into the whole calendar months it covers, read from `stats_space_month`, and
+the days of the (at most two) months it covers in part, read from `stats_booked` and
+`stats_open` — one statement either way. The monthly rows are kept with every change of the
+facts: added to when bookings change (`add`), summed again from the days when days are
+rewritten in bulk (`rebuild`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy import Date, cast, delete, func, insert, literal, select, true, union_all
+
+from app.extensions import db
+from app.stats.models import BookedHour, OpenDay, SpaceMonth
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _month_sql(column):
+    if db.engine.dialect.name == "postgresql":
+        return cast(func.date_trunc("month", column), Date)
+    return func.date(column, "start of month")
+
+
+def add(rows: dict[tuple[int, date], tuple[int, int, int, int]]) -> None:
+    """Add (booked minutes, starts, open minutes, closed minutes) per (space, day)."""
+    sums: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for (sid, day), values in rows.items():
+        acc = sums[(sid, month_of(day))]
+        for i, v in enumerate(values):
+            acc[i] += v
+    values = [{"space_id": s, "month": m, "booked_minutes": v[0], "starts": v[1],
+               "open_minutes": v[2], "closed_minutes": v[3]}
+              for (s, m), v in sorted(sums.items()) if any(v)]
+    if not values:
+        return
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    table = SpaceMonth.__table__
+    stmt = dialect_insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["space_id", "month"],
+        set_={c: table.c[c] + stmt.excluded[c]
+              for c in ("booked_minutes", "starts", "open_minutes", "closed_minutes")})
+    db.session.execute(stmt, values)
+
+
+def rebuild(first: date | None = None, last: date | None = None, *, spaces=None) -> None:
+    """Sum the months that the days first … last touch (all when None) again from the days,
+    for the spaces given (a list or subquery of ids; all when None)."""
+    lo = month_of(first) if first else None
+    hi = next_month(last) - timedelta(days=1) if last else None
+
+    def within(model, column):
+        clauses = [true()]
+        if lo:
+            clauses.append(column >= lo)
+        if hi:
+            clauses.append(column <= hi)
+        if spaces is not None:
+            clauses.append(model.space_id.in_(spaces))
+        return clauses
+
+    wipe = delete(SpaceMonth).where(*within(SpaceMonth, SpaceMonth.month))
+    db.session.execute(wipe)
+    zero = literal(0)
+    parts = union_all(
+        select(BookedHour.space_id.label("space_id"), _month_sql(BookedHour.day).label("month"),
+               BookedHour.minutes.label("b"), BookedHour.starts.label("s"),
+               zero.label("o"), zero.label("c"))
+        .where(*within(BookedHour, BookedHour.day)),
+        select(OpenDay.space_id, _month_sql(OpenDay.day), zero, zero, OpenDay.open_minutes,
+               OpenDay.closed_minutes)
+        .where(*within(OpenDay, OpenDay.day)),
+    ).subquery()
+    db.session.execute(insert(SpaceMonth).from_select(
+        ["space_id", "month", "booked_minutes", "starts", "open_minutes", "closed_minutes"],
+        select(parts.c.space_id, parts.c.month, func.sum(parts.c.b), func.sum(parts.c.s),
+               func.sum(parts.c.o), func.sum(parts.c.c))
+        .group_by(parts.c.space_id, parts.c.month)))
+
+
+def split(first: date, last: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """The whole months (first month, last month) of a period and the day ranges left over."""
+    m1 = first if first.day == 1 else next_month(first)
+    m2 = month_of(last + timedelta(days=1)) - timedelta(days=1)  # last day of the last whole
+    if m1 > m2:
+        return None, [(first, last)]
+    edges = []
+    if first < m1:
+        edges.append((first, m1 - timedelta(days=1)))
+    if last > m2:
+        edges.append((m2 + timedelta(days=1), last))
+    return (m1, month_of(m2)), edges
+
+
+def per_space(spaces, first: date, last: date):
+    """One statement: per space, (booked minutes, starts, open minutes, closed minutes) over the
+    days first … last (`spaces` a subquery of ids, None for all)."""
+    from sqlalchemy import or_
+
+    def among(column):
+        return true() if spaces is None else column.in_(spaces)
+
+    whole, edges = split(first, last)
+    zero = literal(0)
+
+    def part(model, space, b, s, o, c, *where):
+        return select(space.label("space_id"), b.label("b"), s.label("s"), o.label("o"),
+                      c.label("c")).where(among(model.space_id), *where)
+
+    parts = []
+    if whole:
+        parts.append(part(SpaceMonth, SpaceMonth.space_id, SpaceMonth.booked_minutes,
+                          SpaceMonth.starts, SpaceMonth.open_minutes, SpaceMonth.closed_minutes,
+                          SpaceMonth.month >= whole[0], SpaceMonth.month <= whole[1]))
+    if edges:
+        parts.append(part(BookedHour, BookedHour.space_id, BookedHour.minutes,
+                          BookedHour.starts, zero, zero,
+                          or_(*(BookedHour.day.between(a, b) for a, b in edges))))
+        parts.append(part(OpenDay, OpenDay.space_id, zero, zero, OpenDay.open_minutes,
+                          OpenDay.closed_minutes,
+                          or_(*(OpenDay.day.between(a, b) for a, b in edges))))
+    u = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    return (select(u.c.space_id, func.sum(u.c.b), func.sum(u.c.s), func.sum(u.c.o),
+                   func.sum(u.c.c)).group_by(u.c.space_id))
