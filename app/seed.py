@@ -459,6 +459,8 @@ def seed_demo(now: datetime | None = None) -> str:
         made = _seed_bookings(spaces, users, orgs, now, groups)
         made += seed_rule_demos(spaces, users, now, decider=_decider(users))
     db.session.flush()
+    if made or new_spaces:
+        _seed_statistics(demo_ids, now)
 
     published = sum(1 for space in spaces.values() if space.published)
     return (
@@ -466,6 +468,22 @@ def seed_demo(now: datetime | None = None) -> str:
         f"{published} published spaces ({new_spaces} new), {len(users)} demo accounts "
         f"(password: {DEMO_PASSWORD}), {rule_sets} new rule sets, {made} new bookings."
     )
+
+
+def _seed_statistics(space_ids: list[int], now: datetime) -> None:
+    """Open time for the demo's past and coming days (the periodic job only writes days
+    ahead), and the events of the finished days, so the statistics of the demo show
+    utilisation and demand for the months it covers."""
+    from app.stats import events, facts
+
+    today = now.astimezone(ZONE).date()
+    facts.rebuild_open(today - timedelta(days=STATS_DAYS_BACK),
+                       today + timedelta(days=facts.OPEN_AHEAD_DAYS), space_ids=space_ids)
+    events.reclose()  # the demo's bookings are dated in the past: count closed days again
+    events.close_days(today - timedelta(days=events.CLOSE_AFTER_DAYS))
+
+
+STATS_DAYS_BACK = 120
 
 
 # Notification choices that show the other channels in the demo: the district officer reads

@@ -93,3 +93,19 @@ def test_seed_twice_changes_nothing(db, now):
     summary = _seed(db, now)
     assert _counts(db) == first
     assert "0 new bookings" in summary and "(0 new)" in summary
+
+
+def test_the_demo_statistics_show_utilisation_and_demand_for_the_past_weeks(db, now):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from app.stats import events
+    from app.stats.queries import Filters, Scope, dashboard
+
+    _seed(db, now)
+    today = now.astimezone(ZoneInfo("Asia/Seoul")).date()
+    assert events.closed_through() == today - timedelta(days=events.CLOSE_AFTER_DAYS)
+    d = dashboard(Scope(everything=True), Filters(today - timedelta(days=27), today))
+    assert d.summary["open_hours"] > 0 and d.summary["booked_hours"] > 0
+    assert 0 < d.summary["utilisation"] < 1
+    assert d.summary["requests"] > 0 and d.summary["approved"] > 0
