@@ -2,9 +2,11 @@
 filters, and open data — monthly figures per space and per district with small counts
 suppressed — as a page of months and their files.
 
-Whoever may see the dashboard may download: admins everything, officers their jurisdictions,
-managers their organisations' spaces (`queries.Scope`); anyone else gets 403. Tables hold no
-personal data (names, emails); the query layer never puts any in.
+Whoever may see the dashboard may download its tables: admins everything, officers their
+jurisdictions, managers their organisations' spaces (`queries.Scope`); anyone else gets 403.
+Open data is public: anyone, logged in or not, gets every space's monthly figures with small
+counts suppressed. Tables hold no personal data (names, emails); the query layer never puts
+any in.
 """
 
 from __future__ import annotations
@@ -29,10 +31,16 @@ MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 FIRST_YEAR = 2000
 
 
-@bp.before_request
 @login_required
 def _logged_in() -> None:
     return None
+
+
+@bp.before_request
+def _login_unless_open_data():
+    if request.endpoint and request.endpoint.startswith("stats_exports.open_data"):
+        return None  # open data is public
+    return _logged_in()
 
 
 def _scope() -> queries.Scope:
@@ -42,10 +50,10 @@ def _scope() -> queries.Scope:
     return scope
 
 
-def _download(data: bytes, filename: str, mimetype: str) -> Response:
+def _download(data: bytes, filename: str, mimetype: str, *, public: bool = False) -> Response:
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cache-Control"] = "public, max-age=3600" if public else "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -151,7 +159,8 @@ def months_with_data(scope: queries.Scope | None) -> list[date]:
 
 def open_tables(month: date, scope: queries.Scope | None) -> list:
     """Open data of a month, suppressed: only public tables."""
-    return [exports.suppress(t) for t in queries.open_data(month, scope) if t.public]
+    return [exports.suppress(t, within="district" if t.name == "open_data_spaces" else None)
+            for t in queries.open_data(month, scope) if t.public]
 
 
 def space_table(tables: list):
@@ -162,7 +171,9 @@ def space_table(tables: list):
 def open_about(month: date) -> list[tuple[str, str]]:
     return [(_("Period"), month.strftime("%Y-%m")),
             (_("Small counts"), _("Counts from 1 to 4 are shown as \"<5\", and rates beside "
-                                  "them are left empty, so that no one can be recognised."))]
+                                  "them are left empty, so that no one can be recognised.")),
+            (_("Hidden counts"), _("\"x\": a count hidden so that a district's total cannot "
+                                   "give back a count shown as \"<5\"."))]
 
 
 def _month_or_404(raw: str) -> date:
@@ -177,24 +188,25 @@ def _month_or_404(raw: str) -> date:
     return month
 
 
+PUBLIC = queries.Scope(everything=True)  # open data: every space, for anyone
+
+
 @bp.get("/open-data")
 def open_data():
-    scope = _scope()
-    return render_template("stats/open_data.html", months=months_with_data(scope))
+    return render_template("stats/open_data.html", months=months_with_data(PUBLIC),
+                           can_see_dashboard=queries.Scope.for_user(current_user) is not None)
 
 
 @bp.get("/open-data/<month>.csv")
 def open_data_csv(month: str):
-    scope = _scope()
     first = _month_or_404(month)
-    table = space_table(open_tables(first, scope))
+    table = space_table(open_tables(first, PUBLIC))
     data = exports.to_csv(table, locale=_locale())
-    return _download(data, f"gonggan-open-data-{month}-{table.name}.csv", CSV)
+    return _download(data, f"gonggan-open-data-{month}-{table.name}.csv", CSV, public=True)
 
 
 @bp.get("/open-data/<month>.xlsx")
 def open_data_xlsx(month: str):
-    scope = _scope()
     first = _month_or_404(month)
-    data = exports.to_xlsx(open_tables(first, scope), about=open_about(first))
-    return _download(data, f"gonggan-open-data-{month}.xlsx", XLSX)
+    data = exports.to_xlsx(open_tables(first, PUBLIC), about=open_about(first))
+    return _download(data, f"gonggan-open-data-{month}.xlsx", XLSX, public=True)

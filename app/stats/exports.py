@@ -16,9 +16,11 @@ functions only write what they are given, by column kind (app.stats.tables.KINDS
 Suppression (`suppress`, for open data): in every column marked `count=True`, a value from 1
 to 4 becomes the text "<5"; 0 and 5 or more stay. In a row where a count was suppressed, every
 percent column is emptied too, since a rate of a known total can give the small count back
-(1 of 3 no-shows = 33.3 %). Not done: complementary suppression across rows or tables (a
-district's total minus its other spaces' counts can still narrow a suppressed space's count
-down); the totals are district-wide counts of bookings, not of people.
+(1 of 3 no-shows = 33.3 %). With `within` (the per-space table, whose district totals are
+published beside it), a column in which a district has exactly one suppressed count gets a
+second cell of that district hidden as well — its smallest other count, written "x" — so the
+district's total minus the counts shown never gives the small one back (complementary
+suppression).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from app.stats.tables import Column, Table
 ZONE = ZoneInfo("Asia/Seoul")  # the generation time is written in the platform's zone
 SMALL = 5  # counts from 1 to SMALL - 1 are suppressed
 SUPPRESSED = "<5"
+HIDDEN = "x"  # hidden so that a suppressed count cannot be worked out from a total
 BOM = "\ufeff"
 
 
@@ -49,23 +52,32 @@ def is_small(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < SMALL
 
 
-def suppress(table: Table) -> Table:
+def suppress(table: Table, within: str | None = None) -> Table:
     """A copy of the table for open data: counts from 1 to 4 written "<5", and the percent
-    columns of such a row emptied (None) so a rate cannot give the count back."""
+    columns of such a row emptied (None) so a rate cannot give the count back. `within`: the
+    column whose groups have published totals (complementary suppression, see above)."""
     counts = [c.key for c in table.columns if c.count]
     rates = [c.key for c in table.columns if c.kind == "percent" and not c.count]
-    rows = []
-    for row in table.rows:
-        new = dict(row)
-        hidden = False
+    rows = [dict(row) for row in table.rows]
+    for row in rows:
         for key in counts:
-            if is_small(new.get(key)):
-                new[key] = SUPPRESSED
-                hidden = True
-        if hidden:
+            if is_small(row.get(key)):
+                row[key] = SUPPRESSED
+    if within is not None:
+        groups: dict = {}
+        for i, row in enumerate(rows):
+            groups.setdefault(row.get(within), []).append(i)
+        for members in groups.values():
+            for key in counts:
+                hidden = [i for i in members if isinstance(rows[i].get(key), str)]
+                shown = [i for i in members if isinstance(rows[i].get(key), int)]
+                if len(hidden) == 1 and shown:
+                    smallest = min(shown, key=lambda i: (rows[i][key], i))
+                    rows[smallest][key] = HIDDEN
+    for row in rows:
+        if any(isinstance(row.get(key), str) for key in counts):
             for key in rates:
-                new[key] = None
-        rows.append(new)
+                row[key] = None
     return replace(table, rows=rows)
 
 

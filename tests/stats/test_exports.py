@@ -104,6 +104,26 @@ def test_suppression_writes_1_to_4_as_less_than_5_and_keeps_0_and_5(app):
                                                                None]
 
 
+def test_a_district_with_one_small_count_hides_a_second_so_its_total_gives_nothing_away(app):
+    table = Table(
+        name="open_data_spaces", title="t",
+        columns=[Column("space", "Space"), Column("district", "District"),
+                 Column("n", "N", "int", count=True), Column("rate", "Rate", "percent")],
+        rows=[{"space": "a", "district": "강북구", "n": 3, "rate": 0.1},
+              {"space": "b", "district": "강북구", "n": 12, "rate": 0.2},
+              {"space": "c", "district": "강북구", "n": 7, "rate": 0.3},
+              {"space": "d", "district": "도봉구", "n": 2, "rate": 0.4},
+              {"space": "e", "district": "도봉구", "n": 1, "rate": 0.5},
+              {"space": "f", "district": "도봉구", "n": 40, "rate": 0.6},
+              {"space": "g", "district": "종로구", "n": 9, "rate": 0.7}])
+    out = exports.suppress(table, within="district")
+    # 강북구 total 22 − 12 − 7 would give 3 back: the next smallest (7) is hidden too.
+    assert [r["n"] for r in out.rows] == ["<5", 12, "x", "<5", "<5", 40, 9]
+    assert [r["rate"] for r in out.rows] == [None, 0.2, None, None, None, 0.6, 0.7]
+    # Without published totals, only the small counts go.
+    assert [r["n"] for r in exports.suppress(table).rows] == ["<5", 12, 7, "<5", "<5", 40, 9]
+
+
 # -- XLSX --------------------------------------------------------------------------------------
 
 
@@ -215,8 +235,6 @@ def test_the_table_exports_need_a_login_and_a_scope(client, login, w):
     login(w.resident)
     assert client.get("/stats/export/by_space.csv").status_code == 403
     assert client.get("/stats/export/all.xlsx").status_code == 403
-    assert client.get("/stats/open-data").status_code == 403
-    assert client.get("/stats/open-data/2025-10.csv").status_code == 403
 
 
 def test_a_table_as_csv_and_xlsx_with_the_dashboards_filters(client, login, w):
@@ -274,8 +292,11 @@ def test_open_data_of_a_month_suppresses_three_bookings(client, login, w):
     rows = read_csv(response.data)
     hall = next(row for row in rows if "강당" in row)
     room = next(row for row in rows if "회의실" in row)
-    assert "<5" in hall
-    assert "6" in room and "<5" not in room
+    # month, space, owner, district, type, requests, bookings, booked h, open h, utilisation
+    assert hall[5:7] == ["0", "<5"] and hall[9] == ""  # asked for in September
+    # The district's total (9) minus the room's 6 would give the hall's 3: the room's counts
+    # are hidden as well.
+    assert room[5:7] == ["0", "x"] and room[7] == "12.0" and room[9] == ""
 
     response = client.get("/stats/open-data/2025-10.xlsx")
     assert response.status_code == 200
@@ -284,11 +305,18 @@ def test_open_data_of_a_month_suppresses_three_bookings(client, login, w):
     assert "<5" in cells
 
 
-def test_open_data_is_the_officers_jurisdiction(client, login, w):
-    login(w.other_officer)
+def test_open_data_is_public_and_covers_every_space(client, login, w):
+    page = client.get("/stats/open-data")
+    assert page.status_code == 200 and "/stats/open-data/2025-10.csv" in page.get_data(
+        as_text=True)
+    assert "/stats/?" not in page.get_data(as_text=True)  # no dashboard link for the public
     response = client.get("/stats/open-data/2025-10.csv")
     assert response.status_code == 200
-    assert "강당" not in response.data.decode("utf-8-sig")
+    assert response.headers["Cache-Control"] == "public, max-age=3600"
+    text = response.data.decode("utf-8-sig")
+    assert "강당" in text and "회의실" in text
+    login(w.other_officer)  # another district's officer gets the same file
+    assert client.get("/stats/open-data/2025-10.csv").data == response.data
 
 
 @pytest.mark.parametrize("month", ["2025-13", "1999-01", "2025-00", "text", "2025-1",
