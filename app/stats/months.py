@@ -1,8 +1,9 @@
 """Per-space monthly sums of the facts (`stats_space_month`), and reading a period from them.
 
 A period is cut into the whole calendar months it covers, read from `stats_space_month`, and
-the days of the (at most two) months it covers in part, read from `stats_booked` and
-`stats_open` — one statement either way. The monthly rows are kept with every change of the
+the (at most two) months it covers in part: their days read from `stats_booked` and
+`stats_open`, or the monthly row minus the days left out when that reads fewer (`plan`) — one
+statement either way. The monthly rows are kept with every change of the
 facts: added to when bookings change (`add`), summed again from the days when days are
 rewritten in bulk (`rebuild`).
 """
@@ -92,47 +93,68 @@ def rebuild(first: date | None = None, last: date | None = None, *, spaces=None)
         .group_by(parts.c.space_id, parts.c.month)))
 
 
-def split(first: date, last: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
-    """The whole months (first month, last month) of a period and the day ranges left over."""
-    m1 = first if first.day == 1 else next_month(first)
-    m2 = month_of(last + timedelta(days=1)) - timedelta(days=1)  # last day of the last whole
-    if m1 > m2:
-        return None, [(first, last)]
-    edges = []
-    if first < m1:
-        edges.append((first, m1 - timedelta(days=1)))
-    if last > m2:
-        edges.append((m2 + timedelta(days=1), last))
-    return (m1, month_of(m2)), edges
+def plan(first: date, last: date) -> tuple[list[date], list[tuple[date, date]],
+                                          list[tuple[date, date]]]:
+    """How to read the days first … last: (months to add, day ranges to add, day ranges to
+    take away). A month the period covers whole is read from its monthly row; one it covers in
+    part is read day by day, or — when it covers most of it — as the monthly row minus the days
+    it leaves out, so no more than half a month of days is read at either end."""
+    months: list[date] = []
+    plus: list[tuple[date, date]] = []
+    minus: list[tuple[date, date]] = []
+    month = month_of(first)
+    while month <= last:
+        end = next_month(month) - timedelta(days=1)
+        a, b = max(first, month), min(last, end)
+        covered, length = (b - a).days + 1, (end - month).days + 1
+        if covered == length:
+            months.append(month)
+        elif covered <= length - covered:
+            plus.append((a, b))
+        else:
+            months.append(month)
+            if a > month:
+                minus.append((month, a - timedelta(days=1)))
+            if b < end:
+                minus.append((b + timedelta(days=1), end))
+        month = next_month(month)
+    return months, plus, minus
 
 
 def per_space(spaces, first: date, last: date):
     """One statement: per space, (booked minutes, starts, open minutes, closed minutes) over the
     days first … last (`spaces` a subquery of ids, None for all)."""
-    from sqlalchemy import or_
+    from sqlalchemy import case, or_
 
     def among(column):
         return true() if spaces is None else column.in_(spaces)
 
-    whole, edges = split(first, last)
-    zero = literal(0)
+    months, plus, minus = plan(first, last)
 
     def part(model, space, b, s, o, c, *where):
         return select(space.label("space_id"), b.label("b"), s.label("s"), o.label("o"),
                       c.label("c")).where(among(model.space_id), *where)
 
+    def days(model):
+        """(sign, condition) for the day rows of `model` to add or take away."""
+        day = model.day
+        taken = or_(*(day.between(a, b) for a, b in minus)) if minus else None
+        sign = case((taken, -1), else_=1) if taken is not None else literal(1)
+        return sign, or_(*(day.between(a, b) for a, b in plus + minus))
+
+    zero = literal(0)
     parts = []
-    if whole:
+    if months:
         parts.append(part(SpaceMonth, SpaceMonth.space_id, SpaceMonth.booked_minutes,
                           SpaceMonth.starts, SpaceMonth.open_minutes, SpaceMonth.closed_minutes,
-                          SpaceMonth.month >= whole[0], SpaceMonth.month <= whole[1]))
-    if edges:
-        parts.append(part(BookedHour, BookedHour.space_id, BookedHour.minutes,
-                          BookedHour.starts, zero, zero,
-                          or_(*(BookedHour.day.between(a, b) for a, b in edges))))
-        parts.append(part(OpenDay, OpenDay.space_id, zero, zero, OpenDay.open_minutes,
-                          OpenDay.closed_minutes,
-                          or_(*(OpenDay.day.between(a, b) for a, b in edges))))
+                          SpaceMonth.month.in_(months)))
+    if plus or minus:
+        sign, where = days(BookedHour)
+        parts.append(part(BookedHour, BookedHour.space_id, sign * BookedHour.minutes,
+                          sign * BookedHour.starts, zero, zero, where))
+        sign, where = days(OpenDay)
+        parts.append(part(OpenDay, OpenDay.space_id, zero, zero, sign * OpenDay.open_minutes,
+                          sign * OpenDay.closed_minutes, where))
     u = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     return (select(u.c.space_id, func.sum(u.c.b), func.sum(u.c.s), func.sum(u.c.o),
                    func.sum(u.c.c)).group_by(u.c.space_id))

@@ -276,6 +276,8 @@ def direct(space_ids, first, last) -> dict:
     (date(2031, 4, 10), date(2031, 4, 20)),  # inside one month
     (date(2031, 5, 1), date(2031, 5, 1)),
     (date(2031, 3, 31), date(2031, 5, 1)),  # a day either side of a whole month
+    (date(2031, 4, 2), date(2031, 5, 29)),  # most of two months: months minus days
+    (date(2031, 4, 3), date(2031, 4, 29)),  # most of one month, both ends cut
 ])
 def test_periods_read_whole_months_and_the_days_left_over(w, factories, first, last):
     from app.stats import months
@@ -298,13 +300,16 @@ def test_periods_read_whole_months_and_the_days_left_over(w, factories, first, l
     assert again == got
 
 
-def test_split_into_whole_months_and_days():
-    from app.stats.months import split
+def test_a_period_reads_whole_months_and_at_most_half_a_month_of_days_at_each_end():
+    from app.stats.months import plan
 
-    assert split(date(2031, 1, 15), date(2031, 4, 10)) == (
-        (date(2031, 2, 1), date(2031, 3, 1)),
-        [(date(2031, 1, 15), date(2031, 1, 31)), (date(2031, 4, 1), date(2031, 4, 10))])
-    assert split(date(2031, 2, 1), date(2031, 2, 28)) == ((date(2031, 2, 1),
-                                                            date(2031, 2, 1)), [])
-    assert split(date(2031, 2, 2), date(2031, 2, 28)) == (None, [(date(2031, 2, 2),
-                                                                  date(2031, 2, 28))])
+    assert plan(date(2031, 1, 15), date(2031, 4, 10)) == (
+        [date(2031, 1, 1), date(2031, 2, 1), date(2031, 3, 1)],
+        [(date(2031, 4, 1), date(2031, 4, 10))],  # 10 of 30 days: read them
+        [(date(2031, 1, 1), date(2031, 1, 14))])  # 17 of 31: the month minus 14 days
+    assert plan(date(2031, 2, 1), date(2031, 2, 28)) == ([date(2031, 2, 1)], [], [])
+    assert plan(date(2031, 2, 10), date(2031, 2, 20)) == ([], [(date(2031, 2, 10),
+                                                                date(2031, 2, 20))], [])
+    assert plan(date(2031, 2, 2), date(2031, 2, 27)) == (
+        [date(2031, 2, 1)], [], [(date(2031, 2, 1), date(2031, 2, 1)),
+                                 (date(2031, 2, 28), date(2031, 2, 28))])
