@@ -480,7 +480,7 @@ def _seed_statistics(space_ids: list[int], now: datetime) -> None:
     facts.rebuild_open(today - timedelta(days=STATS_DAYS_BACK),
                        today + timedelta(days=facts.OPEN_AHEAD_DAYS), space_ids=space_ids)
     events.reclose()  # the demo's bookings are dated in the past: count closed days again
-    events.close_days(today - timedelta(days=events.CLOSE_AFTER_DAYS))
+    events.close_days(events.last_closable(now))
 
 
 STATS_DAYS_BACK = 120

@@ -18,8 +18,8 @@ Measures (key in brackets):
 - money [paid | refunded | waived] in minor units
 
 Days are days in Asia/Seoul (the platform's zone; Korea keeps no daylight saving time).
-A day is closed two days after it ends (`CLOSE_AFTER_DAYS`), so a payment Stripe reports late
-or a draw the sweep makes after midnight still lands in it.
+A day is closed three hours after it ends (`CLOSE_GRACE`), so a payment Stripe reports late
+or a draw the sweep makes just after midnight still lands in it.
 """
 
 from __future__ import annotations
@@ -37,18 +37,22 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    insert,
     literal,
     or_,
     select,
     text,
     true,
+    union_all,
 )
 
 from app.extensions import db
-from app.stats.models import AREA_ALL, AreaEvents, StatsMark
+from app.stats.models import AREA_ALL, AreaEvents, AreaPeople, StatsMark
 
 ZONE = ZoneInfo("Asia/Seoul")
-CLOSE_AFTER_DAYS = 2
+# A day is closed once the next day is this far along, so a payment Stripe reports late or a
+# draw the sweep makes just after midnight still lands in it; until then it is counted live.
+CLOSE_GRACE = timedelta(hours=3)
 MARK = "events_closed"
 REASON_LENGTH = 200
 
@@ -137,6 +141,15 @@ def day_start(day: date) -> datetime:
 
 
 # --------------------------------------------------------------------------- counting
+def _of_spaces(query, booking_id, spaces):
+    """`query` limited to the bookings of `spaces` (no join at all for every space)."""
+    from app.bookings.models import Booking
+
+    if spaces is None:
+        return query
+    return query.join(Booking, Booking.id == booking_id).where(Booking.space_id.in_(spaces))
+
+
 def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
             ) -> dict[date | None, Counts]:
     """Everything counted for the spaces (`spaces`: a subquery of ids, None for all) between
@@ -185,10 +198,10 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     reason = case((BookingTransition.to_status == "rejected",
                    func.coalesce(BookingTransition.reason, "")), else_=literal(None))
     for day, status, at_once, why, n in db.session.execute(
-        select(d, BookingTransition.to_status, instant, reason,
-               func.count(BookingTransition.id))
-        .join(Booking, Booking.id == BookingTransition.booking_id)
-        .where(_in(Booking.space_id, spaces), BookingTransition.at >= start,
+        _of_spaces(select(d, BookingTransition.to_status, instant, reason,
+                          func.count(BookingTransition.id)), BookingTransition.booking_id,
+                   spaces)
+        .where(BookingTransition.at >= start,
                BookingTransition.at < end,
                or_(BookingTransition.from_status.isnot(None),
                    BookingTransition.to_status.in_(("approved", "confirmed"))))
@@ -202,10 +215,9 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     d = day_of(BookingStage.decided_at)
     bucket = _bucket_sql(_seconds(BookingStage.decided_at, BookingStage.started_at))
     for day, position, approver, b, n in db.session.execute(
-        select(d, BookingStage.position, BookingStage.approver, bucket,
-               func.count(BookingStage.id))
-        .join(Booking, Booking.id == BookingStage.booking_id)
-        .where(_in(Booking.space_id, spaces), BookingStage.decided_at >= start,
+        _of_spaces(select(d, BookingStage.position, BookingStage.approver, bucket,
+                          func.count(BookingStage.id)), BookingStage.booking_id, spaces)
+        .where(BookingStage.decided_at >= start,
                BookingStage.decided_at < end, BookingStage.started_at.isnot(None),
                BookingStage.state.in_(("approved", "rejected", "returned")))
         .group_by(d, BookingStage.position, BookingStage.approver, bucket)
@@ -236,19 +248,17 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     # Money: payments received, refunds made, fees waived (revenue forgone).
     d = day_of(Payment.paid_at)
     for day, amount in db.session.execute(
-        select(d, func.sum(Payment.amount))
-        .join(Booking, Booking.id == Payment.booking_id)
-        .where(_in(Booking.space_id, spaces), Payment.status == "succeeded",
+        _of_spaces(select(d, func.sum(Payment.amount)), Payment.booking_id, spaces)
+        .where(Payment.status == "succeeded",
                Payment.paid_at >= start, Payment.paid_at < end)
         .group_by(d)
     ):
         add(day, "money", "paid", amount)
     d = day_of(Refund.done_at)
     for day, amount in db.session.execute(
-        select(d, func.sum(Refund.amount))
-        .join(Payment, Payment.id == Refund.payment_id)
-        .join(Booking, Booking.id == Payment.booking_id)
-        .where(_in(Booking.space_id, spaces), Refund.status == "succeeded",
+        _of_spaces(select(d, func.sum(Refund.amount))
+                   .join(Payment, Payment.id == Refund.payment_id), Payment.booking_id, spaces)
+        .where(Refund.status == "succeeded",
                Refund.done_at >= start, Refund.done_at < end)
         .group_by(d)
     ):
@@ -281,24 +291,82 @@ def _waived_sql(spaces, by_day: bool) -> str:
             "GROUP BY 1")
 
 
-def people(spaces, start: datetime, end: datetime) -> tuple[int, int, int]:
-    """(distinct people who asked, of them with two or more requests, distinct groups): counts
-    of distinct things do not add up over days, so these are always counted live, in one
-    statement."""
+def _asked(spaces, ranges: list[tuple[date, date]]):
+    """SQL: requests per (person, group; 0 for none) made on the days of `ranges`."""
     from app.bookings.models import Booking
 
-    per = (select(Booking.user_id, Booking.group_id, func.count(Booking.id).label("n"))
-           .where(_in(Booking.space_id, spaces), Booking.created_at >= start,
-                  Booking.created_at < end)
-           .group_by(Booking.user_id, Booking.group_id).cte("per"))
+    group = func.coalesce(Booking.group_id, 0)
+    return (select(Booking.user_id.label("user_id"), group.label("group_id"),
+                   func.count(Booking.id).label("n"))
+            .where(_in(Booking.space_id, spaces),
+                   or_(*(and_(Booking.created_at >= day_start(a),
+                              Booking.created_at < day_start(b + timedelta(days=1)))
+                         for a, b in ranges)))
+            .group_by(Booking.user_id, group))
+
+
+def people(spaces, first: date, last: date, area: int | None = None) -> tuple[int, int, int]:
+    """(distinct people who asked, of them with two or more requests, distinct groups) between
+    two days, in one statement. Distinct counts do not add up over days: for an area, the
+    closed whole months are read from `stats_area_people` (a row per person and month) and the
+    other days from the bookings; for any other set of spaces, all from the bookings."""
+    from app.stats.months import next_month
+
+    done = closed_through() if area is not None else None
+    closed = [m for m in _whole_months(first, last)
+              if done is not None and next_month(m) - timedelta(days=1) <= done]
+    live = [(first, last)]
+    if closed:
+        upto = next_month(closed[-1]) - timedelta(days=1)
+        live = [r for r in ((first, closed[0] - timedelta(days=1)),
+                            (upto + timedelta(days=1), last)) if r[0] <= r[1]]
+    parts = []
+    if closed:
+        parts.append(select(AreaPeople.user_id, AreaPeople.group_id, AreaPeople.n)
+                     .where(AreaPeople.area_id == area, AreaPeople.month.in_(closed)))
+    if live:
+        parts.append(_asked(spaces, live))
+    per = (union_all(*parts) if len(parts) > 1 else parts[0]).cte("per")
     users = (select(per.c.user_id, func.sum(per.c.n).label("n"))
              .group_by(per.c.user_id).subquery())
     row = db.session.execute(select(
         select(func.count()).select_from(users).scalar_subquery(),
         select(func.count()).select_from(users).where(users.c.n >= 2).scalar_subquery(),
-        select(func.count(per.c.group_id.distinct())).scalar_subquery(),
+        select(func.count(per.c.group_id.distinct())).where(per.c.group_id != 0)
+        .scalar_subquery(),
     )).one()
     return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+
+def _write_people(area_ids: Iterable[int], months: list[date]) -> None:
+    """Store who asked in each of `months` (whole, closed months) for each area."""
+    from app.stats import areas
+    from app.stats.months import next_month
+
+    if not months:
+        return
+    for area in area_ids:
+        db.session.execute(delete(AreaPeople).where(AreaPeople.area_id == area,
+                                                    AreaPeople.month.in_(months)))
+        for month in months:
+            asked = _asked(areas.spaces_of(area),
+                           [(month, next_month(month) - timedelta(days=1))]).subquery()
+            db.session.execute(insert(AreaPeople).from_select(
+                ["area_id", "month", "user_id", "group_id", "n"],
+                select(literal(area), literal(month), asked.c.user_id, asked.c.group_id,
+                       asked.c.n)))
+
+
+def _whole_months(first: date, last: date) -> list[date]:
+    """The months whose every day lies in first … last."""
+    from app.stats.months import next_month
+
+    out = []
+    month = first if first.day == 1 else next_month(first)
+    while next_month(month) - timedelta(days=1) <= last:
+        out.append(month)
+        month = next_month(month)
+    return out
 
 
 # --------------------------------------------------------------------------- closing days
@@ -344,13 +412,18 @@ def _write(area_ids: Iterable[int], first: date, last: date) -> int:
     return written
 
 
+def last_closable(now: datetime | None = None) -> date:
+    """The last day that may be closed: the day before the one CLOSE_GRACE ago."""
+    now = now or datetime.now(UTC)
+    return (now.astimezone(ZONE) - CLOSE_GRACE).date() - timedelta(days=1)
+
+
 def close_days(through: date | None = None, *, max_days: int | None = None) -> int:
-    """Store the events of the days up to `through` (default: CLOSE_AFTER_DAYS before today)
-    that are not stored yet, for every area. Returns the rows written. The caller commits."""
+    """Store the events of the days up to `through` (default: `last_closable()`) that are not
+    stored yet, for every area. Returns the rows written. The caller commits."""
     from app.stats import areas
 
-    today = datetime.now(ZONE).date()
-    through = through or today - timedelta(days=CLOSE_AFTER_DAYS)
+    through = through or last_closable()
     done = closed_through()
     if done is None:
         first = _first_event_day()
@@ -364,6 +437,12 @@ def close_days(through: date | None = None, *, max_days: int | None = None) -> i
     if max_days is not None:
         through = min(through, first + timedelta(days=max_days - 1))
     written = _write(areas.all_areas(), first, through)
+    # The months whose last day this run closes: who asked in them.
+    from app.stats.months import next_month
+
+    _write_people(areas.all_areas(), [
+        m for m in _whole_months(first.replace(day=1), through)
+        if done is None or next_month(m) - timedelta(days=1) > done])
     _set_mark(through)
     return written
 
@@ -380,9 +459,12 @@ def reclose(area_ids: Iterable[int] | None = None) -> int:
     ids = areas.all_areas() if area_ids is None else sorted(set(area_ids))
     if area_ids is None:
         db.session.execute(delete(AreaEvents))
+        db.session.execute(delete(AreaPeople))
     if first is None or first > done:
         return 0
-    return _write(ids, first, done)
+    written = _write(ids, first, done)
+    _write_people(ids, _whole_months(first.replace(day=1), done))
+    return written
 
 
 def area_counts(area_id: int, first: date, last: date) -> Counts:

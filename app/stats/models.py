@@ -114,3 +114,17 @@ class SpaceMonth(db.Model):
     starts: Mapped[int] = mapped_column(Integer, default=0)
     open_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
     closed_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AreaPeople(db.Model):
+    """Who asked, per area and closed month: requests per person and resident group (group 0:
+    none), so distinct people and repeat users over whole months are counted from these rows
+    instead of every booking (app.stats.events.people)."""
+
+    __tablename__ = "stats_area_people"
+
+    area_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)

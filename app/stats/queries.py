@@ -260,7 +260,7 @@ def dashboard(scope: Scope, f: Filters) -> Dashboard:
     counted = (events.area_counts(area, f.first, f.last) if area is not None
                else events.counts(spaces, f.first, f.last))
     _demand_tables(out, counted)
-    _people_tables(out, counted, events.people(spaces, f.start, f.end))
+    _people_tables(out, counted, events.people(spaces, f.first, f.last, area))
     _money_tables(out, counted)
     return out
 

@@ -62,6 +62,14 @@ def upgrade():
     with op.batch_alter_table('refunds', schema=None) as batch_op:
         batch_op.create_index('ix_refunds_done', ['done_at'], unique=False)
 
+    op.create_table('stats_area_people',
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('area_id', 'month', 'user_id', 'group_id', name=op.f('pk_stats_area_people'))
+    )
     op.create_table('stats_space_month',
     sa.Column('space_id', sa.Integer(), nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
@@ -111,6 +119,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('stats_area_people')
     with op.batch_alter_table('stats_space_month', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stats_space_month_month'))
 

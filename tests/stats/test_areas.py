@@ -14,7 +14,15 @@ from sqlalchemy import literal, select, text
 from app.bookings import services
 from app.extensions import db
 from app.stats import areas, events, facts
-from app.stats.models import AREA_ALL, AreaBookedHour, AreaEvents, AreaOpenDay, BookedHour, OpenDay
+from app.stats.models import (
+    AREA_ALL,
+    AreaBookedHour,
+    AreaEvents,
+    AreaOpenDay,
+    AreaPeople,
+    BookedHour,
+    OpenDay,
+)
 from app.stats.queries import Filters, Scope, dashboard
 from tests.stats.test_queries import THEN, World, at
 
@@ -313,3 +321,34 @@ def test_a_period_reads_whole_months_and_at_most_half_a_month_of_days_at_each_en
     assert plan(date(2031, 2, 2), date(2031, 2, 27)) == (
         [date(2031, 2, 1)], [], [(date(2031, 2, 1), date(2031, 2, 1)),
                                  (date(2031, 2, 28), date(2031, 2, 28))])
+
+
+def test_people_over_closed_months_are_read_from_their_monthly_rows(w, factories):
+    """Distinct people and repeat users do not add up over days; for an area, closed months
+    hold who asked, and the figures equal those counted from the bookings."""
+    from datetime import UTC, datetime
+
+    stamps = [(w.resident, at(2031, 2, 3, 10)), (w.resident, at(2031, 3, 5, 10)),
+              (w.outsider, at(2031, 3, 31, 23, 30)), (w.outsider, at(2031, 4, 1, 0, 30)),
+              (w.f.user(home_district_id=w.a.id), at(2031, 4, 20, 9))]
+    for i, (user, made) in enumerate(stamps):
+        b = w.f.booking(w.s1, user, start=at(2031, 5, 2 + i, 10), end=at(2031, 5, 2 + i, 11),
+                        now=datetime(2031, 1, 1, tzinfo=UTC))
+        b.created_at = made
+    db.session.commit()
+    periods = [(date(2031, 2, 1), date(2031, 4, 30)), (date(2031, 3, 1), date(2031, 3, 31)),
+               (date(2031, 2, 15), date(2031, 4, 10)), (date(2031, 4, 1), date(2031, 4, 30))]
+    live = [events.people(None, a, b) for a, b in periods]
+    assert live[0] == (3, 2, 0)  # three people; the resident and the outsider asked twice
+    assert live[2] == (2, 1, 0)  # only the outsider asked twice from 15 Feb to 10 Apr
+    events.close_days(through=date(2031, 4, 15))  # February and March closed, April not
+    db.session.commit()
+    months = {m for m, in db.session.execute(select(AreaPeople.month).where(
+        AreaPeople.area_id == AREA_ALL))}
+    assert months == {date(2031, 2, 1), date(2031, 3, 1)}
+    assert [events.people(None, a, b, AREA_ALL) for a, b in periods] == live
+    assert [events.people(areas.spaces_of(w.a.id), a, b, w.a.id)
+            for a, b in periods] == live
+    # Behind the statistics' back: the closed months keep who asked then.
+    db.session.execute(text("UPDATE bookings SET user_id = :u"), {"u": w.resident.id})
+    assert events.people(None, date(2031, 3, 1), date(2031, 3, 31), AREA_ALL) == live[1]
