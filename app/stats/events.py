@@ -291,39 +291,54 @@ def _waived_sql(spaces, by_day: bool) -> str:
             "GROUP BY 1")
 
 
-def _asked(spaces, ranges: list[tuple[date, date]]):
-    """SQL: requests per (person, group; 0 for none) made on the days of `ranges`."""
+def _asked(spaces, ranges: list[tuple[date, date]], *, by_day: bool = False):
+    """SQL: requests per (person, group; 0 for none) made on the days of `ranges` (and per
+    Seoul day, first column, when `by_day`)."""
     from app.bookings.models import Booking
 
-    group = func.coalesce(Booking.group_id, 0)
-    return (select(Booking.user_id.label("user_id"), group.label("group_id"),
+    keys = {"user_id": Booking.user_id, "group_id": func.coalesce(Booking.group_id, 0)}
+    if by_day:
+        keys = {"day": _local_day(Booking.created_at), **keys}
+    return (select(*(k.label(name) for name, k in keys.items()),
                    func.count(Booking.id).label("n"))
             .where(_in(Booking.space_id, spaces),
                    or_(*(and_(Booking.created_at >= day_start(a),
                               Booking.created_at < day_start(b + timedelta(days=1)))
                          for a, b in ranges)))
-            .group_by(Booking.user_id, group))
+            .group_by(*keys.values()))
 
 
 def people(spaces, first: date, last: date, area: int | None = None) -> tuple[int, int, int]:
     """(distinct people who asked, of them with two or more requests, distinct groups) between
-    two days, in one statement. Distinct counts do not add up over days: for an area, the
-    closed whole months are read from `stats_area_people` (a row per person and month) and the
-    other days from the bookings; for any other set of spaces, all from the bookings."""
+    two days, in one statement. Distinct counts do not add up over days, so for an area they
+    are counted from who asked: a row per person and closed month for the whole months of the
+    period, per person and closed day for its other days, and the bookings of the days not
+    closed yet; for any other set of spaces, from the bookings."""
     from app.stats.months import next_month
 
     done = closed_through() if area is not None else None
-    closed = [m for m in _whole_months(first, last)
+    months = [m for m in _whole_months(first, last)
               if done is not None and next_month(m) - timedelta(days=1) <= done]
+    days: list[tuple[date, date]] = []
     live = [(first, last)]
-    if closed:
-        upto = next_month(closed[-1]) - timedelta(days=1)
-        live = [r for r in ((first, closed[0] - timedelta(days=1)),
-                            (upto + timedelta(days=1), last)) if r[0] <= r[1]]
+    if done is not None and done >= first:
+        upto = min(done, last)
+        if months:
+            days = [(first, months[0] - timedelta(days=1)),
+                    (next_month(months[-1]), upto)]
+        else:
+            days = [(first, upto)]
+        days = [r for r in days if r[0] <= r[1]]
+        live = [(upto + timedelta(days=1), last)] if upto < last else []
     parts = []
-    if closed:
+    if months:
         parts.append(select(AreaPeople.user_id, AreaPeople.group_id, AreaPeople.n)
-                     .where(AreaPeople.area_id == area, AreaPeople.month.in_(closed)))
+                     .where(AreaPeople.area_id == area, AreaPeople.span == "m",
+                            AreaPeople.day.in_(months)))
+    if days:
+        parts.append(select(AreaPeople.user_id, AreaPeople.group_id, AreaPeople.n)
+                     .where(AreaPeople.area_id == area, AreaPeople.span == "d",
+                            or_(*(AreaPeople.day.between(a, b) for a, b in days))))
     if live:
         parts.append(_asked(spaces, live))
     per = (union_all(*parts) if len(parts) > 1 else parts[0]).cte("per")
@@ -338,23 +353,32 @@ def people(spaces, first: date, last: date, area: int | None = None) -> tuple[in
     return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
 
-def _write_people(area_ids: Iterable[int], months: list[date]) -> None:
-    """Store who asked in each of `months` (whole, closed months) for each area."""
+def _write_people(area_ids: Iterable[int], first: date, last: date) -> None:
+    """Store who asked on each day first … last, and in each whole month those days complete
+    (the month's days must all be closed by then), for each area."""
     from app.stats import areas
     from app.stats.months import next_month
 
-    if not months:
-        return
+    columns = ["area_id", "span", "day", "user_id", "group_id", "n"]
+    months = _whole_months(first.replace(day=1), last)
     for area in area_ids:
-        db.session.execute(delete(AreaPeople).where(AreaPeople.area_id == area,
-                                                    AreaPeople.month.in_(months)))
+        spaces = areas.spaces_of(area)
+        db.session.execute(delete(AreaPeople).where(
+            AreaPeople.area_id == area, AreaPeople.span == "d", AreaPeople.day >= first,
+            AreaPeople.day <= last))
+        asked = _asked(spaces, [(first, last)], by_day=True).subquery()
+        db.session.execute(insert(AreaPeople).from_select(columns, select(
+            literal(area), literal("d"), asked.c.day, asked.c.user_id, asked.c.group_id,
+            asked.c.n)))
+        if not months:
+            continue
+        db.session.execute(delete(AreaPeople).where(
+            AreaPeople.area_id == area, AreaPeople.span == "m", AreaPeople.day.in_(months)))
         for month in months:
-            asked = _asked(areas.spaces_of(area),
-                           [(month, next_month(month) - timedelta(days=1))]).subquery()
-            db.session.execute(insert(AreaPeople).from_select(
-                ["area_id", "month", "user_id", "group_id", "n"],
-                select(literal(area), literal(month), asked.c.user_id, asked.c.group_id,
-                       asked.c.n)))
+            asked = _asked(spaces, [(month, next_month(month) - timedelta(days=1))]).subquery()
+            db.session.execute(insert(AreaPeople).from_select(columns, select(
+                literal(area), literal("m"), literal(month), asked.c.user_id,
+                asked.c.group_id, asked.c.n)))
 
 
 def _whole_months(first: date, last: date) -> list[date]:
@@ -438,11 +462,7 @@ def close_days(through: date | None = None, *, max_days: int | None = None) -> i
         through = min(through, first + timedelta(days=max_days - 1))
     written = _write(areas.all_areas(), first, through)
     # The months whose last day this run closes: who asked in them.
-    from app.stats.months import next_month
-
-    _write_people(areas.all_areas(), [
-        m for m in _whole_months(first.replace(day=1), through)
-        if done is None or next_month(m) - timedelta(days=1) > done])
+    _write_people(areas.all_areas(), first, through)
     _set_mark(through)
     return written
 
@@ -463,7 +483,7 @@ def reclose(area_ids: Iterable[int] | None = None) -> int:
     if first is None or first > done:
         return 0
     written = _write(ids, first, done)
-    _write_people(ids, _whole_months(first.replace(day=1), done))
+    _write_people(ids, first, done)
     return written
 
 

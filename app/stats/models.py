@@ -117,14 +117,17 @@ class SpaceMonth(db.Model):
 
 
 class AreaPeople(db.Model):
-    """Who asked, per area and closed month: requests per person and resident group (group 0:
-    none), so distinct people and repeat users over whole months are counted from these rows
-    instead of every booking (app.stats.events.people)."""
+    """Who asked, per area and closed day (`span` "d") and closed month (`span` "m", `day` its
+    first day): requests per person and resident group (group 0: none), so distinct people and
+    repeat users are counted from these rows — a row per person and month for whole months, per
+    person and day for the days of months a period covers in part — instead of every booking
+    (app.stats.events.people)."""
 
     __tablename__ = "stats_area_people"
 
     area_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    span: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)

@@ -339,8 +339,9 @@ def _time_tables(out: Dashboard, per_space: dict, spaces, f: Filters) -> None:
                 *TIME_COLUMNS]
         out.tables[name] = Table(name, title, cols, rows, drill=drill)
 
+    type_labels = {code: str(label) for code, label in SPACE_TYPES.items()}  # once, not per space
     for i in items:
-        i["type_label"] = str(SPACE_TYPES.get(i["type"], i["type"]))
+        i["type_label"] = type_labels.get(i["type"], i["type"])
     grouped("by_district", _l("Utilisation by district"), "district_id", "district",
             "district")
     grouped("by_owner", _l("Utilisation by owner"), "owner_id", "owner", "owner")
@@ -559,12 +560,13 @@ def open_data(month: date, scope: Scope | None = None) -> list[Table]:
     from app.spaces.models import SPACE_TYPES
 
     label = f.first.strftime("%Y-%m")
+    type_labels = {code: str(name) for code, name in SPACE_TYPES.items()}
     rows = []
     for i in sorted(per_space.values(), key=lambda i: (i["district"] or "", i["owner"],
                                                        i["name"], i["id"])):
         rows.append({"month": label, "space": i["name"], "owner": i["owner"],
                      "district": i["district"] or "",
-                     "type": str(SPACE_TYPES.get(i["type"], i["type"])),
+                     "type": type_labels.get(i["type"], i["type"]),
                      "requests": requests.get(i["id"], 0), "bookings": i["starts"],
                      "booked_hours": _hours(i["booked"]), "open_hours": _hours(i["open"]),
                      "utilisation": _rate(i["booked"], i["open"])})

@@ -64,11 +64,12 @@ def upgrade():
 
     op.create_table('stats_area_people',
     sa.Column('area_id', sa.Integer(), nullable=False),
-    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('span', sa.String(length=1), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('group_id', sa.Integer(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('area_id', 'month', 'user_id', 'group_id', name=op.f('pk_stats_area_people'))
+    sa.PrimaryKeyConstraint('area_id', 'span', 'day', 'user_id', 'group_id', name=op.f('pk_stats_area_people'))
     )
     op.create_table('stats_space_month',
     sa.Column('space_id', sa.Integer(), nullable=False),

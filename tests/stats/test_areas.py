@@ -341,14 +341,18 @@ def test_people_over_closed_months_are_read_from_their_monthly_rows(w, factories
     live = [events.people(None, a, b) for a, b in periods]
     assert live[0] == (3, 2, 0)  # three people; the resident and the outsider asked twice
     assert live[2] == (2, 1, 0)  # only the outsider asked twice from 15 Feb to 10 Apr
-    events.close_days(through=date(2031, 4, 15))  # February and March closed, April not
+    events.close_days(through=date(2031, 4, 15))  # February and March closed, April in part
     db.session.commit()
-    months = {m for m, in db.session.execute(select(AreaPeople.month).where(
-        AreaPeople.area_id == AREA_ALL))}
+    months = {m for m, in db.session.execute(select(AreaPeople.day).where(
+        AreaPeople.area_id == AREA_ALL, AreaPeople.span == "m"))}
     assert months == {date(2031, 2, 1), date(2031, 3, 1)}
+    days = {d for d, in db.session.execute(select(AreaPeople.day).where(
+        AreaPeople.area_id == AREA_ALL, AreaPeople.span == "d"))}
+    assert days == {date(2031, 2, 3), date(2031, 3, 5), date(2031, 3, 31), date(2031, 4, 1)}
     assert [events.people(None, a, b, AREA_ALL) for a, b in periods] == live
     assert [events.people(areas.spaces_of(w.a.id), a, b, w.a.id)
             for a, b in periods] == live
     # Behind the statistics' back: the closed months keep who asked then.
     db.session.execute(text("UPDATE bookings SET user_id = :u"), {"u": w.resident.id})
     assert events.people(None, date(2031, 3, 1), date(2031, 3, 31), AREA_ALL) == live[1]
+    assert events.people(None, date(2031, 3, 15), date(2031, 4, 14), AREA_ALL) == (1, 1, 0)
