@@ -21,7 +21,14 @@ from datetime import date
 from sqlalchemy import delete, func, insert, literal, select
 
 from app.extensions import db
-from app.stats.models import AREA_ALL, AreaBookedHour, AreaOpenDay, BookedHour, OpenDay
+from app.stats.models import (
+    AREA_ALL,
+    AreaBookedHour,
+    AreaOpenDay,
+    BookedHour,
+    OpenDay,
+    add_rows,
+)
 
 
 def _tree() -> dict[int, int | None]:
@@ -101,14 +108,6 @@ def area_for(scope, f) -> int | None:
 
 
 # --------------------------------------------------------------------------- writing
-def _insert(model):
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(model.__table__)
-
-
 def add_booked(rows: dict[tuple[int, date, int], tuple[int, int]], sign: int) -> None:
     """Add per-space booked rows ((space, day, hour) → (minutes, starts)) to their areas."""
     if not rows:
@@ -120,15 +119,10 @@ def add_booked(rows: dict[tuple[int, date, int], tuple[int, int]], sign: int) ->
             acc = sums[(area, day, hour)]
             acc[0] += sign * minutes
             acc[1] += sign * starts
-    stmt = _insert(AreaBookedHour)
-    table = AreaBookedHour.__table__
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["area_id", "day", "hour"],
-        set_={"minutes": table.c.minutes + stmt.excluded.minutes,
-              "starts": table.c.starts + stmt.excluded.starts})
-    db.session.execute(stmt, [
+    add_rows(AreaBookedHour, [
         {"area_id": a, "day": d, "hour": h, "minutes": m, "starts": n}
-        for (a, d, h), (m, n) in sorted(sums.items())])
+        for (a, d, h), (m, n) in sorted(sums.items())],
+        keys=("area_id", "day", "hour"), sums=("minutes", "starts"))
 
 
 def add_open(delta: dict[tuple[int, date], tuple[int, int]]) -> None:
@@ -142,17 +136,10 @@ def add_open(delta: dict[tuple[int, date], tuple[int, int]]) -> None:
             acc = sums[(area, day)]
             acc[0] += opened
             acc[1] += closed
-    rows = [{"area_id": a, "day": d, "open_minutes": o, "closed_minutes": c}
-            for (a, d), (o, c) in sorted(sums.items()) if o or c]
-    if not rows:
-        return
-    stmt = _insert(AreaOpenDay)
-    table = AreaOpenDay.__table__
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["area_id", "day"],
-        set_={"open_minutes": table.c.open_minutes + stmt.excluded.open_minutes,
-              "closed_minutes": table.c.closed_minutes + stmt.excluded.closed_minutes})
-    db.session.execute(stmt, rows)
+    add_rows(AreaOpenDay, [
+        {"area_id": a, "day": d, "open_minutes": o, "closed_minutes": c}
+        for (a, d), (o, c) in sorted(sums.items()) if o or c],
+        keys=("area_id", "day"), sums=("open_minutes", "closed_minutes"))
 
 
 def rebuild_booked(area_ids: Iterable[int] | None = None) -> None:

@@ -125,7 +125,8 @@ def _day(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _in(column, spaces):
+def in_spaces(column, spaces):
+    """`column IN spaces`, or no condition when `spaces` is every space (None)."""
     return true() if spaces is None else column.in_(spaces)
 
 
@@ -182,7 +183,7 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     for day, purpose, who, grouped, n in db.session.execute(with_residency(
         select(d, Booking.purpose_category, residency, Booking.group_id.isnot(None),
                func.count(Booking.id)))
-        .where(_in(Booking.space_id, spaces), Booking.created_at >= start,
+        .where(in_spaces(Booking.space_id, spaces), Booking.created_at >= start,
                Booking.created_at < end)
         .group_by(d, Booking.purpose_category, residency, Booking.group_id.isnot(None))
     ):
@@ -227,7 +228,7 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     bucket = _bucket_sql(_seconds(Booking.decided_at, Booking.created_at))
     for day, b, n in db.session.execute(
         select(d, bucket, func.count(Booking.id))
-        .where(_in(Booking.space_id, spaces), Booking.decided_at >= start,
+        .where(in_spaces(Booking.space_id, spaces), Booking.decided_at >= start,
                Booking.decided_at < end)
         .group_by(d, bucket)
     ):
@@ -238,7 +239,7 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     for day, who, n, wins in db.session.execute(with_residency(
         select(d, residency, func.count(Booking.id),
                func.sum(case((Booking.status != "lost", 1), else_=0))))
-        .where(_in(Booking.space_id, spaces), Booking.lottery_draw_id.isnot(None),
+        .where(in_spaces(Booking.space_id, spaces), Booking.lottery_draw_id.isnot(None),
                Booking.draw_at >= start, Booking.draw_at < end)
         .group_by(d, residency)
     ):
@@ -301,7 +302,7 @@ def _asked(spaces, ranges: list[tuple[date, date]], *, by_day: bool = False):
         keys = {"day": _local_day(Booking.created_at), **keys}
     return (select(*(k.label(name) for name, k in keys.items()),
                    func.count(Booking.id).label("n"))
-            .where(_in(Booking.space_id, spaces),
+            .where(in_spaces(Booking.space_id, spaces),
                    or_(*(and_(Booking.created_at >= day_start(a),
                               Booking.created_at < day_start(b + timedelta(days=1)))
                          for a, b in ranges)))
@@ -525,7 +526,7 @@ def space_requests(spaces, first: date, last: date) -> dict[int, int]:
 
     return dict(db.session.execute(
         select(Booking.space_id, func.count(Booking.id))
-        .where(_in(Booking.space_id, spaces), Booking.created_at >= day_start(first),
+        .where(in_spaces(Booking.space_id, spaces), Booking.created_at >= day_start(first),
                Booking.created_at < day_start(last + timedelta(days=1)))
         .group_by(Booking.space_id)
     ).all())

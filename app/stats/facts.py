@@ -25,7 +25,7 @@ from sqlalchemy import delete, event, inspect, select
 from app.extensions import db
 from app.spaces.availability import WeeklyHours, opening_intervals
 from app.stats import areas, months
-from app.stats.models import BookedHour, OpenDay
+from app.stats.models import BookedHour, OpenDay, add_rows
 
 BOOKED = frozenset({"approved", "confirmed", "completed", "no_show"})
 # How far ahead open time is written (the nightly job moves the horizon on).
@@ -80,23 +80,10 @@ def _upsert(rows: dict[tuple[int, date, int], tuple[int, int]], sign: int) -> No
     """Add (sign × minutes, sign × starts) to each (space, day, hour)."""
     if not rows:
         return
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = BookedHour.__table__
-    values = [
+    add_rows(BookedHour, [
         {"space_id": s, "day": d, "hour": h, "minutes": sign * m, "starts": sign * n}
         for (s, d, h), (m, n) in sorted(rows.items())
-    ]
-    stmt = insert(table).values(values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["space_id", "day", "hour"],
-        set_={"minutes": table.c.minutes + stmt.excluded.minutes,
-              "starts": table.c.starts + stmt.excluded.starts},
-    )
-    db.session.execute(stmt)
+    ], keys=("space_id", "day", "hour"), sums=("minutes", "starts"))
     areas.add_booked(rows, sign)
     daily: dict[tuple[int, date], tuple[int, int, int, int]] = {}
     for (sid, day, _hour), (m, n) in rows.items():

@@ -131,3 +131,19 @@ class AreaPeople(db.Model):
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def add_rows(model, rows: list[dict], *, keys: tuple[str, ...], sums: tuple[str, ...]) -> None:
+    """INSERT `rows` into `model`'s table; where a row with the same `keys` is there already,
+    add the new row's `sums` columns to it (one statement, PostgreSQL and SQLite alike)."""
+    if not rows:
+        return
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = model.__table__
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in sums})
+    db.session.execute(stmt, rows)

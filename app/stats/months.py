@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from sqlalchemy import Date, cast, delete, func, insert, literal, select, true, union_all
 
 from app.extensions import db
-from app.stats.models import BookedHour, OpenDay, SpaceMonth
+from app.stats.models import BookedHour, OpenDay, SpaceMonth, add_rows
 
 
 def month_of(day: date) -> date:
@@ -40,22 +40,10 @@ def add(rows: dict[tuple[int, date], tuple[int, int, int, int]]) -> None:
         acc = sums[(sid, month_of(day))]
         for i, v in enumerate(values):
             acc[i] += v
-    values = [{"space_id": s, "month": m, "booked_minutes": v[0], "starts": v[1],
-               "open_minutes": v[2], "closed_minutes": v[3]}
-              for (s, m), v in sorted(sums.items()) if any(v)]
-    if not values:
-        return
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    table = SpaceMonth.__table__
-    stmt = dialect_insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["space_id", "month"],
-        set_={c: table.c[c] + stmt.excluded[c]
-              for c in ("booked_minutes", "starts", "open_minutes", "closed_minutes")})
-    db.session.execute(stmt, values)
+    columns = ("booked_minutes", "starts", "open_minutes", "closed_minutes")
+    add_rows(SpaceMonth, [{"space_id": s, "month": m, **dict(zip(columns, v, strict=True))}
+                          for (s, m), v in sorted(sums.items()) if any(v)],
+             keys=("space_id", "month"), sums=columns)
 
 
 def rebuild(first: date | None = None, last: date | None = None, *, spaces=None) -> None:

@@ -20,11 +20,12 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal, or_, select, text, true
+from sqlalchemy import func, literal, or_, select, text
 
 from app.db import MAX_DB_INT
 from app.extensions import db
 from app.stats import areas, events, months
+from app.stats.events import in_spaces as _in
 from app.stats.models import AreaBookedHour, AreaOpenDay, BookedHour, OpenDay
 from app.stats.tables import Column, Table
 
@@ -228,11 +229,6 @@ def parse_filters(args: Mapping, scope: Scope, today: date | None = None
 
 
 # --------------------------------------------------------------------------- helpers
-def _in(column, spaces):
-    """`column IN spaces`, or no condition when `spaces` is every space (None)."""
-    return true() if spaces is None else column.in_(spaces)
-
-
 def _hours(minutes) -> float:
     return round((minutes or 0) / 60, 1)
 
