@@ -29,6 +29,9 @@ translations-update: $(VENV)/.installed-run
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o instance/messages.pot .
 	$(BIN)/pybabel -q update -i instance/messages.pot -d app/translations -l ko --no-fuzzy-matching
 
+# `make run` is the development configuration (a random secret key kept in instance/); anything
+# else that starts the app (gunicorn wsgi:app, flask ...) is production unless GONGGAN_CONFIG says.
+run: export GONGGAN_CONFIG ?= development
 run: $(VENV)/.installed-run translations
 	mkdir -p instance
 	$(BIN)/flask db upgrade

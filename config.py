@@ -18,8 +18,15 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+# Keys anyone can read in this repository or guess; the app refuses them outside development.
+KNOWN_WEAK_SECRETS = frozenset({"dev-only-change-me", "test", "secret", "changeme", "dev"})
+MIN_SECRET_LENGTH = 32
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Signs the session and remember-me cookies and every token derived from them. Required
+    # outside development and tests (see `check`).
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = _normalise_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gonggan.sqlite'}")
     )
@@ -34,6 +41,49 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    # "Keep me logged in" lasts at most this many days; a login without it ends with the
+    # browser, and on the server after SESSION_HOURS.
+    REMEMBER_COOKIE_DAYS = min(int(os.environ.get("REMEMBER_COOKIE_DAYS", "30")), 30)
+    SESSION_HOURS = int(os.environ.get("SESSION_HOURS", "12"))
+
+    # Behind a reverse proxy: how many proxies in front set X-Forwarded-For/-Proto/-Host. The
+    # rate limits and the security log need the visitor's own address; 0 trusts no header.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+
+    # Rate limits (Flask-Limiter; see app/security/limits.py). Counters in memory by default
+    # (one process); set RATELIMIT_STORAGE_URI (or REDIS_URL) so every worker shares them.
+    # "5 per minute; 10 per 15 minutes" means both: the wait grows with the attempts.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = (
+        os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    )
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_KEY_PREFIX = "gonggan-limits"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: per-process limits, never none
+    RATELIMIT_LOGIN_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_LOGIN_PER_ACCOUNT", "5 per minute; 10 per 15 minutes; 30 per day"
+    )
+    RATELIMIT_LOGIN_PER_IP = os.environ.get(
+        "RATELIMIT_LOGIN_PER_IP", "30 per minute; 100 per hour; 500 per day"
+    )
+    RATELIMIT_REGISTER_PER_IP = os.environ.get(
+        "RATELIMIT_REGISTER_PER_IP", "5 per 10 minutes; 20 per day"
+    )
+    RATELIMIT_INVITATION_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_INVITATION_PER_ACCOUNT", "10 per 10 minutes; 50 per day"
+    )
+    RATELIMIT_BOOKING_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_BOOKING_PER_ACCOUNT", "5 per minute; 30 per hour; 100 per day"
+    )
+    # Generous: a school, an apartment block or a library shares one address among many.
+    RATELIMIT_BOOKING_PER_IP = os.environ.get("RATELIMIT_BOOKING_PER_IP", "60 per minute")
+    RATELIMIT_API_PER_CLIENT = os.environ.get("RATELIMIT_API_PER_CLIENT", "300 per minute")
+    RATELIMIT_FEED_PER_IP = os.environ.get("RATELIMIT_FEED_PER_IP", "60 per minute")
+    # Security events (throttled requests, sign-ups and log-ins with their address) are kept
+    # this long, then deleted by the sweep.
+    SECURITY_EVENT_RETENTION_DAYS = int(os.environ.get("SECURITY_EVENT_RETENTION_DAYS", "90"))
 
     # Geocoding through geopy: "nominatim" (OpenStreetMap) or "none" (coordinates entered by hand).
     GEOCODER = os.environ.get("GEOCODER", "nominatim")
@@ -116,18 +166,22 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    pass
+    # Without SECRET_KEY, create_app makes a random one and keeps it in instance/secret_key,
+    # so `make run` needs no set-up and its sessions survive a restart.
+    GENERATE_SECRET_KEY = True
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Strict-Transport-Security on every response (browsers then refuse plain http).
+    HSTS = os.environ.get("HSTS", "1") == "1"
 
 
 class TestConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
-    SECRET_KEY = "test"
+    SECRET_KEY = "test-" + "x" * 40
     GEOCODER = "none"
     # The suite creates thousands of accounts; scrypt's deliberate slowness would dominate it.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
@@ -149,6 +203,32 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = _normalise_url(
         os.environ.get("TEST_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}")
     )
+
+
+def problems(config) -> list[str]:
+    """What makes a configuration unsafe to serve to the public (empty when it is safe).
+
+    create_app refuses to start a production configuration with any of these."""
+    out = []
+    key = config.get("SECRET_KEY") or ""
+    how = 'python3 -c "import secrets; print(secrets.token_hex(32))"'
+    if not key:
+        out.append(f"SECRET_KEY is not set. Make one with: {how}")
+    elif key in KNOWN_WEAK_SECRETS or len(key) < MIN_SECRET_LENGTH:
+        out.append(
+            f"SECRET_KEY is a published or short value (at least {MIN_SECRET_LENGTH} random "
+            f"characters are needed). Make one with: {how}"
+        )
+    stripe_key = config.get("STRIPE_SECRET_KEY") or ""
+    if stripe_key.startswith(("sk_live_", "rk_live_")) and not config.get("STRIPE_WEBHOOK_SECRET"):
+        out.append(
+            "STRIPE_WEBHOOK_SECRET is not set while live Stripe keys are: payments would never "
+            "be confirmed. Copy the endpoint's signing secret (whsec_...) from the Stripe "
+            "dashboard."
+        )
+    if stripe_key.startswith(("sk_live_", "rk_live_")) and config.get("STRIPE_API_BASE"):
+        out.append("STRIPE_API_BASE points live keys at another host than Stripe; unset it.")
+    return out
 
 
 CONFIGS = {

@@ -4,37 +4,71 @@ from __future__ import annotations
 
 import importlib
 import os
+import secrets
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.db import configure_sqlite, set_serialized_writes
-from app.extensions import babel, csrf, db, login_manager, migrate
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from config import CONFIGS, problems
 
 
 def create_app(config_name: str | None = None, test_config: dict | None = None) -> Flask:
-    from config import CONFIGS
-
     # Complete the metadata before anything uses it.
     importlib.import_module("app.models")
     app = Flask(__name__, instance_relative_config=True)
-    config_name = config_name or os.environ.get("GONGGAN_CONFIG", "development")
+    # Production unless told otherwise: a deployment that forgets GONGGAN_CONFIG gets the safe
+    # configuration (and its checks), never the development one. `make run` says development.
+    config_name = config_name or os.environ.get("GONGGAN_CONFIG", "production")
+    if config_name not in CONFIGS:
+        raise RuntimeError(
+            f"GONGGAN_CONFIG={config_name!r} is not one of {', '.join(sorted(CONFIGS))}."
+        )
     app.config.from_object(CONFIGS[config_name])
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    configure_secrets(app, config_name)
+    if app.config["PROXY_FIX_X_FOR"]:
+        hops = app.config["PROXY_FIX_X_FOR"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from app.db import db_int_converter
 
     app.url_map.converters["int"] = db_int_converter()  # before any route is added
     register_extensions(app)
     register_request_hooks(app)
+    register_security(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_errors(app)
     register_cli(app)
     return app
+
+
+def configure_secrets(app: Flask, config_name: str) -> None:
+    """Development gets a random key kept in the instance folder; any other configuration must
+    bring a strong SECRET_KEY (and the other secrets production needs) or the app will not
+    start, saying what to set."""
+    if not app.config.get("SECRET_KEY") and app.config.get("GENERATE_SECRET_KEY"):
+        path = os.path.join(app.instance_path, "secret_key")
+        if not os.path.exists(path):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        with open(path) as f:
+            app.config["SECRET_KEY"] = f.read().strip()
+    if config_name in ("development", "testing"):
+        return
+    found = problems(app.config)
+    if found:
+        raise RuntimeError(
+            f"Refusing to start the {config_name} configuration:\n- " + "\n- ".join(found)
+            + "\n(For a local trial, GONGGAN_CONFIG=development; see docs/configuration.md.)"
+        )
 
 
 def select_locale() -> str:
@@ -108,6 +142,12 @@ def register_request_hooks(app: Flask) -> None:
         set_serialized_writes(False)
 
 
+def register_security(app: Flask) -> None:
+    # After the request hooks above: the limits may load the user, which must happen inside
+    # the serialized write transaction a POST opens on SQLite.
+    limiter.init_app(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from app.accounts import bp as accounts_bp
     from app.api import bp as api_bp
@@ -121,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
     from app.payments.routes import bp as payments_bp
     from app.payments.routes import webhook_bp
     from app.rules.routes import bp as rules_bp
+    from app.security import limits
     from app.spaces import bp as spaces_bp
     from app.stats.export_routes import bp as stats_exports_bp
     from app.stats.routes import bp as stats_bp
@@ -140,6 +181,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(webhook_bp)
     csrf.exempt(webhook_bp)
+    limits.api_per_client(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError, RuleViolation, ValidationFailed
 from app.extensions import db
+from app.security import events as security_events
 
 
 def wants_json() -> bool:
@@ -63,6 +65,21 @@ def register(app: Flask) -> None:
         if wants_json():
             return api_error("bad_request", message, 400)
         return render_template("error.html", code=400, message=message), 400
+
+    @app.errorhandler(RateLimitExceeded)
+    def _throttled(exc: RateLimitExceeded):
+        retry = security_events.note_throttled(exc)
+        message = _(
+            "Too many requests in a short time. Please wait %(wait)s and try again.",
+            wait=security_events.wait_text(retry),
+        )
+        if wants_json():
+            response, status = api_error(
+                "rate_limited", message, 429, extra={"retry_after": retry}
+            )
+        else:
+            response, status = render_template("error.html", code=429, message=message), 429
+        return response, status, {"Retry-After": str(retry)}
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

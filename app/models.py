@@ -14,6 +14,7 @@ from app.rules.models import (
     ResidentGroupMember,
     RuleSet,
 )
+from app.security.models import SecurityEvent
 from app.spaces.models import Closure, OpeningHours, Space, SpaceAmenity, space_jurisdictions
 from app.stats.models import BookedHour, OpenDay
 
@@ -31,6 +32,7 @@ __all__ = [
     "ResidentGroup",
     "ResidentGroupMember",
     "RuleSet",
+    "SecurityEvent",
     "BookingTransition",
     "BookingSeries",
     "CalendarFeed",

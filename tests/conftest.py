@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db as _db
+from app.extensions import limiter
 from tests.factories import Factories
 
 
@@ -55,6 +56,7 @@ def _clean_db(app):
     """Each test gets an app context and starts on empty tables."""
     ctx = app.app_context()
     ctx.push()
+    limiter.reset()  # every test starts with no request counted against any limit
     try:
         yield
     finally:

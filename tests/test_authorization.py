@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.accounts.models import LoginSession
 from app.calendars.models import BookingSeries
 from app.db import utcnow
 from app.extensions import db
@@ -67,9 +68,12 @@ def world(factories):
     booking.series_id = series.id
     draw = LotteryDraw(space_id=space.id, draw_at=start, seed="0" * 32, result=[])
     hidden_draw = LotteryDraw(space_id=hidden.id, draw_at=start, seed="0" * 32, result=[])
+    # A browser the resident is signed in on elsewhere (their phone, say).
+    phone = LoginSession(user=users["resident"], key_hash=LoginSession.hash("phone-key"),
+                         expires_at=utcnow() + timedelta(hours=1))
     group = ResidentGroup(name="배드민턴 동호회")
     group.members.append(ResidentGroupMember(user=users["resident"], is_leader=True))
-    db.session.add_all([draw, hidden_draw, group])
+    db.session.add_all([draw, hidden_draw, group, phone])
     db.session.commit()
     # The resident's first notification (the request received) and its email.
     note = db.session.scalars(
@@ -85,6 +89,7 @@ def world(factories):
         "draw": draw.id,
         "hidden_draw": hidden_draw.id,
         "group": group.id,
+        "resident_session": phone.id,
         "resident_id": users["resident"].id,
         "space": space.id,
         "hidden": hidden.id,
@@ -179,6 +184,10 @@ MATRIX = {
     "accounts.register": ("GET", "/register", None, ALL_OK),
     "accounts.logout": ("POST", "/logout", {}, ALL_OK),  # logging out twice is harmless
     "accounts.account": ("GET", "/account", None, LOGGED_IN_OK),
+    "accounts.end_all_sessions": ("POST", "/account/sessions/end-all", {}, LOGGED_IN_OK),
+    # One's own sessions only; no one else may know another's exist.
+    "accounts.end_session": ("POST", "/account/sessions/{resident_session}/end", {},
+                             GROUP_LEADER),
     "static": ("GET", "/static/css/app.css", None, ALL_OK),
     "spaces.search": ("GET", "/spaces/", None, ALL_OK),
     "spaces.detail": ("GET", "/spaces/{space}", None, ALL_OK),

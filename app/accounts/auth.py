@@ -6,6 +6,7 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.accounts import sessions
 from app.accounts.models import ApiToken, User
 from app.db import utcnow
 from app.extensions import db, login_manager
@@ -16,10 +17,9 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
-        return None
-    return db.session.get(User, int(user_id))
+def load_user(key: str) -> User | None:
+    """The session cookie (or remember-me cookie) carries a LoginSession key, not the user id."""
+    return sessions.load(key)
 
 
 @login_manager.request_loader

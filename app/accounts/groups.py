@@ -19,6 +19,7 @@ from app.accounts.services import normalise_email
 from app.errors import DomainError, NotAllowed, ValidationFailed
 from app.extensions import db
 from app.rules.models import ResidentGroup, ResidentGroupMember
+from app.security import limits
 
 MAX_GROUPS = 20
 MAX_MEMBERS = 200
@@ -131,6 +132,7 @@ def new_group():
 
 @bp.post("/account/groups/<int:group_id>/members")
 @login_required
+@limits.invitation_per_account
 def add_group_member(group_id: int):
     group = _my_group(group_id)
     email = request.form.get("email", "")

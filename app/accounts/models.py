@@ -25,6 +25,8 @@ from app.orgs.models import (
 
 
 class User(UserMixin, db.Model):
+    """A person. Signed-in browsers hold a LoginSession's key, not the id (see get_id)."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +52,17 @@ class User(UserMixin, db.Model):
     jurisdiction_memberships: Mapped[list[JurisdictionMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    # The key of the LoginSession this request was signed in with (set by the user loader and
+    # at log-in): what Flask-Login keeps in the session cookie and the remember-me cookie, so
+    # ending that row ends the cookie, wherever it was copied to.
+    login_key = None  # type: str | None
+    login_session_id = None  # type: int | None
+
+    def get_id(self) -> str:  # Flask-Login
+        if not self.login_key:
+            raise RuntimeError("start a LoginSession (accounts.sessions.log_in) to sign in")
+        return self.login_key
 
     def set_password(self, password: str) -> None:
         # Werkzeug's default (scrypt) unless the configuration names another method; the test
@@ -148,3 +161,26 @@ class ApiToken(db.Model):
         row = cls(user=user, name=name, token_hash=cls.hash(plain), prefix=plain[:10])
         db.session.add(row)
         return row, plain
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. The cookie carries the key; only its SHA-256 is stored. Log-out
+    ends it; a password change ends the others; "log out everywhere" and deactivation end all."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    ended_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -6,10 +6,10 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
-from app.accounts import bp
+from app.accounts import bp, sessions
 from app.accounts import services as account_services
 from app.accounts.forms import (
     LoginForm,
@@ -23,6 +23,9 @@ from app.accounts.forms import (
 from app.accounts.models import ApiToken
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.security import events as security_events
+from app.security import limits
+from app.security.models import LOGIN, LOGIN_FAILED
 
 
 def safe_next(target: str | None) -> str | None:
@@ -50,6 +53,7 @@ def apply_errors(form, exc: ValidationFailed, aliases: dict[str, str] | None = N
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limits.register_per_ip
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("spaces.search"))
@@ -71,7 +75,7 @@ def register():
             apply_errors(form, exc)
         else:
             db.session.commit()
-            login_user(user)
+            sessions.log_in(user)
             session["locale"] = user.locale
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("spaces.search"))
@@ -80,6 +84,8 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.login_per_account
+@limits.login_per_ip
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -87,22 +93,50 @@ def login():
     if form.validate_on_submit():
         user = account_services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            sessions.log_in(user, remember=form.remember.data)
             session["locale"] = user.locale
+            security_events.record(LOGIN, user=user)
+            db.session.commit()
             flash(_("You are logged in."), "success")
             target = safe_next(form.next.data) or safe_next(request.args.get("next"))
             return redirect(target or url_for("spaces.search"))
         # One message whatever was wrong, so the form does not reveal who has an account.
         form.form_errors.append(_("The email address or the password is not correct."))
+        security_events.record(LOGIN_FAILED)
+        db.session.commit()
     status = 200 if request.method == "GET" else 401 if form.form_errors else 422
     return render_template("accounts/login.html", form=form), status
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    if current_user.is_authenticated:
+        sessions.log_out(current_user._get_current_object())
+        db.session.commit()
     flash(_("You are logged out."), "info")
     return redirect(url_for("main.index"))
+
+
+@bp.post("/account/sessions/end-all")
+@login_required
+def end_all_sessions():
+    """"Log out on every device", this one included."""
+    user = current_user._get_current_object()
+    sessions.end_sessions(user)
+    logout_user()
+    db.session.commit()
+    flash(_("You are logged out on every device."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    if not sessions.end_one(current_user, session_id):
+        abort(404)
+    db.session.commit()
+    flash(_("That device is logged out."), "success")
+    return redirect(url_for("accounts.account") + "#sessions")
 
 
 def _tokens():
@@ -189,6 +223,9 @@ def account():
             revoke=revoke,
             tokens=_tokens(),
             new_token=new_token,
+            login_sessions=sessions.active(user),
+            device_label=sessions.device_label,
+            current_session_id=user.login_session_id,
         ),
         status,
     )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.accounts import sessions
 from app.accounts.models import ApiToken, User
 from app.db import MAX_DB_INT, utcnow
 from app.errors import ValidationFailed
@@ -63,9 +68,26 @@ def create_user(
     return user
 
 
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made the way new passwords are, to check against when there is no account: a
+    log-in then costs the same time whether or not the address has one."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    return _dummy_hashes[method]
+
+
 def authenticate(email: str, password: str) -> User | None:
+    """The active account with this address and password, or None. Always checks a password
+    hash, so the time taken does not tell whether the address has an account."""
     user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
-    if user is None or not user.is_active or not user.check_password(password):
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.is_active:
         return None
     return user
 
@@ -139,6 +161,8 @@ def change_password(user: User, *, current: str, new: str) -> User:
             _("The password must have at least %(n)d characters.", n=MIN_PASSWORD), "new_password"
         )
     user.set_password(new)
+    # Whoever else knew the old password is signed out everywhere; this browser stays in.
+    sessions.end_sessions(user, keep_current=True)
     db.session.flush()
     return user
 

@@ -34,6 +34,7 @@ from app.extensions import db
 from app.payments.models import Payment
 from app.rules.models import BookingStage
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
+from app.security import limits
 from app.spaces.availability import local_instant, week_window
 from app.spaces.models import Space
 from app.spaces.search import parse_search_args, search_spaces
@@ -193,6 +194,8 @@ def _booking_response(booking_id: int, status: int = 200, headers=None):
 
 @bp.post("/bookings")
 @token_required
+@limits.booking_per_account
+@limits.booking_per_ip
 def create_booking():
     fields = Fields(json_body())
     space_id = fields.integer("space_id")

@@ -21,6 +21,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.payments.models import PAYMENT_STATES
+from app.security import limits
 from app.spaces.models import Space
 
 # How far back and ahead feeds reach; calendar apps poll them, so they stay bounded.
@@ -63,6 +64,7 @@ def booking_file(booking_id: int):
 
 
 @bp.get("/spaces/<int:space_id>/busy.ics")
+@limits.feed_per_ip
 def space_busy(space_id: int):
     space = db.session.get(Space, space_id)
     if space is None or not space.published:
@@ -82,6 +84,7 @@ def space_busy(space_id: int):
 
 
 @bp.get("/calendars/<token>.ics")
+@limits.feed_per_ip
 def feed(token: str):
     row = db.session.scalar(
         select(CalendarFeed).where(CalendarFeed.token == token[:64],

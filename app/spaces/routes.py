@@ -23,6 +23,7 @@ from app.orgs.models import Jurisdiction
 from app.payments import gateway
 from app.rules import services as rule_services
 from app.rules.messages import summary as rule_summary
+from app.security import limits
 from app.spaces import bp
 from app.spaces.availability import WeeklyHours, week_window
 from app.spaces.calendar import WeekGrid, build_week_grid
@@ -232,6 +233,8 @@ def detail(space_id: int):
 
 @bp.route("/<int:space_id>/book", methods=["GET", "POST"])
 @login_required
+@limits.booking_per_account
+@limits.booking_per_ip
 def book(space_id: int):
     space = load_space(space_id)
     zone = space.zone

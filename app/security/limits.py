@@ -1,0 +1,101 @@
+"""Rate limits (Flask-Limiter): who may do what how often, and what a throttled person sees.
+
+Every limit's value is a setting (`RATELIMIT_*` in config.py), read at each request, so a
+deployment can tune them without code and the tests can narrow one. The counters live in
+RATELIMIT_STORAGE_URI: memory by default (one process), Redis in production so every worker
+shares them; when Redis fails the limiter falls back to per-process memory, never to no limit.
+
+Keys:
+- `client_ip`: the network address (behind a proxy, set PROXY_FIX_X_FOR so it is the visitor's).
+- `login_account_key`: the address typed into the login form, hashed, so guessing one account's
+  password is limited whichever addresses the guesses come from.
+- `user_or_ip`: the signed-in account, else the address.
+- `api_client_key`: the bearer token (its hash), else the address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app, request
+from flask_login import current_user
+
+from app.extensions import limiter
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def login_account_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()
+    return "acct:" + _digest(email)
+
+
+def user_or_ip() -> str:
+    if current_user and current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return "ip:" + client_ip()
+
+
+def api_client_key() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "token:" + _digest(token.strip())
+    return "ip:" + client_ip()
+
+
+def setting(name: str):
+    """A limit read from the configuration at each request."""
+    return lambda: current_app.config[name]
+
+
+def _failed_login(response) -> bool:
+    # A refused log-in answers 401; a success redirects. Only failures count towards the
+    # back-off, so a person who types their password right is never slowed down.
+    return response.status_code == 401
+
+
+# --- The limits, applied as decorators by the routes they protect. ---------------------------
+# Guessing passwords: per typed address and per network address, failures only, in tiers that
+# grow (a minute, a quarter of an hour, a day).
+login_per_account = limiter.limit(
+    setting("RATELIMIT_LOGIN_PER_ACCOUNT"), key_func=login_account_key, methods=["POST"],
+    deduct_when=_failed_login, scope="login-account",
+)
+login_per_ip = limiter.limit(
+    setting("RATELIMIT_LOGIN_PER_IP"), key_func=client_ip, methods=["POST"],
+    deduct_when=_failed_login, scope="login-ip",
+)
+register_per_ip = limiter.limit(
+    setting("RATELIMIT_REGISTER_PER_IP"), key_func=client_ip, methods=["POST"],
+    scope="register",
+)
+# Sending booking requests (the form, a series, the API): per account and per network address.
+booking_per_account = limiter.limit(
+    setting("RATELIMIT_BOOKING_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
+    scope="booking-account", exempt_when=lambda: "check" in request.form,
+    override_defaults=False,
+)
+booking_per_ip = limiter.limit(
+    setting("RATELIMIT_BOOKING_PER_IP"), key_func=client_ip, methods=["POST"],
+    scope="booking-ip", exempt_when=lambda: "check" in request.form,
+    override_defaults=False,
+)
+# Invitations and emails sent on someone's behalf.
+invitation_per_account = limiter.limit(
+    setting("RATELIMIT_INVITATION_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
+    scope="invitation",
+)
+# Calendar apps poll feeds; a poll every few minutes is normal, hundreds a minute is not.
+feed_per_ip = limiter.shared_limit(
+    setting("RATELIMIT_FEED_PER_IP"), scope="feeds", key_func=client_ip,
+)
+# Every API call, per token (or per address without one).
+api_per_client = limiter.limit(
+    setting("RATELIMIT_API_PER_CLIENT"), key_func=api_client_key, scope="api",
+)

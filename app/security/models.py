@@ -1,0 +1,51 @@
+"""The security event log: what the abuse views and the audit read.
+
+Rows hold network addresses, which are personal data: they are kept for
+SECURITY_EVENT_RETENTION_DAYS (the sweep deletes older ones) and shown only to administrators
+and to the officers and managers whose spaces an event concerns.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import utcnow
+from app.extensions import db
+
+# What happened. Kept short and stable: the abuse page groups by them.
+THROTTLED = "throttled"  # a rate limit answered 429
+LOGIN_FAILED = "login_failed"
+LOGIN = "login"
+ACCOUNT_CREATED = "account_created"
+CHALLENGE_FAILED = "challenge_failed"  # a booking sent without a valid proof of work
+BOOKING_REQUESTED = "booking_requested"
+
+EVENT_KINDS = (THROTTLED, LOGIN_FAILED, LOGIN, ACCOUNT_CREATED, CHALLENGE_FAILED,
+               BOOKING_REQUESTED)
+
+
+class SecurityEvent(db.Model):
+    __tablename__ = "security_events"
+    __table_args__ = (
+        Index("ix_security_events_ip_at", "ip", "at"),
+        Index("ix_security_events_kind_at", "kind", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    space_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spaces.id", ondelete="SET NULL"), index=True
+    )
+    # What the event is about in words a reviewer reads: the limit, the path, the user agent.
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    user = relationship("User")
+    space = relationship("Space")
