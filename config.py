@@ -60,7 +60,8 @@ class Config:
     )
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_KEY_PREFIX = "gonggan-limits"
-    RATELIMIT_HEADERS_ENABLED = True
+    # Retry-After is ours (app/error_pages.py), equal to the number in the 429 body.
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: per-process limits, never none
     RATELIMIT_LOGIN_PER_ACCOUNT = os.environ.get(
         "RATELIMIT_LOGIN_PER_ACCOUNT", "5 per minute; 10 per 15 minutes; 30 per day"
@@ -70,6 +71,9 @@ class Config:
     )
     RATELIMIT_REGISTER_PER_IP = os.environ.get(
         "RATELIMIT_REGISTER_PER_IP", "5 per 10 minutes; 20 per day"
+    )
+    RATELIMIT_VERIFICATION_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_VERIFICATION_PER_ACCOUNT", "3 per 10 minutes; 10 per day"
     )
     RATELIMIT_INVITATION_PER_ACCOUNT = os.environ.get(
         "RATELIMIT_INVITATION_PER_ACCOUNT", "10 per 10 minutes; 50 per day"
@@ -169,6 +173,7 @@ class DevelopmentConfig(Config):
     # Without SECRET_KEY, create_app makes a random one and keeps it in instance/secret_key,
     # so `make run` needs no set-up and its sessions survive a restart.
     GENERATE_SECRET_KEY = True
+    SECRET_KEY_FILE = None  # default: instance/secret_key
 
 
 class ProductionConfig(Config):

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.db import configure_sqlite, set_serialized_writes
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.security import headers
 from config import CONFIGS, problems
 
 
@@ -54,7 +55,7 @@ def configure_secrets(app: Flask, config_name: str) -> None:
     bring a strong SECRET_KEY (and the other secrets production needs) or the app will not
     start, saying what to set."""
     if not app.config.get("SECRET_KEY") and app.config.get("GENERATE_SECRET_KEY"):
-        path = os.path.join(app.instance_path, "secret_key")
+        path = app.config.get("SECRET_KEY_FILE") or os.path.join(app.instance_path, "secret_key")
         if not os.path.exists(path):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
@@ -102,6 +103,7 @@ def register_extensions(app: Flask) -> None:
 
     from app import jobs
     from app.accounts import auth  # noqa: F401  (registers the user and token loaders)
+    from app.notifications import account as account_notifications
     from app.notifications import events
     from app.payments import work
     from app.stats import facts
@@ -109,6 +111,7 @@ def register_extensions(app: Flask) -> None:
     work.register(app)
     jobs.register(app)
     events.register()
+    account_notifications.register()
     facts.register()
 
 
@@ -146,6 +149,7 @@ def register_security(app: Flask) -> None:
     # After the request hooks above: the limits may load the user, which must happen inside
     # the serialized write transaction a POST opens on SQLite.
     limiter.init_app(app)
+    headers.register(app)
 
 
 def register_blueprints(app: Flask) -> None:

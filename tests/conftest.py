@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import request_started
+from flask import g, request_started
 from flask_babel import force_locale, refresh
 from flask_migrate import upgrade
 from sqlalchemy import event, text
@@ -86,11 +86,13 @@ def _clean_db(app):
 
 @pytest.fixture(autouse=True)
 def _locale_per_request(app):
-    """Requests in a test share the test's app context, where Flask-Babel caches the locale;
-    forget it at each request so every request picks its user's language, as in production."""
+    """Requests in a test share the test's app context, where Flask-Babel caches the locale
+    and Flask-Login the signed-in user (on `g`); forget both at each request so every request
+    picks its own user and language from its own cookies, as in production."""
 
     def _forget(sender, **extra):
         refresh()
+        g.pop("_login_user", None)
 
     request_started.connect(_forget, app)
     yield

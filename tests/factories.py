@@ -8,6 +8,7 @@ from datetime import datetime
 from app.accounts.models import User
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
+from app.db import utcnow
 from app.extensions import db
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
 from app.spaces.models import Closure, OpeningHours, Space
@@ -21,6 +22,7 @@ ALWAYS_OPEN = {d: [(0, 24 * 60)] for d in range(7)}
 class Factories:
     def user(self, *, email=None, name="주민", password="password123", **kw) -> User:
         n = next(_seq)
+        kw.setdefault("email_verified_at", utcnow())
         user = User(email=email or f"user{n}@example.org", name=name, **kw)
         user.set_password(password)
         db.session.add(user)

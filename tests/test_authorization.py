@@ -184,6 +184,9 @@ MATRIX = {
     "accounts.register": ("GET", "/register", None, ALL_OK),
     "accounts.logout": ("POST", "/logout", {}, ALL_OK),  # logging out twice is harmless
     "accounts.account": ("GET", "/account", None, LOGGED_IN_OK),
+    "accounts.resend_verification": ("POST", "/account/verify-email", {}, LOGGED_IN_OK),
+    "accounts.verify_email#forged": ("GET", "/verify-email/not-a-token", None,
+                                     ALL_OK),  # 400 with a message
     "accounts.end_all_sessions": ("POST", "/account/sessions/end-all", {}, LOGGED_IN_OK),
     # One's own sessions only; no one else may know another's exist.
     "accounts.end_session": ("POST", "/account/sessions/{resident_session}/end", {},
@@ -342,6 +345,7 @@ MATRIX = {
                                        {"kind-booking_received": "in_app"}, LOGGED_IN_OK),
     "notifications.dev_mail": ("GET", "/dev/mail", None, LOGGED_IN_OK),
     "notifications.dev_mail_message": ("GET", "/dev/mail/{resident_mail}", None, OWN_MAIL),
+    "notifications.dev_mail_html": ("GET", "/dev/mail/{resident_mail}/html", None, OWN_MAIL),
     "notifications.outbox": ("GET", "/admin/outbox", None, ADMIN_ONLY),
     "notifications.retry": ("POST", "/admin/outbox/{resident_mail}/retry", {}, ADMIN_ONLY),
     "api.notifications": ("GET", "/api/v1/notifications?unread=true", None, LOGGED_IN_OK),

@@ -43,6 +43,9 @@ class User(UserMixin, db.Model):
     # Hours before a booking's start when its reminder goes out (0: no reminder).
     reminder_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When the person proved the address is theirs (the link in the sign-up email). Accounts
+    # made by an administrator or the CLI are created verified.
+    email_verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     home_district: Mapped[Jurisdiction | None] = relationship()
@@ -58,6 +61,12 @@ class User(UserMixin, db.Model):
     # ending that row ends the cookie, wherever it was copied to.
     login_key = None  # type: str | None
     login_session_id = None  # type: int | None
+
+    # Flask-Login's UserMixin compares users by get_id(), the key of a browser's log-in; two
+    # rows are the same user when they are the same row (the session's identity map).
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
     def get_id(self) -> str:  # Flask-Login
         if not self.login_key:

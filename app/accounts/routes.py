@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts import bp, sessions
 from app.accounts import services as account_services
@@ -25,7 +26,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.security import events as security_events
 from app.security import limits
-from app.security.models import LOGIN, LOGIN_FAILED
+from app.security.models import ACCOUNT_CREATED, LOGIN, LOGIN_FAILED
 
 
 def safe_next(target: str | None) -> str | None:
@@ -62,7 +63,7 @@ def register():
         form.locale.data = session.get("locale", "ko")
     if form.validate_on_submit():
         try:
-            user = account_services.create_user(
+            user = account_services.register(
                 email=form.email.data,
                 name=form.name.data,
                 password=form.password.data,
@@ -70,17 +71,42 @@ def register():
                 phone=form.phone.data,
                 home_district=district_by_id(form.district.data),
             )
+            if user is not None:
+                security_events.record(ACCOUNT_CREATED, user=user)
+            db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(form, exc)
-        else:
-            db.session.commit()
-            sessions.log_in(user)
-            session["locale"] = user.locale
-            flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
-            return redirect(safe_next(request.args.get("next")) or url_for("spaces.search"))
+        except IntegrityError:
+            # The same new address signed up twice at once: the other request made the
+            # account and sent the email; this one answers as for any taken address.
+            db.session.rollback()
+        if not form.errors and not form.form_errors:
+            # The same page whether the address was new or had an account (its owner got an
+            # email saying so): sign-up never tells who has an account.
+            session["locale"] = form.locale.data if form.locale.data in ("ko", "en") else "ko"
+            return render_template("accounts/check_email.html", email=form.email.data.strip())
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/register.html", form=form), status
+
+
+@bp.get("/verify-email/<token>")
+def verify_email(token: str):
+    user = account_services.verify_email(token)
+    if user is None:
+        return render_template(
+            "error.html", code=400,
+            message=_("This confirmation link is not valid any more. Log in and ask for a new "
+                      "one from your account page."),
+        ), 400
+    db.session.commit()
+    flash(_("Your email address is confirmed."), "success")
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.account"))
+    return redirect(url_for("accounts.login"))
+
+
+verify_email.writes_on_get = True  # one serialized transaction, like any write
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -115,6 +141,19 @@ def logout():
         db.session.commit()
     flash(_("You are logged out."), "info")
     return redirect(url_for("main.index"))
+
+
+@bp.post("/account/verify-email")
+@login_required
+@limits.verification_per_account
+def resend_verification():
+    if account_services.resend_verification(current_user):
+        db.session.commit()
+        flash(_("We sent the confirmation link to %(email)s again.", email=current_user.email),
+              "success")
+    else:
+        flash(_("Your email address is already confirmed."), "info")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.post("/account/sessions/end-all")

@@ -7,10 +7,11 @@ import secrets
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts import sessions
+from app.accounts import sessions, signals
 from app.accounts.models import ApiToken, User
 from app.db import MAX_DB_INT, utcnow
 from app.errors import ValidationFailed
@@ -41,26 +42,24 @@ def create_user(
     locale: str = "ko",
     phone: str | None = None,
     home_district: Jurisdiction | None = None,
+    verified: bool = True,
 ) -> User:
+    """An account made by an administrator, the CLI or the demo (verified unless told
+    otherwise). Says so when the address is taken: only sign-up must not tell."""
     email = normalise_email(email)
-    errors: dict[str | None, list[str]] = {}
-    if not name.strip():
-        errors["name"] = [_("Please enter your name.")]
-    if len(password) < MIN_PASSWORD:
-        errors["password"] = [
-            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD)
-        ]
+    _check_new_account(name, password)
     exists = db.session.scalar(select(func.count(User.id)).where(User.email == email))
     if exists:
-        errors["email"] = [_("An account with this email address already exists.")]
-    if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed.single(
+            _("An account with this email address already exists."), "email"
+        )
     user = User(
         email=email,
         name=name.strip(),
         locale=locale if locale in ("ko", "en") else "ko",
         phone=(phone or "").strip() or None,
         home_district=home_district,
+        email_verified_at=utcnow() if verified else None,
     )
     user.set_password(password)
     db.session.add(user)
@@ -74,10 +73,89 @@ _dummy_hashes: dict[str, str] = {}
 def _dummy_hash() -> str:
     """A hash made the way new passwords are, to check against when there is no account: a
     log-in then costs the same time whether or not the address has one."""
-    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    method = _hash_method()
     if method not in _dummy_hashes:
         _dummy_hashes[method] = generate_password_hash(secrets.token_hex(16), method=method)
     return _dummy_hashes[method]
+
+
+VERIFY_SALT = "gonggan-verify-email"
+VERIFY_MAX_AGE = 7 * 24 * 3600
+
+
+def _check_new_account(name: str, password: str) -> None:
+    errors: dict[str | None, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("Please enter your name.")]
+    if len(password) < MIN_PASSWORD:
+        errors["password"] = [
+            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD)
+        ]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def register(
+    *,
+    email: str,
+    name: str,
+    password: str,
+    locale: str = "ko",
+    phone: str | None = None,
+    home_district: Jurisdiction | None = None,
+) -> User | None:
+    """Sign-up that answers the same whether or not the address has an account.
+
+    A new address gets an unverified account and an email with a confirmation link; an address
+    that has an account gets an email telling its owner (log in, or reset the password), and
+    nothing else changes. Both cost one password hash. Returns the new user, or None."""
+    email = normalise_email(email)
+    _check_new_account(name, password)
+    existing = db.session.scalars(select(User).where(User.email == email)).first()
+    if existing is not None:
+        generate_password_hash(password, method=_hash_method())
+        signals.signup_attempted.send(existing)
+        return None
+    user = create_user(email=email, name=name, password=password, locale=locale, phone=phone,
+                       home_district=home_district, verified=False)
+    signals.verification_requested.send(user, token=verification_token(user))
+    return user
+
+
+def resend_verification(user: User) -> bool:
+    """Send the confirmation link again; False when the address is confirmed already."""
+    if user.email_verified_at is not None:
+        return False
+    signals.verification_requested.send(user, token=verification_token(user))
+    return True
+
+
+def verification_token(user: User) -> str:
+    """A signed link token proving `user` received mail at their current address."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VERIFY_SALT).dumps(
+        [user.id, user.email]
+    )
+
+
+def verify_email(token: str) -> User | None:
+    """Mark the address of the token's account verified; None if the token is forged, expired,
+    or for an address the account no longer has."""
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VERIFY_SALT)
+    try:
+        user_id, email = serializer.loads(token, max_age=VERIFY_MAX_AGE)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.email != email or not user.is_active_account:
+        return None
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        db.session.flush()
+    return user
+
+
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 RESIDENT, APPROVER, OFFICER = "resident", "approver", "officer"
+# Messages about the account itself: always sent, never on the preferences page.
+ACCOUNT = "account"
 
 AUDIENCE_LABELS = {
     RESIDENT: _l("Your bookings"),
@@ -84,6 +86,11 @@ KINDS: dict[str, Kind] = {
              opens="queue"),
         Kind("approval_escalated", APPROVER, _l("A request passed on to you after a deadline"),
              opens="queue"),
+        # --- the account itself
+        Kind("email_verification", ACCOUNT, _l("Confirm your email address"), mandatory=True,
+             opens="verify"),
+        Kind("signup_attempt", ACCOUNT, _l("Someone signed up with your address"),
+             mandatory=True, opens="account"),
         # --- officers
         Kind("weekly_summary", OFFICER, _l("Weekly summary of your jurisdiction"),
              default="off", opens="oversight"),

@@ -55,6 +55,10 @@ def link_for(note, *, external: bool = False) -> str:
     opens = spec.opens if spec else "booking"
     if opens == "queue":
         return url_for("manage.queue", _external=external)
+    if opens == "verify" and note.params.get("token"):
+        return url_for("accounts.verify_email", token=note.params["token"], _external=external)
+    if opens in ("account", "verify"):
+        return url_for("accounts.account", _external=external)
     if opens == "oversight":
         return url_for("oversight.index", _external=external)
     if note.booking_id:

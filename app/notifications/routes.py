@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -29,6 +29,7 @@ from app.notifications.kinds import (
     kinds_for,
 )
 from app.notifications.models import DELIVERY_STATES, EmailDelivery, Notification
+from app.security import headers
 
 bp = Blueprint("notifications", __name__)
 
@@ -265,6 +266,21 @@ def dev_mail_message(delivery_id: int):
         abort(404)
     message = _message_of(row)
     return render_template("notifications/dev_mail_message.html", row=row, message=message)
+
+
+@bp.get("/dev/mail/<int:delivery_id>/html")
+@login_required
+@headers.view_options(content_security_policy=headers.EMAIL_PREVIEW_POLICY,
+                      frame_options="SAMEORIGIN")
+def dev_mail_html(delivery_id: int):
+    """The email's HTML as its own document, framed by the message page (its inline styles are
+    allowed here only; nothing in it runs)."""
+    _dev_mail_on()
+    row = db.session.scalar(_mailbox_query().where(EmailDelivery.id == delivery_id))
+    if row is None:
+        abort(404)
+    # Not rendered yet: the message page says so beside the (empty) frame.
+    return Response(row.body_html or "", mimetype="text/html")
 
 
 def _message_of(row: EmailDelivery) -> dict | None:

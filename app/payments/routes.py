@@ -3,8 +3,6 @@ refunds for managers, payout set-up and the payout report for owners."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 
 import stripe
@@ -22,6 +20,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app import csvfile
 from app.bookings.routes import load_booking
 from app.db import db_int, utcnow
 from app.errors import DomainError
@@ -294,16 +293,14 @@ def payouts(org_id: int):
 
 
 def _csv(org, result, start: date, end: date) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["kind", "booking", "space", "at", "method", "currency", "gross",
-                     "platform_fee", "refunded", "fee_refunded", "net"])
-    for row in result.all_rows():
-        writer.writerow([row.kind, row.booking_id, row.space, row.paid_at.isoformat(),
-                         row.method,
-                         row.currency, row.gross, row.fee, row.refunded, row.fee_refunded,
-                         row.net])
+    body = csvfile.to_csv(
+        ["kind", "booking", "space", "at", "method", "currency", "gross", "platform_fee",
+         "refunded", "fee_refunded", "net"],
+        ([row.kind, row.booking_id, row.space, row.paid_at.isoformat(), row.method,
+          row.currency, row.gross, row.fee, row.refunded, row.fee_refunded, row.net]
+         for row in result.all_rows()),
+    )
     name = f"payouts-{org.slug}-{start.isoformat()}-{end.isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
+    return Response(body, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 

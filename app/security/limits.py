@@ -86,6 +86,11 @@ booking_per_ip = limiter.limit(
     scope="booking-ip", exempt_when=lambda: "check" in request.form,
     override_defaults=False,
 )
+# Asking for the address confirmation email again.
+verification_per_account = limiter.limit(
+    setting("RATELIMIT_VERIFICATION_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
+    scope="verification",
+)
 # Invitations and emails sent on someone's behalf.
 invitation_per_account = limiter.limit(
     setting("RATELIMIT_INVITATION_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],

@@ -25,7 +25,6 @@ suppression).
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import unicodedata
@@ -36,13 +35,13 @@ from zoneinfo import ZoneInfo
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app import csvfile
 from app.stats.tables import Column, Table
 
 ZONE = ZoneInfo("Asia/Seoul")  # the generation time is written in the platform's zone
 SMALL = 5  # counts from 1 to SMALL - 1 are suppressed
 SUPPRESSED = "<5"
 HIDDEN = "x"  # hidden so that a suppressed count cannot be worked out from a total
-BOM = "\ufeff"
 
 
 # -- suppression -------------------------------------------------------------------------------
@@ -106,32 +105,19 @@ def csv_value(column: Column, value) -> str | int | float:
         return int(value)
     if kind == "date":
         return value.isoformat() if isinstance(value, date) else str(value)
-    return _inert(str(value))
-
-
-# A text cell starting with one of these is read by spreadsheets as a formula: names of spaces
-# and organisations are typed by their managers, so such a cell is written with a leading
-# apostrophe (OWASP's advice for CSV injection). XLSX cells are written as strings anyway.
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _inert(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA) else text
+    return str(value)  # made inert by csvfile (XLSX cells are written as strings anyway)
 
 
 def to_csv(table: Table, *, locale: str | None = None) -> bytes:
-    """One table as CSV bytes (UTF-8 with BOM), header in `locale` (default: the current
+    """One table as CSV bytes (see app.csvfile), header in `locale` (default: the current
     language)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
     if locale:
         with force_locale(locale):
-            writer.writerow([label(c) for c in table.columns])
+            header = [label(c) for c in table.columns]
     else:
-        writer.writerow([label(c) for c in table.columns])
-    for row in table.rows:
-        writer.writerow([csv_value(c, row.get(c.key)) for c in table.columns])
-    return (BOM + out.getvalue()).encode("utf-8")
+        header = [label(c) for c in table.columns]
+    rows = ([csv_value(c, row.get(c.key)) for c in table.columns] for row in table.rows)
+    return csvfile.to_csv(header, rows)
 
 
 # -- XLSX --------------------------------------------------------------------------------------

@@ -36,6 +36,12 @@ def upgrade():
     with op.batch_alter_table('login_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_sessions_user_id'), ['user_id'], unique=False)
 
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('email_verified_at', sa.DateTime(timezone=True), nullable=True))
+    # Accounts made before sign-up confirmed addresses were made by people who used them since,
+    # or by administrators: they count as confirmed.
+    op.execute("UPDATE users SET email_verified_at = created_at")
+
     op.create_table('security_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
@@ -72,4 +78,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_login_sessions_user_id'))
 
     op.drop_table('login_sessions')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('email_verified_at')
     # ### end Alembic commands ###

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import ApiToken, User
+from app.notifications.models import EmailDelivery
 
 
 def _register(client, **overrides):
@@ -25,7 +26,11 @@ def _register(client, **overrides):
     return client.post("/register", data=data)
 
 
-def test_register_creates_the_account_and_logs_in(client, db, factories):
+def _outbox(db):
+    return db.session.scalars(select(EmailDelivery).order_by(EmailDelivery.id)).all()
+
+
+def test_register_creates_an_unconfirmed_account_and_mails_the_link(client, db, factories):
     gangbuk = factories.jurisdiction(name="강북구", kind="district")
     db.session.commit()
     page = client.get("/register")
@@ -37,22 +42,70 @@ def test_register_creates_the_account_and_logs_in(client, db, factories):
         client, email="Resident@Example.org", phone="010-1234-5678", district=str(gangbuk.id)
     )
 
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "Check your email" in response.get_data(as_text=True)
     user = db.session.scalars(select(User)).one()
     assert user.email == "resident@example.org"
     assert user.locale == "en"
     assert user.phone == "010-1234-5678"
     assert user.home_district_id == gangbuk.id
-    assert client.get("/account").status_code == 200  # logged in right away
+    assert user.email_verified_at is None
+    [mail] = _outbox(db)
+    assert (mail.to_address, mail.kind) == ("resident@example.org", "email_verification")
+    link = re.search(r"http://gonggan\.test(/verify-email/\S+)", mail.body_text or _render(mail))
+    # The link confirms the address; then the person logs in with their password.
+    response = client.get(link.group(1))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/login")
+    db.session.refresh(user)
+    assert user.email_verified_at is not None
+    response = client.post("/login", data={"email": "resident@example.org",
+                                           "password": "long-enough-1"})
+    assert response.status_code == 302
+    assert client.get("/account").status_code == 200
 
 
-def test_register_refuses_a_duplicate_email(client, db, factories):
-    factories.user(email="taken@example.org")
+def _render(mail):
+    from app.notifications.delivery import _content
+
+    _content(mail)
+    return mail.body_text
+
+
+def test_signing_up_with_a_taken_address_looks_the_same_and_tells_its_owner(
+    client, db, factories
+):
+    owner = factories.user(email="taken@example.org", name="주인")
     db.session.commit()
-    response = _register(client, email="TAKEN@example.org")
-    assert response.status_code == 422
-    assert "An account with this email address already exists." in response.get_data(as_text=True)
-    assert db.session.scalar(select(User).where(User.name == "김주민")) is None
+    fresh = _register(client, email="new@example.org")
+    taken = _register(client, email="TAKEN@example.org", name="침입자", password="other-pass-1",
+                      confirm="other-pass-1")
+    # Same status and the same page, apart from the address typed.
+    assert (fresh.status_code, taken.status_code) == (200, 200)
+    assert fresh.get_data(as_text=True).replace("new@example.org", "X") == (
+        taken.get_data(as_text=True).replace("TAKEN@example.org", "X")
+    )
+    # Nothing changed for the owner's account, who is told by email.
+    db.session.refresh(owner)
+    assert owner.name == "주인" and owner.check_password("password123")
+    assert db.session.scalar(select(User).where(User.name == "침입자")) is None
+    kinds = {(m.to_address, m.kind) for m in _outbox(db)}
+    assert ("taken@example.org", "signup_attempt") in kinds
+    assert ("new@example.org", "email_verification") in kinds
+
+
+def test_a_forged_or_stale_confirmation_link_changes_nothing(client, db, factories):
+    user = factories.user(email="me@example.org", email_verified_at=None)
+    db.session.commit()
+    from app.accounts.services import verification_token
+
+    good = verification_token(user)
+    assert client.get("/verify-email/" + good[:-2] + "xx").status_code == 400
+    user.email = "changed@example.org"  # the link was for the old address
+    db.session.commit()
+    assert client.get("/verify-email/" + good).status_code == 400
+    db.session.refresh(user)
+    assert user.email_verified_at is None
 
 
 @pytest.mark.parametrize(

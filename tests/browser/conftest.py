@@ -48,18 +48,57 @@ def chromium_browser():
         browser.close()
 
 
+class CspWatch:
+    """Collects what the browser refused under the Content-Security-Policy, on every page of
+    a context: a test fails on any, since a refused script or style is a broken page."""
+
+    def __init__(self):
+        self.violations: list[str] = []
+
+    def attach(self, page) -> None:
+        page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        text = message.text
+        if "Content Security Policy" in text or "Content-Security-Policy" in text:
+            self.violations.append(text)
+
+    def check(self) -> None:
+        assert not self.violations, "CSP violations:\n" + "\n".join(self.violations)
+
+
 @pytest.fixture
-def page(chromium_browser, live_server, request):
-    """A fresh browser context (no cookies) on a phone-sized or desktop viewport."""
-    context = chromium_browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="ko-KR"
-    )
-    context.set_default_timeout(15000)
+def browser_context(chromium_browser, live_server):
+    """`browser_context(**options)`: a new context whose pages are watched for CSP violations
+    (checked when the test ends)."""
+    made = []
+
+    def _new(**options):
+        options.setdefault("base_url", live_server.url)
+        options.setdefault("locale", "ko-KR")
+        context = chromium_browser.new_context(**options)
+        context.set_default_timeout(15000)
+        watch = CspWatch()
+        context.on("page", watch.attach)
+        made.append((context, watch))
+        return context
+
+    yield _new
+    for context, watch in made:
+        try:
+            watch.check()
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser_context, request):
+    """A fresh browser context (no cookies) on a desktop viewport."""
+    context = browser_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
-    context.close()
 
 
 @pytest.fixture

@@ -17,14 +17,9 @@ PHONE = {"width": 375, "height": 740}
 
 
 @pytest.fixture
-def phone(chromium_browser, live_server, request):
-    context = chromium_browser.new_context(
-        base_url=live_server.url, viewport=PHONE, locale="ko-KR", is_mobile=True, has_touch=True
-    )
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    yield page
-    context.close()
+def phone(browser_context):
+    context = browser_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    return context.new_page()
 
 
 def page_width_overflow(page) -> int:

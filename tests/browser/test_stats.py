@@ -71,7 +71,7 @@ def test_an_officer_reads_the_charts_and_drills_into_a_district(page, shot, fact
     expect(page.locator("#stats-by_space")).to_contain_text("도봉 강당")
 
 
-def test_the_dashboard_fits_a_phone(chromium_browser, live_server, shot, factories, db):
+def test_the_dashboard_fits_a_phone(browser_context, live_server, shot, factories, db):
     from tests.browser.test_phone import PHONE, page_width_overflow
 
     gangbuk = factories.jurisdiction(slug="gangbuk", name="강북구")
@@ -85,15 +85,11 @@ def test_the_dashboard_fits_a_phone(chromium_browser, live_server, shot, factori
     facts.rebuild_open(date(2031, 2, 1), date(2031, 2, 28), space_ids=[gym.id])
     db.session.commit()
 
-    context = chromium_browser.new_context(base_url=live_server.url, viewport=PHONE,
-                                           locale="ko-KR", is_mobile=True, has_touch=True)
+    context = browser_context(viewport=PHONE, is_mobile=True, has_touch=True)
     phone = context.new_page()
-    try:
-        log_in(phone, manager.email)
-        phone.goto("/stats/?from=2031-02-01&to=2031-02-28")
-        expect(phone.locator("#stats-by_space-chart")).to_have_attribute("data-drawn", "true")
-        expect(phone.locator("table.stats-heatmap")).to_be_attached()
-        assert page_width_overflow(phone) == 0
-        shot("phone", phone)
-    finally:
-        context.close()
+    log_in(phone, manager.email)
+    phone.goto("/stats/?from=2031-02-01&to=2031-02-28")
+    expect(phone.locator("#stats-by_space-chart")).to_have_attribute("data-drawn", "true")
+    expect(phone.locator("table.stats-heatmap")).to_be_attached()
+    assert page_width_overflow(phone) == 0
+    shot("phone", phone)

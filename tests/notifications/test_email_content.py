@@ -150,6 +150,8 @@ def params_for(case: str, lang: str) -> dict:
             "top_spaces": [{"name": w["top"][0], "bookings": 7},
                            {"name": w["top"][1], "bookings": 1}],
         },
+        "email_verification": {"email": "reader@example.org", "token": "TOKEN"},
+        "signup_attempt": {"email": "reader@example.org"},
     }
     return cases[case]
 
@@ -161,7 +163,13 @@ CASES = [
     "payment_received", "payment_refunded", "booking_reminder", "lottery_result",
     "lottery_result-approved", "lottery_result-lost", "closure_conflict", "approval_requested",
     "approval_notice", "approval_deadline", "approval_escalated", "weekly_summary",
+    "email_verification", "signup_attempt",
 ]
+# Messages about the account, not a booking: where their button leads.
+ACCOUNT_LINKS = {
+    "email_verification": f"{BASE}/verify-email/TOKEN",
+    "signup_attempt": f"{BASE}/account",
+}
 
 # A word the Korean subject must have (the kind in Korean) and its English counterpart.
 KIND_WORDS = {
@@ -189,6 +197,8 @@ KIND_WORDS = {
     "approval_deadline": ("기한", "Decision due"),
     "approval_escalated": ("이관", "passed on to you"),
     "weekly_summary": ("주간 요약", "Weekly summary"),
+    "email_verification": ("이메일 주소 확인", "Confirm your email address"),
+    "signup_attempt": ("이미", "already"),
     "digest": ("알림", "Daily digest"),
 }
 
@@ -206,7 +216,7 @@ def kind_of(case: str) -> str:
 
 def note_for(case: str, lang: str, reader, **kw) -> Notification:
     kind = kind_of(case)
-    booking_id = None if kind == "weekly_summary" else BOOKING_ID
+    booking_id = None if kind == "weekly_summary" or kind in ACCOUNT_LINKS else BOOKING_ID
     return Notification(kind=kind, params=params_for(case, lang), user=reader,
                         booking_id=booking_id, **kw)
 
@@ -280,6 +290,8 @@ def test_the_link_is_absolute_and_opens_the_right_page(case, reader):
         expected = f"{BASE}/manage/queue"
     elif kind == "weekly_summary":
         expected = f"{BASE}/oversight/"
+    elif kind in ACCOUNT_LINKS:
+        expected = ACCOUNT_LINKS[kind]
     else:
         expected = f"{BASE}/bookings/{BOOKING_ID}"
     for lang in ("ko", "en"):

@@ -72,7 +72,7 @@ def test_an_owner_onboards_and_is_paid_through_destination_charges(
     assert report.status_code == 200 and "₩20,000" in text and "₩1,000" in text
     csv = client.get(f"/manage/organisations/{space.owner.id}/payouts?format=csv")
     lines = csv.get_data(as_text=True).strip().splitlines()
-    assert lines[0].startswith("kind,booking,space,at")
+    assert lines[0].startswith("\ufeffkind,booking,space,at")  # a BOM: Excel reads UTF-8
     assert lines[1].startswith("payment,") and lines[1].endswith(",KRW,20000,1000,0,0,19000")
     assert lines[2].startswith("refund,") and lines[2].endswith(",KRW,0,0,20000,1000,-19000")
     assert len(lines) == 3
