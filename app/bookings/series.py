@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
+from dateutil.rrule import MONTHLY, WEEKLY, weekday
 from flask_babel import gettext as _
 
 from app.bookings import services as booking_services
@@ -22,9 +22,14 @@ from app.calendars.models import BookingSeries
 from app.db import utcnow
 from app.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
+from app.recurrence import Budget, BudgetExceeded, CountedRule
 from app.spaces.availability import local_instant
 
 MAX_OCCURRENCES = 60
+# Sixty dates of the sparsest rule allowed (every 12th month) cost about 2,500 steps: the
+# budget only stops a rule this module was not written for.
+MAX_STEPS = 20_000
+MAX_SECONDS = 1.0
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
@@ -58,7 +63,7 @@ class Repeat:
         if errors:
             raise ValidationFailed(errors)
 
-    def rule(self, first: date):
+    def rule(self, first: date, budget: Budget) -> CountedRule:
         kw: dict = {"interval": self.interval,
                     "dtstart": datetime.combine(first, datetime.min.time())}
         if self.freq == "weekly":
@@ -72,7 +77,7 @@ class Repeat:
             kw["until"] = datetime.combine(self.until, datetime.min.time())
         else:
             kw["count"] = self.count
-        return rrule(freq, **kw)
+        return CountedRule(freq, budget=budget, **kw)
 
     def rrule_text(self, first: date) -> str:
         parts = [f"FREQ={self.freq.upper()}", f"INTERVAL={self.interval}"]
@@ -99,11 +104,16 @@ def occurrences(repeat: Repeat, first: date, start_minute: int, minutes: int,
     """The occurrences as UTC (start, end), wall-clock time kept in `zone` across DST."""
     repeat.check(first)
     out = []
-    for moment in repeat.rule(first):
-        if len(out) > MAX_OCCURRENCES:
-            break
-        start = local_instant(moment.date(), start_minute, zone)
-        out.append((start, start + timedelta(minutes=minutes)))
+    try:
+        for moment in repeat.rule(first, Budget(MAX_STEPS, MAX_SECONDS)):
+            if len(out) > MAX_OCCURRENCES:
+                break
+            start = local_instant(moment.date(), start_minute, zone)
+            out.append((start, start + timedelta(minutes=minutes)))
+    except BudgetExceeded:
+        raise ValidationFailed.single(
+            _("This repeat rule takes too long to work out; choose a simpler one."),
+            "until") from None
     if len(out) > MAX_OCCURRENCES:
         raise ValidationFailed.single(
             _("A series has at most %(n)d dates.", n=MAX_OCCURRENCES), "until")

@@ -1,16 +1,20 @@
 """Fetching a calendar a manager gave by URL, without letting the URL reach inside our network.
 
-Only http and https; the host is resolved and every address it resolves to must be public (not
-private, loopback, link-local — cloud metadata at 169.254.169.254 — shared, multicast, reserved
-or unspecified); the address actually connected to is checked again before the body is read
-(so a DNS answer that changes between the check and the connection is caught). Redirects are
-followed by hand, each target checked the same way, at most MAX_REDIRECTS. Connect and read
-time-outs come from CALENDAR_FETCH_TIMEOUT (seconds, default 10), the whole download is bounded
-by a few of those, and the body by MAX_BYTES while it streams.
+Only http and https. For every hop (the address, then each redirect, at most MAX_REDIRECTS) the
+host is resolved exactly once; every address it resolves to must be public (not private,
+loopback, link-local — cloud metadata at 169.254.169.254 — shared, multicast, reserved or
+unspecified), and the connection goes to one of *those* addresses: nothing resolves the name
+again, so a resolver that answers a public address to the check and 127.0.0.1 to the connection
+(DNS rebinding) gets nowhere. The request still names the host (Host header; for https the TLS
+SNI name and the certificate check), so virtual hosts and certificates work as usual. urllib3
+is used directly for that, with no proxy from the environment.
 
-CALENDAR_FETCH_ALLOW_PRIVATE (default False) lifts the address checks: for tests against a
-local server and for intranet deployments that want it. Errors are ValidationFailed with a
-message for the manager.
+Connect and read time-outs come from CALENDAR_FETCH_TIMEOUT (seconds, default 10), the whole
+download is bounded by a few of those, and the body by MAX_BYTES while it streams.
+
+CALENDAR_FETCH_ALLOW_PRIVATE (default False) lifts the address checks, not the pinning: for
+tests against a local server and for intranet deployments that want it. Errors are
+ValidationFailed with a message for the manager.
 """
 
 from __future__ import annotations
@@ -18,22 +22,49 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from urllib.parse import urljoin, urlsplit
+from dataclasses import dataclass
+from urllib.parse import unquote, urljoin
 
-import requests
+import certifi
 from flask import current_app
 from flask_babel import gettext as _
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
+from urllib3.exceptions import (
+    HTTPError,
+    LocationParseError,
+    NewConnectionError,
+    ProtocolError,
+    SSLError,
+)
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
+from urllib3.util import make_headers, parse_url
 
 from app.calendars.imports import MAX_BYTES, too_large_message
 from app.errors import ValidationFailed
 
 MAX_REDIRECTS = 3
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 CHUNK = 64 * 1024
 USER_AGENT = "Gonggan calendar import (+https://gonggan.kr)"
+CA_CERTS = certifi.where()  # the same trust store requests used
 
 
 def _fail(message: str) -> ValidationFailed:
     return ValidationFailed.single(message, "url")
+
+
+def _private(host: str) -> ValidationFailed:
+    return _fail(
+        _(
+            "The address %(host)s points into a private or local network; only public "
+            "internet addresses can be fetched.",
+            host=host,
+        )
+    )
+
+
+def _no_answer(timeout: float) -> ValidationFailed:
+    return _fail(_("The calendar server did not answer within %(n)d seconds.", n=timeout))
 
 
 def is_public_address(address: str) -> bool:
@@ -67,65 +98,119 @@ def normalise(url: str) -> str:
     return url
 
 
-def check_url(url: str, *, allow_private: bool) -> str:
-    """`url` if it may be fetched; ValidationFailed otherwise."""
+@dataclass(frozen=True)
+class Target:
+    """One hop: what to ask for and whom to name, before anything is resolved."""
+
+    url: str  # normalised, for resolving a redirect's Location against
+    scheme: str
+    host: str  # lower case, IDNA; an IPv6 literal without its brackets
+    port: int
+    request_uri: str  # path and query, percent-encoded
+    auth: str | None
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def target(url: str) -> Target:
+    """The hop `url` asks for, or ValidationFailed if it is not an http(s) URL."""
     url = normalise(url)
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
+        parts = parse_url(url)
+    except (LocationParseError, ValueError, UnicodeError) as exc:
         raise _fail(_("That address is not a valid URL.")) from exc
-    if parts.scheme.lower() not in ("http", "https"):
+    scheme = (parts.scheme or "").lower()
+    if scheme not in ("http", "https"):
         raise _fail(_("Only http:// and https:// addresses can be fetched."))
-    host = parts.hostname
-    if not host:
+    host = (parts.host or "").strip("[]")
+    if not host or parts.port == 0:
         raise _fail(_("That address is not a valid URL."))
-    if allow_private:
-        return url
-    try:
-        infos = socket.getaddrinfo(
-            host, port or (443 if parts.scheme.lower() == "https" else 80), type=socket.SOCK_STREAM
-        )
-    except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise _fail(_("The host %(host)s could not be found.", host=host)) from exc
-    addresses = {info[4][0] for info in infos}
-    if not addresses or not all(is_public_address(a) for a in addresses):
-        raise _fail(
-            _(
-                "The address %(host)s points into a private or local network; only public "
-                "internet addresses can be fetched.",
-                host=host,
-            )
-        )
-    return url
-
-
-def _peer_address(response) -> str | None:
-    """The IP address the response came from, when the connection still says."""
-    raw = getattr(response, "raw", None)
-    connection = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
-    candidates = [getattr(connection, "sock", None)]
-    # urllib3 hands the socket over to http.client's response once the headers are read.
-    fp = getattr(getattr(raw, "_fp", None), "fp", None)
-    candidates.append(getattr(getattr(fp, "raw", None), "_sock", None))
-    for sock in candidates:
-        if sock is None:
-            continue
-        try:
-            return sock.getpeername()[0]
-        except (OSError, AttributeError, IndexError):
-            continue
-    return None
-
-
-def _open(session: requests.Session, url: str, timeout: float) -> requests.Response:
-    return session.get(
-        url,
-        stream=True,
-        allow_redirects=False,
-        timeout=(timeout, timeout),
-        headers={"User-Agent": USER_AGENT, "Accept": "text/calendar, */*;q=0.5"},
+    return Target(
+        url=url,
+        scheme=scheme,
+        host=host,
+        port=parts.port or (443 if scheme == "https" else 80),
+        request_uri=parts.request_uri,
+        auth=unquote(parts.auth) if parts.auth else None,
     )
+
+
+def check_url(url: str) -> str:
+    """`url` in normal form if it has the form of an address we fetch; ValidationFailed
+    otherwise. Where it points is checked when it is fetched."""
+    return target(url).url
+
+
+def resolve(hop: Target, *, allow_private: bool) -> list[str]:
+    """The addresses `hop.host` resolves to — the only resolution of this hop. Every one must
+    be public unless `allow_private`."""
+    try:
+        infos = socket.getaddrinfo(hop.host, hop.port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise _fail(_("The host %(host)s could not be found.", host=hop.host)) from exc
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        raise _fail(_("The host %(host)s could not be found.", host=hop.host))
+    if not allow_private and not all(is_public_address(a) for a in addresses):
+        raise _private(hop.host)
+    return addresses
+
+
+def _pool(hop: Target, address: str, timeout: Timeout) -> HTTPConnectionPool:
+    """A pool that connects to `address` and nowhere else, naming `hop.host` to the server."""
+    common = {"port": hop.port, "timeout": timeout, "retries": False, "maxsize": 1}
+    if hop.scheme == "https":
+        # The TLS library checks the certificate against server_hostname (check_hostname on).
+        return HTTPSConnectionPool(
+            address, server_hostname=hop.host, cert_reqs="CERT_REQUIRED", ca_certs=CA_CERTS,
+            **common,
+        )
+    return HTTPConnectionPool(address, **common)
+
+
+def _request(hop: Target, addresses: list[str], timeout: float, deadline: float):
+    """(pool, response) of a GET of `hop` sent to the first of `addresses` that accepts."""
+    headers = {
+        "Host": hop.host_header,
+        "User-Agent": USER_AGENT,
+        "Accept": "text/calendar, */*;q=0.5",
+        "Accept-Encoding": "gzip, deflate",
+    }
+    if hop.auth:
+        headers.update(make_headers(basic_auth=hop.auth))
+    for index, address in enumerate(addresses):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _no_answer(timeout)
+        pool = _pool(hop, address, Timeout(connect=min(timeout, left), read=min(timeout, left)))
+        try:
+            response = pool.urlopen(
+                "GET", hop.request_uri, headers=headers, redirect=False, retries=False,
+                preload_content=False, assert_same_host=False,
+            )
+        except NewConnectionError as exc:  # refused or unroutable: the next address, if any
+            pool.close()
+            if index + 1 < len(addresses):
+                continue
+            raise _fail(_("The calendar server could not be reached.")) from exc
+        except Urllib3Timeout as exc:
+            pool.close()
+            raise _no_answer(timeout) from exc
+        except SSLError as exc:
+            pool.close()
+            raise _fail(
+                _("The calendar server's certificate could not be verified for %(host)s.",
+                  host=hop.host)
+            ) from exc
+        except (HTTPError, OSError) as exc:
+            pool.close()
+            raise _fail(_("The calendar server could not be reached.")) from exc
+        return pool, response
+    raise _fail(_("The calendar server could not be reached."))
 
 
 def fetch(url: str) -> bytes:
@@ -134,66 +219,45 @@ def fetch(url: str) -> bytes:
     timeout = float(config.get("CALENDAR_FETCH_TIMEOUT", 10))
     allow_private = bool(config.get("CALENDAR_FETCH_ALLOW_PRIVATE", False))
     deadline = time.monotonic() + 3 * timeout
-    session = requests.Session()
-    session.trust_env = False  # no proxies or .netrc from the environment: we check the peer
-    try:
-        for _hop in range(MAX_REDIRECTS + 1):
-            url = check_url(url, allow_private=allow_private)
-            try:
-                response = _open(session, url, timeout)
-            except requests.Timeout as exc:
+    for _hop in range(MAX_REDIRECTS + 1):
+        hop = target(url)
+        addresses = resolve(hop, allow_private=allow_private)
+        pool, response = _request(hop, addresses, timeout, deadline)
+        try:
+            location = response.headers.get("Location")
+            if response.status in REDIRECT_STATUSES and location:
+                url = urljoin(hop.url, location)
+                continue
+            if response.status != 200:
                 raise _fail(
-                    _("The calendar server did not answer within %(n)d seconds.", n=timeout)
-                ) from exc
-            except requests.RequestException as exc:
-                raise _fail(_("The calendar server could not be reached.")) from exc
-            with response:
-                peer = _peer_address(response)
-                if not allow_private and peer is not None and not is_public_address(peer):
-                    raise _fail(
-                        _(
-                            "The address %(host)s points into a private or local network; "
-                            "only public internet addresses can be fetched.",
-                            host=urlsplit(url).hostname,
-                        )
+                    _(
+                        "The calendar server answered with HTTP status %(status)d.",
+                        status=response.status,
                     )
-                if response.is_redirect:
-                    location = response.headers.get("Location", "")
-                    url = urljoin(url, location)
-                    continue
-                if response.status_code != 200:
-                    raise _fail(
-                        _(
-                            "The calendar server answered with HTTP status %(status)d.",
-                            status=response.status_code,
-                        )
-                    )
-                return _read(response, deadline, timeout)
-        raise _fail(_("The address redirects too many times."))
-    finally:
-        session.close()
+                )
+            return _read(response, deadline, timeout)
+        finally:
+            response.close()
+            pool.close()
+    raise _fail(_("The address redirects too many times."))
 
 
-def _read(response: requests.Response, deadline: float, timeout: float) -> bytes:
+def _read(response, deadline: float, timeout: float) -> bytes:
     length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > MAX_BYTES:
         raise _fail(too_large_message())
     body = bytearray()
     try:
-        for chunk in response.iter_content(CHUNK):
+        for chunk in response.stream(CHUNK, decode_content=True):
             body.extend(chunk)
             if len(body) > MAX_BYTES:
                 raise _fail(too_large_message())
             if time.monotonic() > deadline:
-                raise _fail(
-                    _("The calendar server did not answer within %(n)d seconds.", n=timeout)
-                )
-    except requests.RequestException as exc:
-        raise _fail(
-            _("The calendar server did not answer within %(n)d seconds.", n=timeout)
-            if isinstance(exc, requests.Timeout | requests.exceptions.ConnectionError)
-            else _("The calendar server could not be reached.")
-        ) from exc
+                raise _no_answer(timeout)
+    except (Urllib3Timeout, ProtocolError, OSError) as exc:
+        raise _no_answer(timeout) from exc
+    except HTTPError as exc:  # a body that does not decode
+        raise _fail(_("The calendar server could not be reached.")) from exc
     return bytes(body)
 
 

@@ -114,7 +114,7 @@ def _add(form: ExternalCalendarForm, *, space: Space | None, org: Organisation |
             _("Give the calendar's address or upload its .ics file (one of the two)."), "url"
         )
     if url:
-        check_url(url, allow_private=True)  # the form of the address; fetch checks the rest
+        check_url(url)  # the form of the address; fetch checks where it points
         # End the transaction (on SQLite a write lock) before waiting for another server.
         db.session.rollback()
         data = fetch(url)

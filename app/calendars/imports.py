@@ -18,6 +18,7 @@ Decisions:
   one-off event (so moving it updates the closure) and the occurrence's RECURRENCE-ID (or its
   start, for expanded occurrences) as text for events of a series: UTC ISO for instants, the
   date for all-day events, the local ISO time for floating ones.
+- Occurrences are worked out by app.calendars.expansion, within a budget of work and time.
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import recurring_ical_events
 from flask_babel import gettext as _
 from icalendar import Calendar
 from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
 from app.bookings.models import ACTIVE_STATUSES, Booking
+from app.calendars.expansion import event_label, expand, window
 from app.calendars.models import ExternalCalendar
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -42,9 +43,6 @@ from app.spaces.models import Closure, Space
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_OCCURRENCES = 5_000
-WINDOW_PAST = timedelta(days=30)
-WINDOW_AHEAD = timedelta(days=400)
 MAX_REASON = 200
 MAX_UID = 255
 MAX_ERROR = 500
@@ -96,9 +94,7 @@ def _check_events(calendar: Calendar) -> None:
     """Refuse events whose dates or repeat rules cannot be read, naming the first such event:
     importing the rest would silently leave out closures the manager expects."""
     for event in calendar.walk("VEVENT"):
-        summary = " ".join(str(event.get("SUMMARY", "")).split())[:80] or str(
-            event.get("UID", "")
-        )[:80]
+        summary = event_label(event)
         for name, error in getattr(event, "errors", []) or []:
             if name in KEY_PROPERTIES:
                 raise _invalid(
@@ -112,15 +108,6 @@ def _check_events(calendar: Calendar) -> None:
                 )
         if "DTSTART" not in event:
             raise _invalid(_("The event “%(event)s” has no start (DTSTART).", event=summary))
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc) or exc.__class__.__name__
-    return text if len(text) <= 200 else text[:199] + "…"
-
-
-def _window(now: datetime) -> tuple[datetime, datetime]:
-    return now - WINDOW_PAST, now + WINDOW_AHEAD
 
 
 def _key_text(value) -> str:
@@ -174,44 +161,11 @@ def _recurring_uids(calendar: Calendar) -> set[str]:
     return uids
 
 
-def expand(calendar: Calendar, now: datetime) -> list:
-    """The VEVENT occurrences overlapping the window, as components (cancelled ones included;
-    the caller drops them). Raises ValidationFailed for too many or a broken series."""
-    start, end = _window(now)
-    # Dates around the window, so floating and all-day events of any zone are all caught; the
-    # exact instants are compared later, per space zone.
-    span_start = (start - timedelta(days=2)).date()
-    span_end = (end + timedelta(days=2)).date()
-    occurrences = []
-    try:
-        query = recurring_ical_events.of(calendar, components=["VEVENT"])
-        low = query.to_datetime(span_start)
-        high = query.to_datetime(span_end)
-        for series in query.series:
-            for occurrence in series.between(low, high):
-                occurrences.append(occurrence.as_component(False))
-                if len(occurrences) > MAX_OCCURRENCES:
-                    raise _invalid(
-                        _(
-                            "The calendar has more than %(n)d events in the coming year; "
-                            "split it or attach a shorter one.",
-                            n=MAX_OCCURRENCES,
-                        )
-                    )
-    except ValidationFailed:
-        raise
-    except Exception as exc:
-        raise _invalid(
-            _("The calendar file could not be read: %(error)s", error=_short(exc))
-        ) from exc
-    return occurrences
-
-
 def occurrences_for_zone(
     components: list, recurring: set[str], zone: ZoneInfo, now: datetime, fallback_reason: str
 ) -> dict[tuple[str, str], _Occurrence]:
     """The closures one zone's spaces get: {(uid, recurrence id): occurrence}."""
-    low, high = _window(now)
+    low, high = window(now)
     result: dict[tuple[str, str], _Occurrence] = {}
     for component in components:
         if str(component.get("STATUS", "")).strip().upper() == "CANCELLED":

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.calendars.imports import MAX_BYTES, MAX_OCCURRENCES, import_calendar
+from app.calendars.expansion import MAX_OCCURRENCES
+from app.calendars.imports import MAX_BYTES, import_calendar
 from app.calendars.models import ExternalCalendar
 from app.errors import ValidationFailed
 from app.spaces.models import Closure

@@ -72,6 +72,17 @@ def test_bad_repeat_rules_are_refused_with_a_message(repeat, english):
         occurrences(repeat, date(2027, 3, 2), 600, 60, SEOUL)
 
 
+def test_expanding_a_series_has_a_budget(english, monkeypatch):
+    """Sixty yearly-spaced dates fit; with the budget cut to a tenth they are refused with a
+    message (the budget stops rules the form was not written for, not these)."""
+    repeat = Repeat("monthly", interval=12, count=60)
+    assert len(occurrences(repeat, date(2027, 1, 12), 600, 60, SEOUL)) == 60
+    monkeypatch.setattr(series_services, "MAX_STEPS", 250)
+    with pytest.raises(ValidationFailed, match="takes too long to work out") as caught:
+        occurrences(repeat, date(2027, 1, 12), 600, 60, SEOUL)
+    assert caught.value.errors == {"until": [caught.value.message]}
+
+
 def _first_weekday(now, weekday: int) -> date:
     day = (now + timedelta(days=7)).astimezone(SEOUL).date()
     return day + timedelta(days=(weekday - day.weekday()) % 7)
