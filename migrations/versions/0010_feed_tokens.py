@@ -1,8 +1,10 @@
-"""Calendar feed tokens stored as their SHA-256 with a short prefix, like API tokens.
+"""Calendar feed tokens stored as their SHA-256 with a short prefix, like API tokens; titles of
+imported calendar events taken out of the closure notices residents already received.
 
 Every existing subscription keeps working: each plain token is hashed in place (in Python, so
 SQLite and PostgreSQL do the same). Downgrading cannot get the plain tokens back, so it
-DELETES every calendar feed: their owners make new addresses on /account/calendars.
+DELETES every calendar feed: their owners make new addresses on /account/calendars. The
+scrubbed notification reasons are not restored either.
 
 Revision ID: 0010
 Revises: 0009
@@ -29,6 +31,18 @@ feeds = sa.table(
     sa.column('token', sa.String),
     sa.column('token_hash', sa.String),
     sa.column('prefix', sa.String),
+)
+notifications = sa.table(
+    'notifications',
+    sa.column('id', sa.Integer),
+    sa.column('kind', sa.String),
+    sa.column('params', sa.JSON),
+)
+closures = sa.table(
+    'closures',
+    sa.column('space_id', sa.Integer),
+    sa.column('reason', sa.String),
+    sa.column('external_calendar_id', sa.Integer),
 )
 
 
@@ -64,6 +78,35 @@ def upgrade():
                                           ['token_hash'])
         batch_op.drop_column('token')
 
+    scrub_imported_titles(conn)
+
+
+def scrub_imported_titles(conn):
+    """Closure notices (kind closure_conflict) carried the closure's reason, for imported
+    closures the title of a staff calendar's event. A notice keeps its reason only when a
+    closure typed by hand on the same space says exactly that; the notice does not say which
+    closure it was about, so anything else may have been imported and is removed."""
+    typed = set(conn.execute(
+        sa.select(closures.c.space_id, closures.c.reason)
+        .where(closures.c.external_calendar_id.is_(None), closures.c.reason != '')
+    ).tuples())
+    changed = []
+    for note_id, params in conn.execute(
+        sa.select(notifications.c.id, notifications.c.params)
+        .where(notifications.c.kind == 'closure_conflict')
+    ):
+        closure = (params or {}).get('closure') or {}
+        space_id = ((params or {}).get('booking') or {}).get('space_id')
+        if closure.get('reason') and (space_id, closure['reason']) not in typed:
+            changed.append({'note_id': note_id,
+                            'scrubbed': dict(params, closure=dict(closure, reason=None))})
+    if changed:
+        conn.execute(
+            notifications.update()
+            .where(notifications.c.id == sa.bindparam('note_id'))
+            .values(params=sa.bindparam('scrubbed', type_=sa.JSON)),
+            changed,
+        )
 
 
 def downgrade():

@@ -8,15 +8,16 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from app import create_app
 from app.calendars.models import CalendarFeed
+from app.notifications.models import Notification
 from tests.calendars.test_ics import make_feed
 
 MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0010_feed_tokens.py"
@@ -138,3 +139,38 @@ def test_a_feed_made_before_the_upgrade_opens_after_it(tmp_path, migration):
         db.session.remove()
         db.engine.dispose()
 
+
+def test_the_migration_takes_imported_titles_out_of_closure_notices(factories, db, migration):
+    """Notices written before titles were private: a reason stays only when a closure typed by
+    hand on that space says it."""
+    space, elsewhere = factories.space(), factories.space()
+    factories.closure(space, datetime(2027, 2, 1, tzinfo=UTC), datetime(2027, 2, 2, tzinfo=UTC),
+                      reason="보일러 점검")
+    resident = factories.user()
+
+    def notice(space_id, reason):
+        note = Notification(kind="closure_conflict", channel="in_app", user=resident,
+                            params={"booking": {"space_id": space_id, "space": "체육관"},
+                                    "closure": {"start": "2027-02-01T00:00:00+00:00",
+                                                "end": "2027-02-02T00:00:00+00:00",
+                                                "reason": reason}})
+        db.session.add(note)
+        return note
+
+    typed = notice(space.id, "보일러 점검")
+    imported = notice(space.id, "교직원 연수 (김선생 병가)")
+    same_words_elsewhere = notice(elsewhere.id, "보일러 점검")
+    none = notice(space.id, None)
+    other = Notification(kind="booking_received", channel="in_app", user=resident,
+                         params={"closure": {"reason": "교직원 연수"}})
+    db.session.add(other)
+    db.session.commit()
+
+    migration.scrub_imported_titles(db.session.connection())
+    db.session.commit()
+    db.session.expire_all()
+    reasons = [n.params["closure"]["reason"] for n in (typed, imported, same_words_elsewhere,
+                                                       none, other)]
+    assert reasons == ["보일러 점검", None, None, None, "교직원 연수"]
+    assert typed.params["booking"]["space"] == "체육관"  # the rest of the notice is kept
+    assert db.session.scalar(select(func.count(Notification.id))) == 5
