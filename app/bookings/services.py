@@ -118,8 +118,9 @@ def validate_request(
         raise ValidationFailed(errors)
 
 
-def _check_slot(space: Space, start: datetime, end: datetime) -> None:
-    """Opening hours, closures and other bookings, with a message that says which one failed."""
+def _check_slot(space: Space, start: datetime, end: datetime, user) -> None:
+    """Opening hours, closures and other bookings, with a message that says which one failed
+    (a closure's reason as `user` may read it)."""
     availability = space_availability(space, start - timedelta(days=1), end + timedelta(days=1))
     closure = db.session.scalars(
         select(Closure)
@@ -127,7 +128,7 @@ def _check_slot(space: Space, start: datetime, end: datetime) -> None:
         .limit(1)
     ).first()
     if closure is not None:
-        reason = closure.reason or _("closed")
+        reason = closure.reason_for(space.can_manage(user)) or _("closed")
         raise ValidationFailed.single(
             _("The space is closed at that time (%(reason)s).", reason=reason), "start"
         )
@@ -197,7 +198,7 @@ def create_booking(
         now=now,
     )
     decision = judgement.decision
-    _check_slot(space, start, end)
+    _check_slot(space, start, end, user)
     if decision.mode == "lottery":
         _refuse_second_entry(space, user, decision.draw_at)
     hold_start, hold_end = hold_range(space, start, end)

@@ -1,9 +1,11 @@
 """Secret calendar-feed addresses: a person's own bookings, or an organisation's for its
 managers. The token in the address is the only credential (calendar apps send no login), so
-it can be revoked and regenerated."""
+it can be revoked and regenerated. Like API tokens, only its SHA-256 is stored: the address
+is shown once, when it is made."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime
 
@@ -30,16 +32,31 @@ class CalendarFeed(db.Model):
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE")
     )
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token's first characters, so its owner can tell which address a calendar app uses.
+    prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
     organisation = relationship("Organisation")
 
+    PREFIX_LENGTH = 8
+
     @staticmethod
-    def new_token() -> str:
-        return secrets.token_urlsafe(32)
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, organisation_id: int | None = None) -> tuple[CalendarFeed, str]:
+        """A new feed of `user` (an organisation's with `organisation_id`); returns the row and
+        the plain token, which is shown once and never stored."""
+        plain = secrets.token_urlsafe(32)
+        row = cls(kind="personal" if organisation_id is None else "organisation", user=user,
+                  organisation_id=organisation_id, token_hash=cls.hash(plain),
+                  prefix=plain[: cls.PREFIX_LENGTH])
+        db.session.add(row)
+        return row, plain
 
 
 class ExternalCalendar(db.Model):

@@ -15,8 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from app.bookings.models import ACTIVE_STATUSES, Booking, BookingTransition
 from app.bookings.routes import load_booking
-from app.calendars import bp, ics
-from app.calendars.models import CalendarFeed
+from app.calendars import bp, feeds, ics
 from app.db import utcnow
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -86,11 +85,7 @@ def space_busy(space_id: int):
 @bp.get("/calendars/<token>.ics")
 @limits.feed_per_ip
 def feed(token: str):
-    row = db.session.scalar(
-        select(CalendarFeed).where(CalendarFeed.token == token[:64],
-                                   CalendarFeed.revoked_at.is_(None))
-        .options(joinedload(CalendarFeed.user), joinedload(CalendarFeed.organisation))
-    )
+    row = feeds.find_feed(token)
     if row is None or not row.user.is_active:
         abort(404)
     now = utcnow()
@@ -153,39 +148,38 @@ def _my_orgs() -> list[Organisation]:
 @bp.route("/account/calendars", methods=["GET", "POST"])
 @login_required
 def settings():
-    feeds = db.session.scalars(
-        select(CalendarFeed).where(CalendarFeed.user_id == current_user.id,
-                                   CalendarFeed.revoked_at.is_(None))
-    ).all()
+    user = current_user._get_current_object()
+    made = None
+    status = 200
     if request.method == "POST":
         action = request.form.get("action")
         org_id = request.form.get("organisation", type=int)
-        orgs = {o.id: o for o in _my_orgs()}
-        if org_id is not None and org_id not in orgs:
+        if org_id is not None and org_id not in {o.id for o in _my_orgs()}:
             abort(404)
-        kind = "organisation" if org_id is not None else "personal"
-        for row in feeds:
-            if row.kind == kind and row.organisation_id == org_id:
-                row.revoked_at = utcnow()
         if action == "create":
-            db.session.add(CalendarFeed(kind=kind, user=current_user, organisation_id=org_id,
-                                        token=CalendarFeed.new_token()))
-            flash(_("A new calendar address was made; the old one (if any) no longer works."),
-                  "success")
+            _row, plain = feeds.make_feed(user, org_id)
+            db.session.commit()
+            # Rendered, not redirected: the address must never travel in a URL, a flash
+            # message or a cookie. It is shown this once; only its hash is kept.
+            made = {"organisation_id": org_id, "https": _feed_url(plain),
+                    "webcal": _feed_url(plain, "webcal")}
+            status = 201
         elif action == "revoke":
+            feeds.stop_feed(user, org_id)
+            db.session.commit()
             flash(_("The calendar address no longer works."), "success")
+            return redirect(url_for(".settings"))
         else:
             abort(400)
-        db.session.commit()
-        return redirect(url_for(".settings"))
-    personal = next((f for f in feeds if f.kind == "personal"), None)
-    by_org = {f.organisation_id: f for f in feeds if f.kind == "organisation"}
+    rows = feeds.active_feeds(user)
+    personal = next((f for f in rows if f.kind == "personal"), None)
+    by_org = {f.organisation_id: f for f in rows if f.kind == "organisation"}
     return render_template("calendars/settings.html", personal=personal, by_org=by_org,
-                           orgs=_my_orgs(), feed_url=_feed_url)
+                           orgs=_my_orgs(), made=made), status
 
 
-def _feed_url(row: CalendarFeed, scheme: str = "https") -> str:
-    url = url_for("calendars.feed", token=row.token, _external=True)
+def _feed_url(token: str, scheme: str = "https") -> str:
+    url = url_for("calendars.feed", token=token, _external=True)
     if scheme == "webcal":
         return "webcal://" + url.split("://", 1)[1]
     return url

@@ -203,8 +203,9 @@ def closures(rows: list) -> None:
             if hit is None:
                 continue
             params = booking_params(booking)
+            # Written to a resident: an imported event's title stays with the staff.
             params["closure"] = {"start": when_iso(hit.start_at), "end": when_iso(hit.end_at),
-                                 "reason": hit.reason}
+                                 "reason": hit.reason_for(manages=False) or None}
             key = f"closure-{booking.id}-{when_iso(hit.start_at)}-{when_iso(hit.end_at)}"
             notify([booking.user], "closure_conflict", booking=booking, params=params,
                    dedupe_key=key[:120])

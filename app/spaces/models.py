@@ -234,3 +234,18 @@ class Closure(db.Model):
     recurrence_id: Mapped[str | None] = mapped_column(String(64))
 
     space: Mapped[Space] = relationship(back_populates="closures")
+
+    @property
+    def imported(self) -> bool:
+        return self.external_calendar_id is not None
+
+    def reason_for(self, manages: bool) -> str:
+        """The reason as a reader may see it; `manages`: the reader manages the space.
+
+        An imported closure's reason is the title of an event in the owner's own calendar
+        (a staff meeting, an exam, someone's leave): staff information, so everyone else gets
+        "" and pages show only that the space is closed. A reason typed on the closures page
+        is written for residents (its field says "shown to residents") and stays visible."""
+        if manages or not self.imported:
+            return self.reason
+        return ""

@@ -224,6 +224,7 @@ def detail(space_id: int):
         today=today,
         this_week=monday <= today < monday + timedelta(days=7),
         closures=closures,
+        manages=space.can_manage(current_user),
         weekly_hours=weekly_hours(space),
         amenity_labels=AMENITIES,
         booking_modes=BOOKING_MODES,

@@ -265,7 +265,7 @@ def test_database_alone_keeps_the_guarantee(
 ):
     """Even with the application's own overlap check switched off, the constraint lets exactly
     one of the racing requests through and the others still get a clean 409."""
-    monkeypatch.setattr(booking_services, "_check_slot", lambda space, start, end: None)
+    monkeypatch.setattr(booking_services, "_check_slot", lambda space, start, end, user: None)
     space = factories.space(buffer_minutes=30)
     first = next_weekday(2, 10)
     slots = [
