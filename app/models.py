@@ -9,6 +9,7 @@ from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, 
 from app.payments.models import Payment, PaymentLog, PayoutAccount, Refund, StripeEvent
 from app.rules.models import (
     BookingStage,
+    GroupInvitation,
     LotteryDraw,
     ResidentGroup,
     ResidentGroupMember,
@@ -28,6 +29,7 @@ __all__ = [
     "ApiToken",
     "Booking",
     "BookingStage",
+    "GroupInvitation",
     "LotteryDraw",
     "ResidentGroup",
     "ResidentGroupMember",

@@ -21,7 +21,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.notifications.models import EmailDelivery, Notification
 from app.payments import services as payment_services
-from app.rules.models import LotteryDraw, ResidentGroup, ResidentGroupMember
+from app.rules.models import GroupInvitation, LotteryDraw, ResidentGroup, ResidentGroupMember
 from tests.conftest import next_weekday
 
 ROLES = ["anon", "resident", "stranger", "manager", "other_manager", "officer", "other_officer",
@@ -74,6 +74,12 @@ def world(factories):
     group = ResidentGroup(name="배드민턴 동호회")
     group.members.append(ResidentGroupMember(user=users["resident"], is_leader=True))
     db.session.add_all([draw, hidden_draw, group, phone])
+    db.session.flush()
+    # The resident invited the stranger (an account of that address) to the group.
+    invitation = GroupInvitation(group_id=group.id, email="stranger@example.kr",
+                                 invited_by=users["resident"])
+    invitation.renew(utcnow())
+    db.session.add(invitation)
     db.session.commit()
     # The resident's first notification (the request received) and its email.
     note = db.session.scalars(
@@ -89,6 +95,8 @@ def world(factories):
         "draw": draw.id,
         "hidden_draw": hidden_draw.id,
         "group": group.id,
+        "invitation": invitation.id,
+        "invitation_token": invitation.link_token(),
         "resident_session": phone.id,
         "resident_id": users["resident"].id,
         "space": space.id,
@@ -132,6 +140,13 @@ APPROVER_LIST = {**MANAGE_LIST, "officer": "ok", "other_officer": "ok"}
 RESIDENT_ONLY = {**BOOKING_VIEW, "manager": "403", "officer": "403", "admin": "403"}
 # The resident leads the group; no one else may know it exists.
 GROUP_LEADER = {**{role: "404" for role in ROLES}, "anon": "login", "resident": "ok"}
+# An invitation to the group, sent to the stranger's address: only they may answer it; no one
+# else may know it exists.
+INVITEE = {**{role: "404" for role in ROLES}, "anon": "login", "stranger": "ok"}
+# Its page (reached by the token in the email) asks a visitor to log in or register, shows the
+# invitee the invitation, and tells anyone signed in with another address only that it is for
+# another address.
+INVITATION_PAGE = {**{role: "403" for role in ROLES}, "anon": "ok", "stranger": "ok"}
 # Rules of a space: its managers edit them; an overseeing officer may see but not edit.
 RULES_EDIT = {**MANAGE_SPACE}
 LOTTERY_REPORT = {
@@ -204,8 +219,20 @@ MATRIX = {
     "bookings.resubmit": ("POST", "/bookings/{booking}/resubmit", {}, RESIDENT_ONLY),
     "accounts.groups": ("GET", "/account/groups", None, LOGGED_IN_OK),
     "accounts.new_group": ("POST", "/account/groups", {"name": "책모임"}, LOGGED_IN_OK),
-    "accounts.add_group_member": ("POST", "/account/groups/{group}/members",
-                                  {"email": "stranger@example.kr"}, GROUP_LEADER),
+    "accounts.invite_to_group": ("POST", "/account/groups/{group}/invitations",
+                                 {"email": "someone@example.kr"}, GROUP_LEADER),
+    "accounts.cancel_invitation": ("POST",
+                                   "/account/groups/{group}/invitations/{invitation}/cancel", {},
+                                   GROUP_LEADER),
+    "accounts.accept_invitation": ("POST", "/account/groups/invitations/{invitation}/accept", {},
+                                   INVITEE),
+    "accounts.decline_invitation": ("POST", "/account/groups/invitations/{invitation}/decline",
+                                    {}, INVITEE),
+    "accounts.invitation": ("GET", "/groups/invitations/{invitation_token}", None,
+                            INVITATION_PAGE),
+    # A token that is no invitation's (never was, or a newer email replaced it): not found.
+    "accounts.invitation#unknown": ("GET", "/groups/invitations/not-a-token", None,
+                                    {role: "404" for role in ROLES}),
     "accounts.remove_group_member": ("POST",
                                      "/account/groups/{group}/members/{resident_id}/remove", {},
                                      GROUP_LEADER),
@@ -419,7 +446,7 @@ def test_route_access(app, world, api_token, monkeypatch, key, role):
     if key.split("#")[0] in NEEDS_STRIPE:
         for name, value in STRIPE_ON.items():
             monkeypatch.setitem(app.config, name, value)
-    url = template.format(**{k: v for k, v in world.items() if isinstance(v, int)})
+    url = template.format(**{k: v for k, v in world.items() if isinstance(v, int | str)})
     api = url.startswith("/api/")
     client = app.test_client()  # a fresh cookie jar per role
     headers = {}

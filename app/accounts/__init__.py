@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from app.accounts import groups, routes  # noqa: E402,F401
+from app.accounts import group_pages, routes  # noqa: E402,F401

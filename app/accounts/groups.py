@@ -1,41 +1,60 @@
-"""Resident groups (a club, a parents' association): create one, add members, leave.
+"""Resident groups (a club, a parents' association): create one, invite members, leave.
 
 A group books together: a booking may be made "for" a group its maker belongs to, and rule
-sets can cap a group's use per week or month. The leader (who created it) adds and removes
+sets can cap a group's use per week or month. The leader (who created it) invites and removes
 members; anyone may leave; a group whose last member leaves is deleted.
+
+Nobody joins a group without saying yes. The leader invites an email address; the address gets
+an email with a link (and, when it has an account, a notification), and its owner accepts or
+declines, signed in with an account of that address. Until then the group sees only the
+address the leader typed: what the leader is told never depends on whether the address has an
+account, so inviting cannot be used to find out who is registered or what they are called.
+The pages are in group_pages.py.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from datetime import datetime
 
-from app.accounts import bp
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
 from app.accounts.models import User
 from app.accounts.services import normalise_email
-from app.errors import DomainError, NotAllowed, ValidationFailed
+from app.db import utcnow
+from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
-from app.rules.models import ResidentGroup, ResidentGroupMember
-from app.security import limits
+from app.notifications import services as notifications
+from app.rules.models import GroupInvitation, InvitationState, ResidentGroup, ResidentGroupMember
 
 MAX_GROUPS = 20
 MAX_MEMBERS = 200
+# Invitations waiting for an answer, per group: a leader who needs more waits for answers (or
+# withdraws some) first.
+MAX_PENDING_INVITATIONS = 50
+
+# Why an invitation cannot be answered any more, as its invitee is told.
+CLOSED_MESSAGES = {
+    InvitationState.ACCEPTED: _l("You have already accepted this invitation."),
+    InvitationState.DECLINED: _l(
+        "You declined this invitation. If you change your mind, ask the person who invited "
+        "you to invite you again."
+    ),
+    InvitationState.CANCELLED: _l("The group's leader withdrew this invitation."),
+    InvitationState.EXPIRED: _l(
+        "This invitation has expired. Ask the group's leader to invite you again."
+    ),
+}
 
 
-# --- Services ---------------------------------------------------------------------------------
 def create_group(actor: User, name: str) -> ResidentGroup:
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationFailed.single(_("Give the group a name of 1 to 120 characters."), "name")
-    count = len(
-        db.session.scalars(
-            select(ResidentGroupMember.group_id).where(ResidentGroupMember.user_id == actor.id)
-        ).all()
-    )
-    if count >= MAX_GROUPS:
+    if _group_count(actor) >= MAX_GROUPS:
         raise ValidationFailed.single(
             _("You can belong to at most %(n)d groups.", n=MAX_GROUPS), "name"
         )
@@ -46,33 +65,162 @@ def create_group(actor: User, name: str) -> ResidentGroup:
     return group
 
 
-def _membership(group: ResidentGroup, user_id: int) -> ResidentGroupMember | None:
+def _group_count(user: User) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(ResidentGroupMember)
+        .where(ResidentGroupMember.user_id == user.id)
+    )
+
+
+def membership(group: ResidentGroup, user_id: int) -> ResidentGroupMember | None:
     return next((m for m in group.members if m.user_id == user_id), None)
 
 
-def add_member(group: ResidentGroup, actor: User, email: str) -> User:
-    mine = _membership(group, actor.id)
-    if mine is None or not mine.is_leader:
-        raise NotAllowed(_("Only the group's leader can add members."))
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email or "")))
-    if user is None or not user.is_active_account:
+def is_leader(group: ResidentGroup, user: User) -> bool:
+    mine = membership(group, user.id)
+    return mine is not None and mine.is_leader
+
+
+def _lock(group: ResidentGroup) -> None:
+    """Serialise changes to the group's members and invitations (two leaders' clicks, or an
+    acceptance beside a cancellation): the counts and the one open invitation per address
+    hold. SQLite already runs write requests one at a time."""
+    db.session.execute(
+        select(ResidentGroup.id).where(ResidentGroup.id == group.id).with_for_update()
+    )
+
+
+def _waiting_count(group: ResidentGroup, now: datetime) -> int:
+    """Invitations the leader sees as waiting (open and not expired)."""
+    return db.session.scalar(
+        select(func.count()).select_from(GroupInvitation).where(
+            GroupInvitation.group_id == group.id,
+            GroupInvitation.accepted_at.is_(None),
+            GroupInvitation.cancelled_at.is_(None),
+            GroupInvitation.expires_at > now,
+        )
+    )
+
+
+def invite(group: ResidentGroup, actor: User, email: str, *,
+           now: datetime | None = None) -> GroupInvitation:
+    """The leader invites the owner of address `email`: an invitation, emailed to the address,
+    that they accept or decline. Inviting an address again renews its open invitation (a new
+    link, a new expiry, another email) rather than adding one.
+
+    Nothing here depends on whether the address has an account, except which channel carries
+    the email: the leader gets the same answer either way. An address that is already a
+    member's is invited all the same (saying so would tell the leader whose address it is);
+    accepting then changes nothing."""
+    if not is_leader(group, actor):
+        raise NotAllowed(_("Only the group's leader can invite members."))
+    address = normalise_email(email or "")
+    now = now or utcnow()
+    _lock(group)
+    if len(group.members) >= MAX_MEMBERS:
         raise ValidationFailed.single(
-            _("No one has an account with that email address. Ask them to register first."),
+            _("A group has at most %(n)d members.", n=MAX_MEMBERS), "email"
+        )
+    invitation = db.session.scalars(
+        select(GroupInvitation).where(
+            GroupInvitation.group_id == group.id,
+            GroupInvitation.email == address,
+            GroupInvitation.accepted_at.is_(None),
+            GroupInvitation.cancelled_at.is_(None),
+        )
+    ).first()
+    waiting = invitation is not None and invitation.expires_at > now
+    if not waiting and _waiting_count(group, now) >= MAX_PENDING_INVITATIONS:
+        raise ValidationFailed.single(
+            _("A group can have at most %(n)d invitations waiting for an answer. Withdraw some, "
+              "or wait for answers, before inviting more.", n=MAX_PENDING_INVITATIONS),
             "email",
         )
-    if _membership(group, user.id) is not None:
-        raise ValidationFailed.single(_("%(name)s is already a member.", name=user.name), "email")
-    if len(group.members) >= MAX_MEMBERS:
-        raise ValidationFailed.single(_("A group has at most %(n)d members.", n=MAX_MEMBERS))
-    group.members.append(ResidentGroupMember(user=user))
+    if invitation is None:
+        invitation = GroupInvitation(group_id=group.id, email=address, created_at=now)
+        db.session.add(invitation)
+    invitation.invited_by = actor
+    invitation.renew(now)
     db.session.flush()
-    return user
+    _send(invitation, group, actor, now)
+    return invitation
+
+
+def _send(invitation: GroupInvitation, group: ResidentGroup, actor: User,
+          now: datetime) -> None:
+    # What the email says; the link is made when it is written (render.invitation_link).
+    params = {
+        "invitation": invitation.id,
+        "group": group.name,
+        "inviter": actor.name,
+        "email": invitation.email,
+        "expires": invitation.expires_at.isoformat(),
+    }
+    account = db.session.scalar(select(User).where(User.email == invitation.email))
+    if account is not None:
+        # Their inbox too, and the email as their settings say (none for a closed account).
+        notifications.notify([account], "group_invitation", params=params, now=now)
+    else:
+        # In the inviter's language: the likeliest one they share.
+        notifications.email_address(invitation.email, "group_invitation", params=params,
+                                    locale=str(get_locale() or "ko"), now=now)
+
+
+def cancel_invitation(group: ResidentGroup, actor: User, invitation: GroupInvitation, *,
+                      now: datetime | None = None) -> None:
+    """The leader withdraws an invitation that has not been accepted; its link stops working."""
+    if not is_leader(group, actor) or invitation.group_id != group.id:
+        raise NotAllowed(_("Only the group's leader can withdraw invitations."))
+    _lock(group)
+    if not invitation.is_open:
+        raise ValidationFailed.single(_("This invitation is no longer open."))
+    invitation.cancelled_at = now or utcnow()
+    db.session.flush()
+
+
+def _answerable(invitation: GroupInvitation, actor: User, now: datetime) -> None:
+    if invitation.email != actor.email:
+        raise NotAllowed(_("This invitation was sent to another email address."))
+    state = invitation.state(now)
+    if state != InvitationState.PENDING:
+        raise ValidationFailed.single(str(CLOSED_MESSAGES[state]))
+
+
+def accept(invitation: GroupInvitation, actor: User, *, now: datetime | None = None) -> None:
+    """The person invited (signed in with the invited address) joins the group."""
+    now = now or utcnow()
+    group = invitation.group
+    _lock(group)
+    db.session.refresh(invitation)  # a cancellation may have come first
+    _answerable(invitation, actor, now)
+    if membership(group, actor.id) is None:
+        if len(group.members) >= MAX_MEMBERS:
+            raise ValidationFailed.single(
+                _("The group is full: it has %(n)d members.", n=MAX_MEMBERS)
+            )
+        if _group_count(actor) >= MAX_GROUPS:
+            raise ValidationFailed.single(
+                _("You can belong to at most %(n)d groups.", n=MAX_GROUPS)
+            )
+        group.members.append(ResidentGroupMember(user=actor))
+    invitation.accepted_at = now
+    db.session.flush()
+
+
+def decline(invitation: GroupInvitation, actor: User, *, now: datetime | None = None) -> None:
+    """The person invited says no. The leader is not told (see GroupInvitation)."""
+    now = now or utcnow()
+    _lock(invitation.group)
+    db.session.refresh(invitation)
+    _answerable(invitation, actor, now)
+    invitation.declined_at = now
+    db.session.flush()
 
 
 def remove_member(group: ResidentGroup, actor: User, user_id: int) -> None:
     """The leader removes a member, or a member leaves (user_id == actor.id)."""
-    mine = _membership(group, actor.id)
-    target = _membership(group, user_id)
+    mine = membership(group, actor.id)
+    target = membership(group, user_id)
     if mine is None or target is None or (user_id != actor.id and not mine.is_leader):
         raise NotAllowed(_("You are not allowed to do this."))
     group.members.remove(target)
@@ -83,67 +231,52 @@ def remove_member(group: ResidentGroup, actor: User, user_id: int) -> None:
     db.session.flush()
 
 
-# --- Pages ------------------------------------------------------------------------------------
-def _my_group(group_id: int) -> ResidentGroup:
-    group = db.session.scalars(
-        select(ResidentGroup)
-        .where(ResidentGroup.id == group_id)
-        .options(selectinload(ResidentGroup.members).selectinload(ResidentGroupMember.user))
+# --- What the pages show ----------------------------------------------------------------------
+def waiting_invitations(groups: list[ResidentGroup], now: datetime
+                        ) -> dict[int, list[GroupInvitation]]:
+    """The invitations of `groups` (those the viewer leads) still waiting, by group id; one
+    query. A declined one is among them until it expires: its leader is not told."""
+    ids = [g.id for g in groups]
+    out: dict[int, list[GroupInvitation]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    for invitation in db.session.scalars(
+        select(GroupInvitation).where(
+            GroupInvitation.group_id.in_(ids),
+            GroupInvitation.accepted_at.is_(None),
+            GroupInvitation.cancelled_at.is_(None),
+            GroupInvitation.expires_at > now,
+        ).order_by(GroupInvitation.email)
+    ):
+        out[invitation.group_id].append(invitation)
+    return out
+
+
+def invitations_for(user: User, now: datetime) -> list[GroupInvitation]:
+    """The invitations `user` may answer (sent to their address, still pending); one query."""
+    return list(
+        db.session.scalars(
+            select(GroupInvitation)
+            .where(
+                GroupInvitation.email == user.email,
+                GroupInvitation.accepted_at.is_(None),
+                GroupInvitation.cancelled_at.is_(None),
+                GroupInvitation.declined_at.is_(None),
+                GroupInvitation.expires_at > now,
+            )
+            .options(joinedload(GroupInvitation.group), joinedload(GroupInvitation.invited_by))
+            .order_by(GroupInvitation.expires_at, GroupInvitation.id)
+        )
+    )
+
+
+def by_token(token: str) -> GroupInvitation | None:
+    """The invitation whose link carries `token` (its latest link), with its group and
+    inviter; one query."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalars(
+        select(GroupInvitation)
+        .where(GroupInvitation.token_hash == GroupInvitation.hash(token))
+        .options(joinedload(GroupInvitation.group), joinedload(GroupInvitation.invited_by))
     ).first()
-    if group is None or _membership(group, current_user.id) is None:
-        abort(404)
-    return group
-
-
-@bp.get("/account/groups")
-@login_required
-def groups():
-    mine = db.session.scalars(
-        select(ResidentGroup)
-        .join(ResidentGroupMember)
-        .where(ResidentGroupMember.user_id == current_user.id)
-        .options(selectinload(ResidentGroup.members).selectinload(ResidentGroupMember.user))
-        .order_by(ResidentGroup.name, ResidentGroup.id)
-    ).all()
-    return render_template("accounts/groups.html", groups=mine)
-
-
-def _done(action, message: str):
-    try:
-        action()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
-    return redirect(url_for("accounts.groups"))
-
-
-@bp.post("/account/groups")
-@login_required
-def new_group():
-    name = request.form.get("name", "")
-    return _done(
-        lambda: create_group(current_user, name),
-        _("The group %(name)s was created.", name=name.strip()[:120]),
-    )
-
-
-@bp.post("/account/groups/<int:group_id>/members")
-@login_required
-@limits.invitation_per_account
-def add_group_member(group_id: int):
-    group = _my_group(group_id)
-    email = request.form.get("email", "")
-    return _done(lambda: add_member(group, current_user, email), _("The member was added."))
-
-
-@bp.post("/account/groups/<int:group_id>/members/<int:user_id>/remove")
-@login_required
-def remove_group_member(group_id: int, user_id: int):
-    group = _my_group(group_id)
-    message = (
-        _("You left the group.") if user_id == current_user.id else _("The member was removed.")
-    )
-    return _done(lambda: remove_member(group, current_user, user_id), message)

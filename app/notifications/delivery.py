@@ -134,6 +134,8 @@ def _content(row: EmailDelivery):
                 .order_by(Notification.created_at, Notification.id)
             ))
             rendered = render.render_digest(notes, user=row.user)
+        elif row.notification is None and (row.params or {}).get("to_address"):
+            rendered = render.render_to_address(row)
         elif row.notification is None:
             raise mail.PermanentFailure("the notification was deleted before it was sent")
         else:

@@ -40,8 +40,11 @@ class Kind:
     # email goes out too.
     mandatory: bool = False
     digest: bool = False  # may be gathered into the daily digest
-    # The page the notification opens: "booking" (the booking), "queue", "oversight".
+    # The page the notification opens: "booking" (the booking), "queue", "oversight", "groups".
     opens: str = "booking"
+    # May also be emailed to an address without an account (services.email_address): the
+    # template then renders with no `user` and may give a `reason` block for the footer.
+    to_addresses: bool = False
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -77,6 +80,8 @@ KINDS: dict[str, Kind] = {
         Kind("lottery_result", RESIDENT, _l("Lottery result")),
         Kind("closure_conflict", RESIDENT, _l("A closure affects your booking"),
              mandatory=True),
+        Kind("group_invitation", RESIDENT, _l("Invitation to join a resident group"),
+             opens="groups", to_addresses=True),
         # --- approvers (facility managers, principals, officers deciding a stage)
         Kind("approval_requested", APPROVER, _l("A new request waits for your decision"),
              digest=True, opens="queue"),

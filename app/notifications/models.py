@@ -94,7 +94,8 @@ class EmailDelivery(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     to_address: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5), default="ko")
-    # Digests: which notifications they carry.
+    # Digests: which notifications they carry. Emails to an address without an account
+    # (services.email_address): what the message says, and "to_address": true.
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(10), default="pending")

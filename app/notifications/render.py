@@ -14,7 +14,9 @@ import css_inline
 from flask import current_app, g, url_for
 from flask_babel import force_locale
 
+from app.extensions import db
 from app.notifications.kinds import DIGEST_TEMPLATE, KINDS
+from app.rules.models import GroupInvitation
 
 
 @dataclass
@@ -61,9 +63,23 @@ def link_for(note, *, external: bool = False) -> str:
         return url_for("accounts.account", _external=external)
     if opens == "oversight":
         return url_for("oversight.index", _external=external)
+    if opens == "groups":
+        return url_for("accounts.groups", _external=external)
     if note.booking_id:
         return url_for("bookings.detail", booking_id=note.booking_id, _external=external)
     return url_for("notifications.inbox", _external=external)
+
+
+def invitation_link(params: dict) -> str | None:
+    """The page of the invitation in `params` with its token, derived now (it is stored nowhere);
+    None when the invitation is gone or was accepted or withdrawn."""
+    invitation_id = params.get("invitation")
+    if not isinstance(invitation_id, int):
+        return None
+    invitation = db.session.get(GroupInvitation, invitation_id)
+    if invitation is None or not invitation.is_open:
+        return None
+    return url_for("accounts.invitation", token=invitation.link_token(), _external=True)
 
 
 def who_text(parts) -> str:
@@ -100,7 +116,7 @@ def _blocks(template_name: str, context: dict) -> dict[str, str]:
     return {
         name: "".join(block(ctx)).strip()
         for name, block in template.blocks.items()
-        if name in ("subject", "text", "html")
+        if name in ("subject", "text", "html", "reason")
     }
 
 
@@ -117,6 +133,8 @@ def render_email(note, *, user) -> Rendered:
     """The email for notification `note` (call inside `email_context`)."""
     spec = KINDS[note.kind]
     link = link_for(note, external=True)
+    if note.kind == "group_invitation":  # the invitation's own page, where it is answered
+        link = invitation_link(note.params or {}) or link
     blocks = _blocks(spec.template, {"params": note.params or {}, "note": note, "user": user,
                                      "link": link})
     rendered = _wrap(blocks, link=link, user=user)
@@ -128,6 +146,19 @@ def render_email(note, *, user) -> Rendered:
     if approval and note.booking is not None:
         rendered.attachments.append(_ics_for(note.booking))
     return rendered
+
+
+def render_to_address(row) -> Rendered:
+    """The email of outbox `row`, written to an address without an account (call inside
+    `email_context`): the kind's template with no reader, and in the footer the template's
+    `reason` instead of notification settings the address does not have."""
+    spec = KINDS[row.kind]
+    params = row.params or {}
+    link = invitation_link(params) if row.kind == "group_invitation" else None
+    link = link or url_for("main.index", _external=True)
+    blocks = _blocks(spec.template, {"params": params, "note": None, "user": None,
+                                     "link": link})
+    return _wrap(blocks, link=link, user=None, reason=blocks.get("reason") or "")
 
 
 def render_digest(notes: list, *, user) -> Rendered:
@@ -142,12 +173,14 @@ def render_digest(notes: list, *, user) -> Rendered:
     return _wrap(blocks, link=link, user=user)
 
 
-def _wrap(blocks: dict[str, str], *, link: str, user) -> Rendered:
-    prefs = url_for("notifications.preferences", _external=True)
+def _wrap(blocks: dict[str, str], *, link: str, user, reason: str | None = None) -> Rendered:
+    """The layout around a message. `reason` (emails to an address without an account) is why
+    the email came, said in the footer instead of the notification settings."""
+    prefs = None if reason is not None else url_for("notifications.preferences", _external=True)
     env = current_app.jinja_env
     context = {"subject": blocks["subject"], "body": blocks.get("text", ""),
                "body_html": blocks.get("html", ""), "link": link, "prefs": prefs,
-               "user": user}
+               "user": user, "reason": reason}
     current_app.update_template_context(context)
     text = env.get_template("notifications/email.txt").render(context)
     html = env.get_template("notifications/email.html").render(context)

@@ -181,6 +181,35 @@ def notify(
     return written
 
 
+def email_address(
+    to_address: str,
+    kind: str,
+    *,
+    params: dict,
+    locale: str,
+    now: datetime | None = None,
+) -> EmailDelivery:
+    """Email `to_address`, which belongs to no account (so there is no inbox and no preference
+    to follow): an outbox row, written into the current session like `notify`'s, rendered from
+    the kind's template with `params` when it is delivered. Only kinds marked `to_addresses`."""
+    if not KINDS[kind].to_addresses:
+        raise ValueError(f"{kind} is only for account holders")
+    now = now or utcnow()
+    outbox = EmailDelivery(
+        kind=kind,
+        to_address=to_address,
+        locale=locale if locale in ("ko", "en") else "ko",
+        # "to_address" tells the delivery that no notification stands behind this row.
+        params={**params, "to_address": True},
+        next_attempt_at=now,
+        created_at=now,
+        message_id=_message_id(),
+    )
+    db.session.add(outbox)
+    enqueue_after_commit("notifications.deliver", outbox)
+    return outbox
+
+
 def unread_count(user) -> int:
     from sqlalchemy import func
 

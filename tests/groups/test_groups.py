@@ -1,19 +1,20 @@
-"""Resident groups: create, add members, leave; booking for a group; group quotas."""
+"""Resident groups: create, invite members, leave; booking for a group; group quotas."""
 
+import html
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.rules.models import ResidentGroup, ResidentGroupMember, RuleSet
+from app.rules.models import GroupInvitation, ResidentGroup, ResidentGroupMember, RuleSet
 from tests.conftest import next_weekday
 from tests.factories import ALWAYS_OPEN
 
 
 def _text(response) -> str:
-    return response.get_data(as_text=True)
+    return html.unescape(response.get_data(as_text=True))
 
 
-def test_a_resident_starts_a_group_adds_a_member_and_the_member_leaves(
+def test_a_resident_starts_a_group_invites_a_member_who_accepts_and_leaves(
     factories, login, client, db
 ):
     leader = factories.user(email="leader@example.kr", name="김대표", locale="en")
@@ -24,28 +25,28 @@ def test_a_resident_starts_a_group_adds_a_member_and_the_member_leaves(
     assert response.status_code == 302
     group = db.session.scalars(select(ResidentGroup)).one()
     assert group.name == "수유동 배드민턴 동호회"
-    client.post(f"/account/groups/{group.id}/members", data={"email": "FRIEND@example.kr"})
+    client.post(f"/account/groups/{group.id}/invitations", data={"email": "FRIEND@example.kr"})
+    login(friend)
+    invitation = db.session.scalars(select(GroupInvitation)).one()
+    client.post(f"/account/groups/invitations/{invitation.id}/accept")
     page = _text(client.get("/account/groups"))
     assert "이친구" in page and "김대표" in page
-
-    # Unknown people and duplicates get a message and change nothing.
-    response = client.post(f"/account/groups/{group.id}/members", data={"email": "no@x.kr"})
-    assert "No one has an account with that email address" in _text(client.get(response.location))
-    client.post(f"/account/groups/{group.id}/members", data={"email": "friend@example.kr"})
     assert len(db.session.scalars(select(ResidentGroupMember)).all()) == 2
 
-    # A member cannot add people, and cannot see other groups.
-    login(friend)
-    client.post(f"/account/groups/{group.id}/members", data={"email": "leader@example.kr"})
+    # A member cannot invite people, nor remove others.
+    response = client.post(f"/account/groups/{group.id}/invitations",
+                           data={"email": "someone@example.kr"})
+    assert "Only the group's leader can invite members." in _text(client.get(response.location))
     response = client.post(f"/account/groups/{group.id}/members/{leader.id}/remove")
     assert "You are not allowed to do this." in _text(client.get(response.location))
     client.post(f"/account/groups/{group.id}/members/{friend.id}/remove")
     assert "You are not in any group yet." in _text(client.get("/account/groups"))
+    # Someone outside the group cannot even tell it exists.
     stranger = factories.user(email="s@example.kr")
     db.session.commit()
     login(stranger)
     assert client.get("/account/groups").status_code == 200
-    response = client.post(f"/account/groups/{group.id}/members", data={"email": "x"})
+    response = client.post(f"/account/groups/{group.id}/invitations", data={"email": "x"})
     assert response.status_code == 404
 
 

@@ -39,6 +39,8 @@ WORDS = {
         "top": ["마루홀 & 스튜디오", "세미나실 2"],
         "comment": "의자 배치를 확인했습니다.",
         "change": "참석 인원을 정확히 적어 주세요.",
+        "group": "망원동 독서회 & 친구들",
+        "inviter": "이초대",
     },
     "en": {
         "space": "Maru Hall & Studio",
@@ -55,6 +57,8 @@ WORDS = {
         "top": ["Maru Hall & Studio", "Seminar room 2"],
         "comment": "Chair layout checked.",
         "change": "Please give the exact number of attendees.",
+        "group": "Mangwon Readers & Friends",
+        "inviter": "Lee Chodae",
     },
 }
 
@@ -152,6 +156,11 @@ def params_for(case: str, lang: str) -> dict:
         },
         "email_verification": {"email": "reader@example.org", "token": "TOKEN"},
         "signup_attempt": {"email": "reader@example.org"},
+        # No such invitation in the database: the link falls back to the groups page.
+        "group_invitation": {
+            "invitation": 7, "group": w["group"], "inviter": w["inviter"],
+            "email": "reader@example.org", "expires": "2026-12-09T03:00:00+00:00",
+        },
     }
     return cases[case]
 
@@ -163,7 +172,7 @@ CASES = [
     "payment_received", "payment_refunded", "booking_reminder", "lottery_result",
     "lottery_result-approved", "lottery_result-lost", "closure_conflict", "approval_requested",
     "approval_notice", "approval_deadline", "approval_escalated", "weekly_summary",
-    "email_verification", "signup_attempt",
+    "email_verification", "signup_attempt", "group_invitation",
 ]
 # Messages about the account, not a booking: where their button leads.
 ACCOUNT_LINKS = {
@@ -199,6 +208,7 @@ KIND_WORDS = {
     "weekly_summary": ("주간 요약", "Weekly summary"),
     "email_verification": ("이메일 주소 확인", "Confirm your email address"),
     "signup_attempt": ("이미", "already"),
+    "group_invitation": ("초대", "invited you"),
     "digest": ("알림", "Daily digest"),
 }
 
@@ -216,7 +226,8 @@ def kind_of(case: str) -> str:
 
 def note_for(case: str, lang: str, reader, **kw) -> Notification:
     kind = kind_of(case)
-    booking_id = None if kind == "weekly_summary" or kind in ACCOUNT_LINKS else BOOKING_ID
+    no_booking = ("weekly_summary", "group_invitation", *ACCOUNT_LINKS)
+    booking_id = None if kind in no_booking else BOOKING_ID
     return Notification(kind=kind, params=params_for(case, lang), user=reader,
                         booking_id=booking_id, **kw)
 
@@ -292,6 +303,8 @@ def test_the_link_is_absolute_and_opens_the_right_page(case, reader):
         expected = f"{BASE}/oversight/"
     elif kind in ACCOUNT_LINKS:
         expected = ACCOUNT_LINKS[kind]
+    elif kind == "group_invitation":
+        expected = f"{BASE}/account/groups"
     else:
         expected = f"{BASE}/bookings/{BOOKING_ID}"
     for lang in ("ko", "en"):
@@ -424,3 +437,34 @@ def test_spans_cross_midnight_and_end_at_midnight(app):
         assert when(START, "No/Such_Zone") == "2026-11-25 (수) 19:00"
     with render.email_context("en"):
         assert when(START, "Asia/Seoul", "date") == "2026-11-25 (Wed)"
+
+
+# --------------------------------------------------------------------------- to an address
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_an_invitation_to_an_address_without_an_account_reads_well(lang, factories, snapshot):
+    from app.extensions import db
+    from app.notifications.models import EmailDelivery
+    from app.rules.models import GroupInvitation, ResidentGroup
+
+    w = WORDS[lang]
+    group = ResidentGroup(name=w["group"])
+    db.session.add(group)
+    db.session.flush()
+    invitation = GroupInvitation(group_id=group.id, email="new@example.org")
+    invitation.renew(datetime(2026, 11, 25, 3, tzinfo=UTC))
+    db.session.add(invitation)
+    db.session.flush()
+    row = EmailDelivery(kind="group_invitation", to_address="new@example.org", params={
+        "invitation": invitation.id, "group": w["group"], "inviter": w["inviter"],
+        "email": "new@example.org", "expires": invitation.expires_at.isoformat(),
+        "to_address": True,
+    })
+    with render.email_context(lang):
+        got = render.render_to_address(row)
+    link = f"{BASE}/groups/invitations/{invitation.link_token()}"
+    assert f": {link}\n" in got.text and f'class="button" href="{link}"' in got.html
+    # Not a notification: no account, so no settings to point to.
+    assert "/account/notifications" not in got.text + got.html
+    assert "new@example.org" in got.text
+    text, html = (s.replace(invitation.link_token(), "TOKEN") for s in (got.text, got.html))
+    assert {"subject": got.subject, "text": text, "html": html_body(html)} == snapshot
