@@ -89,6 +89,28 @@ class Config:
     # this long, then deleted by the sweep.
     SECURITY_EVENT_RETENTION_DAYS = int(os.environ.get("SECURITY_EVENT_RETENTION_DAYS", "90"))
 
+    # Proof of work before a booking request (app/security/challenge.py), ALTCHA's PBKDF2:
+    # the browser tries counters until it finds the one the server drew below
+    # CHALLENGE_MAX_NUMBER, each try costing CHALLENGE_COST PBKDF2 iterations. The defaults ask
+    # about 2.5 million iterations on average: around a second on a recent phone, a little
+    # longer on an old one. A challenge must be solved and sent within CHALLENGE_EXPIRY_MINUTES.
+    CHALLENGE_COST = int(os.environ.get("CHALLENGE_COST", "1000"))
+    CHALLENGE_MAX_NUMBER = int(os.environ.get("CHALLENGE_MAX_NUMBER", "5000"))
+    CHALLENGE_EXPIRY_MINUTES = int(os.environ.get("CHALLENGE_EXPIRY_MINUTES", "10"))
+    # Challenges fetched by the booking form (each costs the server one PBKDF2 derivation).
+    RATELIMIT_CHALLENGE_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_CHALLENGE_PER_ACCOUNT", "20 per minute; 300 per day"
+    )
+    RATELIMIT_CHALLENGE_PER_IP = os.environ.get("RATELIMIT_CHALLENGE_PER_IP", "120 per minute")
+    # A space whose check is "automatic" asks for it once more than this many booking requests
+    # reached it within a minute, and keeps asking for this many minutes after the last surge.
+    CHALLENGE_SURGE_REQUESTS = int(os.environ.get("CHALLENGE_SURGE_REQUESTS", "20"))
+    CHALLENGE_SURGE_MINUTES = int(os.environ.get("CHALLENGE_SURGE_MINUTES", "30"))
+    # The suspicious-activity page: this many accounts signed up from one address, each within
+    # this many minutes of the previous, or sending booking requests from one address.
+    SUSPICIOUS_ACCOUNTS_PER_ADDRESS = int(os.environ.get("SUSPICIOUS_ACCOUNTS_PER_ADDRESS", "3"))
+    SUSPICIOUS_SIGNUP_GAP_MINUTES = int(os.environ.get("SUSPICIOUS_SIGNUP_GAP_MINUTES", "10"))
+
     # Geocoding through geopy: "nominatim" (OpenStreetMap) or "none" (coordinates entered by hand).
     GEOCODER = os.environ.get("GEOCODER", "nominatim")
     GEOCODER_DOMAIN = os.environ.get("GEOCODER_DOMAIN", "nominatim.openstreetmap.org")
@@ -202,6 +224,9 @@ class TestConfig(Config):
     MAIL_USE_TLS = False
     MAIL_TIMEOUT = 5.0
     BASE_URL = "http://gonggan.test"
+    # Cheap proofs of work: the tests solve them in Python.
+    CHALLENGE_COST = 10
+    CHALLENGE_MAX_NUMBER = 50
     REDIS_URL = None
     # Jobs queued by a request run before the test client gets the response.
     JOBS_INLINE_AFTER_RESPONSE = False

@@ -166,6 +166,7 @@ def register_blueprints(app: Flask) -> None:
     from app.payments.routes import webhook_bp
     from app.rules.routes import bp as rules_bp
     from app.security import limits
+    from app.security.routes import bp as security_bp
     from app.spaces import bp as spaces_bp
     from app.stats.export_routes import bp as stats_exports_bp
     from app.stats.routes import bp as stats_bp
@@ -177,6 +178,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(manage_bp, url_prefix="/manage")
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
     app.register_blueprint(rules_bp, url_prefix="/rules")
+    app.register_blueprint(security_bp, url_prefix="/security")
     app.register_blueprint(lottery_bp, url_prefix="/lottery")
     app.register_blueprint(stats_bp)
     app.register_blueprint(stats_exports_bp, url_prefix="/stats")

@@ -15,7 +15,7 @@ from app.rules.models import (
     ResidentGroupMember,
     RuleSet,
 )
-from app.security.models import SecurityEvent
+from app.security.models import SecurityEvent, SpentChallenge
 from app.spaces.models import Closure, OpeningHours, Space, SpaceAmenity, space_jurisdictions
 from app.stats.models import BookedHour, OpenDay
 
@@ -35,6 +35,7 @@ __all__ = [
     "ResidentGroupMember",
     "RuleSet",
     "SecurityEvent",
+    "SpentChallenge",
     "BookingTransition",
     "BookingSeries",
     "CalendarFeed",

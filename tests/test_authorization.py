@@ -213,6 +213,12 @@ MATRIX = {
     "spaces.book": ("GET", "/spaces/{space}/book", None, LOGGED_IN_OK),
     "spaces.book#hidden": ("GET", "/spaces/{hidden}/book", None,
                            {**HIDDEN_SPACE, "anon": "login"}),
+    # The proof-of-work challenge of the booking form: whoever may open the form.
+    "spaces.challenge": ("GET", "/spaces/{space}/challenge", None, LOGGED_IN_OK),
+    "spaces.challenge#hidden": ("GET", "/spaces/{hidden}/challenge", None,
+                                {**HIDDEN_SPACE, "anon": "login"}),
+    # Suspicious activity: managers, officers and admins, each within their scope.
+    "security.activity": ("GET", "/security/activity", None, STATS),
     "bookings.mine": ("GET", "/bookings/", None, LOGGED_IN_OK),
     "bookings.detail": ("GET", "/bookings/{booking}", None, BOOKING_VIEW),
     "bookings.cancel": ("POST", "/bookings/{booking}/cancel", REASON, BOOKING_CANCEL),

@@ -35,6 +35,7 @@ from app.payments.models import Payment
 from app.rules.models import BookingStage
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.security import limits
+from app.spaces import surge
 from app.spaces.availability import local_instant, week_window
 from app.spaces.models import Space
 from app.spaces.search import parse_search_args, search_spaces
@@ -207,6 +208,10 @@ def create_booking():
     space = db.session.get(Space, space_id) if 0 < space_id <= MAX_INT else None
     if space is None or not space.can_view(current_user):
         raise ValidationFailed.single(_("There is no such space."), "space_id")
+    # Logged (and counted towards the space's surge) before sending, committed at once so a
+    # refused request counts too. Token holders are never asked for the proof of work.
+    surge.note_request(space, current_user, now=utcnow(), via="api")
+    db.session.commit()
     booking = booking_services.create_booking(
         space, current_user, start=start, end=end, purpose=purpose, attendees=attendees, **facts
     )

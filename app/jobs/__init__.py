@@ -69,6 +69,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("calendars.sync", timedelta(hours=1)),
     Periodic("stats.open_days", timedelta(hours=6)),
     Periodic("stats.close_days", timedelta(hours=1)),
+    Periodic("security.sweep", timedelta(hours=1)),
 )
 
 

@@ -1,4 +1,5 @@
-"""Jobs wrapping the existing sweeps: booking deadlines and payments, calendar sync."""
+"""Jobs wrapping the existing sweeps: booking deadlines and payments, calendar sync, the
+security log's retention."""
 
 from __future__ import annotations
 
@@ -63,3 +64,17 @@ def extend_open_days() -> int:
         if not mine:
             return 0
         return extend_open()
+
+
+@job("security.sweep")
+def sweep_security_log() -> dict:
+    """Security events past SECURITY_EVENT_RETENTION_DAYS (they hold network addresses) and
+    spent proof-of-work solutions whose challenges have expired."""
+    from app.security.retention import sweep
+
+    with exclusive("security.sweep") as mine:
+        if not mine:
+            return {"skipped": 1}
+        counts = sweep()
+        db.session.commit()
+        return counts

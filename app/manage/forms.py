@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES
+from app.spaces.models import AMENITIES, BOOKING_MODES, CHALLENGE_MODES, SPACE_TYPES
 from app.spaces.services import MAX_ADDRESS, MAX_DESCRIPTION, MAX_NAME, MAX_REASON
 
 
@@ -56,6 +56,11 @@ class SpaceForm(FlaskForm):
     booking_mode = RadioField(
         _l("How residents book"), choices=list(BOOKING_MODES.items()), default="request"
     )
+    challenge_mode = RadioField(
+        _l("Check against macro programs before a request (proof of work)"),
+        choices=list(CHALLENGE_MODES.items()),
+        default="auto",
+    )
     amenities = MultiCheckboxField(_l("Amenities"), choices=list(AMENITIES.items()))
     jurisdiction_ids = SelectMultipleField(_l("Jurisdictions"), coerce=int)
     published = BooleanField(_l("Published: residents can find and book this space"))
@@ -74,6 +79,7 @@ class SpaceForm(FlaskForm):
         "max_minutes",
         "buffer_minutes",
         "booking_mode",
+        "challenge_mode",
         "amenities",
         "jurisdiction_ids",
         "published",

@@ -28,6 +28,7 @@ from app.manage import bp
 from app.manage.forms import ClosureForm, SpaceForm
 from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree
 from app.spaces import services as space_services
+from app.spaces import surge
 from app.spaces.availability import WeeklyHours, week_window
 from app.spaces.calendar import build_week_grid
 from app.spaces.forms import parse_clock, wall_to_instant
@@ -212,7 +213,8 @@ def edit_space(space_id: int):
             if _flash_location(space):
                 return redirect(url_for(".edit_space", space_id=space.id, _anchor="location"))
             return redirect(url_for(".spaces"))
-    return render_template("manage/space_form.html", form=form, space=space)
+    return render_template("manage/space_form.html", form=form, space=space,
+                           surge_until=surge.surge_until(space, utcnow()))
 
 
 # --- Opening hours ---------------------------------------------------------------------------

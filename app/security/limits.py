@@ -91,6 +91,13 @@ verification_per_account = limiter.limit(
     setting("RATELIMIT_VERIFICATION_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
     scope="verification",
 )
+# Proof-of-work challenges for the booking form: one is needed per request sent.
+challenge_per_account = limiter.limit(
+    setting("RATELIMIT_CHALLENGE_PER_ACCOUNT"), key_func=user_or_ip, scope="challenge-account",
+)
+challenge_per_ip = limiter.limit(
+    setting("RATELIMIT_CHALLENGE_PER_IP"), key_func=client_ip, scope="challenge-ip",
+)
 # Invitations and emails sent on someone's behalf.
 invitation_per_account = limiter.limit(
     setting("RATELIMIT_INVITATION_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],

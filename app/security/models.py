@@ -32,6 +32,7 @@ class SecurityEvent(db.Model):
     __table_args__ = (
         Index("ix_security_events_ip_at", "ip", "at"),
         Index("ix_security_events_kind_at", "kind", "at"),
+        Index("ix_security_events_space_id_at", "space_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,11 +42,21 @@ class SecurityEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    space_id: Mapped[int | None] = mapped_column(
-        ForeignKey("spaces.id", ondelete="SET NULL"), index=True
-    )
+    # Indexed with `at`: the surge check counts a space's requests of the last minute.
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="SET NULL"))
     # What the event is about in words a reviewer reads: the limit, the path, the user agent.
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
 
     user = relationship("User")
     space = relationship("Space")
+
+
+class SpentChallenge(db.Model):
+    """A proof-of-work solution that was accepted, kept until its challenge expires so the same
+    solution is refused the second time (in the database, so every worker sees it)."""
+
+    __tablename__ = "spent_challenges"
+
+    # SHA-256 of the challenge's signature: the signature is unique to one challenge.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

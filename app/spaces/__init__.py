@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("spaces", __name__)
 
-from app.spaces import routes  # noqa: E402,F401
+from app.spaces import challenge_routes, routes  # noqa: E402,F401

@@ -53,6 +53,14 @@ AMENITIES = {
 
 BOOKING_MODES = {"instant": _l("Instant booking"), "request": _l("Request and approval")}
 
+# When a booking request must come with a proof of work (app.security.challenge): "auto" turns
+# it on by itself while the space receives a surge of requests (app.spaces.surge).
+CHALLENGE_MODES = {
+    "auto": _l("Automatic: while requests surge"),
+    "always": _l("Always"),
+    "off": _l("Off"),
+}
+
 WEEKDAYS = [_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun")]
 
 space_jurisdictions = Table(
@@ -71,6 +79,7 @@ class Space(db.Model):
         CheckConstraint("min_minutes > 0 AND max_minutes >= min_minutes", name="length_range"),
         CheckConstraint("buffer_minutes >= 0", name="buffer_not_negative"),
         CheckConstraint("booking_mode IN ('instant', 'request')", name="booking_mode"),
+        CheckConstraint("challenge_mode IN ('auto', 'always', 'off')", name="challenge_mode"),
         CheckConstraint(
             "type IN ('classroom', 'gym', 'auditorium', 'rooftop', 'meeting_room', 'kitchen', "
             "'studio', 'sports_field', 'other')",
@@ -96,6 +105,9 @@ class Space(db.Model):
     buffer_minutes: Mapped[int] = mapped_column(Integer, default=0)
     booking_mode: Mapped[str] = mapped_column(String(10), default="request")
     published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    challenge_mode: Mapped[str] = mapped_column(String(10), default="auto", server_default="auto")
+    # In "auto" mode, the check stays on until this instant after the last surge.
+    challenge_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -23,8 +23,8 @@ from app.orgs.models import Jurisdiction
 from app.payments import gateway
 from app.rules import services as rule_services
 from app.rules.messages import summary as rule_summary
-from app.security import limits
-from app.spaces import bp
+from app.security import challenge, limits
+from app.spaces import bp, surge
 from app.spaces.availability import WeeklyHours, week_window
 from app.spaces.calendar import WeekGrid, build_week_grid
 from app.spaces.forms import BookingRequestForm, parse_clock
@@ -253,6 +253,8 @@ def book(space_id: int):
         fields_ok = form.validate()
         start, end = form.instants(zone)
         status = 200 if checking and fields_ok else 422
+        if not checking and _refused_before_sending(space, form):
+            fields_ok = False  # nothing is sent
         if fields_ok and form.repeat.data and start is not None and end is not None:
             outcome = _series_request(space, form, checking)
             if not isinstance(outcome, tuple):
@@ -310,9 +312,20 @@ def book(space_id: int):
             week=form.date.data.isoformat() if form.date.data else None,
             weekly_hours=weekly_hours(space),
             booking_modes=BOOKING_MODES,
+            challenge=surge.challenge_required(space, utcnow()),
         ),
         status,
     )
+
+
+def _refused_before_sending(space: Space, form: BookingRequestForm) -> bool:
+    """Log the request and check its proof of work when the space asks for one; committed at
+    once, so neither is undone when the booking itself is refused."""
+    refusal = surge.check_request(space, current_user, request.form.get("altcha"), now=utcnow())
+    db.session.commit()
+    if refusal is not None:
+        form.form_errors.append(str(challenge.REFUSALS[refusal]))
+    return refusal is not None
 
 
 def _series_request(space: Space, form: BookingRequestForm, checking: bool):

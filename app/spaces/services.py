@@ -28,6 +28,7 @@ from app.orgs.models import Jurisdiction, Organisation
 from app.spaces.models import (
     AMENITIES,
     BOOKING_MODES,
+    CHALLENGE_MODES,
     SPACE_TYPES,
     WEEKDAYS,
     Closure,
@@ -64,6 +65,7 @@ EDITABLE_FIELDS = frozenset(
         "max_minutes",
         "buffer_minutes",
         "booking_mode",
+        "challenge_mode",
         "published",
         "amenities",
         "jurisdiction_ids",
@@ -81,6 +83,7 @@ DEFAULTS = {
     "max_minutes": 240,
     "buffer_minutes": 0,
     "booking_mode": "request",
+    "challenge_mode": "auto",
     "published": False,
     "amenities": [],
     "jurisdiction_ids": [],
@@ -245,6 +248,11 @@ def _validate(fields: dict, current: dict) -> dict:
             clean["booking_mode"] = fields["booking_mode"]
         else:
             add("booking_mode", _("Choose how the space is booked."))
+    if "challenge_mode" in fields:
+        if fields["challenge_mode"] in CHALLENGE_MODES:
+            clean["challenge_mode"] = fields["challenge_mode"]
+        else:
+            add("challenge_mode", _("Choose when requests need the check against macros."))
     if "published" in fields:
         if isinstance(fields["published"], bool):
             clean["published"] = fields["published"]

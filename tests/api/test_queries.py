@@ -126,8 +126,10 @@ def test_writes_run_a_bounded_number_of_queries(api, db, factories, count_querie
     assert counts[0] == counts[1], counts
     # A create also reads the rule sets in force and writes its stages; each change also writes
     # its notifications (resident, deciders) and delivers their emails after the commit, about
-    # four statements per message.
-    assert counts[1] <= 40, counts
+    # four statements per message. A create is logged (and the space's last minute counted for
+    # the anti-macro surge) in a commit of its own before the booking, so a refused request
+    # counts too: four statements more with reloading the space and the user after it.
+    assert counts[1] <= 44, counts
 
 
 # --- The endpoints of rules, approvals and lotteries --------------------------------------------
