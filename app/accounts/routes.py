@@ -85,7 +85,8 @@ def register():
             # The same page whether the address was new or had an account (its owner got an
             # email saying so): sign-up never tells who has an account.
             session["locale"] = form.locale.data if form.locale.data in ("ko", "en") else "ko"
-            return render_template("accounts/check_email.html", email=form.email.data.strip())
+            return render_template("accounts/check_email.html", email=form.email.data.strip(),
+                                   next=safe_next(request.args.get("next")))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/register.html", form=form), status
 

@@ -116,7 +116,7 @@ def _blocks(template_name: str, context: dict) -> dict[str, str]:
     return {
         name: "".join(block(ctx)).strip()
         for name, block in template.blocks.items()
-        if name in ("subject", "text", "html", "reason")
+        if name in ("subject", "text", "html", "reason", "account_reason")
     }
 
 
@@ -137,7 +137,9 @@ def render_email(note, *, user) -> Rendered:
         link = invitation_link(note.params or {}) or link
     blocks = _blocks(spec.template, {"params": note.params or {}, "note": note, "user": user,
                                      "link": link})
-    rendered = _wrap(blocks, link=link, user=user)
+    # A kind about the account itself says why it came (its `account_reason` block) instead of
+    # pointing at notification settings, which cannot turn it off.
+    rendered = _wrap(blocks, link=link, user=user, reason=blocks.get("account_reason") or None)
     # The approval's calendar file; when payment is due at approval, the payment-due message
     # carries the approval (see announce._approved), so it carries the file too.
     approval = note.kind == "booking_approved" or (

@@ -338,6 +338,15 @@ def test_a_visitor_is_asked_to_log_in_or_register_and_comes_back(client, login, 
         "name": "최새내", "email": "New@example.kr", "password": "password123",
         "confirm": "password123", "locale": "en", "district": "0",
     })
+    # Sign-up never signs in: the address is confirmed from the email first, then the person
+    # logs in from the page, which keeps where they were going.
+    assert response.status_code == 200
+    assert f'href="/login?next={link}"' in _text(response)
+    [confirm] = [m for m in emails_to("new@example.kr") if m.kind == "email_verification"]
+    assert client.get(re.search(r"http://gonggan\.test(/verify-email/\S+)",
+                                confirm.body_text).group(1)).status_code == 302
+    response = client.post(f"/login?next={link}", data={"email": "new@example.kr",
+                                                         "password": "password123"})
     assert response.status_code == 302 and response.location == link
     page = _text(client.get(link))
     assert "김대표 invited you to join 수유동 배드민턴 동호회." in page
@@ -382,6 +391,7 @@ def test_inviting_again_renews_the_invitation_and_the_old_link_stops_working(
     invite(client, world["group"], "friend@example.kr")
     first = link_of(emails_to("friend@example.kr")[0])
     frozen.move_to(NOW + timedelta(days=10), tick=False)
+    login(world["leader"])  # ten days on, yesterday's log-in has ended
     invite(client, world["group"], "FRIEND@example.kr")
     invitation = the_invitation()  # still one
     assert invitation.expires_at == NOW + timedelta(days=24)

@@ -311,6 +311,11 @@ def test_the_link_is_absolute_and_opens_the_right_page(case, reader):
         got = email(case, lang, reader)
         assert f": {expected}\n" in got.text
         assert f'class="button" href="{expected}"' in got.html
+        if kind in ACCOUNT_LINKS:
+            # About the account itself: no setting turns it off, so the footer says why it came.
+            assert f"{BASE}/account/notifications" not in got.text
+            assert "reader@example.org" in got.text.split("\n-- \n")[1]
+            continue
         # The footer says how to change what arrives by email.
         assert f"{BASE}/account/notifications" in got.text
         assert f'href="{BASE}/account/notifications"' in got.html

@@ -215,7 +215,16 @@ def test_dev_mail_shows_one_s_own_emails_and_admins_see_all(client, login, world
     html = page.get_data(as_text=True)
     db.session.refresh(mine)
     assert mine.subject and mine.subject.replace("<", "&lt;") in html
-    assert "<iframe" in html and "sandbox" in html and 'srcdoc="&lt;' in html
+    frame = f'src="/dev/mail/{mine.id}/html"'
+    assert "<iframe" in html and "sandbox" in html and frame in html
+    # The email's HTML is its own document, whose policy lets its inline styles apply and
+    # nothing run; another person's is not found.
+    body = client.get(f"/dev/mail/{mine.id}/html")
+    assert body.get_data(as_text=True) == mine.body_html
+    policy = body.headers["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in policy and "default-src 'none'" in policy
+    assert "script-src" not in policy
+    assert client.get(f"/dev/mail/{theirs.id}/html").status_code == 404
     assert "Message-ID" in html and "Auto-Submitted" in html
     admin = factories.user(email="admin@example.kr", is_admin=True)
     db.session.commit()

@@ -186,5 +186,5 @@ def test_preview_queries_are_bounded(
     for n in range(2, 5):
         add_space_with_bookings(n)
     four = measure(12)
-    assert one <= 8
+    assert one <= 9  # with the read of the browser's log-in session
     assert four - one == 3
