@@ -3,8 +3,9 @@ app's pages and webhooks."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -13,6 +14,8 @@ from app.bookings.models import Booking
 from app.payments import work
 from app.payments.models import Payment, PaymentLog, StripeEvent
 from tests.payments.conftest import flashes
+
+SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def _request(factories, space, slot, user=None, **kw):
@@ -159,7 +162,10 @@ def test_the_payment_deadline_is_never_after_the_start(
     db, factories, paid_space, stripe_double, now
 ):
     space = paid_space()
-    start = now + timedelta(hours=5)
+    # Tomorrow 14:00 in Seoul: open, and 14 to 38 hours away whatever the time now, so well
+    # before the usual 48-hour deadline.
+    start = (now + timedelta(days=1)).astimezone(SEOUL).replace(
+        hour=14, minute=0, second=0, microsecond=0).astimezone(UTC)
     booking = _request(factories, space, (start, start + timedelta(hours=1)))
     db.session.commit()
     _approve(db, booking, factories.manager(space.owner))
