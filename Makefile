@@ -44,6 +44,7 @@ test: $(VENV)/.installed-dev translations
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
 
 bench: $(VENV)/.installed-dev translations
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

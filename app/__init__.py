@@ -18,8 +18,9 @@ from config import CONFIGS, problems
 
 
 def create_app(config_name: str | None = None, test_config: dict | None = None) -> Flask:
-    # Complete the metadata before anything uses it.
+    # Complete the metadata before anything uses it, and register every job.
     importlib.import_module("app.models")
+    importlib.import_module("app.tasks")
     app = Flask(__name__, instance_relative_config=True)
     # Production unless told otherwise: a deployment that forgets GONGGAN_CONFIG gets the safe
     # configuration (and its checks), never the development one. `make run` says development.
@@ -105,13 +106,13 @@ def register_extensions(app: Flask) -> None:
     from app.accounts import auth  # noqa: F401  (registers the user and token loaders)
     from app.notifications import account as account_notifications
     from app.notifications import events
-    from app.payments import work
+    from app.payments import services as payment_services
     from app.stats import facts
 
-    work.register(app)
     jobs.register(app)
     events.register()
     account_notifications.register()
+    payment_services.subscribe()
     facts.register()
 
 
@@ -153,49 +154,16 @@ def register_security(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.accounts import bp as accounts_bp
-    from app.api import bp as api_bp
-    from app.bookings import bp as bookings_bp
-    from app.calendars import bp as calendars_bp
-    from app.lottery import bp as lottery_bp
-    from app.main import bp as main_bp
-    from app.manage import bp as manage_bp
-    from app.notifications.routes import bp as notifications_bp
-    from app.oversight import bp as oversight_bp
-    from app.payments.routes import bp as payments_bp
-    from app.payments.routes import webhook_bp
-    from app.rules.routes import bp as rules_bp
-    from app.security import limits
-    from app.security.routes import bp as security_bp
-    from app.spaces import bp as spaces_bp
-    from app.stats.export_routes import bp as stats_exports_bp
-    from app.stats.routes import bp as stats_bp
+    from app import api, web
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(spaces_bp, url_prefix="/spaces")
-    app.register_blueprint(bookings_bp, url_prefix="/bookings")
-    app.register_blueprint(manage_bp, url_prefix="/manage")
-    app.register_blueprint(oversight_bp, url_prefix="/oversight")
-    app.register_blueprint(rules_bp, url_prefix="/rules")
-    app.register_blueprint(security_bp, url_prefix="/security")
-    app.register_blueprint(lottery_bp, url_prefix="/lottery")
-    app.register_blueprint(stats_bp)
-    app.register_blueprint(stats_exports_bp, url_prefix="/stats")
-    app.register_blueprint(payments_bp)
-    app.register_blueprint(calendars_bp)
-    app.register_blueprint(notifications_bp)
-    app.register_blueprint(webhook_bp)
-    csrf.exempt(webhook_bp)
-    limits.api_per_client(api_bp)
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
-    csrf.exempt(api_bp)
+    web.register(app)
+    api.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app import formatting
+    from app.web import templating
 
-    formatting.register(app)
+    templating.register(app)
 
 
 def register_errors(app: Flask) -> None:

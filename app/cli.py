@@ -234,7 +234,7 @@ def stats_export_command(month, formats, out, jurisdiction) -> None:
 
     from app.orgs.models import Jurisdiction, jurisdiction_tree, with_descendants
     from app.stats import exports, queries
-    from app.stats.export_routes import open_about, open_tables, parse_month, space_table
+    from app.web.stats.exports import open_about, open_tables, parse_month, space_table
 
     if month is None:
         this = datetime.now(queries.ZONE).date().replace(day=1)

@@ -86,17 +86,6 @@ def db_int_converter():
     return DbIntConverter
 
 
-def paginate(query, *, per_page: int, count: bool = True):
-    """`db.paginate` for the pages: the page number comes from the query string through
-    `db_int`, so a number nobody means gives an empty page rather than a database error."""
-    from flask import request
-
-    from app.extensions import db
-
-    page = request.args.get("page", 1, type=db_int)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=count)
-
-
 # --- SQLite: serialized write transactions -------------------------------------------------
 # pysqlite's own transaction handling starts transactions lazily and in DEFERRED mode, so two
 # requests can both read "the slot is free" and then both insert. For write requests we take the

@@ -1,20 +1,14 @@
 """Imports every model so the metadata is complete (Alembic, create_all, shell)."""
 
+from app.accounts.group_models import GroupInvitation, ResidentGroup, ResidentGroupMember
 from app.accounts.models import ApiToken, User
-from app.bookings.models import Booking, BookingTransition
-from app.calendars.models import BookingSeries, CalendarFeed, ExternalCalendar
+from app.bookings.models import Booking, BookingSeries, BookingStage, BookingTransition, LotteryDraw
+from app.calendars.models import CalendarFeed, ExternalCalendar
 from app.jobs.models import JobRun
 from app.notifications.models import EmailDelivery, Notification, NotificationPreference
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
 from app.payments.models import Payment, PaymentLog, PayoutAccount, Refund, StripeEvent
-from app.rules.models import (
-    BookingStage,
-    GroupInvitation,
-    LotteryDraw,
-    ResidentGroup,
-    ResidentGroupMember,
-    RuleSet,
-)
+from app.rules.models import RuleSet
 from app.security.models import SecurityEvent, SpentChallenge
 from app.spaces.models import Closure, OpeningHours, Space, SpaceAmenity, space_jurisdictions
 from app.stats.models import BookedHour, OpenDay

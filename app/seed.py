@@ -19,13 +19,12 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.accounts.services import create_user
 from app.bookings import services as booking_services
-from app.bookings.models import Booking
+from app.bookings.models import Booking, BookingStage
 from app.db import utcnow
 from app.errors import RuleViolation
 from app.extensions import db
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
 from app.payments import services as payment_services
-from app.rules.models import BookingStage
 from app.seed_rules import approve_all_stages, seed_groups, seed_rule_demos, seed_rule_sets
 from app.spaces.availability import local_instant
 from app.spaces.models import AMENITIES, Closure, OpeningHours, Space

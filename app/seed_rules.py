@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from app.accounts.group_models import ResidentGroup, ResidentGroupMember
 from app.accounts.models import User
 from app.extensions import db
 from app.orgs.models import Jurisdiction, Organisation
-from app.rules.models import ResidentGroup, ResidentGroupMember, RuleSet
+from app.rules.models import RuleSet
 from app.rules.schema import parse_rules
 from app.spaces.models import Space
 
@@ -189,10 +190,10 @@ def seed_rule_demos(
     """Bookings that show the rules at work: a school request at its second stage, a request
     returned for changes, a Saturday-morning lottery already drawn and one still open."""
     from app.bookings import services as bs
+    from app.bookings.lottery import run_due_draws
     from app.errors import DomainError
     from app.payments.services import record_offline
     from app.rules.engine import draw_time
-    from app.rules.lottery import run_due_draws
     from app.rules.schema import LotteryWindow
 
     r1, r2, en = (users[e] for e in ("resident@example.kr", "resident2@example.kr",

@@ -15,13 +15,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.accounts.group_models import GroupInvitation, ResidentGroup, ResidentGroupMember
 from app.accounts.models import LoginSession
-from app.calendars.models import BookingSeries
+from app.bookings.models import BookingSeries, LotteryDraw
 from app.db import utcnow
 from app.extensions import db
 from app.notifications.models import EmailDelivery, Notification
 from app.payments import services as payment_services
-from app.rules.models import GroupInvitation, LotteryDraw, ResidentGroup, ResidentGroupMember
 from tests.conftest import next_weekday
 
 ROLES = ["anon", "resident", "stranger", "manager", "other_manager", "officer", "other_officer",

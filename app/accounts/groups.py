@@ -22,13 +22,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from app.accounts import signals
+from app.accounts.group_models import (
+    GroupInvitation,
+    InvitationState,
+    ResidentGroup,
+    ResidentGroupMember,
+)
 from app.accounts.models import User
 from app.accounts.services import normalise_email
 from app.db import utcnow
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
-from app.notifications import services as notifications
-from app.rules.models import GroupInvitation, InvitationState, ResidentGroup, ResidentGroupMember
 
 MAX_GROUPS = 20
 MAX_MEMBERS = 200
@@ -157,13 +162,11 @@ def _send(invitation: GroupInvitation, group: ResidentGroup, actor: User,
         "expires": invitation.expires_at.isoformat(),
     }
     account = db.session.scalar(select(User).where(User.email == invitation.email))
-    if account is not None:
-        # Their inbox too, and the email as their settings say (none for a closed account).
-        notifications.notify([account], "group_invitation", params=params, now=now)
-    else:
-        # In the inviter's language: the likeliest one they share.
-        notifications.email_address(invitation.email, "group_invitation", params=params,
-                                    locale=str(get_locale() or "ko"), now=now)
+    # Notifications write the inbox entry and the email (to the account, or to the bare
+    # address in the inviter's language: the likeliest one they share).
+    signals.group_invitation_sent.send(
+        invitation, account=account, params=params, locale=str(get_locale() or "ko"), now=now
+    )
 
 
 def cancel_invitation(group: ResidentGroup, actor: User, invitation: GroupInvitation, *,
@@ -280,3 +283,27 @@ def by_token(token: str) -> GroupInvitation | None:
         .where(GroupInvitation.token_hash == GroupInvitation.hash(token))
         .options(joinedload(GroupInvitation.group), joinedload(GroupInvitation.invited_by))
     ).first()
+
+
+def user_groups(user) -> list:
+    """The resident groups `user` belongs to, by name."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        db.session.scalars(
+            select(ResidentGroup)
+            .join(ResidentGroupMember)
+            .where(ResidentGroupMember.user_id == user.id)
+            .order_by(ResidentGroup.name, ResidentGroup.id)
+        )
+    )
+
+
+def user_group_ids(user) -> list[int]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        db.session.scalars(
+            select(ResidentGroupMember.group_id).where(ResidentGroupMember.user_id == user.id)
+        )
+    )

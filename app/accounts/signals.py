@@ -13,3 +13,7 @@ _signals = Namespace()
 verification_requested = _signals.signal("verification-requested")
 # Someone signed up with the address of an existing account (sender: that account's user).
 signup_attempted = _signals.signal("signup-attempted")
+
+# An invitation to a resident group was sent or renewed (sender: the invitation; account=the
+# account of its address or None, params=what the email says, locale, now).
+group_invitation_sent = _signals.signal("group-invitation-sent")

@@ -1,5 +1,5 @@
 """The approval queue of the API: the requests whose current stage the caller decides (the same
-query as the web queue, `app.manage.queue.queue_query`) and bulk decisions on them."""
+query as the web queue, `app.bookings.queue.queue_query`) and bulk decisions on them."""
 
 from __future__ import annotations
 
@@ -23,12 +23,11 @@ from app.api.inputs import (
 )
 from app.api.routes import BOOKING_OPTIONS, MAX_BULK
 from app.bookings import services as booking_services
-from app.bookings.models import Booking, BookingTransition
+from app.bookings.models import Booking, BookingStage, BookingTransition
+from app.bookings.queue import SORTS, QueueFilters, queue_query
 from app.errors import DomainError, NotAllowed, ValidationFailed
 from app.extensions import db
-from app.manage.queue import SORTS, QueueFilters, queue_query
 from app.payments.models import Payment
-from app.rules.models import BookingStage
 from app.rules.schema import APPROVERS, PURPOSES
 
 # What the queue's query does not load but the booking serializer reads.

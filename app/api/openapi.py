@@ -16,7 +16,7 @@ from app.api.openapi_components import (
 )
 from app.api.openapi_notifications import notification_paths, notification_schemas
 from app.bookings.models import STATUS_LABELS
-from app.manage.queue import SORTS
+from app.bookings.queue import SORTS
 from app.rules.schema import APPROVERS, PURPOSES
 from app.spaces.models import AMENITIES, SPACE_TYPES
 

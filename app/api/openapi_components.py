@@ -4,13 +4,8 @@ error responses they share."""
 from __future__ import annotations
 
 from app.bookings.approvals import STAGE_STATE_LABELS
-from app.bookings.models import STATUS_LABELS
-from app.payments.models import (
-    OFFLINE_METHODS,
-    PAYMENT_STATES,
-    PAYMENT_STATUS_LABELS,
-    REFUND_STATUS_LABELS,
-)
+from app.bookings.models import PAYMENT_STATES, STATUS_LABELS
+from app.payments.models import OFFLINE_METHODS, PAYMENT_STATUS_LABELS, REFUND_STATUS_LABELS
 from app.rules.schema import (
     ALLOCATION_MODES,
     APPROVERS,

@@ -27,18 +27,17 @@ from app.api.inputs import (
 )
 from app.api.openapi import build_document
 from app.bookings import services as booking_services
-from app.bookings.models import STATUS_LABELS, Booking, BookingTransition
+from app.bookings.models import STATUS_LABELS, Booking, BookingStage, BookingTransition
+from app.bookings.search import parse_search_args, search_spaces
 from app.db import utcnow
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
 from app.payments.models import Payment
-from app.rules.models import BookingStage
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.security import limits
 from app.spaces import surge
 from app.spaces.availability import local_instant, week_window
 from app.spaces.models import Space
-from app.spaces.search import parse_search_args, search_spaces
 
 MAX_AVAILABILITY_DAYS = 62
 

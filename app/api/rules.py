@@ -2,7 +2,7 @@
 space, the versions of a rule set and saving a new one, and the public result of a lottery draw.
 
 Thin like `app.api.routes`: the same services as the pages (`app.rules.services`,
-`app.rules.editing`, `app.rules.lottery`) do the work.
+`app.rules.editing`, `app.bookings.lottery`) do the work.
 """
 
 from __future__ import annotations
@@ -12,20 +12,22 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from app.accounts.groups import user_group_ids
 from app.api import bp
 from app.api import serializers as out
 from app.api.auth import token_required
 from app.api.inputs import Fields, json_body
 from app.api.routes import _get, _viewable_space, request_facts
+from app.bookings import judging, lottery
 from app.bookings import services as booking_services
+from app.bookings.models import LotteryDraw
 from app.db import utcnow
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
-from app.rules import editing, lottery
+from app.rules import editing
 from app.rules import services as rule_services
 from app.rules.engine import combine
 from app.rules.messages import summary
-from app.rules.models import LotteryDraw
 from app.spaces.models import Space
 
 KIND = "<any(jurisdiction, organisation, space):level>"
@@ -54,9 +56,9 @@ def quote(space_id: int):
         space, current_user, start, end, purpose or "-", attendees, now
     )
     group_id = facts["group_id"]
-    if group_id is not None and group_id not in rule_services.user_group_ids(current_user):
+    if group_id is not None and group_id not in user_group_ids(current_user):
         raise ValidationFailed.single(_("You can only book for a group you belong to."), "group_id")
-    judgement = rule_services.judge(
+    judgement = judging.judge(
         space,
         current_user,
         start=start,

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 from flask import url_for
 
 from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
-from app.bookings.models import Booking
+from app.bookings.models import Booking, LotteryDraw
 from app.db import utcnow
 from app.payments import services as payment_services
 from app.rules.engine import Decision, PlannedStage
 from app.rules.messages import quote_dict, reason_dict
-from app.rules.models import LotteryDraw, RuleSet
+from app.rules.models import RuleSet
 from app.rules.schema import APPROVERS
 from app.spaces.availability import Span
 from app.spaces.models import OpeningHours, Space

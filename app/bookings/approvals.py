@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
+from app.bookings.models import BookingStage
 from app.rules.engine import Decision, PlannedStage
-from app.rules.models import BookingStage
 
 STAGE_STATE_LABELS = {
     "waiting": _l("Waiting"),

@@ -1,18 +1,41 @@
-"""Bookings, their state machine and the record of every transition."""
+"""Bookings, their state machine and the record of every transition; the approval stages of a
+request, lottery draws and recurring series (each occurrence its own booking)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.accounts.group_models import ResidentGroup
 from app.accounts.models import User
 from app.db import utcnow
 from app.extensions import db
-from app.payments.models import PAYMENT_STATE_SQL, PAYMENT_STATES, Payment
+from app.orgs.models import Jurisdiction, Organisation
 from app.spaces.models import Space
+
+if TYPE_CHECKING:  # payments sit above bookings; the relationship is resolved by name
+    from app.payments.models import Payment
+
+# What the booking owes (its payment state), kept on the booking for the queue, the calendar
+# and the sweep.
+PAYMENT_STATES = {
+    "none": _l("Nothing to pay"),
+    "after_approval": _l("Payable after approval"),
+    "hold_pending": _l("Card hold to be authorised"),
+    "authorized": _l("Card authorised (held)"),
+    "due": _l("Payment due"),
+    "paid": _l("Paid"),
+    "partially_refunded": _l("Partly refunded"),
+    "refunded": _l("Refunded"),
+    "void": _l("Not charged"),
+}
+
+
+PAYMENT_STATE_SQL = ", ".join(f"'{s}'" for s in PAYMENT_STATES)
 
 STATUS_LABELS = {
     "requested": _l("Requested"),
@@ -136,10 +159,10 @@ class Booking(db.Model):
     space: Mapped[Space] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
-    stages: Mapped[list[BookingStage]] = relationship(  # noqa: F821
+    stages: Mapped[list[BookingStage]] = relationship(
         back_populates="booking", cascade="all, delete-orphan", order_by="BookingStage.position"
     )
-    group: Mapped[ResidentGroup | None] = relationship()  # noqa: F821
+    group: Mapped[ResidentGroup | None] = relationship()
     series = relationship("BookingSeries")
     payments: Mapped[list[Payment]] = relationship(
         back_populates="booking", order_by="Payment.id", cascade="all, delete-orphan"
@@ -228,3 +251,79 @@ class BookingTransition(db.Model):
 
     booking: Mapped[Booking] = relationship(back_populates="transitions")
     actor: Mapped[User | None] = relationship()
+
+
+class BookingStage(db.Model):
+    """One stage of a booking's approval chain, frozen when the request is made."""
+
+    __tablename__ = "booking_stages"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('waiting', 'pending', 'approved', 'rejected', 'returned', 'escalated', "
+            "'auto_approved', 'notified', 'expired', 'skipped')",
+            name="state",
+        ),
+        Index("ix_booking_stages_booking_position", "booking_id", "position", unique=True),
+        Index("ix_booking_stages_decided", "decided_at"),
+        Index("ix_booking_stages_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    approver: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
+    mode: Mapped[str] = mapped_column(String(10), default="decide")
+    deadline_days: Mapped[int | None] = mapped_column(Integer)
+    on_deadline: Mapped[str] = mapped_column(String(10), default="expire")
+    label: Mapped[str] = mapped_column(String(80), default="")
+    source_name: Mapped[str] = mapped_column(String(160), default="")
+    state: Mapped[str] = mapped_column(String(14), default="waiting")
+    started_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    booking: Mapped[Booking] = relationship(back_populates="stages")
+    organisation: Mapped[Organisation | None] = relationship()
+    jurisdiction: Mapped[Jurisdiction | None] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+
+
+class LotteryDraw(db.Model):
+    """A lottery draw for one space and draw time: its published seed and full result."""
+
+    __tablename__ = "lottery_draws"
+    __table_args__ = (Index("ix_lottery_draws_space_draw", "space_id", "draw_at", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    draw_at: Mapped[datetime]
+    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seed: Mapped[str] = mapped_column(String(64))
+    algorithm: Mapped[str] = mapped_column(String(20), default="gonggan-1")
+    # [{"booking": id, "tier": 0|1, "rank": n, "outcome": "won"|"lost", "why": code}, ...]
+    result: Mapped[list] = mapped_column(JSON)
+
+    space: Mapped[Space] = relationship()
+
+
+class BookingSeries(db.Model):
+    """A recurring request: the rule it was made with (RFC 5545 RRULE, in the space's zone),
+    the first occurrence's local start and the length. Each occurrence is its own booking."""
+
+    __tablename__ = "booking_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    rrule: Mapped[str] = mapped_column(String(500))
+    first_start: Mapped[datetime]  # the first occurrence asked for (UTC)
+    minutes: Mapped[int]
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    space = relationship("Space")
+    user: Mapped[User] = relationship()

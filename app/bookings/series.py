@@ -17,8 +17,7 @@ from dateutil.rrule import MONTHLY, WEEKLY, weekday
 from flask_babel import gettext as _
 
 from app.bookings import services as booking_services
-from app.bookings.models import Booking
-from app.calendars.models import BookingSeries
+from app.bookings.models import Booking, BookingSeries
 from app.db import utcnow
 from app.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db

@@ -12,15 +12,19 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.bookings import approvals
-from app.bookings.models import ACTIVE_STATUSES, TRANSITIONS, Booking, BookingTransition
+from app.accounts.groups import user_group_ids
+from app.bookings import approvals, judging, signals
+from app.bookings.models import (
+    ACTIVE_STATUSES,
+    TRANSITIONS,
+    Booking,
+    BookingStage,
+    BookingTransition,
+)
 from app.db import utcnow
 from app.errors import InvalidTransition, NotAllowed, RuleViolation, SlotTaken, ValidationFailed
 from app.extensions import db
-from app.payments import services as payments
-from app.rules import services as rule_services
 from app.rules.messages import quote_dict, reason_dict
-from app.rules.models import BookingStage
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.spaces.availability import Availability, WeeklyHours, compute_availability
 from app.spaces.models import Closure, Space
@@ -149,15 +153,15 @@ def _check_request_facts(user, purpose_category: str, waiver: str | None, group_
         errors["purpose_category"] = [_("Choose the kind of use.")]
     if waiver is not None and waiver not in WAIVER_CATEGORIES:
         errors["waiver"] = [_("Choose a fee waiver from the list, or none.")]
-    if group_id is not None and group_id not in rule_services.user_group_ids(user):
+    if group_id is not None and group_id not in user_group_ids(user):
         errors["group_id"] = [_("You can only book for a group you belong to.")]
     if errors:
         raise ValidationFailed(errors)
 
 
-def judge_request(space: Space, user, **kw) -> rule_services.Judgement:
+def judge_request(space: Space, user, **kw) -> judging.Judgement:
     """Judge a request by the rules in force; raise `RuleViolation` citing every rule broken."""
-    judgement = rule_services.judge(space, user, **kw)
+    judgement = judging.judge(space, user, **kw)
     if judgement.decision.reasons:
         raise RuleViolation([reason_dict(r) for r in judgement.decision.reasons])
     return judgement
@@ -233,7 +237,7 @@ def create_booking(
         booking.decided_at = now
     else:
         to, reason = "requested", None
-    to = payments.on_create(booking, to, now)
+    to = signals.starting_state(booking, to, now)
     if to == "awaiting_payment":
         reason = None
         booking.decided_at = None
@@ -306,7 +310,7 @@ def transition(
     before = booking.status
     booking.status = to
     booking.ics_sequence = (booking.ics_sequence or 0) + 1
-    payments.on_transition(booking, before, to, actor, now)
+    signals.booking_transitioned.send(booking, from_status=before, to=to, actor=actor, now=now)
     db.session.flush()
     return booking
 
@@ -484,7 +488,7 @@ def sweep(now: datetime | None = None, complete_after: timedelta = timedelta(day
     Idempotent and safe to run every minute: a second run finds nothing left to do.
     Returns counts per action.
     """
-    from app.rules.lottery import run_due_draws
+    from app.bookings.lottery import run_due_draws
 
     now = now or utcnow()
     counts = {"expired": 0, "escalated": 0, "auto_approved": 0, "drawn": 0, "completed": 0}

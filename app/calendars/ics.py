@@ -20,8 +20,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone, vRecur
 from icalendar.parser import escape_char
 
-from app.bookings.models import STATUS_LABELS, Booking
-from app.payments.models import PAYMENT_STATES
+from app.bookings.models import PAYMENT_STATES, STATUS_LABELS, Booking
 
 PRODID = "-//Gonggan//Space bookings//KO"
 CONFIRMED = ("approved", "confirmed", "completed")

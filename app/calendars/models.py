@@ -91,20 +91,3 @@ class ExternalCalendar(db.Model):
     created_by: Mapped[User | None] = relationship()
 
 
-class BookingSeries(db.Model):
-    """A recurring request: the rule it was made with (RFC 5545 RRULE, in the space's zone),
-    the first occurrence's local start and the length. Each occurrence is its own booking."""
-
-    __tablename__ = "booking_series"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    rrule: Mapped[str] = mapped_column(String(500))
-    first_start: Mapped[datetime]  # the first occurrence asked for (UTC)
-    minutes: Mapped[int]
-    timezone: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    space = relationship("Space")
-    user: Mapped[User] = relationship()

@@ -36,6 +36,7 @@ from sqlalchemy import event, inspect, or_, select, update
 
 from app.db import serialized_writes, utcnow
 from app.extensions import db
+from app.jobs import worker
 
 log = logging.getLogger(__name__)
 
@@ -58,26 +59,15 @@ class Periodic:
     every: timedelta
 
 
-# What runs on a schedule. Each is claimed once per period however many runners tick.
-PERIODIC: tuple[Periodic, ...] = (
-    Periodic("bookings.sweep", timedelta(minutes=1)),
-    Periodic("notifications.deliver_due", timedelta(minutes=1)),
-    Periodic("notifications.reminders", timedelta(minutes=5)),
-    Periodic("notifications.approval_deadlines", timedelta(minutes=15)),
-    Periodic("notifications.digests", timedelta(minutes=15)),
-    Periodic("notifications.weekly_summaries", timedelta(hours=1)),
-    Periodic("calendars.sync", timedelta(hours=1)),
-    Periodic("stats.open_days", timedelta(hours=6)),
-    Periodic("stats.close_days", timedelta(hours=1)),
-    Periodic("security.sweep", timedelta(hours=1)),
-)
+# What runs on a schedule, in order; filled by `schedule` (app.tasks, when the app is made).
+# Each is claimed once per period however many runners tick.
+PERIODIC: list[Periodic] = []
 
 
-def _load_jobs() -> None:
-    # The modules that define jobs register them on import.
-    import app.jobs.tasks  # noqa: F401
-    import app.notifications.delivery  # noqa: F401
-    import app.notifications.periodic  # noqa: F401
+def schedule(name: str, every: timedelta) -> None:
+    """Run job `name` every `every` (once per period, however many runners tick)."""
+    if all(p.job != name for p in PERIODIC):
+        PERIODIC.append(Periodic(name, every))
 
 
 # --------------------------------------------------------------------------- running a job
@@ -87,7 +77,6 @@ def run(name: str, *args) -> object:
     Never leaves a failed transaction behind; exceptions propagate to the caller (the RQ worker
     records them; the in-process runner logs them).
     """
-    _load_jobs()
     func = JOBS[name]
     try:
         result = func(*args)
@@ -102,9 +91,7 @@ def run(name: str, *args) -> object:
 
 def execute(name: str, args: list) -> object:
     """Entry point of RQ workers: runs inside the worker's application (see app.jobs.worker)."""
-    from app.jobs.worker import app_context
-
-    with app_context():
+    with worker.app_context():
         try:
             return run(name, *args)
         finally:
@@ -151,6 +138,7 @@ _listening = False
 
 def register(app: Flask) -> None:
     global _listening
+    worker.use(app, replace=False)
     if not _listening:  # the session is shared by every app this process makes
         _listening = True
         _listen()

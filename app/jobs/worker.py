@@ -9,10 +9,12 @@ from flask import Flask, has_app_context
 _app: Flask | None = None
 
 
-def use(app: Flask) -> None:
-    """`flask jobs worker` hands its application over, so jobs share its configuration."""
+def use(app: Flask, *, replace: bool = True) -> None:
+    """The application jobs run in: the one `flask jobs worker` runs (it hands it over), or
+    the first one this process made (create_app registers it)."""
     global _app
-    _app = app
+    if replace or _app is None:
+        _app = app
 
 
 @contextmanager
@@ -21,9 +23,7 @@ def app_context():
     if has_app_context():
         yield
         return
-    if _app is None:  # a plain `rq worker` process: build the app from the environment
-        from app import create_app
-
-        _app = create_app()
+    if _app is None:
+        raise RuntimeError("Run jobs in an application: start workers with `flask jobs worker`.")
     with _app.app_context():
         yield

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import event, inspect, select
 
+from app.bookings import signals as booking_signals
 from app.extensions import db
 
 SEEN_KEY = "notifications.seen"  # (what, object) already announced in this transaction
@@ -40,6 +41,8 @@ def register() -> None:
         return
     _listening = True
 
+    booking_signals.lottery_drawing.connect(_drawing)
+
     @event.listens_for(db.session, "before_flush")
     def _before_flush(session, _ctx, _instances):
         if session.info.get("notifications.off"):
@@ -54,6 +57,13 @@ def register() -> None:
     @event.listens_for(db.session, "after_rollback")
     def _rolled_back(session):
         _forget(session)
+
+
+def _drawing(_draw, *, user_ids, **_extra) -> None:
+    # Every entrant hears the result: their preferences in one query, not one per entrant.
+    from app.notifications.services import prefetch
+
+    prefetch(user_ids)
 
 
 def _forget(session) -> None:
@@ -72,9 +82,8 @@ def _once(session, key) -> bool:
 
 
 def _collect(session) -> None:
-    from app.bookings.models import BookingTransition
+    from app.bookings.models import BookingStage, BookingTransition
     from app.payments.models import Payment, Refund
-    from app.rules.models import BookingStage
     from app.spaces.models import Closure
 
     transitions, stages, paid, refunds, closures = [], [], [], [], []

@@ -72,8 +72,7 @@ def reminders(now: datetime | None = None) -> int:
 def approval_deadlines(now: datetime | None = None) -> int:
     """Warn a stage's approvers once when its deadline is less than APPROVAL_WARNING_HOURS
     away (and not the deadline that the start of the booking itself sets)."""
-    from app.bookings.models import Booking
-    from app.rules.models import BookingStage
+    from app.bookings.models import Booking, BookingStage
 
     now = now or utcnow()
     hours = int(current_app.config.get("APPROVAL_WARNING_HOURS", 24))
@@ -212,9 +211,8 @@ def summary_figures(jurisdiction_id: int, start: datetime, end: datetime,
     """Last week's numbers for a jurisdiction and everything below it, by SQL aggregation:
     requests made, decisions, cancellations, expiries, booked hours, requests waiting now
     (and overdue), the busiest spaces. No personal data."""
-    from app.bookings.models import Booking, BookingTransition
+    from app.bookings.models import Booking, BookingStage, BookingTransition
     from app.orgs.models import jurisdiction_tree, with_descendants
-    from app.rules.models import BookingStage
     from app.spaces.models import Space, space_jurisdictions
 
     ids = with_descendants({jurisdiction_id}, jurisdiction_tree())

@@ -14,9 +14,9 @@ import css_inline
 from flask import current_app, g, url_for
 from flask_babel import force_locale
 
+from app.accounts.group_models import GroupInvitation
 from app.extensions import db
 from app.notifications.kinds import DIGEST_TEMPLATE, KINDS
-from app.rules.models import GroupInvitation
 
 
 @dataclass

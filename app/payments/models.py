@@ -16,20 +16,6 @@ from app.accounts.models import User
 from app.db import utcnow
 from app.extensions import db
 
-# What the booking owes, kept on the booking for the queue, the calendar and the sweep.
-PAYMENT_STATES = {
-    "none": _l("Nothing to pay"),
-    "after_approval": _l("Payable after approval"),
-    "hold_pending": _l("Card hold to be authorised"),
-    "authorized": _l("Card authorised (held)"),
-    "due": _l("Payment due"),
-    "paid": _l("Paid"),
-    "partially_refunded": _l("Partly refunded"),
-    "refunded": _l("Refunded"),
-    "void": _l("Not charged"),
-}
-PAYMENT_STATE_SQL = ", ".join(f"'{s}'" for s in PAYMENT_STATES)
-
 PAYMENT_STATUS_LABELS = {
     "open": _l("Checkout open"),
     "authorized": _l("Authorised"),

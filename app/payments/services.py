@@ -22,9 +22,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.bookings import signals
+from app.bookings.models import Booking
+from app.bookings.services import transition
 from app.db import utcnow
 from app.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
+from app.jobs import enqueue_after_commit
 from app.payments import gateway
 from app.payments.models import (
     OFFLINE_METHODS,
@@ -34,6 +38,8 @@ from app.payments.models import (
     PayoutAccount,
     Refund,
 )
+from app.rules import engine
+from app.rules import services as rule_services
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +68,9 @@ def add_log(booking, action: str, *, payment=None, refund=None, amount=None, act
 
 def queue_work(obj) -> None:
     """Perform the Stripe call `obj` (a Payment with a pending action, a pending Refund) owes
-    once the current transaction has committed."""
-    db.session.info.setdefault("payment_work", []).append(obj)
+    once the current transaction has committed (see app.payments.work)."""
+    name = "payments.perform_refund" if isinstance(obj, Refund) else "payments.perform_payment"
+    enqueue_after_commit(name, obj)
 
 
 def fee_for(organisation, amount: int) -> int:
@@ -113,7 +120,8 @@ def refresh_state(booking) -> None:
 
 # --------------------------------------------------------------------------- booking hooks
 def on_create(booking, to: str, now: datetime) -> str:
-    """Decide what the new booking owes; returns the status it starts in."""
+    """Decide what the new booking owes; returns the status it starts in (a receiver of
+    bookings.signals.booking_requested)."""
     if booking.price_amount <= 0:
         booking.payment_status = "none"
         return to
@@ -140,7 +148,7 @@ def on_create(booking, to: str, now: datetime) -> str:
 
 
 def on_transition(booking, from_status: str | None, to: str, actor, now: datetime) -> None:
-    """Money consequences of a state change (called by `bookings.services.transition`)."""
+    """Money consequences of a state change (receives bookings.signals.booking_transitioned)."""
     # Only these states can have payments; the others skip loading them (lottery draws and
     # sweeps move many bookings at once).
     if booking.payment_status in ("none", "void"):
@@ -176,8 +184,6 @@ def _on_approved(booking, now: datetime) -> None:
 def refund_share(booking, now: datetime) -> int:
     """Percent of the price refunded when the resident cancels now (the booking's stored rule
     versions' refund tiers; everything when the rules say nothing)."""
-    from app.rules import engine
-    from app.rules import services as rule_services
 
     found = rule_services.rule_sets_by_ids(booking.space, list(booking.rule_version_ids or []))
     effective = engine.combine([(source, rules) for source, rules, _ in found])
@@ -301,7 +307,6 @@ def record_offline_refund(refund_row: Refund, actor, *, reference: str,
 def record_offline(booking, actor, *, method: str, amount: int, reference: str,
                    now: datetime | None = None) -> Payment:
     """A manager records cash, a bank transfer or a local-currency voucher."""
-    from app.bookings.services import transition
 
     now = now or utcnow()
     if not booking.can_decide(actor):
@@ -474,7 +479,6 @@ def _by_attempt(metadata) -> Payment | None:
 def _adopt(metadata, *, session_id=None, intent_id=None, url=None, expires=None, amount=None):
     """A Stripe object for one of our bookings with no row here (our insert was lost after
     Stripe answered): write the row so the money is accounted for."""
-    from app.bookings.models import Booking
 
     try:
         booking_id = int(metadata.get("booking_id"))
@@ -533,7 +537,6 @@ def sync_session(session, now: datetime | None = None) -> Payment | None:
 
 def _after_checkout_lapsed(booking, now: datetime) -> None:
     """An instant booking whose checkout expired gives its slot back (the hold ran out)."""
-    from app.bookings.services import transition
 
     live = [p for p in booking.payments if p.status in ("open", "authorized", "succeeded")]
     if booking.status == "awaiting_payment" and not live:
@@ -623,7 +626,6 @@ def _move(payment: Payment, to: str, now: datetime, reason: str | None = None) -
 
 
 def _hold_authorized(payment: Payment, now: datetime) -> None:
-    from app.bookings.services import transition
 
     booking = payment.booking
     if booking.status == "awaiting_payment":
@@ -639,7 +641,6 @@ def _hold_authorized(payment: Payment, now: datetime) -> None:
 
 
 def _paid(payment: Payment, now: datetime) -> None:
-    from app.bookings.services import transition
 
     booking = payment.booking
     booking.payment_due_at = None
@@ -690,3 +691,17 @@ def _sync_refunded(payment: Payment, amount_refunded: int, now: datetime) -> Non
         db.session.add(refund)
         db.session.flush()
         _refund_done(refund, now)
+
+
+def subscribe() -> None:
+    """Follow bookings: what a new one owes, and the money consequences of each change."""
+    signals.booking_requested.connect(_requested)
+    signals.booking_transitioned.connect(_transitioned)
+
+
+def _requested(booking, *, to: str, now: datetime) -> str:
+    return on_create(booking, to, now)
+
+
+def _transitioned(booking, *, from_status, to: str, actor, now: datetime) -> None:
+    on_transition(booking, from_status, to, actor, now)

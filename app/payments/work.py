@@ -2,8 +2,9 @@
 
 A change that owes Stripe a call (capture at approval, releasing a hold, expiring a checkout,
 a refund) writes it on the payment (`pending_action`) or as a pending refund, in the same
-transaction as the change. After that transaction commits, the request performs the call; if
-Stripe fails or times out, the row stays pending and `flask bookings sweep` tries again with
+transaction as the change, and queues a job for after the commit (app.jobs: a worker, or this
+process once the response is sent — the resident never waits for Stripe); if Stripe fails or
+times out, the row stays pending and `flask bookings sweep` tries again with
 the same idempotency key, so the call is made once however often it is tried.
 """
 
@@ -13,12 +14,14 @@ import logging
 from datetime import datetime
 
 import stripe
-from flask import Flask, g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from app.bookings.models import Booking
+from app.bookings.services import transition
 from app.db import utcnow
 from app.extensions import db
+from app.jobs import job, run_deferred
 from app.payments import gateway, services
 from app.payments.models import Payment, Refund
 
@@ -26,41 +29,19 @@ log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- after commit
-def register(app: Flask) -> None:
-    @event.listens_for(db.session, "after_flush_postexec")
-    def _ids(session, _ctx):
-        objs = session.info.pop("payment_work", None)
-        if objs:
-            ids = session.info.setdefault("payment_work_ids", set())
-            ids.update((type(o).__name__, o.id) for o in objs)
-
-    @event.listens_for(db.session, "after_commit")
-    def _committed(session):
-        ids = session.info.pop("payment_work_ids", None)
-        if ids and has_app_context():
-            g.setdefault("payment_work", set()).update(ids)
-
-    @event.listens_for(db.session, "after_rollback")
-    def _rolled_back(session):
-        session.info.pop("payment_work", None)
-        session.info.pop("payment_work_ids", None)
-
-    @app.after_request
-    def _perform(response):
-        perform_committed()
-        return response
+@job("payments.perform_payment")
+def perform_payment(payment_id: int | None) -> int:
+    """The Stripe call a payment owes (capture, cancel, release, expire), after the commit
+    that owed it: on a worker, or in this process once the response is sent."""
+    payment = db.session.get(Payment, payment_id) if payment_id is not None else None
+    return perform(payment) if payment is not None else 0
 
 
-def perform_committed() -> int:
-    """Perform the work the transactions committed in this context queued."""
-    work = g.pop("payment_work", None) if has_app_context() else None
-    done = 0
-    for kind, ident in sorted(work or ()):
-        model = Payment if kind == "Payment" else Refund
-        obj = db.session.get(model, ident)
-        if obj is not None:
-            done += perform(obj)
-    return done
+@job("payments.perform_refund")
+def perform_refund(refund_id: int | None) -> int:
+    """A pending refund's Stripe call, after the commit that made it."""
+    refund = db.session.get(Refund, refund_id) if refund_id is not None else None
+    return perform(refund) if refund is not None else 0
 
 
 def perform(obj, now: datetime | None = None) -> int:
@@ -184,8 +165,6 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     """Expire unpaid bookings, release holds about to lapse, catch up with sessions and
     intents whose webhooks never came, and retry the Stripe calls still owed. Commits per item;
     idempotent."""
-    from app.bookings.models import Booking
-    from app.bookings.services import transition
 
     now = now or utcnow()
     counts = {"unpaid_expired": 0, "holds_released": 0, "synced": 0, "retried": 0}
@@ -210,7 +189,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         # (closing its checkout may already have expired an instant booking)
         counts["unpaid_expired"] += booking.status == "expired"
         db.session.commit()
-    perform_committed()
+    run_deferred()  # the Stripe calls those expiries owe, before the retries below
 
     if online:
         lapsing = db.session.scalars(

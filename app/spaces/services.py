@@ -17,10 +17,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from geopy.adapters import URLLibAdapter
 from geopy.geocoders import Nominatim
-from sqlalchemy import and_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
-from app.bookings.models import ACTIVE_STATUSES, Booking
 from app.db import utcnow
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
@@ -471,48 +469,6 @@ def set_opening_hours(space: Space, actor, ranges: Iterable[tuple[int, int, int]
     db.session.flush()
 
 
-# --- Closures ---------------------------------------------------------------------------------
-def active_bookings_between(space: Space, start: datetime, end: datetime) -> list[Booking]:
-    """Bookings that hold the space (requested, approved, confirmed) and overlap [start, end)."""
-    return list(
-        db.session.scalars(
-            select(Booking)
-            .where(
-                Booking.space_id == space.id,
-                Booking.status.in_(ACTIVE_STATUSES),
-                Booking.start_at < end,
-                Booking.end_at > start,
-            )
-            .options(selectinload(Booking.user))
-            .order_by(Booking.start_at, Booking.id)
-        )
-    )
-
-
-def closure_conflicts(closures: list[Closure]) -> dict[int, list[Booking]]:
-    """For each closure, the active bookings of its space that overlap it (one query)."""
-    result: dict[int, list[Booking]] = {c.id: [] for c in closures}
-    if not closures:
-        return result
-    rows = db.session.execute(
-        select(Closure.id, Booking)
-        .join(
-            Booking,
-            and_(
-                Booking.space_id == Closure.space_id,
-                Booking.start_at < Closure.end_at,
-                Booking.end_at > Closure.start_at,
-            ),
-        )
-        .where(Closure.id.in_(list(result)), Booking.status.in_(ACTIVE_STATUSES))
-        .options(selectinload(Booking.user))
-        .order_by(Booking.start_at, Booking.id)
-    ).all()
-    for closure_id, booking in rows:
-        result[closure_id].append(booking)
-    return result
-
-
 def closure_horizon_message() -> str:
     return _("A closure must lie within ten years of today.")
 
@@ -525,9 +481,9 @@ def add_closure(
     reason: str = "",
     *,
     now: datetime | None = None,
-) -> list[Booking]:
-    """Close `space` from `start` to `end` (aware instants) and return the active bookings in
-    that time, so the manager can act on them. Nothing is cancelled here."""
+) -> Closure:
+    """Close `space` from `start` to `end` (aware instants). Nothing is cancelled here: the
+    bookings in that time are listed for the manager (app.bookings.conflicts)."""
     _require_manage(space, actor)
     now = now or utcnow()
     errors: dict[str | None, list[str]] = {}
@@ -553,7 +509,7 @@ def add_closure(
     )
     db.session.add(closure)
     db.session.flush()
-    return active_bookings_between(space, start, end)
+    return closure
 
 
 def delete_closure(closure: Closure, actor) -> None:

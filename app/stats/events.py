@@ -156,9 +156,8 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     """Everything counted for the spaces (`spaces`: a subquery of ids, None for all) between
     two instants; per Seoul day when `by_day`, else under the key None."""
     from app.accounts.models import User
-    from app.bookings.models import Booking, BookingTransition
+    from app.bookings.models import Booking, BookingStage, BookingTransition
     from app.payments.models import Payment, Refund
-    from app.rules.models import BookingStage
     from app.spaces.models import space_jurisdictions as sj
 
     out: dict[date | None, Counts] = defaultdict(lambda: defaultdict(int))

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from app import jobs
 from app.bookings import services as booking_services
-from app.payments import work
 from app.payments.models import Payment, Refund
 from tests.api.helpers import assert_error, validate_against
 from tests.conftest import next_weekday
@@ -31,7 +31,7 @@ def _approved(db, factories, space, resident, manager, **kw):
     booking = _request(factories, space, resident, **kw)
     booking_services.approve(booking, manager)
     db.session.commit()
-    work.perform_committed()
+    jobs.run_deferred()
     return booking
 
 

@@ -141,9 +141,10 @@ def _rules_world(factories, db, n: int):
     space, and entries of one lottery draw."""
     from datetime import UTC, datetime
 
+    from app.bookings import lottery
+    from app.bookings.models import LotteryDraw
     from app.orgs.models import OrgMembership
-    from app.rules import lottery
-    from app.rules.models import LotteryDraw, RuleSet
+    from app.rules.models import RuleSet
 
     past = datetime.now(UTC) - timedelta(days=30)
     org = factories.org()

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from app.bookings.models import Booking
-from app.rules import lottery
-from app.rules.models import LotteryDraw, ResidentGroup, ResidentGroupMember, RuleSet
+from app.accounts.group_models import ResidentGroup, ResidentGroupMember
+from app.bookings import lottery
+from app.bookings.models import Booking, LotteryDraw
+from app.rules.models import RuleSet
 from tests.api.conftest import ORG_STAGES
 from tests.api.helpers import assert_error, seoul_iso, validate_against
 from tests.conftest import next_weekday

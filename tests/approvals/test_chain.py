@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from app.bookings import approvals, services
+from app.bookings.models import BookingStage
 from app.errors import InvalidTransition, NotAllowed, RuleViolation, ValidationFailed
-from app.rules.models import BookingStage
 from tests.approvals import (
     MANAGER_STAGE,
     MANAGER_WHO,

@@ -13,10 +13,9 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.bookings import services
-from app.bookings.models import Booking
+from app.bookings.models import Booking, BookingStage
 from app.extensions import db
 from app.formatting import local
-from app.rules.models import BookingStage
 from tests.approvals import (
     MANAGER_WHO,
     OFFICER_STAGE,

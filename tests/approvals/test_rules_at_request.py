@@ -14,10 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.bookings import services
-from app.bookings.models import Booking, BookingTransition
+from app.bookings.models import Booking, BookingStage, BookingTransition
 from app.errors import RuleViolation
 from app.extensions import db
-from app.rules.models import BookingStage
 from app.rules.services import rule_sets_in_force
 from tests.approvals import add_rules, school_world, seoul
 from tests.conftest import next_weekday

@@ -8,8 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.bookings.models import Booking
-from app.calendars.models import BookingSeries
+from app.bookings.models import Booking, BookingSeries
 from tests.approvals.test_pages import form_for
 from tests.calendars.test_series import _first_weekday
 

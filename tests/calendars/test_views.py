@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.calendars.models import ExternalCalendar
-from app.calendars.views import month_weeks, next_month, parse_month, parse_week, prev_month
 from app.spaces.models import Closure
+from app.web.calendars.views import month_weeks, next_month, parse_month, parse_week, prev_month
 from tests.factories import ALWAYS_OPEN
 
 SEOUL = ZoneInfo("Asia/Seoul")

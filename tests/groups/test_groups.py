@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.rules.models import GroupInvitation, ResidentGroup, ResidentGroupMember, RuleSet
+from app.accounts.group_models import GroupInvitation, ResidentGroup, ResidentGroupMember
+from app.rules.models import RuleSet
 from tests.conftest import next_weekday
 from tests.factories import ALWAYS_OPEN
 

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.accounts.group_models import GroupInvitation, ResidentGroup, ResidentGroupMember
 from app.extensions import db
 from app.notifications.models import EmailDelivery, Notification
-from app.rules.models import GroupInvitation, ResidentGroup, ResidentGroupMember
 from tests.conftest import next_weekday
 from tests.factories import ALWAYS_OPEN
 

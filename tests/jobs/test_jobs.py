@@ -12,6 +12,7 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
+import app.tasks  # noqa: E402,F401  (the schedule is registered on import, as create_app does)
 from app import jobs
 from app.bookings import services
 from app.bookings.models import Booking, BookingTransition

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.rules.lottery import Entry, draw
+from app.bookings.lottery import Entry, draw
 
 BASE = datetime(2030, 6, 1, tzinfo=UTC)
 SEED = "00112233445566778899aabbccddeeff"

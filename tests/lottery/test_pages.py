@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from app.accounts.group_models import ResidentGroup, ResidentGroupMember
+from app.bookings.models import LotteryDraw
 from app.bookings.services import sweep
-from app.rules.models import LotteryDraw, ResidentGroup, ResidentGroupMember
 from tests.lottery.conftest import draw_time, saturday
 
 HUGE = "9" * 25
@@ -102,7 +103,7 @@ def fairness_url(space, start=None, end=None):
 
 
 def test_fairness_numbers(report):
-    from app.rules.lottery_report import fairness
+    from app.bookings.lottery_report import fairness
     from tests.lottery.conftest import at
 
     setup, club = report

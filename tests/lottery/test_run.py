@@ -8,14 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.bookings import lottery
 from app.bookings import services as booking_services
-from app.bookings.models import Booking
+from app.bookings.lottery import Entry, draw, verify
+from app.bookings.models import Booking, LotteryDraw
 from app.bookings.services import sweep
 from app.db import serialized_writes
 from app.extensions import db
-from app.rules import lottery
-from app.rules.lottery import Entry, draw, verify
-from app.rules.models import LotteryDraw
 from tests.lottery.conftest import at, draw_time, saturday
 
 pytestmark = pytest.mark.usefixtures("english")  # the reasons are checked in English

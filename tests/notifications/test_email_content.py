@@ -447,9 +447,9 @@ def test_spans_cross_midnight_and_end_at_midnight(app):
 # --------------------------------------------------------------------------- to an address
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_an_invitation_to_an_address_without_an_account_reads_well(lang, factories, snapshot):
+    from app.accounts.group_models import GroupInvitation, ResidentGroup
     from app.extensions import db
     from app.notifications.models import EmailDelivery
-    from app.rules.models import GroupInvitation, ResidentGroup
 
     w = WORDS[lang]
     group = ResidentGroup(name=w["group"])

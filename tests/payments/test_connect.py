@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import requests
 
+from app import jobs
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
-from app.payments import work
 from app.payments.models import PayoutAccount
 from tests.payments.test_flows import _approve, _checkout, _request
 
@@ -57,7 +57,7 @@ def test_an_owner_onboards_and_is_paid_through_destination_charges(
     stripe_double.double.pay_out(account.stripe_account_id)
     booking_services.cancel(booking, manager, reason="정전")
     db.session.commit()
-    work.perform_committed()
+    jobs.run_deferred()
     db.session.expire_all()
     refund = booking.payments[-1].refunds[-1]
     assert refund.status == "succeeded" and refund.fee_refunded == 1_000

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from app import jobs
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
 from app.payments import work
@@ -26,7 +27,7 @@ def _request(factories, space, slot, user=None, **kw):
 def _approve(db, booking, manager):
     booking_services.approve(booking, manager)
     db.session.commit()
-    work.perform_committed()
+    jobs.run_deferred()
     db.session.expire_all()
 
 
@@ -388,7 +389,7 @@ def test_a_booking_paid_twice_gives_the_second_payment_back(
     payments.record_offline(booking, manager, method="cash", amount=booking.price_amount,
                             reference="현금 영수증 1")  # ...when the manager records cash
     db.session.commit()
-    work.perform_committed()
+    jobs.run_deferred()
     stripe_double.deliver()
     booking = db.session.get(Booking, booking.id)
     card = next(p for p in booking.payments if p.method == "card")

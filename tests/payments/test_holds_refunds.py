@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from app import jobs
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
 from app.errors import ValidationFailed
@@ -86,7 +87,7 @@ def test_a_hold_is_released_when_the_booking_does_not_happen(
     else:
         booking_services.sweep(now=booking.start_at + timedelta(minutes=1))
     db.session.commit()
-    work.perform_committed()
+    jobs.run_deferred()
     db.session.expire_all()
     booking = db.session.get(Booking, booking.id)
     assert booking.payments[-1].status == "canceled"
@@ -214,7 +215,7 @@ def test_the_owner_cancelling_refunds_in_full(
     manager = factories.manager(space.owner)
     booking_services.cancel(booking, manager, reason="누수 공사")
     db.session.commit()
-    work.perform_committed()
+    jobs.run_deferred()
     db.session.expire_all()
     booking = db.session.get(Booking, booking.id)
     assert booking.payments[-1].refunded_amount == 20_000
@@ -229,7 +230,7 @@ def test_a_manager_refunds_part_and_cannot_refund_more_than_was_paid(
     manager = factories.manager(space.owner)
     payments.refund(booking, manager, amount=5_000, reason="에어컨 고장")
     db.session.commit()
-    work.perform_committed()
+    jobs.run_deferred()
     db.session.expire_all()
     booking = db.session.get(Booking, booking.id)
     assert booking.payment_status == "partially_refunded"
@@ -248,7 +249,7 @@ def test_a_refund_stripe_cannot_take_now_is_retried_by_the_sweep(
     stripe_double.double.fail_next("/v1/refunds", 503)
     booking_services.cancel(booking, factories.manager(space.owner), reason="휴관")
     db.session.commit()
-    work.perform_committed()
+    jobs.run_deferred()
     db.session.expire_all()
     refund = db.session.query(Refund).one()
     assert refund.status == "pending" and refund.last_error

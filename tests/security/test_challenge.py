@@ -10,8 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.bookings.models import Booking
-from app.calendars.models import BookingSeries
+from app.bookings.models import Booking, BookingSeries
 from app.security.models import BOOKING_REQUESTED, CHALLENGE_FAILED, SecurityEvent
 from tests.manage.helpers import text_of
 from tests.security.conftest import NOW, form, slot, solve

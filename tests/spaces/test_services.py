@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.bookings import conflicts
 from app.bookings.models import Booking
 from app.errors import NotAllowed, ValidationFailed
 from app.spaces import services
@@ -342,14 +343,15 @@ def test_add_closure_returns_active_bookings_and_cancels_nothing(factories, mana
         space, start=start + timedelta(days=1), end=start + timedelta(days=1, hours=1)
     )
 
-    affected = services.add_closure(
+    closure = services.add_closure(
         space, manager, start - timedelta(hours=1), start + timedelta(hours=7), "정기 점검"
     )
+    affected = conflicts.active_bookings_between(space, closure.start_at, closure.end_at)
     assert [b.id for b in affected] == [requested.id, confirmed.id]
     assert all(b.status in ("requested", "confirmed") for b in affected)
     closure = db.session.scalars(select(Closure)).one()
     assert closure.reason == "정기 점검" and closure.created_by_id == manager.id
-    assert services.closure_conflicts([closure]) == {closure.id: affected}
+    assert conflicts.closure_conflicts([closure]) == {closure.id: affected}
 
 
 def test_add_closure_validation(factories, manager, org, db, now):

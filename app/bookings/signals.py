@@ -1,0 +1,31 @@
+"""What happens to bookings, announced for the packages above that react (blinker, as Flask and
+Indico do): payments decide what a booking owes and move money, notifications tell people,
+statistics and calendars follow. Receivers run inside the change's transaction, so what they
+write commits or rolls back with it; they never commit, and anything external (Stripe, email)
+they queue for after the commit (app.jobs).
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# A request is being made (sender: the new booking, not yet flushed; to=the state it would
+# start in, now=…). A receiver may return another state to start in: payments answers
+# "awaiting_payment" while the resident pays or has a card authorised.
+booking_requested = _signals.signal("booking-requested")
+
+# A booking moved between states (sender: the booking; from_status, to, actor, now). The
+# transition row is recorded already.
+booking_transitioned = _signals.signal("booking-transitioned")
+
+# A lottery draw is deciding its entries (sender: the draw; user_ids=every entrant), before
+# each entry moves: whoever tells entrants can prepare for all of them at once.
+lottery_drawing = _signals.signal("lottery-drawing")
+
+
+def starting_state(booking, to: str, now) -> str:
+    """The state a new booking starts in, after the receivers of `booking_requested` spoke."""
+    for _receiver, answer in booking_requested.send(booking, to=to, now=now):
+        if answer:
+            to = answer
+    return to

@@ -1,5 +1,0 @@
-from flask import Blueprint
-
-bp = Blueprint("lottery", __name__)
-
-from app.lottery import routes  # noqa: E402,F401

@@ -1,5 +1,0 @@
-from flask import Blueprint
-
-bp = Blueprint("oversight", __name__)
-
-from app.oversight import routes  # noqa: E402,F401

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)
+
+from app.web.accounts import groups, routes  # noqa: E402,F401

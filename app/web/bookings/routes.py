@@ -1,0 +1,168 @@
+"""A resident's bookings: the list, one booking with its history, cancelling."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.accounts.groups import user_groups
+from app.bookings import services as booking_services
+from app.bookings.models import STATUS_LABELS, TRANSITIONS, Booking, BookingStage, BookingTransition
+from app.db import utcnow
+from app.errors import DomainError, InvalidTransition, ValidationFailed
+from app.extensions import db
+from app.payments.models import Payment
+from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
+from app.spaces.models import Space
+from app.web.accounts.routes import safe_next
+from app.web.bookings import bp
+from app.web.bookings.forms import CancelForm, ResubmitForm
+from app.web.helpers import paginate
+from app.web.payments.views import booking_payment_context
+
+
+@bp.get("/", strict_slashes=False)
+@login_required
+def mine():
+    now = utcnow()
+    when = "past" if request.args.get("when") == "past" else "upcoming"
+    query = (
+        select(Booking)
+        .where(Booking.user_id == current_user.id)
+        .options(joinedload(Booking.space).joinedload(Space.owner))
+    )
+    if when == "past":
+        query = query.where(Booking.end_at <= now).order_by(
+            Booking.start_at.desc(), Booking.id.desc()
+        )
+    else:
+        query = query.where(Booking.end_at > now).order_by(Booking.start_at, Booking.id)
+    page = paginate(query, per_page=current_app.config["SEARCH_PER_PAGE"])
+    return render_template("bookings/mine.html", page=page, when=when)
+
+
+def load_booking(booking_id: int) -> Booking:
+    """The booking with everything its page shows; 404 also when the user may not see it."""
+    booking = db.session.scalars(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .options(
+            joinedload(Booking.space).selectinload(Space.jurisdictions),
+            joinedload(Booking.space).joinedload(Space.owner),
+            joinedload(Booking.user),
+            joinedload(Booking.decided_by),
+            selectinload(Booking.transitions).joinedload(BookingTransition.actor),
+            selectinload(Booking.stages).joinedload(BookingStage.jurisdiction),
+            selectinload(Booking.stages).joinedload(BookingStage.decided_by),
+            joinedload(Booking.group),
+            selectinload(Booking.payments).selectinload(Payment.refunds),
+        )
+    ).first()
+    if booking is None or not booking.can_view(current_user):
+        abort(404)  # the same answer whether it does not exist or is someone else's
+    return booking
+
+
+def offers_cancel(booking: Booking, user, now) -> bool:
+    """Whether to show the cancel form; the service has the final word."""
+    if not booking.can_cancel(user) or "cancelled" not in TRANSITIONS[booking.status]:
+        return False
+    return booking.start_at > now or (booking.can_decide(user) and booking.end_at > now)
+
+
+def _resubmit_form(booking: Booking, formdata=None) -> ResubmitForm | None:
+    """The change form of a request returned to its resident, prefilled with the request."""
+    if booking.status != "returned" or booking.user_id != current_user.id:
+        return None
+    form = ResubmitForm(
+        formdata=formdata,
+        data={
+            "purpose": booking.purpose,
+            "attendees": booking.attendees,
+            "purpose_category": booking.purpose_category,
+            "waiver": booking.waiver_category or "",
+            "group_id": str(booking.group_id or ""),
+        },
+    )
+    form.set_groups(user_groups(current_user))
+    return form
+
+
+def _render_detail(booking: Booking, resubmit_form=None, status: int = 200):
+    return (
+        render_template(
+            "bookings/detail.html",
+            booking=booking,
+            zone=booking.space.zone,
+            status_labels=STATUS_LABELS,
+            purposes=PURPOSES,
+            waivers=WAIVER_CATEGORIES,
+            cancel_form=CancelForm() if offers_cancel(booking, current_user, utcnow()) else None,
+            resubmit_form=resubmit_form or _resubmit_form(booking),
+            pay=booking_payment_context(booking, current_user),
+        ),
+        status,
+    )
+
+
+@bp.get("/<int:booking_id>")
+@login_required
+def detail(booking_id: int):
+    return _render_detail(load_booking(booking_id))
+
+
+@bp.post("/<int:booking_id>/resubmit")
+@login_required
+def resubmit(booking_id: int):
+    booking = load_booking(booking_id)
+    form = _resubmit_form(booking, request.form)
+    if form is None:
+        abort(403 if booking.user_id != current_user.id else 409)
+    if not form.validate():
+        return _render_detail(booking, form, 422)
+    try:
+        booking_services.resubmit(
+            booking,
+            current_user,
+            purpose=form.purpose.data or "",
+            attendees=form.attendees.data,
+            purpose_category=form.purpose_category.data,
+            waiver=form.waiver.data or None,
+            group_id=form.chosen_group_id,
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        booking = load_booking(booking_id)
+        form = _resubmit_form(booking, request.form)
+        form.form_errors.extend(m for messages in exc.errors.values() for m in messages)
+        return _render_detail(booking, form, 422)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Your changed request was sent."), "success")
+    return redirect(url_for("bookings.detail", booking_id=booking_id))
+
+
+@bp.post("/<int:booking_id>/cancel")
+@login_required
+def cancel(booking_id: int):
+    booking = load_booking(booking_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("bookings.detail", booking_id=booking.id))
+    try:
+        booking_services.cancel(booking, current_user, reason=form.reason.data)
+    except InvalidTransition as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The booking was cancelled."), "success")
+    back = safe_next(request.form.get("next"))  # e.g. the page of its series
+    return redirect(back or url_for("bookings.detail", booking_id=booking_id))

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("manage", __name__)
+
+from app.web.manage import queue, routes  # noqa: E402,F401

@@ -1,0 +1,151 @@
+"""The approval queue page (app.bookings.queue), bulk decisions and the actions on one request
+(approve, reject, return to the resident)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.bookings import services as booking_services
+from app.bookings.models import Booking
+from app.bookings.queue import QueueFilters, queue_query
+from app.db import db_int, utcnow
+from app.errors import DomainError
+from app.extensions import db
+from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
+from app.spaces.models import Space
+from app.web.accounts.routes import safe_next
+from app.web.helpers import paginate
+from app.web.manage import bp
+from app.web.manage.routes import PER_PAGE, _decide, _describe
+
+
+def _require_approver() -> None:
+    if not (current_user.is_manager or current_user.is_officer or current_user.is_admin):
+        abort(403)
+
+
+def _decidable_booking(booking_id: int) -> Booking:
+    booking = db.get_or_404(Booking, booking_id)
+    if not booking.can_decide_now(current_user):
+        abort(403 if booking.can_view(current_user) else 404)
+    return booking
+
+
+def _queue_query(filters: QueueFilters):
+    return queue_query(current_user, filters)
+
+
+@bp.get("/queue")
+def queue():
+    _require_approver()
+    filters = QueueFilters.from_args(request.args)
+    page = paginate(filters.order(_queue_query(filters)), per_page=PER_PAGE)
+    spaces = db.session.execute(
+        _queue_query(QueueFilters())
+        .with_only_columns(Space.id, Space.name)
+        .distinct()
+        .order_by(Space.name, Space.id)
+    ).all()
+    return render_template(
+        "manage/queue.html",
+        page=page,
+        my_spaces=spaces,
+        filters=filters,
+        space_id=filters.space_id,
+        now=utcnow(),
+        purposes=PURPOSES,
+        waivers=WAIVER_CATEGORIES,
+    )
+
+
+@bp.post("/queue/bulk")
+def bulk_decide():
+    """Approve or reject several requests at once; each is decided on its own, so one that
+    cannot be decided (taken over by someone else, time begun) does not stop the others."""
+    _require_approver()
+    action = request.form.get("action")
+    reason = request.form.get("reason", "")
+    ids = []
+    for raw in request.form.getlist("ids")[:PER_PAGE * 5]:
+        try:
+            ids.append(db_int(raw))
+        except ValueError:
+            continue
+    target = safe_next(request.form.get("next")) or url_for(".queue")
+    if action not in ("approve", "reject") or not ids:
+        flash(_("Choose requests and whether to approve or reject them."), "error")
+        return redirect(target)
+    if action == "reject" and not reason.strip():
+        flash(_("Please give a reason for the rejection."), "error")
+        return redirect(target)
+    bookings = db.session.scalars(
+        select(Booking).where(Booking.id.in_(ids)).options(selectinload(Booking.stages))
+        .order_by(Booking.id)  # decided (and reported) in a stable order
+    ).all()
+    done, failed = 0, []
+    for booking in bookings:
+        try:
+            with db.session.begin_nested():
+                if action == "approve":
+                    booking_services.approve(booking, current_user)
+                else:
+                    booking_services.reject(booking, current_user, reason=reason)
+        except DomainError as exc:
+            failed.append(f"#{booking.id}: {exc.message}")
+        else:
+            done += 1
+    db.session.commit()
+    if done:
+        message = (
+            ngettext("Approved %(num)d request.", "Approved %(num)d requests.", done)
+            if action == "approve"
+            else ngettext("Rejected %(num)d request.", "Rejected %(num)d requests.", done)
+        )
+        flash(message, "success")
+    if failed or len(bookings) < len(ids):
+        missing = len(ids) - len(bookings)
+        details = failed + ([_("%(n)d not found", n=missing)] if missing else [])
+        flash(_("Not changed: %(list)s", list="; ".join(details)), "error")
+    return redirect(target)
+
+
+@bp.post("/bookings/<int:booking_id>/approve")
+def approve(booking_id: int):
+    booking = _decidable_booking(booking_id)
+    note = request.form.get("note", "")
+
+    return _decide(
+        booking,
+        lambda: booking_services.approve(booking, current_user, reason=note),
+        _("Approved: %(name)s, %(space)s, %(when)s.", **_describe(booking)),
+    )
+
+
+@bp.post("/bookings/<int:booking_id>/reject")
+def reject(booking_id: int):
+    booking = _decidable_booking(booking_id)
+    reason = request.form.get("reason", "")
+    return _decide(
+        booking,
+        lambda: booking_services.reject(booking, current_user, reason=reason),
+        _("Rejected: %(name)s, %(space)s, %(when)s.", **_describe(booking)),
+    )
+
+
+@bp.post("/bookings/<int:booking_id>/return")
+def return_request(booking_id: int):
+    booking = _decidable_booking(booking_id)
+    reason = request.form.get("reason", "")
+    return _decide(
+        booking,
+        lambda: booking_services.return_to_resident(booking, current_user, reason=reason),
+        _("Returned to the resident for changes: %(name)s, %(space)s, %(when)s.",
+          **_describe(booking)),
+    )  # fmt: skip
+
+

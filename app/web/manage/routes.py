@@ -1,0 +1,474 @@
+"""Facility manager pages: my spaces, space editor, opening hours, closures, the request queue,
+decisions on bookings and a space's week calendar.
+
+Every page needs a login. Objects are checked one by one: a space or booking that the user does
+not manage answers 404 (its existence is not revealed), or 403 when the user may see it anyway
+(an officer overseeing the space, the resident who made the booking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.bookings import conflicts
+from app.bookings import services as booking_services
+from app.bookings.models import Booking
+from app.db import db_int, utcnow
+from app.errors import DomainError, ValidationFailed
+from app.extensions import db
+from app.formatting import local
+from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree
+from app.spaces import services as space_services
+from app.spaces import surge
+from app.spaces.availability import WeeklyHours, week_window
+from app.spaces.calendar import build_week_grid
+from app.spaces.models import WEEKDAYS, Closure, Space
+from app.web.accounts.routes import apply_errors, safe_next
+from app.web.helpers import paginate
+from app.web.manage import bp
+from app.web.manage.forms import ClosureForm, SpaceForm
+from app.web.spaces.forms import parse_clock, wall_to_instant
+
+PER_PAGE = 20
+HOUR_SLOTS = 3  # empty ranges offered per day; days with more stored ranges show them all
+MAX_SLOTS = 12
+
+
+@bp.before_request
+@login_required
+def _logged_in() -> None:
+    """Every manager page needs a login."""
+
+
+# --- Loading and access --------------------------------------------------------------------
+def _require_manager() -> None:
+    if not (current_user.is_manager or current_user.is_admin):
+        abort(403)
+
+
+def _scope(query):
+    """Limit a query that involves Space to the spaces the current user manages."""
+    if current_user.is_admin:
+        return query
+    return query.where(Space.owner_id.in_(current_user.managed_org_ids))
+
+
+def _managed_space(space_id: int) -> Space:
+    space = db.get_or_404(Space, space_id)
+    if not space.can_manage(current_user):
+        abort(403 if space.can_oversee(current_user) else 404)
+    return space
+
+
+def _managed_booking(booking_id: int) -> Booking:
+    booking = db.get_or_404(Booking, booking_id)
+    if not booking.can_decide(current_user):
+        abort(403 if booking.can_view(current_user) else 404)
+    return booking
+
+
+def _my_orgs() -> list[Organisation]:
+    query = select(Organisation).order_by(Organisation.name, Organisation.id)
+    if not current_user.is_admin:
+        query = query.where(Organisation.id.in_(current_user.managed_org_ids))
+    return list(db.session.scalars(query))
+
+
+def _jurisdiction_choices() -> list[tuple[int, str]]:
+    """Every jurisdiction, children indented under their parents (two queries)."""
+    by_id = {j.id: j for j in db.session.scalars(select(Jurisdiction))}
+    tree = jurisdiction_tree()
+
+    def depth(jid: int) -> int:
+        n, parent = 0, tree.get(jid)
+        while parent is not None and n < 10:
+            n, parent = n + 1, tree.get(parent)
+        return n
+
+    def path(jid: int) -> tuple:
+        chain = []
+        while jid is not None and len(chain) < 10:
+            chain.append(by_id[jid].display_name)
+            jid = tree.get(jid)
+        return tuple(reversed(chain))
+
+    ordered = sorted(by_id, key=path)
+    return [(jid, "\u00a0\u00a0" * depth(jid) + by_id[jid].display_name) for jid in ordered]
+
+
+# --- My spaces -------------------------------------------------------------------------------
+@bp.get("/spaces")
+def spaces():
+    _require_manager()
+    orgs = _my_orgs()
+    org_id = request.args.get("org", type=db_int)
+    query = _scope(select(Space)).options(selectinload(Space.owner))
+    if org_id in {o.id for o in orgs}:
+        query = query.where(Space.owner_id == org_id)
+    else:
+        org_id = None
+    page = paginate(query.order_by(Space.name, Space.id), per_page=PER_PAGE)
+    ids = [s.id for s in page.items]
+    pending = (
+        dict(
+            db.session.execute(
+                select(Booking.space_id, func.count(Booking.id))
+                .where(Booking.space_id.in_(ids), Booking.status == "requested")
+                .group_by(Booking.space_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return render_template(
+        "manage/spaces.html", page=page, orgs=orgs, org_id=org_id, pending=pending
+    )
+
+
+def _flash_location(space: Space) -> bool:
+    """Tell the manager what became of the address; True when coordinates are needed by hand."""
+    outcome = getattr(space, space_services.GEOCODE_OUTCOME, None)
+    if outcome == "found":
+        flash(
+            _(
+                "The address was found on the map (%(lat).5f, %(lon).5f).",
+                lat=space.latitude,
+                lon=space.longitude,
+            ),
+            "info",
+        )
+    if space.address and space.latitude is None:
+        flash(
+            _(
+                "We could not find this address on the map. The space was saved; please enter "
+                "its latitude and longitude by hand so residents can find it."
+            ),
+            "warning",
+        )
+        return True
+    if outcome == "not_found":
+        flash(
+            _(
+                "We could not find the new address on the map. Please check that the latitude "
+                "and longitude still match it."
+            ),
+            "warning",
+        )
+        return True
+    return False
+
+
+def _space_form(space: Space | None) -> SpaceForm:
+    form = SpaceForm(obj=space)
+    form.jurisdiction_ids.choices = _jurisdiction_choices()
+    if space is None:
+        form.owner_id.choices = [(o.id, o.name) for o in _my_orgs()]
+    else:
+        del form.owner_id
+        if request.method == "GET":
+            form.jurisdiction_ids.data = [j.id for j in space.jurisdictions]
+    return form
+
+
+@bp.route("/spaces/new", methods=["GET", "POST"])
+def new_space():
+    _require_manager()
+    form = _space_form(None)
+    if request.method == "GET" and request.args.get("org", type=db_int):
+        form.owner_id.data = request.args.get("org", type=db_int)
+    if form.validate_on_submit():
+        owner = db.session.get(Organisation, form.owner_id.data)
+        try:
+            space = space_services.create_space(current_user, owner, **form.space_fields())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The space was created. Now set its opening hours."), "success")
+            if _flash_location(space):
+                return redirect(url_for(".edit_space", space_id=space.id, _anchor="location"))
+            return redirect(url_for(".hours", space_id=space.id))
+    return render_template("manage/space_form.html", form=form, space=None)
+
+
+@bp.route("/spaces/<int:space_id>/edit", methods=["GET", "POST"])
+def edit_space(space_id: int):
+    space = _managed_space(space_id)
+    form = _space_form(space)
+    if form.validate_on_submit():
+        try:
+            space_services.update_space(space, current_user, **form.space_fields())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The changes were saved."), "success")
+            if _flash_location(space):
+                return redirect(url_for(".edit_space", space_id=space.id, _anchor="location"))
+            return redirect(url_for(".spaces"))
+    return render_template("manage/space_form.html", form=form, space=space,
+                           surge_until=surge.surge_until(space, utcnow()))
+
+
+# --- Opening hours ---------------------------------------------------------------------------
+def _parse_hours(form) -> tuple[list[tuple[int, int, int]], dict[int, list[str]]]:
+    ranges: list[tuple[int, int, int]] = []
+    errors: dict[int, list[str]] = {}
+    for weekday in range(7):
+        if form.get(f"closed_{weekday}"):
+            continue
+        for slot in range(MAX_SLOTS):
+            if slot >= HOUR_SLOTS and f"open_{weekday}_{slot}" not in form:
+                break
+            opens = form.get(f"open_{weekday}_{slot}", "").strip()
+            closes = form.get(f"close_{weekday}_{slot}", "").strip()
+            if not opens and not closes:
+                continue
+            if not opens or not closes:
+                message = _("Give both the opening and the closing time.")
+            else:
+                o, c = parse_clock(opens), parse_clock(closes)
+                if o is not None and c is not None:
+                    ranges.append((weekday, o, c))
+                    continue
+                message = _("Enter times as HH:MM, for example 09:00 or 24:00.")
+            if message not in errors.get(weekday, []):
+                errors.setdefault(weekday, []).append(message)
+    return ranges, errors
+
+
+def _hours_rows(space: Space, form=None) -> list[dict]:
+    """What the editor shows per weekday: up to three ranges, the closed box and errors."""
+    rows = []
+    for weekday in range(7):
+        if form is not None:
+            slots = [
+                (form.get(f"open_{weekday}_{i}", ""), form.get(f"close_{weekday}_{i}", ""))
+                for i in range(MAX_SLOTS)
+                if i < HOUR_SLOTS or f"open_{weekday}_{i}" in form
+            ]
+            closed = bool(form.get(f"closed_{weekday}"))
+        else:
+            day = [h for h in space.opening_hours if h.weekday == weekday]
+            slots = [(h.fmt(h.open_minute), h.fmt(h.close_minute)) for h in day]
+            closed = not day
+        slots += [("", "")] * (HOUR_SLOTS - len(slots))
+        rows.append(
+            {"weekday": weekday, "label": WEEKDAYS[weekday], "slots": slots, "closed": closed}
+        )
+    return rows
+
+
+@bp.route("/spaces/<int:space_id>/hours", methods=["GET", "POST"])
+def hours(space_id: int):
+    space = _managed_space(space_id)
+    errors: dict[int, list[str]] = {}
+    general: list[str] = []
+    if request.method == "POST":
+        ranges, errors = _parse_hours(request.form)
+        if not errors:
+            try:
+                space_services.set_opening_hours(space, current_user, ranges)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                for key, messages in exc.errors.items():
+                    if key and key.startswith("weekday_"):
+                        errors.setdefault(int(key.removeprefix("weekday_")), []).extend(messages)
+                    else:
+                        general.extend(messages)
+            else:
+                db.session.commit()
+                flash(_("The opening hours were saved."), "success")
+                return redirect(url_for(".hours", space_id=space.id))
+        flash(_("Nothing was saved. Please correct the days marked below."), "error")
+    rows = _hours_rows(space, request.form if request.method == "POST" else None)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "manage/hours.html", space=space, rows=rows, errors=errors, general=general
+    ), status
+
+
+# --- Closures --------------------------------------------------------------------------------
+def _to_instant(space: Space, value: datetime | None, form_field) -> datetime | None:
+    if value is None:
+        return None
+    if not 1900 <= value.year <= 2200:  # far outside the service's horizon; avoids overflow
+        form_field.errors = [*form_field.errors, space_services.closure_horizon_message()]
+        return None
+    instant = wall_to_instant(value.date(), value.hour * 60 + value.minute, space.zone)
+    if instant is None:
+        form_field.errors = [*form_field.errors, _("That time does not exist on that day.")]
+    return instant
+
+
+@bp.route("/spaces/<int:space_id>/closures", methods=["GET", "POST"])
+def closures(space_id: int):
+    space = _managed_space(space_id)
+    form = ClosureForm()
+    if form.validate_on_submit():
+        start = _to_instant(space, form.start.data, form.start)
+        end = _to_instant(space, form.end.data, form.end)
+        if start and end:
+            try:
+                space_services.add_closure(
+                    space, current_user, start, end, form.reason.data or ""
+                )
+                affected = conflicts.active_bookings_between(space, start, end)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                apply_errors(form, exc)
+            else:
+                db.session.commit()
+                if affected:
+                    flash(
+                        _(
+                            "The closure was added. %(n)d active bookings fall in this time. "
+                            "They were NOT cancelled: contact the residents or cancel the "
+                            "bookings listed under the closure.",
+                            n=len(affected),
+                        ),
+                        "warning",
+                    )
+                else:
+                    flash(_("The closure was added. No bookings are affected."), "success")
+                return redirect(url_for(".closures", space_id=space.id))
+    upcoming = list(
+        db.session.scalars(
+            select(Closure)
+            .where(Closure.space_id == space.id, Closure.end_at > utcnow())
+            .order_by(Closure.start_at, Closure.id)
+        )
+    )
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "manage/closures.html", space=space, form=form, closures=upcoming,
+        conflicts=conflicts.closure_conflicts(upcoming),
+    ), status
+
+
+@bp.post("/spaces/<int:space_id>/closures/<int:closure_id>/delete")
+def delete_closure(space_id: int, closure_id: int):
+    space = _managed_space(space_id)
+    closure = db.get_or_404(Closure, closure_id)
+    if closure.space_id != space.id:
+        abort(404)
+    space_services.delete_closure(closure, current_user)
+    db.session.commit()
+    flash(_("The closure was removed; that time can be booked again."), "success")
+    return redirect(url_for(".closures", space_id=space.id))
+
+
+def _describe(booking: Booking) -> dict:
+    return {
+        "name": booking.user.name,
+        "space": booking.space.name,
+        "when": local(booking.start_at, booking.space.zone),
+    }
+
+
+def _decide(booking: Booking, action: Callable[[], object], done: str):
+    """Run a booking service, commit, and say what happened; domain errors become messages."""
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(_("Nothing was changed: %(message)s", message=exc.message), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    target = safe_next(request.form.get("next")) or url_for(".queue")
+    return redirect(target)
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+def cancel(booking_id: int):
+    booking = _managed_booking(booking_id)
+    reason = request.form.get("reason", "")
+
+    return _decide(
+        booking,
+        lambda: booking_services.cancel(booking, current_user, reason=reason),
+        _("Cancelled: %(name)s, %(space)s, %(when)s.", **_describe(booking)),
+    )
+
+
+@bp.post("/bookings/<int:booking_id>/attendance")
+def attendance(booking_id: int):
+    booking = _managed_booking(booking_id)
+    outcome = request.form.get("outcome")
+
+    def action():
+        if outcome not in ("completed", "no_show"):
+            raise ValidationFailed.single(_("Choose whether the booking was used."), "outcome")
+        booking_services.mark_attendance(booking, current_user, showed_up=outcome == "completed")
+
+    done = (
+        _("Marked as used: %(name)s, %(space)s, %(when)s.", **_describe(booking))
+        if outcome == "completed"
+        else _("Marked as no-show: %(name)s, %(space)s, %(when)s.", **_describe(booking))
+    )
+    return _decide(booking, action, done)
+
+
+# --- A space's week --------------------------------------------------------------------------
+def _week_day(raw: str | None, today: date) -> date:
+    try:
+        day = date.fromisoformat((raw or "").strip())
+    except ValueError:
+        return today
+    return day if abs((day - today).days) <= 3660 else today
+
+
+@bp.get("/spaces/<int:space_id>/calendar")
+def calendar(space_id: int):
+    space = _managed_space(space_id)
+    now = utcnow()
+    zone = space.zone
+    day = _week_day(request.args.get("week"), now.astimezone(zone).date())
+    monday, start, end = week_window(day, zone)
+    bookings = list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.space_id == space.id, Booking.start_at < end, Booking.end_at > start)
+            .options(selectinload(Booking.user))
+            .order_by(Booking.start_at, Booking.id)
+        )
+    )
+    closed = list(
+        db.session.scalars(
+            select(Closure)
+            .where(Closure.space_id == space.id, Closure.start_at < end, Closure.end_at > start)
+            .order_by(Closure.start_at)
+        )
+    )
+    hours = [WeeklyHours(h.weekday, h.open_minute, h.close_minute) for h in space.opening_hours]
+    grid = build_week_grid(
+        monday=monday,
+        zone=zone,
+        availability=booking_services.space_availability(space, start, end, now=now),
+        hours=hours,
+        now=now,
+        slot_minutes=current_app.config["CALENDAR_SLOT_MINUTES"],
+        events=[(b.start_at, b.end_at, b) for b in bookings]
+        + [(c.start_at, c.end_at, c) for c in closed],
+    )
+    return render_template(
+        "manage/calendar.html",
+        space=space,
+        grid=grid,
+        bookings=bookings,
+        closures=closed,
+        today=now.astimezone(zone).date(),
+        week_end=monday + timedelta(days=6),
+        weekday_names=WEEKDAYS,
+        now=now,
+    )

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("spaces", __name__)
+
+from app.web.spaces import challenge, routes  # noqa: E402,F401

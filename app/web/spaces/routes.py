@@ -1,0 +1,421 @@
+"""Resident pages of spaces: search, the space page with its week calendar, the request form."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+# A module reference, not names: the booking models import this package (through
+# app.spaces.models), so app.bookings.services may still be loading when this module runs.
+from app.accounts.groups import user_groups
+from app.bookings import judging
+from app.bookings import services as booking_services
+from app.db import utcnow
+from app.errors import DomainError, SlotTaken, ValidationFailed
+from app.extensions import db
+from app.orgs.models import Jurisdiction
+from app.payments import gateway
+from app.rules import services as rule_services
+from app.rules.messages import summary as rule_summary
+from app.security import challenge, limits
+from app.spaces import surge
+from app.spaces.availability import WeeklyHours, week_window
+from app.spaces.calendar import WeekGrid, build_week_grid
+from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES, WEEKDAYS, Closure, Space
+from app.web.spaces import bp
+from app.web.spaces.forms import BookingRequestForm, parse_clock
+
+# How far from today the calendar may be moved; farther weeks fall back to this week.
+CALENDAR_RANGE = timedelta(days=2 * 366)
+UPCOMING_CLOSURES = 10
+
+
+def load_space(space_id: int) -> Space:
+    """The space with what its pages show, or 404 if it does not exist or is not visible."""
+    space = db.session.scalars(
+        select(Space)
+        .where(Space.id == space_id)
+        .options(
+            selectinload(Space.owner),
+            selectinload(Space.jurisdictions),
+            selectinload(Space.amenity_rows),
+            selectinload(Space.opening_hours),
+        )
+    ).first()
+    if space is None or not space.can_view(current_user):
+        abort(404)
+    return space
+
+
+def jurisdiction_options() -> list[tuple[str, str]]:
+    """(slug, label) of every jurisdiction, each followed by the ones nested below it."""
+    rows = db.session.scalars(select(Jurisdiction).order_by(Jurisdiction.name)).all()
+    children: dict[int | None, list[Jurisdiction]] = {}
+    for j in rows:
+        children.setdefault(j.parent_id, []).append(j)
+    known = {j.id for j in rows}
+    options: list[tuple[str, str]] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for j in children.get(parent_id, []):
+            options.append((j.slug, "\u00a0\u00a0" * depth + j.display_name))
+            walk(j.id, depth + 1)
+
+    walk(None, 0)
+    for j in rows:  # orphans of a broken tree still get listed
+        if j.parent_id is not None and j.parent_id not in known:
+            options.append((j.slug, j.display_name))
+    return options
+
+
+@bp.get("/", strict_slashes=False)
+def search():
+    # Imported here for the same reason as booking_services: search needs the booking models.
+    from app.bookings.search import parse_search_args, search_spaces
+
+    errors: dict[str | None, list[str]] = {}
+    result = params = None
+    args = request.args
+    try:
+        params = parse_search_args(args, per_page_default=current_app.config["SEARCH_PER_PAGE"])
+    except ValidationFailed as exc:
+        errors = exc.errors
+    else:
+        if (args.get("from_time") or args.get("to_time")) and not args.get("date"):
+            errors = {"date": [_("Choose the date of the time you need.")]}
+        else:
+            result = search_spaces(params)
+    view = "map" if args.get("view") == "map" else "list"
+    return render_template(
+        "spaces/search.html",
+        result=result,
+        errors=errors,
+        view=view,
+        types=SPACE_TYPES,
+        amenities=AMENITIES,
+        jurisdictions=jurisdiction_options(),
+        map_data=_map_data(result, params) if result is not None and view == "map" else None,
+    )
+
+
+def _map_data(result, params) -> dict:
+    markers = [
+        {
+            "lat": s.latitude,
+            "lon": s.longitude,
+            "name": s.name,
+            "url": url_for("spaces.detail", space_id=s.id),
+            "meta": f"{s.type_label} · {s.owner.name}",
+        }
+        for s in result.items
+        if s.latitude is not None and s.longitude is not None
+    ]
+    data = _tile_config()
+    data["markers"] = markers
+    if params.near:
+        data["center"] = list(params.near)
+        data["radius_km"] = params.radius_km
+    return data
+
+
+def _tile_config() -> dict:
+    return {
+        "tile_url": current_app.config.get("MAP_TILE_URL") or "",
+        "attribution": current_app.config.get("MAP_TILE_ATTRIBUTION") or "",
+    }
+
+
+def _week_day(value: str | None, today: date) -> date:
+    """The date a `?week=` argument names, or today for anything unusable."""
+    try:
+        day = date.fromisoformat((value or "").strip())
+    except ValueError:
+        return today
+    if abs(day - today) > CALENDAR_RANGE:
+        return today
+    return day
+
+
+def calendar_rows(grid: WeekGrid, space: Space) -> list[dict]:
+    """The grid as template rows: local ISO times for the cells, request links for free ones.
+
+    A row whose wall-clock time does not exist on a day (the hour the clocks skip) is shown
+    as closed on that day, without times: the grid maps it onto the next hour's instants.
+    """
+    zone = space.zone
+    length = timedelta(minutes=max(space.min_minutes, grid.slot_minutes))
+    rows = []
+    for row in grid.rows:
+        cells = []
+        for cell in row.cells:
+            local_start = cell.start.astimezone(zone)
+            if f"{local_start:%H:%M}" != row.label:
+                cells.append({"state": "closed", "skipped": True})
+                continue
+            state = cell.state
+            start_iso = local_start.isoformat()
+            link = None
+            if state == "free":
+                end_iso = (cell.start.astimezone(UTC) + length).astimezone(zone).isoformat()
+                link = url_for("spaces.book", space_id=space.id, start=start_iso, end=end_iso)
+            cells.append(
+                {
+                    "state": state,
+                    "start": start_iso,
+                    "end": cell.end.astimezone(zone).isoformat(),
+                    "day": local_start.date().isoformat(),
+                    "link": link,
+                }
+            )
+        rows.append({"label": row.label, "cells": cells})
+    return rows
+
+
+def weekly_hours(space: Space) -> list[tuple[str, list[str]]]:
+    """(weekday name, ["09:00–12:00", ...]) for Monday to Sunday; an empty list means closed."""
+    by_day: dict[int, list[str]] = {d: [] for d in range(7)}
+    for h in space.opening_hours:
+        by_day[h.weekday].append(h.label)
+    return [(str(WEEKDAYS[d]), by_day[d]) for d in range(7)]
+
+
+@bp.get("/<int:space_id>")
+def detail(space_id: int):
+    space = load_space(space_id)
+    now = utcnow()
+    zone = space.zone
+    today = now.astimezone(zone).date()
+    monday, week_start, week_end = week_window(_week_day(request.args.get("week"), today), zone)
+    hours = [WeeklyHours(h.weekday, h.open_minute, h.close_minute) for h in space.opening_hours]
+    grid = build_week_grid(
+        monday=monday,
+        zone=zone,
+        availability=booking_services.space_availability(space, week_start, week_end, now=now),
+        hours=hours,
+        now=now,
+        slot_minutes=current_app.config["CALENDAR_SLOT_MINUTES"],
+    )
+    closures = db.session.scalars(
+        select(Closure)
+        .where(Closure.space_id == space.id, Closure.end_at > now)
+        .order_by(Closure.start_at)
+        .limit(UPCOMING_CLOSURES)
+    ).all()
+    map_data = None
+    if space.latitude is not None and space.longitude is not None:
+        map_data = _tile_config() | {
+            "zoom": 16,
+            "markers": [{"lat": space.latitude, "lon": space.longitude, "name": space.name}],
+        }
+    effective = rule_services.effective_rules(space, now)
+    return render_template(
+        "spaces/detail.html",
+        space=space,
+        effective=effective,
+        rules_summary=rule_summary(effective),
+        grid=grid,
+        rows=calendar_rows(grid, space),
+        day_names=[str(WEEKDAYS[d.weekday()]) for d in grid.days],
+        today=today,
+        this_week=monday <= today < monday + timedelta(days=7),
+        closures=closures,
+        manages=space.can_manage(current_user),
+        weekly_hours=weekly_hours(space),
+        amenity_labels=AMENITIES,
+        booking_modes=BOOKING_MODES,
+        map_data=map_data,
+    )
+
+
+@bp.route("/<int:space_id>/book", methods=["GET", "POST"])
+@login_required
+@limits.booking_per_account
+@limits.booking_per_ip
+def book(space_id: int):
+    space = load_space(space_id)
+    zone = space.zone
+    form = BookingRequestForm()
+    form.set_groups(user_groups(current_user))
+    form.weekdays.choices = [(i, str(WEEKDAYS[i])) for i in range(7)]
+    if request.method == "GET":
+        form.prefill(request.args.get("start"), request.args.get("end"), zone)
+    start = end = None
+    status = 200
+    slot_taken = False
+    series_plan = None
+    checking = "check" in request.form
+    if form.is_submitted():
+        fields_ok = form.validate()
+        start, end = form.instants(zone)
+        status = 200 if checking and fields_ok else 422
+        if not checking and _refused_before_sending(space, form):
+            fields_ok = False  # nothing is sent
+        if fields_ok and form.repeat.data and start is not None and end is not None:
+            outcome = _series_request(space, form, checking)
+            if not isinstance(outcome, tuple):
+                return outcome  # sent: on to the series page
+            series_plan, status = outcome
+        elif fields_ok and not checking and start is not None and end is not None:
+            try:
+                booking = booking_services.create_booking(
+                    space,
+                    current_user,
+                    start=start,
+                    end=end,
+                    purpose=form.purpose.data or "",
+                    attendees=form.attendees.data or 0,
+                    purpose_category=form.purpose_category.data,
+                    waiver=form.waiver.data or None,
+                    group_id=form.chosen_group_id,
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                _show_errors(form, exc)
+            except SlotTaken as exc:
+                db.session.rollback()
+                form.form_errors.append(exc.message)
+                slot_taken, status = True, 409
+            else:
+                db.session.commit()
+                flash(SENT_MESSAGES[booking.status], "success")
+                if booking.status == "awaiting_payment" and gateway.configured():
+                    return _to_checkout(booking)
+                return redirect(url_for("bookings.detail", booking_id=booking.id))
+    else:
+        start, end = _instants_quietly(form, zone)
+    judgement = None
+    if start is not None and end is not None and start < end:
+        judgement = judging.judge(
+            space,
+            current_user,
+            start=start,
+            end=end,
+            purpose=form.purpose_category.data or "community",
+            attendees=form.attendees.data or 1,
+            waiver=form.waiver.data or None,
+            group_id=form.chosen_group_id,
+        )
+    return (
+        render_template(
+            "spaces/book.html",
+            space=space,
+            form=form,
+            judgement=judgement,
+            rules_summary=rule_summary(rule_services.effective_rules(space)),
+            slot_taken=slot_taken,
+            series_plan=series_plan,
+            week=form.date.data.isoformat() if form.date.data else None,
+            weekly_hours=weekly_hours(space),
+            booking_modes=BOOKING_MODES,
+            challenge=surge.challenge_required(space, utcnow()),
+        ),
+        status,
+    )
+
+
+def _refused_before_sending(space: Space, form: BookingRequestForm) -> bool:
+    """Log the request and check its proof of work when the space asks for one; committed at
+    once, so neither is undone when the booking itself is refused."""
+    refusal = surge.check_request(space, current_user, request.form.get("altcha"), now=utcnow())
+    db.session.commit()
+    if refusal is not None:
+        form.form_errors.append(str(challenge.REFUSALS[refusal]))
+    return refusal is not None
+
+
+def _series_request(space: Space, form: BookingRequestForm, checking: bool):
+    """Check or send a repeating request. Returns a redirect when sent, else (plan, status)."""
+    from app.bookings import series as series_services
+
+    start_minute = parse_clock(form.start_time.data)
+    end_minute = parse_clock(form.end_time.data) or 24 * 60
+    request_kw = {
+        "purpose": form.purpose.data or "", "attendees": form.attendees.data or 0,
+        "purpose_category": form.purpose_category.data, "waiver": form.waiver.data or None,
+        "group_id": form.chosen_group_id,
+    }
+    try:
+        rule = form.repeat_rule()
+        times = series_services.occurrences(rule, form.date.data, start_minute,
+                                            end_minute - start_minute, space.zone)
+    except ValidationFailed as exc:
+        _show_errors(form, exc)
+        return None, 422
+    if checking:
+        return series_services.preview(space, current_user, times, request_kw), 200
+    series, plan = series_services.create_series(
+        space, current_user, rule, form.date.data, start_minute, end_minute - start_minute,
+        request_kw, skip_conflicts=bool(form.skip_conflicts.data))
+    if series is None:
+        db.session.rollback()
+        form.form_errors.append(
+            _("Some dates cannot be booked (listed below). Tick “Skip the dates that cannot be "
+              "booked” or change the series.") if plan.conflicts and len(plan.conflicts) <
+            len(plan.outcomes) else _("None of the dates can be booked.")
+        )
+        return plan, 409
+    db.session.commit()
+    sent = len(plan.outcomes) - len(plan.conflicts)
+    flash(ngettext("Your repeating request was sent: %(num)d date.",
+                   "Your repeating request was sent: %(num)d dates.", sent), "success")
+    return redirect(url_for("bookings.series", series_id=series.id))
+
+
+def _to_checkout(booking):
+    """Straight on to Stripe Checkout for a booking that is paid (or its card authorised)
+    before it is confirmed or sent; if Stripe cannot be reached, the booking page offers it."""
+    from app.web.payments.routes import start_checkout
+
+    try:
+        payment = start_checkout(booking)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("bookings.detail", booking_id=booking.id))
+    db.session.commit()
+    return redirect(payment.checkout_url, code=303)
+
+
+SENT_MESSAGES = {
+    "awaiting_payment": _l("The time is held for you while you pay."),
+    "confirmed": _l("Booked and confirmed."),
+    "approved": _l("Your request was approved automatically by the rules."),
+    "requested": _l("Your request was sent; it goes through the approval stages shown below."),
+    "entered": _l("You are in the lottery. You will see the result after the draw."),
+}
+
+
+def _instants_quietly(form: BookingRequestForm, zone: ZoneInfo):
+    """Start and end of a prefilled form, for the price quote; errors are not shown yet."""
+    start, end = form.instants(zone)
+    form.start_time.errors = []
+    form.end_time.errors = []
+    return start, end
+
+
+FIELD_OF = {
+    "start": "start_time",
+    "end": "end_time",
+    "attendees": "attendees",
+    "purpose": "purpose",
+    "purpose_category": "purpose_category",
+    "waiver": "waiver",
+    "group_id": "group_id",
+}
+
+
+def _show_errors(form: BookingRequestForm, exc: ValidationFailed) -> None:
+    for key, messages in exc.errors.items():
+        field = form._fields.get(FIELD_OF.get(key or "", ""))
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+        else:
+            form.form_errors.extend(messages)

@@ -1,0 +1,46 @@
+"""Template filters and globals of the pages (and the emails, which share the environment):
+money, local times, labels of states, rules and approval stages."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_babel import get_locale
+from flask_login import current_user
+
+from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
+from app.formatting import local, money, url_with
+from app.notifications import templating as email_templating
+from app.rules import messages
+from app.rules.schema import APPROVERS
+from app.spaces.models import WEEKDAYS
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["local"] = local
+    app.jinja_env.filters["weekday_name"] = lambda day: str(WEEKDAYS[day])
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals.update(
+        reason_text=messages.reason_text,
+        quote_line_text=lambda line, currency: messages.line_text(
+            line, lambda v: money(v, currency)
+        ),
+        stored_line_text=lambda line, currency: messages.stored_line_text(
+            line, lambda v: money(v, currency)
+        ),
+        stage_who=stage_who,
+        stage_states=STAGE_STATE_LABELS,
+        fee_category_text=messages.FEE_CATEGORY_TEXT,
+        approver_labels=APPROVERS,
+        clock=messages.clock,
+    )
+
+    @app.context_processor
+    def _globals():
+        return {
+            "current_locale": str(get_locale() or "ko"),
+            "current_user": current_user,
+            "config": current_app.config,
+        }
+
+    email_templating.register(app)
