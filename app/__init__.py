@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import secrets
 
@@ -11,16 +10,29 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.db import configure_sqlite, set_serialized_writes
+from app import (  # noqa: F401  (the complete metadata; every job registered)
+    api,
+    cli,
+    error_pages,
+    jobs,
+    models,
+    tasks,
+    web,
+)
+from app.accounts import auth  # noqa: F401  (registers the user and token loaders)
+from app.db import configure_sqlite, db_int_converter, set_serialized_writes
+from app.errors import ValidationFailed
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.notifications import account as account_notifications
+from app.notifications import events
+from app.payments import services as payment_services
 from app.security import headers
+from app.stats import facts
+from app.web import templating
 from config import CONFIGS, problems
 
 
 def create_app(config_name: str | None = None, test_config: dict | None = None) -> Flask:
-    # Complete the metadata before anything uses it, and register every job.
-    importlib.import_module("app.models")
-    importlib.import_module("app.tasks")
     app = Flask(__name__, instance_relative_config=True)
     # Production unless told otherwise: a deployment that forgets GONGGAN_CONFIG gets the safe
     # configuration (and its checks), never the development one. `make run` says development.
@@ -38,7 +50,6 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
         hops = app.config["PROXY_FIX_X_FOR"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app.db import db_int_converter
 
     app.url_map.converters["int"] = db_int_converter()  # before any route is added
     register_extensions(app)
@@ -102,12 +113,6 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_sqlite(db.engine)
 
-    from app import jobs
-    from app.accounts import auth  # noqa: F401  (registers the user and token loaders)
-    from app.notifications import account as account_notifications
-    from app.notifications import events
-    from app.payments import services as payment_services
-    from app.stats import facts
 
     jobs.register(app)
     events.register()
@@ -131,7 +136,6 @@ def register_request_hooks(app: Flask) -> None:
         # No database stores NUL characters (PostgreSQL refuses them outright) and no person
         # types them: refuse such query strings and forms before any code sees them, naming the
         # field, with the same 422 the API gives for any other invalid input.
-        from app.errors import ValidationFailed
 
         for values in (request.args, request.form):
             for name, value in values.items(multi=True):
@@ -154,26 +158,22 @@ def register_security(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import api, web
 
     web.register(app)
     api.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.web import templating
 
     templating.register(app)
 
 
 def register_errors(app: Flask) -> None:
-    from app import error_pages
 
     error_pages.register(app)
 
 
 def register_cli(app: Flask) -> None:
-    from app import cli
 
     cli.register(app)
 

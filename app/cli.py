@@ -7,8 +7,19 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app import jobs
+from app.accounts.models import ApiToken, User
+from app.accounts.services import create_user_with_role
+from app.calendars.fetch import sync_all
 from app.db import serialized_writes
+from app.errors import DomainError
 from app.extensions import db
+from app.jobs import backend_name, rq_backend
+from app.notifications.models import EmailDelivery
+from app.orgs.models import Jurisdiction, jurisdiction_tree, with_descendants
+from app.seed import seed_demo
+from app.stats import events, exports, facts, open_data, queries
+from app.stats.rebuild_pg import rebuild_booked_pg
 
 seed_cli = AppGroup("seed", help="Load data.")
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -22,7 +33,6 @@ ROLES = ("resident", "manager", "principal", "staff", "officer", "admin")
 @seed_cli.command("demo")
 def seed_demo_command() -> None:
     """Load the demo data (idempotent: running it again changes nothing)."""
-    from app.seed import seed_demo
 
     with serialized_writes():
         summary = seed_demo()
@@ -39,8 +49,6 @@ def seed_demo_command() -> None:
 @click.option("--jurisdiction", "jurisdiction_slug", help="Jurisdiction slug (for officers).")
 def create_user_command(email, name, password, role, org_slug, jurisdiction_slug) -> None:
     """Create a user with a role."""
-    from app.accounts.services import create_user_with_role
-    from app.errors import DomainError
 
     try:
         with serialized_writes():
@@ -64,7 +72,6 @@ def create_user_command(email, name, password, role, org_slug, jurisdiction_slug
 @click.option("--name", default="cli", show_default=True, help="A label for the token.")
 def token_command(email, name) -> None:
     """Issue an API token for EMAIL and print it."""
-    from app.accounts.models import ApiToken, User
 
     user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
     if user is None:
@@ -80,7 +87,6 @@ def sweep_command() -> None:
     """Run every deadline: undecided requests, approval stages, lottery draws, unpaid bookings,
     card holds about to lapse, Stripe calls still owed; complete finished bookings. (The same
     job `flask jobs run` runs every minute.)"""
-    from app import jobs
 
     counts = jobs.run("bookings.sweep")
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
@@ -90,7 +96,6 @@ def sweep_command() -> None:
 def calendars_sync_command() -> None:
     """Fetch and import again every external calendar that has a URL, each in its own
     transaction; one that fails keeps its closures and records why."""
-    from app.calendars.fetch import sync_all
 
     failed = sync_all(click.echo)
     if failed:
@@ -114,7 +119,6 @@ jobs_cli = AppGroup("jobs", help="Background jobs: run the periodic ones, worker
 def jobs_run_command(only) -> None:
     """Run every periodic job that is due (cron-friendly: call it every minute). Without
     REDIS_URL the jobs run here; with it they are put on the queue for the workers."""
-    from app import jobs
 
     names = jobs.tick(only=set(only) or None)
     click.echo("dispatched: " + (" ".join(names) if names else "nothing due"))
@@ -127,7 +131,6 @@ def jobs_scheduler_command(interval) -> None:
     period's run is claimed once."""
     import time
 
-    from app import jobs
 
     while True:
         try:
@@ -145,7 +148,6 @@ def jobs_scheduler_command(interval) -> None:
 def jobs_worker_command(burst, name) -> None:
     """Run an RQ worker for the jobs queue (needs REDIS_URL). Start as many as you need, on as
     many machines as you need."""
-    from app.jobs import backend_name, rq_backend
 
     if backend_name() != "rq":
         raise click.ClickException("REDIS_URL is not set: jobs run in process (flask jobs run)")
@@ -157,8 +159,6 @@ def jobs_status_command() -> None:
     """Show the periodic jobs' last runs and the email outbox by state."""
     from sqlalchemy import func, select
 
-    from app import jobs
-    from app.notifications.models import EmailDelivery
 
     runs = jobs.last_runs()
     click.echo(f"backend: {jobs.backend_name()}")
@@ -189,7 +189,6 @@ def stats_rebuild_command(first, last) -> None:
     change keeps them up to date (and the periodic job closes each day)."""
     from datetime import UTC, date, datetime, timedelta
 
-    from app.stats import events, facts
 
     today = datetime.now(UTC).date()
     try:
@@ -201,7 +200,6 @@ def stats_rebuild_command(first, last) -> None:
         raise click.BadParameter("--to is before --from")
     with serialized_writes():
         if db.engine.dialect.name == "postgresql":
-            from app.stats.rebuild_pg import rebuild_booked_pg
 
             counted = rebuild_booked_pg()
         else:
@@ -232,15 +230,12 @@ def stats_export_command(month, formats, out, jurisdiction) -> None:
     from flask import current_app
     from flask_babel import force_locale
 
-    from app.orgs.models import Jurisdiction, jurisdiction_tree, with_descendants
-    from app.stats import exports, queries
-    from app.web.stats.exports import open_about, open_tables, parse_month, space_table
 
     if month is None:
         this = datetime.now(queries.ZONE).date().replace(day=1)
         first = (this - timedelta(days=1)).replace(day=1)
     else:
-        first = parse_month(month)
+        first = open_data.parse_month(month)
         if first is None:
             raise click.BadParameter("write a month from 2000-01 to 2100-12 as YYYY-MM",
                                      param_hint="--month")
@@ -258,15 +253,15 @@ def stats_export_command(month, formats, out, jurisdiction) -> None:
     prefix = f"gonggan-open-data-{jurisdiction + '-' if jurisdiction else ''}{ym}"
     # Labels in the platform's first language (Korean), as a resident would read them.
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "ko")):
-        tables = open_tables(first, scope)
+        tables = open_data.open_tables(first, scope)
         files = []
         for kind in formats or ("csv", "xlsx"):
             if kind == "csv":
-                table = space_table(tables)
+                table = open_data.space_table(tables)
                 files.append((f"{prefix}-{table.name}.csv", exports.to_csv(table)))
             else:
                 files.append((f"{prefix}.xlsx",
-                              exports.to_xlsx(tables, about=open_about(first))))
+                              exports.to_xlsx(tables, about=open_data.open_about(first))))
     for name, data in files:
         path = os.path.join(directory, name)
         with open(path, "wb") as fh:

@@ -23,11 +23,13 @@ from app.bookings.models import Booking, BookingStage
 from app.db import utcnow
 from app.errors import RuleViolation
 from app.extensions import db
+from app.notifications.services import set_preferences
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
 from app.payments import services as payment_services
 from app.seed_rules import approve_all_stages, seed_groups, seed_rule_demos, seed_rule_sets
 from app.spaces.availability import local_instant
 from app.spaces.models import AMENITIES, Closure, OpeningHours, Space
+from app.stats import events, facts
 
 DEMO_PASSWORD = "gonggan-demo"
 
@@ -473,7 +475,6 @@ def _seed_statistics(space_ids: list[int], now: datetime) -> None:
     """Open time for the demo's past and coming days (the periodic job only writes days
     ahead), and the events of the finished days, so the statistics of the demo show
     utilisation and demand for the months it covers."""
-    from app.stats import events, facts
 
     today = now.astimezone(ZONE).date()
     facts.rebuild_open(today - timedelta(days=STATS_DAYS_BACK),
@@ -494,7 +495,6 @@ DEMO_PREFERENCES = {
 
 
 def _seed_preferences(users: dict) -> None:
-    from app.notifications.services import set_preferences
 
     for email, choices in DEMO_PREFERENCES.items():
         if email in users:

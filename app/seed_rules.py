@@ -19,10 +19,17 @@ from sqlalchemy import select
 
 from app.accounts.group_models import ResidentGroup, ResidentGroupMember
 from app.accounts.models import User
+from app.bookings import services as bs
+from app.bookings.lottery import run_due_draws
+from app.bookings.services import space_availability
+from app.errors import DomainError
 from app.extensions import db
 from app.orgs.models import Jurisdiction, Organisation
+from app.payments.services import record_offline
+from app.rules.engine import draw_time
 from app.rules.models import RuleSet
-from app.rules.schema import parse_rules
+from app.rules.schema import LotteryWindow, parse_rules
+from app.spaces.availability import local_instant
 from app.spaces.models import Space
 
 SCHOOL_HOURS = {
@@ -171,8 +178,6 @@ def seed_groups(users: dict[str, User]) -> dict[str, ResidentGroup]:
 
 def _slot(space: Space, day, start_minute: int, minutes: int):
     """The UTC range of a local slot on `day` if the space is open and free then, else None."""
-    from app.bookings.services import space_availability
-    from app.spaces.availability import local_instant
 
     start = local_instant(day, start_minute, space.zone)
     end = start + timedelta(minutes=minutes)
@@ -189,12 +194,6 @@ def seed_rule_demos(
 ) -> int:
     """Bookings that show the rules at work: a school request at its second stage, a request
     returned for changes, a Saturday-morning lottery already drawn and one still open."""
-    from app.bookings import services as bs
-    from app.bookings.lottery import run_due_draws
-    from app.errors import DomainError
-    from app.payments.services import record_offline
-    from app.rules.engine import draw_time
-    from app.rules.schema import LotteryWindow
 
     r1, r2, en = (users[e] for e in ("resident@example.kr", "resident2@example.kr",
                                      "en.resident@example.kr"))  # fmt: skip
@@ -275,7 +274,6 @@ def seed_rule_demos(
 
 def approve_all_stages(booking, decider, when: datetime) -> None:
     """Approve stage after stage, each by the person who decides it, an hour apart."""
-    from app.bookings import services as bs
 
     while booking.status == "requested":
         bs.approve(booking, decider(booking, booking.current_stage), now=when)

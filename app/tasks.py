@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from app.bookings.services import sweep
+from app.bookings.sweeps import sweep
 from app.calendars.fetch import sync_all
 from app.extensions import db
 from app.jobs import exclusive, job, schedule

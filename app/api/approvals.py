@@ -22,10 +22,10 @@ from app.api.inputs import (
     query_int,
 )
 from app.api.routes import BOOKING_OPTIONS, MAX_BULK
-from app.bookings import services as booking_services
+from app.bookings import decisions
 from app.bookings.models import Booking, BookingStage, BookingTransition
 from app.bookings.queue import SORTS, QueueFilters, queue_query
-from app.errors import DomainError, NotAllowed, ValidationFailed
+from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
 from app.payments.models import Payment
 from app.rules.schema import APPROVERS, PURPOSES
@@ -106,26 +106,24 @@ def bulk_decide():
             select(Booking).where(Booking.id.in_(ids)).options(*BOOKING_OPTIONS)
         )
     }
-    results = []
+    results: dict[int, dict] = {}
+    visible = []
     for booking_id in ids:
         booking = found.get(booking_id)
         if booking is None or not booking.can_view(current_user):
-            results.append(_result(booking_id, None, _failure("not_found", _("No such request."))))
-            continue
-        if not booking.can_decide_now(current_user):
-            message = _("You do not decide the current stage of this request.")
-            results.append(_result(booking_id, None, _failure("forbidden", message)))
-            continue
-        try:
-            with db.session.begin_nested():
-                if action == "approve":
-                    booking_services.approve(booking, current_user, reason=reason)
-                else:
-                    booking_services.reject(booking, current_user, reason=reason or "")
-        except DomainError as exc:
-            results.append(_result(booking_id, None, _failure(exc.code, exc.message)))
+            results[booking_id] = _result(booking_id, None,
+                                          _failure("not_found", _("No such request.")))
         else:
-            results.append(_result(booking_id, booking.status, None))
+            visible.append(booking)
+    approve = action == "approve"
+    for outcome in decisions.decide_many(visible, current_user, approve=approve,
+                                         reason=reason if approve else reason or ""):
+        booking = outcome.booking
+        error = outcome.error
+        results[booking.id] = _result(booking.id, booking.status if error is None else None,
+                                      None if error is None else _failure(error.code,
+                                                                          error.message))
+    results = [results[booking_id] for booking_id in ids]
     db.session.commit()
     done = sum(1 for r in results if r["ok"])
     return {"action": action, "done": done, "failed": len(results) - done, "results": results}

@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_
 
 from app.bookings.models import BookingStage
 from app.rules.engine import Decision, PlannedStage
+from app.rules.schema import APPROVERS
 
 STAGE_STATE_LABELS = {
     "waiting": _l("Waiting"),
@@ -88,12 +89,7 @@ def _stage_row(booking, position: int, planned: PlannedStage) -> BookingStage:
 
 
 def current_stage(booking) -> BookingStage | None:
-    if booking.stage_position is None:
-        return None
-    for stage in booking.stages:
-        if stage.position == booking.stage_position:
-            return stage
-    return None
+    return booking.current_stage
 
 
 def advance(booking, now: datetime) -> BookingStage | None:
@@ -136,18 +132,9 @@ def close_open_stages(booking, state: str = "skipped") -> None:
 
 
 def can_decide_stage(user, stage: BookingStage | None) -> bool:
-    """Whether `user` decides `stage`: the owner's facility managers and staff, its head, or the
-    officers of the jurisdiction (including officers of the jurisdictions above it)."""
-    if stage is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_admin:
-        return True
-    if stage.approver == "jurisdiction":
-        return stage.jurisdiction_id in user.officer_jurisdiction_ids
-    role = user.org_roles.get(stage.organisation_id)
-    if stage.approver == "owner_principal":
-        return role == "principal"
-    return role in ("manager", "staff")
+    """Whether `user` decides `stage` (see BookingStage.can_decide; the SQL twin is
+    `decidable_by`)."""
+    return stage is not None and stage.can_decide(user)
 
 
 def decidable_by(user, stage=BookingStage):
@@ -185,7 +172,6 @@ def decidable_by(user, stage=BookingStage):
 
 def stage_who(stage: BookingStage) -> str:
     """Who decides a stage, in words."""
-    from app.rules.schema import APPROVERS
 
     if stage.label:
         return f"{stage.label} ({stage.source_name})"

@@ -43,6 +43,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
 from app.bookings import approvals, signals
+from app.bookings.judging import COUNTED_STATUSES
 from app.bookings.models import ACTIVE_STATUSES, Booking, LotteryDraw
 from app.bookings.services import OVERLAP_CONSTRAINT, hold_range, transition
 from app.db import utcnow
@@ -343,7 +344,6 @@ def _place(booking, now: datetime) -> bool:
 def _prior_wins(space: Space, group) -> dict[int, int]:
     """Each person's wins at `space` in the local calendar month of their entry's time, from
     earlier draws (winners that hold or held their slot). One query per group."""
-    from app.bookings.judging import COUNTED_STATUSES
 
     months = {b.user_id: period_bounds(b.start_at, "month", space.zone) for b in group}
     rows = db.session.execute(

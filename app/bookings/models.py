@@ -209,20 +209,20 @@ class Booking(db.Model):
         return self.space.can_manage(user)
 
     @property
-    def current_stage(self):
-        from app.bookings.approvals import current_stage
-
-        return current_stage(self)
+    def current_stage(self) -> BookingStage | None:
+        """The stage deciding the request now (None once every stage has passed)."""
+        if self.stage_position is None:
+            return None
+        return next((s for s in self.stages if s.position == self.stage_position), None)
 
     def can_decide_now(self, user) -> bool:
         """Whether `user` decides the request's current approval stage."""
-        from app.bookings.approvals import can_decide_stage
-
         if self.status not in ("requested", "returned"):
             return self.can_decide(user)
         if not self.stages:  # requests made before approval chains existed
             return self.can_decide(user)
-        return can_decide_stage(user, self.current_stage)
+        stage = self.current_stage
+        return stage is not None and stage.can_decide(user)
 
     def can_cancel(self, user) -> bool:
         if not getattr(user, "is_authenticated", False):
@@ -290,6 +290,20 @@ class BookingStage(db.Model):
     organisation: Mapped[Organisation | None] = relationship()
     jurisdiction: Mapped[Jurisdiction | None] = relationship()
     decided_by: Mapped[User | None] = relationship()
+
+    def can_decide(self, user) -> bool:
+        """Whether `user` decides this stage: the owner's facility managers and staff, its head,
+        or the officers of the jurisdiction (including officers of the jurisdictions above)."""
+        if not getattr(user, "is_authenticated", False):
+            return False
+        if user.is_admin:
+            return True
+        if self.approver == "jurisdiction":
+            return self.jurisdiction_id in user.officer_jurisdiction_ids
+        role = user.org_roles.get(self.organisation_id)
+        if self.approver == "owner_principal":
+            return role == "principal"
+        return role in ("manager", "staff")
 
 
 class LotteryDraw(db.Model):

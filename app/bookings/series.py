@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import MONTHLY, WEEKLY, weekday
 from flask_babel import gettext as _
 
+from app.bookings import decisions
 from app.bookings import services as booking_services
 from app.bookings.models import Booking, BookingSeries
 from app.db import utcnow
@@ -212,20 +213,11 @@ def decide_series(series, actor, *, approve: bool, reason: str | None = None,
                   now: datetime | None = None) -> dict:
     """Approve (or reject) every occurrence of the series whose current stage `actor` decides.
     Each in its own savepoint: one that cannot be decided does not stop the others."""
-    now = now or utcnow()
-    done, failed = 0, []
-    for booking in series_bookings(series.id):
-        if booking.status != "requested" or not booking.can_decide_now(actor):
-            continue
-        try:
-            with db.session.begin_nested():
-                if approve:
-                    booking_services.approve(booking, actor, reason=reason, now=now)
-                else:
-                    booking_services.reject(booking, actor, reason=reason or "", now=now)
-            done += 1
-        except DomainError as exc:
-            failed.append((booking, exc.message))
+    waiting = [b for b in series_bookings(series.id)
+               if b.status == "requested" and b.can_decide_now(actor)]
+    outcomes = decisions.decide_many(waiting, actor, approve=approve, reason=reason, now=now)
+    done = sum(o.ok for o in outcomes)
+    failed = [(o.booking, o.error.message) for o in outcomes if o.error is not None]
     if not done and not failed:
         raise InvalidTransition(_("No date of this series is waiting for your decision."))
     return {"done": done, "failed": failed}

@@ -39,8 +39,11 @@ from urllib3.exceptions import (
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util import make_headers, parse_url
 
-from app.calendars.imports import MAX_BYTES, too_large_message
+from app.calendars.imports import MAX_BYTES, import_calendar, record_failure, too_large_message
+from app.calendars.models import ExternalCalendar
+from app.db import serialized_writes, utcnow
 from app.errors import ValidationFailed
+from app.extensions import db
 
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -267,10 +270,6 @@ def sync_all(echo) -> int:
     its closures and records the error; the others go on. Returns how many failed."""
     from sqlalchemy import select
 
-    from app.calendars.imports import import_calendar, record_failure
-    from app.calendars.models import ExternalCalendar
-    from app.db import serialized_writes, utcnow
-    from app.extensions import db
 
     ids = list(
         db.session.scalars(

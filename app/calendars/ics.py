@@ -21,6 +21,7 @@ from icalendar import Calendar, Event, Timezone, vRecur
 from icalendar.parser import escape_char
 
 from app.bookings.models import PAYMENT_STATES, STATUS_LABELS, Booking
+from app.spaces.availability import local_instant
 
 PRODID = "-//Gonggan//Space bookings//KO"
 CONFIRMED = ("approved", "confirmed", "completed")
@@ -196,7 +197,6 @@ def series_times(row, zone) -> list[datetime]:
     """Every start the series' rule gives, as UTC instants (wall-clock time kept in `zone`)."""
     from dateutil.rrule import rrulestr
 
-    from app.spaces.availability import local_instant
 
     first = row.first_start.astimezone(zone)
     minute = first.hour * 60 + first.minute
@@ -209,7 +209,6 @@ def _export_rule(row, zone) -> vRecur:
     if "UNTIL" in rule:  # a DATE in the stored rule; with a TZID DTSTART it must be UTC
         until = rule["UNTIL"][0]
         day = until.date() if isinstance(until, datetime) else until
-        from app.spaces.availability import local_instant
 
         rule["UNTIL"] = [local_instant(day + timedelta(days=1), 0, zone) - timedelta(seconds=1)]
     return rule

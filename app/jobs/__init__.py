@@ -36,7 +36,8 @@ from sqlalchemy import event, inspect, or_, select, update
 
 from app.db import serialized_writes, utcnow
 from app.extensions import db
-from app.jobs import worker
+from app.jobs import rq_backend, worker
+from app.jobs.models import JobRun
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,6 @@ def backend_name(app: Flask | None = None) -> str:
 def dispatch(name: str, *args) -> None:
     """Hand job `name` to the configured backend now."""
     if backend_name() == "rq":
-        from app.jobs import rq_backend
 
         rq_backend.enqueue(name, list(args))
         return
@@ -227,7 +227,6 @@ def run_deferred() -> int:
 # --------------------------------------------------------------------------- periodic jobs
 def claim_period(name: str, every: timedelta, now: datetime) -> bool:
     """Claim this period's run of periodic job `name`; True for exactly one caller."""
-    from app.jobs.models import JobRun
 
     with serialized_writes():
         if db.session.get(JobRun, name) is None:
@@ -251,7 +250,6 @@ def claim_period(name: str, every: timedelta, now: datetime) -> bool:
 
 
 def record_result(name: str, error: str | None, now: datetime | None = None) -> None:
-    from app.jobs.models import JobRun
 
     with serialized_writes():
         db.session.execute(
@@ -290,7 +288,6 @@ def tick(now: datetime | None = None, *, only: set[str] | None = None) -> list[s
 
 
 def last_runs() -> dict:
-    from app.jobs.models import JobRun
 
     return {r.name: r for r in db.session.scalars(select(JobRun))}
 

@@ -14,6 +14,8 @@ from flask import current_app
 from redis import Redis
 from rq import Queue, Retry, SimpleWorker
 
+from app.jobs import worker
+
 _connections: dict[str, Redis] = {}
 
 
@@ -52,7 +54,6 @@ def work(*, burst: bool = False, name: str | None = None) -> bool:
     SimpleWorker runs each job in this process, inside the application the CLI built, instead of
     forking a child per job (which would inherit open database connections).
     """
-    from app.jobs import worker
 
     worker.use(current_app._get_current_object())
     w = SimpleWorker([queue()], connection=connection(), name=name)

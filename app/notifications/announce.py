@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.bookings.models import ACTIVE_STATUSES, Booking
 from app.extensions import db
-from app.notifications.events import stage_audience, when_iso
+from app.notifications.audience import stage_audience, when_iso
 from app.notifications.services import notify
 
 
@@ -179,7 +180,6 @@ def refunded(refund) -> None:
 def closures(rows: list) -> None:
     """New closures: the residents whose active bookings fall in them are told (managers decide
     what happens to the booking; the closure never cancels it on its own)."""
-    from app.bookings.models import ACTIVE_STATUSES, Booking
 
     by_space: dict[int, list] = {}
     for closure in rows:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from app.db import serialized_writes, utcnow
 from app.extensions import db
 from app.jobs import job
-from app.notifications import mail
+from app.notifications import mail, render
 from app.notifications.models import EmailDelivery, Notification
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,6 @@ def _finish(row: EmailDelivery, status: str, error: str | None, now: datetime, *
 def _content(row: EmailDelivery):
     """The MIME message for `row`: rendered at the first attempt and stored, so retries send
     the same words (and the development mail page shows them)."""
-    from app.notifications import render
 
     attachments = []
     with render.email_context(row.locale):

@@ -10,15 +10,18 @@ of the same savepoint): a rolled-back change leaves no notification and sends no
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import event, inspect, select
 
+from app.accounts.models import User
 from app.bookings import signals as booking_signals
+from app.bookings.models import BookingStage, BookingTransition
 from app.extensions import db
+from app.notifications import announce, audience
+from app.notifications.services import PREFS_CACHE, prefetch
+from app.payments.models import Payment, Refund
+from app.spaces.models import Closure
 
 SEEN_KEY = "notifications.seen"  # (what, object) already announced in this transaction
-AUDIENCE_CACHE = "notifications.audience"  # who decides a stage, per transaction
 
 
 def _changed_to(obj, attr: str):
@@ -61,15 +64,13 @@ def register() -> None:
 
 def _drawing(_draw, *, user_ids, **_extra) -> None:
     # Every entrant hears the result: their preferences in one query, not one per entrant.
-    from app.notifications.services import prefetch
 
     prefetch(user_ids)
 
 
 def _forget(session) -> None:
-    from app.notifications.services import PREFS_CACHE
 
-    for key in (SEEN_KEY, PREFS_CACHE, AUDIENCE_CACHE):
+    for key in (SEEN_KEY, PREFS_CACHE, audience.AUDIENCE_CACHE):
         session.info.pop(key, None)
 
 
@@ -82,9 +83,6 @@ def _once(session, key) -> bool:
 
 
 def _collect(session) -> None:
-    from app.bookings.models import BookingStage, BookingTransition
-    from app.payments.models import Payment, Refund
-    from app.spaces.models import Closure
 
     transitions, stages, paid, refunds, closures = [], [], [], [], []
     for obj in list(session.new) + list(session.dirty):
@@ -103,15 +101,12 @@ def _collect(session) -> None:
             closures.append(obj)
     if not (transitions or stages or paid or refunds or closures):
         return
-    from app.notifications import announce
-    from app.notifications.services import prefetch
 
     # Everyone the bookings below belong to, with their preferences, in two queries.
     involved = {tr.booking.user_id for tr in transitions if tr.booking is not None}
     involved |= {p.booking.user_id for p in paid if p.booking is not None}
     involved.discard(None)
     if len(involved) > 1:
-        from app.accounts.models import User
 
         db.session.scalars(select(User).where(User.id.in_(sorted(involved)))).all()
     prefetch(involved)
@@ -155,55 +150,3 @@ def _collect(session) -> None:
         announce.closures(closures)
 
 
-def stage_audience(stage) -> list:
-    """Who decides (or is told about) `stage`: the owner's facility managers and staff, its
-    head, or the officers of the jurisdiction — the nearest jurisdiction up the tree that has
-    officers, so a request never waits unseen."""
-    key = (stage.approver, stage.organisation_id, stage.jurisdiction_id)
-    cache = db.session.info.setdefault(AUDIENCE_CACHE, {})
-    if key not in cache:
-        cache[key] = _audience(stage)
-    return cache[key]
-
-
-def _audience(stage) -> list:
-    from app.accounts.models import User
-    from app.orgs.models import JurisdictionMembership, OrgMembership, jurisdiction_tree
-
-    if stage.approver == "jurisdiction":
-        tree = jurisdiction_tree()
-        chain = []
-        node = stage.jurisdiction_id
-        while node is not None and node not in chain:
-            chain.append(node)
-            node = tree.get(node)
-        if not chain:
-            return []
-        rows = db.session.execute(
-            select(JurisdictionMembership.jurisdiction_id, User)
-            .join(User, User.id == JurisdictionMembership.user_id)
-            .where(JurisdictionMembership.jurisdiction_id.in_(chain))
-        ).all()
-        by_level: dict[int, list] = {}
-        for jid, user in rows:
-            by_level.setdefault(jid, []).append(user)
-        for jid in chain:
-            if by_level.get(jid):
-                return by_level[jid]
-        return []
-    roles = ("principal",) if stage.approver == "owner_principal" else ("manager", "staff")
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(OrgMembership, OrgMembership.user_id == User.id)
-            .where(
-                OrgMembership.organisation_id == stage.organisation_id,
-                OrgMembership.role.in_(roles),
-            )
-            .order_by(User.id)
-        )
-    )
-
-
-def when_iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None

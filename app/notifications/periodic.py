@@ -13,13 +13,22 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import and_, func, select
 
+from app.accounts.models import User
+from app.bookings.models import Booking, BookingStage, BookingTransition
 from app.db import utcnow
 from app.extensions import db
 from app.jobs import enqueue_after_commit, exclusive, job
 from app.notifications.announce import booking_params
-from app.notifications.events import stage_audience, when_iso
+from app.notifications.audience import stage_audience, when_iso
 from app.notifications.models import EmailDelivery, Notification
 from app.notifications.services import _message_id, channels_for, notify
+from app.orgs.models import (
+    Jurisdiction,
+    JurisdictionMembership,
+    jurisdiction_tree,
+    with_descendants,
+)
+from app.spaces.models import Space, space_jurisdictions
 
 
 def _zone() -> ZoneInfo:
@@ -32,8 +41,6 @@ def reminders(now: datetime | None = None) -> int:
     """Remind residents of approved/confirmed bookings `reminder_hours` before the start.
 
     A booking made after its reminder time gets none (the resident has just booked it)."""
-    from app.accounts.models import User
-    from app.bookings.models import Booking
 
     now = now or utcnow()
     horizon = now + timedelta(hours=48)
@@ -72,7 +79,6 @@ def reminders(now: datetime | None = None) -> int:
 def approval_deadlines(now: datetime | None = None) -> int:
     """Warn a stage's approvers once when its deadline is less than APPROVAL_WARNING_HOURS
     away (and not the deadline that the start of the booking itself sets)."""
-    from app.bookings.models import Booking, BookingStage
 
     now = now or utcnow()
     hours = int(current_app.config.get("APPROVAL_WARNING_HOURS", 24))
@@ -110,7 +116,6 @@ def approval_deadlines(now: datetime | None = None) -> int:
 def digests(now: datetime | None = None) -> int:
     """Once a day, from DIGEST_HOUR (local time), one email per person gathering the
     notifications they chose to receive as a digest."""
-    from app.accounts.models import User
 
     now = now or utcnow()
     local = now.astimezone(_zone())
@@ -166,8 +171,6 @@ def digests(now: datetime | None = None) -> int:
 def weekly_summaries(now: datetime | None = None) -> int:
     """Mondays from 08:00 local time: each officer who asked for it gets last week's figures
     for each jurisdiction they oversee (including the jurisdictions below it)."""
-    from app.accounts.models import User
-    from app.orgs.models import Jurisdiction, JurisdictionMembership
 
     now = now or utcnow()
     zone = _zone()
@@ -211,9 +214,6 @@ def summary_figures(jurisdiction_id: int, start: datetime, end: datetime,
     """Last week's numbers for a jurisdiction and everything below it, by SQL aggregation:
     requests made, decisions, cancellations, expiries, booked hours, requests waiting now
     (and overdue), the busiest spaces. No personal data."""
-    from app.bookings.models import Booking, BookingStage, BookingTransition
-    from app.orgs.models import jurisdiction_tree, with_descendants
-    from app.spaces.models import Space, space_jurisdictions
 
     ids = with_descendants({jurisdiction_id}, jurisdiction_tree())
     spaces = select(space_jurisdictions.c.space_id).where(
@@ -271,7 +271,6 @@ def summary_figures(jurisdiction_id: int, start: datetime, end: datetime,
 
 def _duration_seconds():
     """A booking's length in seconds, as SQL for the database in use."""
-    from app.bookings.models import Booking
 
     if db.engine.dialect.name == "postgresql":
         return func.extract("epoch", Booking.end_at - Booking.start_at)

@@ -15,8 +15,10 @@ from flask import current_app, g, url_for
 from flask_babel import force_locale
 
 from app.accounts.group_models import GroupInvitation
+from app.calendars import ics
 from app.extensions import db
 from app.notifications.kinds import DIGEST_TEMPLATE, KINDS
+from app.rules.schema import APPROVERS
 
 
 @dataclass
@@ -88,7 +90,6 @@ def who_text(parts) -> str:
         return parts or ""
     from flask_babel import gettext as _
 
-    from app.rules.schema import APPROVERS
 
     if parts.get("label"):
         return f"{parts['label']} ({parts.get('source', '')})"
@@ -193,7 +194,6 @@ def _wrap(blocks: dict[str, str], *, link: str, user, reason: str | None = None)
 def _ics_for(booking) -> Attachment:
     from flask import request
 
-    from app.calendars import ics
 
     host = request.host.split(":")[0] or "gonggan"
     method = "CANCEL" if ics.ics_status(booking.status) == "CANCELLED" else "PUBLISH"

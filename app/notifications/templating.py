@@ -10,7 +10,9 @@ from flask import Flask
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from app.bookings.models import STATUS_LABELS
 from app.formatting import local, money
+from app.payments.models import METHOD_LABELS
 
 DEFAULT_ZONE = "Asia/Seoul"
 
@@ -84,13 +86,11 @@ def span(start_iso, end_iso, tz=None) -> str:
 
 
 def status_label(status) -> str:
-    from app.bookings.models import STATUS_LABELS
 
     return str(STATUS_LABELS.get(status, status or ""))
 
 
 def method_label(method) -> str:
-    from app.payments.models import METHOD_LABELS
 
     return str(METHOD_LABELS.get(method, method or ""))
 

@@ -28,6 +28,7 @@ from app.bookings.services import transition
 from app.db import utcnow
 from app.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
+from app.formatting import money
 from app.jobs import enqueue_after_commit
 from app.payments import gateway
 from app.payments.models import (
@@ -355,7 +356,6 @@ def _next_attempt(booking) -> int:
 
 
 def _money(amount: int, currency: str) -> str:
-    from app.formatting import money
 
     return money(amount, currency)
 

@@ -16,6 +16,7 @@ from app.rules.schema import (
     QUOTA_PERIODS,
     WAIVER_CATEGORIES,
 )
+from app.spaces.models import WEEKDAYS
 
 
 def clock(minute: int) -> str:
@@ -32,7 +33,6 @@ def source_name(source: Source | None) -> str:
 
 def _weekday(day: int) -> str:
     # Imported here: app.spaces imports its routes, which import this module.
-    from app.spaces.models import WEEKDAYS
 
     return str(WEEKDAYS[day])
 

@@ -21,6 +21,9 @@ from datetime import date
 from sqlalchemy import delete, func, insert, literal, select
 
 from app.extensions import db
+from app.orgs.models import jurisdiction_tree, with_descendants
+from app.spaces.models import space_jurisdictions
+from app.stats import events
 from app.stats.models import (
     AREA_ALL,
     AreaBookedHour,
@@ -33,7 +36,6 @@ from app.stats.models import (
 
 def _tree() -> dict[int, int | None]:
     """The jurisdiction tree, read once per transaction."""
-    from app.orgs.models import jurisdiction_tree
 
     cache = db.session.info.get("stats.tree")
     if cache is None:
@@ -59,7 +61,6 @@ def all_areas() -> list[int]:
 
 def areas_of(space_ids: Iterable[int]) -> dict[int, frozenset[int]]:
     """The areas each space belongs to (area 0 and its jurisdictions with their ancestors)."""
-    from app.spaces.models import space_jurisdictions
 
     ids = sorted(set(space_ids))
     if not ids:
@@ -76,8 +77,6 @@ def areas_of(space_ids: Iterable[int]) -> dict[int, frozenset[int]]:
 
 def spaces_of(area_id: int):
     """A subquery of the ids of the spaces in an area; None for area 0 (every space)."""
-    from app.orgs.models import with_descendants
-    from app.spaces.models import space_jurisdictions
 
     if area_id == AREA_ALL:
         return None
@@ -90,7 +89,6 @@ def spaces_of(area_id: int):
 def area_for(scope, f) -> int | None:
     """The area a dashboard of `scope` with filters `f` covers exactly, or None when it covers
     some other set of spaces (an owner, a type, a space, or a scope of several areas)."""
-    from app.orgs.models import with_descendants
 
     if (f.owner_id, f.type, f.space_id) != (None, None, None):
         return None
@@ -183,7 +181,6 @@ def rebuild_open(first: date | None = None, last: date | None = None,
 def rebuild(area_ids: Iterable[int] | None = None) -> None:
     """Everything an area holds, summed again: booked and open time, and the events of the
     days already closed."""
-    from app.stats import events
 
     ids = None if area_ids is None else sorted(set(area_ids))
     rebuild_booked(ids)

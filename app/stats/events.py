@@ -46,8 +46,15 @@ from sqlalchemy import (
     union_all,
 )
 
+from app.accounts.models import User
+from app.bookings.models import Booking, BookingStage, BookingTransition
 from app.extensions import db
+from app.payments.models import Payment, Refund
+from app.spaces.models import Space
+from app.spaces.models import space_jurisdictions as sj
+from app.stats import areas
 from app.stats.models import AREA_ALL, AreaEvents, AreaPeople, StatsMark
+from app.stats.months import next_month
 
 ZONE = ZoneInfo("Asia/Seoul")
 # A day is closed once the next day is this far along, so a payment Stripe reports late or a
@@ -144,7 +151,6 @@ def day_start(day: date) -> datetime:
 # --------------------------------------------------------------------------- counting
 def _of_spaces(query, booking_id, spaces):
     """`query` limited to the bookings of `spaces` (no join at all for every space)."""
-    from app.bookings.models import Booking
 
     if spaces is None:
         return query
@@ -155,10 +161,6 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
             ) -> dict[date | None, Counts]:
     """Everything counted for the spaces (`spaces`: a subquery of ids, None for all) between
     two instants; per Seoul day when `by_day`, else under the key None."""
-    from app.accounts.models import User
-    from app.bookings.models import Booking, BookingStage, BookingTransition
-    from app.payments.models import Payment, Refund
-    from app.spaces.models import space_jurisdictions as sj
 
     out: dict[date | None, Counts] = defaultdict(lambda: defaultdict(int))
 
@@ -272,7 +274,6 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
 
 def _waived_sql(spaces, by_day: bool) -> str:
     """SQL summing the (negative) waiver lines of the stored price breakdowns, per day."""
-    from app.spaces.models import Space
 
     ids = "true" if spaces is None else "b.space_id IN ({})".format(
         select(Space.id).where(Space.id.in_(spaces)).compile(
@@ -294,7 +295,6 @@ def _waived_sql(spaces, by_day: bool) -> str:
 def _asked(spaces, ranges: list[tuple[date, date]], *, by_day: bool = False):
     """SQL: requests per (person, group; 0 for none) made on the days of `ranges` (and per
     Seoul day, first column, when `by_day`)."""
-    from app.bookings.models import Booking
 
     keys = {"user_id": Booking.user_id, "group_id": func.coalesce(Booking.group_id, 0)}
     if by_day:
@@ -314,7 +314,6 @@ def people(spaces, first: date, last: date, area: int | None = None) -> tuple[in
     are counted from who asked: a row per person and closed month for the whole months of the
     period, per person and closed day for its other days, and the bookings of the days not
     closed yet; for any other set of spaces, from the bookings."""
-    from app.stats.months import next_month
 
     done = closed_through() if area is not None else None
     months = [m for m in _whole_months(first, last)
@@ -356,8 +355,6 @@ def people(spaces, first: date, last: date, area: int | None = None) -> tuple[in
 def _write_people(area_ids: Iterable[int], first: date, last: date) -> None:
     """Store who asked on each day first … last, and in each whole month those days complete
     (the month's days must all be closed by then), for each area."""
-    from app.stats import areas
-    from app.stats.months import next_month
 
     columns = ["area_id", "span", "day", "user_id", "group_id", "n"]
     months = _whole_months(first.replace(day=1), last)
@@ -383,7 +380,6 @@ def _write_people(area_ids: Iterable[int], first: date, last: date) -> None:
 
 def _whole_months(first: date, last: date) -> list[date]:
     """The months whose every day lies in first … last."""
-    from app.stats.months import next_month
 
     out = []
     month = first if first.day == 1 else next_month(first)
@@ -408,7 +404,6 @@ def _set_mark(day: date) -> None:
 
 
 def _first_event_day() -> date | None:
-    from app.bookings.models import Booking
 
     first = db.session.scalar(select(func.min(Booking.created_at)))
     if first is None:
@@ -419,7 +414,6 @@ def _first_event_day() -> date | None:
 
 def _write(area_ids: Iterable[int], first: date, last: date) -> int:
     """Count the days first … last again for each area and store them."""
-    from app.stats import areas
 
     written = 0
     for area in area_ids:
@@ -445,7 +439,6 @@ def last_closable(now: datetime | None = None) -> date:
 def close_days(through: date | None = None, *, max_days: int | None = None) -> int:
     """Store the events of the days up to `through` (default: `last_closable()`) that are not
     stored yet, for every area. Returns the rows written. The caller commits."""
-    from app.stats import areas
 
     through = through or last_closable()
     done = closed_through()
@@ -470,7 +463,6 @@ def close_days(through: date | None = None, *, max_days: int | None = None) -> i
 def reclose(area_ids: Iterable[int] | None = None) -> int:
     """Count the closed days again (for the areas given, or all): after a space moved to
     another jurisdiction, or by `flask stats rebuild`."""
-    from app.stats import areas
 
     done = closed_through()
     if done is None:
@@ -490,7 +482,6 @@ def reclose(area_ids: Iterable[int] | None = None) -> int:
 def area_counts(area_id: int, first: date, last: date) -> Counts:
     """An area's counts for the days first … last: the closed days from `stats_area_events`,
     the rest counted live."""
-    from app.stats import areas
 
     total: Counts = defaultdict(int)
     done = closed_through()
@@ -521,7 +512,6 @@ def counts(spaces, first: date, last: date) -> Counts:
 
 def space_requests(spaces, first: date, last: date) -> dict[int, int]:
     """Requests made per space between two days (open data)."""
-    from app.bookings.models import Booking
 
     return dict(db.session.execute(
         select(Booking.space_id, func.count(Booking.id))

@@ -22,8 +22,11 @@ from zoneinfo import ZoneInfo
 import portion as P
 from sqlalchemy import delete, event, inspect, select
 
+from app.bookings.models import Booking
 from app.extensions import db
+from app.orgs.models import Jurisdiction
 from app.spaces.availability import WeeklyHours, opening_intervals
+from app.spaces.models import Closure, OpeningHours, Space
 from app.stats import areas, months
 from app.stats.models import BookedHour, OpenDay, add_rows
 
@@ -132,9 +135,6 @@ def register() -> None:
 
     @event.listens_for(db.session, "before_flush")
     def _before_flush(session, _ctx, _instances):
-        from app.bookings.models import Booking
-        from app.orgs.models import Jurisdiction
-        from app.spaces.models import Closure, OpeningHours, Space
 
         _note_area_changes(session, Space, Jurisdiction)
         added: dict = {}
@@ -234,7 +234,6 @@ def _closure_days(closure) -> tuple[int, date, date]:
 def rebuild_open(first: date, last: date, *, space_ids: list[int] | None = None) -> int:
     """Write `stats_open` for every day from `first` to `last` (inclusive) for the given spaces
     (all spaces when None): opening hours minus closures. Returns the rows written."""
-    from app.spaces.models import Closure, OpeningHours, Space
 
     query = select(Space.id, Space.timezone)
     if space_ids is not None:
@@ -299,8 +298,6 @@ def rebuild_open(first: date, last: date, *, space_ids: list[int] | None = None)
 def rebuild_booked(*, space_ids: list[int] | None = None) -> int:
     """Write `stats_booked` again from the bookings (the backfill; changes keep it up to date
     afterwards). Streams the booked bookings; returns how many it counted."""
-    from app.bookings.models import Booking
-    from app.spaces.models import Space
 
     zones = {sid: ZoneInfo(tz) for sid, tz in db.session.execute(select(Space.id, Space.timezone))}
     wipe = delete(BookedHour)

@@ -24,6 +24,9 @@ from sqlalchemy import func, literal, or_, select, text
 
 from app.db import MAX_DB_INT
 from app.extensions import db
+from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree, with_descendants
+from app.rules.schema import APPROVERS, PURPOSES
+from app.spaces.models import SPACE_TYPES, Space, space_jurisdictions
 from app.stats import areas, events, months
 from app.stats.events import in_spaces as _in
 from app.stats.models import AreaBookedHour, AreaOpenDay, BookedHour, OpenDay
@@ -88,7 +91,6 @@ class Scope:
 
     def visible(self):
         """SQL condition on Space: the spaces of this scope."""
-        from app.spaces.models import Space, space_jurisdictions
 
         if self.everything:
             return literal(True)
@@ -105,8 +107,6 @@ class Scope:
     def space_ids(self, f: Filters):
         """A subquery of the ids of the spaces in scope that the filters select; None when
         that is every space (admins without filters: no condition at all, see `_in`)."""
-        from app.orgs.models import jurisdiction_tree, with_descendants
-        from app.spaces.models import Space, space_jurisdictions
 
         if self.everything and (f.district_id, f.owner_id, f.type, f.space_id) == (None,) * 4:
             return None
@@ -128,8 +128,6 @@ class Scope:
 
 def choices(scope: Scope) -> dict[str, list[tuple]]:
     """What the filters offer this scope: districts, owners, space types, spaces."""
-    from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree, with_descendants
-    from app.spaces.models import SPACE_TYPES, Space
 
     tree = jurisdiction_tree()
     jids = set(tree) if scope.everything else with_descendants(set(scope.jurisdiction_ids), tree)
@@ -161,8 +159,6 @@ def _int_arg(raw: str | None):
 def parse_filters(args: Mapping, scope: Scope, today: date | None = None
                   ) -> tuple[Filters, dict[str, str]]:
     """Filters from a query string; bad values are reported per field and left out."""
-    from app.orgs.models import jurisdiction_tree, with_descendants
-    from app.spaces.models import SPACE_TYPES, Space
 
     today = today or datetime.now(ZONE).date()
     errors: dict[str, str] = {}
@@ -270,8 +266,6 @@ def _no_jit() -> None:
 
 def _space_time(spaces, f: Filters) -> dict[int, dict]:
     """Per space in scope: name, owner, type, district, booked/open minutes, bookings."""
-    from app.orgs.models import Jurisdiction, Organisation
-    from app.spaces.models import Space, space_jurisdictions
 
     info = {}
     for sid, name, type_, owner_id, owner in db.session.execute(
@@ -316,7 +310,6 @@ def _time_row(key, label, items) -> dict:
 
 
 def _time_tables(out: Dashboard, per_space: dict, spaces, f: Filters) -> None:
-    from app.spaces.models import SPACE_TYPES
 
     items = list(per_space.values())
     total = _time_row(None, "", items)
@@ -418,7 +411,6 @@ def _trend_tables(out: Dashboard, spaces, f: Filters, area: int | None) -> None:
 
 
 def _demand_tables(out: Dashboard, counted) -> None:
-    from app.rules.schema import APPROVERS
 
     moves = {k: v for (m, k), v in counted.items() if m == "move"}
     figures = {
@@ -473,7 +465,6 @@ def _demand_tables(out: Dashboard, counted) -> None:
 
 
 def _people_tables(out: Dashboard, counted, people: tuple[int, int, int]) -> None:
-    from app.rules.schema import PURPOSES
 
     distinct_people, repeat, groups = people
     out.summary.update(residents=distinct_people, repeat_users=repeat)
@@ -553,7 +544,6 @@ def open_data(month: date, scope: Scope | None = None) -> list[Table]:
             Column("booked_hours", _l("Booked hours"), "hours"),
             Column("open_hours", _l("Open hours"), "hours"),
             Column("utilisation", _l("Utilisation"), "percent")]
-    from app.spaces.models import SPACE_TYPES
 
     label = f.first.strftime("%Y-%m")
     type_labels = {code: str(name) for code, name in SPACE_TYPES.items()}

@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, delete, text
 
 from app.extensions import db
+from app.stats import areas, months
 from app.stats.facts import BOOKED
 from app.stats.models import BookedHour
 
@@ -68,7 +69,6 @@ def rebuild_booked_pg(*, space_ids: list[int] | None = None) -> int:
     db.session.execute(
         text(_INSERT.format(select=_SELECT.format(spaces=spaces))).bindparams(*binds), params
     )
-    from app.stats import areas, months
 
     areas.rebuild_booked(None if space_ids is None else
                          set().union(*areas.areas_of(space_ids).values()))

@@ -6,25 +6,25 @@ from __future__ import annotations
 from flask import Flask
 
 from app.extensions import csrf
+from app.web.accounts import bp as accounts_bp
+from app.web.bookings import bp as bookings_bp
+from app.web.calendars import bp as calendars_bp
+from app.web.lottery import bp as lottery_bp
+from app.web.main import bp as main_bp
+from app.web.manage import bp as manage_bp
+from app.web.notifications.routes import bp as notifications_bp
+from app.web.oversight import bp as oversight_bp
+from app.web.payments.routes import bp as payments_bp
+from app.web.payments.routes import webhook_bp
+from app.web.rules.routes import bp as rules_bp
+from app.web.security.routes import bp as security_bp
+from app.web.spaces import bp as spaces_bp
+from app.web.stats.exports import bp as stats_exports_bp
+from app.web.stats.routes import bp as stats_bp
 
 
 def register(app: Flask) -> None:
     """Every page blueprint, at its address."""
-    from app.web.accounts import bp as accounts_bp
-    from app.web.bookings import bp as bookings_bp
-    from app.web.calendars import bp as calendars_bp
-    from app.web.lottery import bp as lottery_bp
-    from app.web.main import bp as main_bp
-    from app.web.manage import bp as manage_bp
-    from app.web.notifications.routes import bp as notifications_bp
-    from app.web.oversight import bp as oversight_bp
-    from app.web.payments.routes import bp as payments_bp
-    from app.web.payments.routes import webhook_bp
-    from app.web.rules.routes import bp as rules_bp
-    from app.web.security.routes import bp as security_bp
-    from app.web.spaces import bp as spaces_bp
-    from app.web.stats.exports import bp as stats_exports_bp
-    from app.web.stats.routes import bp as stats_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import abort, request
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
+from app.bookings.models import Booking, BookingStage, BookingTransition
 from app.db import db_int
 from app.extensions import db
+from app.payments.models import Payment
+from app.spaces.models import Space
 
 
 def paginate(query, *, per_page: int, count: bool = True):
@@ -13,3 +19,25 @@ def paginate(query, *, per_page: int, count: bool = True):
     `db_int`, so a number nobody means gives an empty page rather than a database error."""
     page = request.args.get("page", 1, type=db_int)
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=count)
+
+
+def load_booking(booking_id: int) -> Booking:
+    """The booking with everything its page shows; 404 also when the user may not see it."""
+    booking = db.session.scalars(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .options(
+            joinedload(Booking.space).selectinload(Space.jurisdictions),
+            joinedload(Booking.space).joinedload(Space.owner),
+            joinedload(Booking.user),
+            joinedload(Booking.decided_by),
+            selectinload(Booking.transitions).joinedload(BookingTransition.actor),
+            selectinload(Booking.stages).joinedload(BookingStage.jurisdiction),
+            selectinload(Booking.stages).joinedload(BookingStage.decided_by),
+            joinedload(Booking.group),
+            selectinload(Booking.payments).selectinload(Payment.refunds),
+        )
+    ).first()
+    if booking is None or not booking.can_view(current_user):
+        abort(404)  # the same answer whether it does not exist or is someone else's
+    return booking

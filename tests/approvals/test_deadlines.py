@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.bookings import approvals, services
+from app.bookings import approvals, services, sweeps
 from app.bookings.models import Booking
 from app.extensions import db
 from tests.approvals import (
@@ -86,11 +86,11 @@ def test_a_deadline_is_capped_at_the_booking_start(factories):
     booking = w.request(start=start, now=seoul(FRIDAY, 15))
     assert booking.current_stage.due_at == start
     # The sweep at the start expires it once (not also as an overdue stage).
-    assert services.sweep(now=start - SECOND) == ZERO
-    assert services.sweep(now=start) == counts(expired=1)
+    assert sweeps.sweep(now=start - SECOND) == ZERO
+    assert sweeps.sweep(now=start) == counts(expired=1)
     assert booking.status == "expired" and booking.reason == "Not decided before the start."
     assert [s.state for s in booking.stages] == ["expired", "skipped", "skipped", "skipped"]
-    assert services.sweep(now=start) == ZERO
+    assert sweeps.sweep(now=start) == ZERO
 
 
 # --- The sweep at a stage's deadline ------------------------------------------------------------
@@ -98,8 +98,8 @@ def test_escalate_passes_the_request_on_with_a_new_deadline(factories):
     w = school_world(factories)
     booking = w.request(start=FAR, now=seoul(FRIDAY, 15))
     due = end_of(WEDNESDAY_AFTER)
-    assert services.sweep(now=due - SECOND) == ZERO
-    assert services.sweep(now=due) == counts(escalated=1)
+    assert sweeps.sweep(now=due - SECOND) == ZERO
+    assert sweeps.sweep(now=due) == counts(escalated=1)
     assert booking.status == "requested"
     assert [s.state for s in booking.stages] == ["escalated", "pending", "waiting", "waiting"]
     assert booking.stages[0].decided_at == due and booking.stages[0].decided_by is None
@@ -108,7 +108,7 @@ def test_escalate_passes_the_request_on_with_a_new_deadline(factories):
     # Two working days from Thursday 00:00: Friday and Monday.
     assert principal_stage.due_at == end_of(date(2026, 12, 14))
     # Idempotent: nothing is left to do at the same moment.
-    assert services.sweep(now=due) == ZERO
+    assert sweeps.sweep(now=due) == ZERO
     # Only the principal decides now.
     assert booking.can_decide_now(w.principal) and not booking.can_decide_now(w.manager)
 
@@ -119,15 +119,15 @@ def test_expire_at_the_deadline_releases_the_slot(factories):
     services.approve(booking, w.manager, now=seoul(date(2026, 12, 7), 9))
     due = booking.current_stage.due_at
     assert due == end_of(WEDNESDAY_AFTER)  # Monday + 2 working days
-    assert services.sweep(now=due - SECOND) == ZERO
-    assert services.sweep(now=due) == counts(expired=1)
+    assert sweeps.sweep(now=due - SECOND) == ZERO
+    assert sweeps.sweep(now=due) == counts(expired=1)
     assert booking.status == "expired"
     assert booking.reason == (
         "Not decided in time by: Head of the owner organisation (번동초등학교)."
     )
     assert [s.state for s in booking.stages] == ["approved", "expired", "skipped", "skipped"]
     assert booking.stage_position is None
-    assert services.sweep(now=due) == ZERO
+    assert sweeps.sweep(now=due) == ZERO
     again = w.request(w.neighbour(), start=FAR, now=due + SECOND)
     assert again.status == "requested"
     db.session.commit()
@@ -170,17 +170,17 @@ def test_approve_at_the_deadline_approves_stage_after_stage(simple):
     booking = ask(hall, seoul(date(2026, 12, 1), 10))  # Tuesday
     first_due = end_of(date(2026, 12, 3))
     assert booking.current_stage.due_at == first_due
-    assert services.sweep(now=first_due) == counts(auto_approved=1)
+    assert sweeps.sweep(now=first_due) == counts(auto_approved=1)
     assert booking.status == "requested"
     assert [s.state for s in booking.stages] == ["auto_approved", "pending"]
     second_due = booking.current_stage.due_at
     assert second_due == end_of(date(2026, 12, 7))  # Friday 00:00 + 1 working day: Monday
-    assert services.sweep(now=second_due) == counts(auto_approved=1)
+    assert sweeps.sweep(now=second_due) == counts(auto_approved=1)
     assert booking.status == "approved"
     assert booking.reason == "Approved when the deadline passed."
     assert [s.state for s in booking.stages] == ["auto_approved", "auto_approved"]
     assert booking.decided_at == second_due and booking.decided_by is None
-    assert services.sweep(now=second_due) == ZERO
+    assert sweeps.sweep(now=second_due) == ZERO
 
 
 def test_escalate_on_the_last_stage_expires(simple):
@@ -190,10 +190,10 @@ def test_escalate_on_the_last_stage_expires(simple):
     booking = ask(hall, seoul(FRIDAY, 15))
     due = end_of(date(2026, 12, 7))
     assert booking.current_stage.due_at == due
-    assert services.sweep(now=due) == counts(expired=1)
+    assert sweeps.sweep(now=due) == counts(expired=1)
     assert booking.status == "expired" and booking.reason == "No stage left to decide."
     assert [s.state for s in booking.stages] == ["expired"]
-    assert services.sweep(now=due) == ZERO
+    assert sweeps.sweep(now=due) == ZERO
 
 
 def test_a_returned_request_unanswered_expires(factories):
@@ -204,12 +204,12 @@ def test_a_returned_request_unanswered_expires(factories):
     due = booking.current_stage.due_at
     assert due == end_of(date(2026, 12, 10))  # three working days to answer
     # The stage's own deadline (Wednesday) no longer applies while the resident answers.
-    assert services.sweep(now=end_of(WEDNESDAY_AFTER)) == ZERO
+    assert sweeps.sweep(now=end_of(WEDNESDAY_AFTER)) == ZERO
     assert booking.status == "returned"
-    assert services.sweep(now=due) == counts(expired=1)
+    assert sweeps.sweep(now=due) == counts(expired=1)
     assert booking.status == "expired" and booking.reason == "The resident did not answer in time."
     assert [s.state for s in booking.stages] == ["expired", "skipped", "skipped", "skipped"]
-    assert services.sweep(now=due) == ZERO
+    assert sweeps.sweep(now=due) == ZERO
 
 
 def test_a_returned_request_answered_in_time_does_not_expire(factories):
@@ -228,7 +228,7 @@ def test_a_returned_request_answered_in_time_does_not_expire(factories):
         now=answered,
     )
     assert booking.current_stage.due_at == end_of(date(2026, 12, 15))
-    assert services.sweep(now=end_of(date(2026, 12, 10))) == ZERO
+    assert sweeps.sweep(now=end_of(date(2026, 12, 10))) == ZERO
     assert booking.status == "requested"
 
 
@@ -265,7 +265,7 @@ def test_one_sweep_counts_every_kind_and_a_second_finds_nothing(factories, simpl
     past.status = "approved"
     db.session.commit()
 
-    result = services.sweep(now=due)
+    result = sweeps.sweep(now=due)
     assert result == {"expired": 2, "escalated": 1, "auto_approved": 1, "drawn": 0, "completed": 1}
     db.session.commit()
     db.session.expire_all()
@@ -278,8 +278,8 @@ def test_one_sweep_counts_every_kind_and_a_second_finds_nothing(factories, simpl
         waiting.id: "requested",
         past.id: "completed",
     }
-    assert services.sweep(now=due) == ZERO
-    assert services.sweep(now=due + timedelta(hours=1)) == ZERO
+    assert sweeps.sweep(now=due) == ZERO
+    assert sweeps.sweep(now=due + timedelta(hours=1)) == ZERO
 
 
 def test_the_sweep_uses_the_current_time_by_default(factories, time_machine):
@@ -287,7 +287,7 @@ def test_the_sweep_uses_the_current_time_by_default(factories, time_machine):
     booking = w.request(start=FAR, now=seoul(FRIDAY, 15))
     db.session.commit()
     time_machine.move_to(datetime(2026, 12, 9, 14, 59, tzinfo=UTC), tick=False)  # 23:59 Seoul
-    assert services.sweep() == ZERO
+    assert sweeps.sweep() == ZERO
     time_machine.move_to(datetime(2026, 12, 9, 15, 0, tzinfo=UTC), tick=False)  # midnight
-    assert services.sweep() == counts(escalated=1)
+    assert sweeps.sweep() == counts(escalated=1)
     assert booking.stage_position == 1

@@ -379,7 +379,7 @@ def test_bulk_reject_needs_a_reason_and_bulk_is_per_stage(w, login, client, star
         )
     )
     assert "Approved" not in text
-    assert f"#{ids[0]}: You are not allowed to do this." in text
+    assert f"#{ids[0]}: You do not decide the current stage of this request." in text
     assert {fresh(i).stage_position for i in ids} == {0}
     login(w.manager)
     text = text_of(

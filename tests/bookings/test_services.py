@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.bookings import services
+from app.bookings import services, sweeps
 from app.bookings.models import STATUS_LABELS, TRANSITIONS
 from app.errors import InvalidTransition, NotAllowed, SlotTaken, ValidationFailed
 from app.payments.services import record_offline
@@ -229,11 +229,11 @@ def test_sweep_expires_undecided_requests_and_completes_old_bookings(space, fact
                    reference="영수증 1")
     db.session.commit()
     nothing = {"expired": 0, "escalated": 0, "auto_approved": 0, "drawn": 0, "completed": 0}
-    assert services.sweep(now=start - timedelta(minutes=1)) == nothing
-    assert services.sweep(now=start + timedelta(minutes=1)) == {**nothing, "expired": 1}
+    assert sweeps.sweep(now=start - timedelta(minutes=1)) == nothing
+    assert sweeps.sweep(now=start + timedelta(minutes=1)) == {**nothing, "expired": 1}
     later = start + timedelta(days=4)
-    assert services.sweep(now=later) == {**nothing, "completed": 1}
-    assert services.sweep(now=later) == nothing  # idempotent
+    assert sweeps.sweep(now=later) == {**nothing, "completed": 1}
+    assert sweeps.sweep(now=later) == nothing  # idempotent
     assert (undecided.status, approved.status) == ("expired", "completed")
     assert undecided.transitions[-1].actor is None
 

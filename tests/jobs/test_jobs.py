@@ -12,8 +12,10 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-import app.tasks  # noqa: E402,F401  (the schedule is registered on import, as create_app does)
-from app import jobs
+from app import (
+    jobs,
+    tasks,  # noqa: E402  (the schedule is registered on import, as create_app does)
+)
 from app.bookings import services
 from app.bookings.models import Booking, BookingTransition
 from app.db import utcnow
@@ -182,7 +184,7 @@ def test_two_sweeps_at_once_expire_an_overdue_request_once(app, factories, monke
     db.session.commit()
     assert booking.status == "requested"
 
-    real_sweep = services.sweep
+    real_sweep = tasks.sweep
     inside = []
 
     def slow_sweep(*args, **kwargs):
@@ -190,7 +192,7 @@ def test_two_sweeps_at_once_expire_an_overdue_request_once(app, factories, monke
         time.sleep(0.5)  # long enough for the other sweep to try the lock meanwhile
         return real_sweep(*args, **kwargs)
 
-    monkeypatch.setattr(services, "sweep", slow_sweep)
+    monkeypatch.setattr(tasks, "sweep", slow_sweep)
     results = in_threads(app, lambda: jobs.run("bookings.sweep"))
     assert len(inside) == 1
     assert sorted(r.get("expired", 0) for r in results) == [0, 1]

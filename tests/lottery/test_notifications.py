@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.bookings.services import sweep
+from app.bookings.sweeps import sweep
 from app.notifications.models import Notification
 from tests.lottery.conftest import draw_time, saturday
 

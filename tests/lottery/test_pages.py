@@ -8,7 +8,7 @@ import pytest
 
 from app.accounts.group_models import ResidentGroup, ResidentGroupMember
 from app.bookings.models import LotteryDraw
-from app.bookings.services import sweep
+from app.bookings.sweeps import sweep
 from tests.lottery.conftest import draw_time, saturday
 
 HUGE = "9" * 25

@@ -12,7 +12,7 @@ from app.bookings import lottery
 from app.bookings import services as booking_services
 from app.bookings.lottery import Entry, draw, verify
 from app.bookings.models import Booking, LotteryDraw
-from app.bookings.services import sweep
+from app.bookings.sweeps import sweep
 from app.db import serialized_writes
 from app.extensions import db
 from tests.lottery.conftest import at, draw_time, saturday

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.bookings import services
+from app.bookings import services, sweeps
 from app.extensions import db
 from app.notifications.models import EmailDelivery, Notification
 from app.notifications.services import set_preferences
@@ -157,7 +157,7 @@ def test_cancellations_by_the_owner_are_told_those_by_the_resident_are_not(w, st
 def test_expiry_by_the_sweep(w, start, now):
     booking = w.request(start=start, now=now)
     db.session.commit()
-    services.sweep(now=start + timedelta(minutes=1))
+    sweeps.sweep(now=start + timedelta(minutes=1))
     db.session.commit()
     [expired] = told(w.resident, "booking_expired")
     assert expired.booking_id == booking.id and expired.params["was"] == "requested"
@@ -178,7 +178,7 @@ def test_escalation_tells_the_next_stage_it_was_passed_on(factories, start, now)
                                       attendees=3, now=now)
     db.session.commit()
     assert kinds(manager) == ["approval_requested"]
-    services.sweep(now=booking.current_stage.due_at + timedelta(minutes=1))
+    sweeps.sweep(now=booking.current_stage.due_at + timedelta(minutes=1))
     db.session.commit()
     assert kinds(head) == ["approval_escalated"]
 

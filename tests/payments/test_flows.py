@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app import jobs
 from app.bookings import services as booking_services
+from app.bookings import sweeps
 from app.bookings.models import Booking
 from app.payments import work
 from app.payments.models import Payment, PaymentLog, StripeEvent
@@ -407,7 +408,7 @@ def test_an_unpaid_booking_is_expired_not_completed_by_the_sweeps(
     db.session.commit()
     _approve(db, booking, factories.manager(space.owner))
     later = start + timedelta(days=5)
-    booking_services.sweep(now=later)
+    sweeps.sweep(now=later)
     db.session.commit()
     work.sweep(now=later)
     db.session.expire_all()

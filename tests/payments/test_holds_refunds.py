@@ -9,6 +9,7 @@ import pytest
 
 from app import jobs
 from app.bookings import services as booking_services
+from app.bookings import sweeps
 from app.bookings.models import Booking
 from app.errors import ValidationFailed
 from app.payments import services as payments
@@ -85,7 +86,7 @@ def test_a_hold_is_released_when_the_booking_does_not_happen(
     elif ending == "withdraw":
         booking_services.cancel(booking, booking.user)
     else:
-        booking_services.sweep(now=booking.start_at + timedelta(minutes=1))
+        sweeps.sweep(now=booking.start_at + timedelta(minutes=1))
     db.session.commit()
     jobs.run_deferred()
     db.session.expire_all()

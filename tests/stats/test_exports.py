@@ -390,7 +390,7 @@ def test_the_command_refuses_bad_input(runner, w, tmp_path, args):
 
 def test_the_command_defaults_to_last_month(runner, tmp_path, monkeypatch):
     asked = []
-    monkeypatch.setattr("app.web.stats.exports.open_tables",
+    monkeypatch.setattr("app.stats.open_data.open_tables",
                         lambda month, scope: asked.append(month) or [exports.suppress(sample())])
     result = runner.invoke(args=["stats", "export", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -6,21 +6,20 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app.accounts.groups import user_groups
 from app.bookings import services as booking_services
-from app.bookings.models import STATUS_LABELS, TRANSITIONS, Booking, BookingStage, BookingTransition
+from app.bookings.models import STATUS_LABELS, TRANSITIONS, Booking
 from app.db import utcnow
 from app.errors import DomainError, InvalidTransition, ValidationFailed
 from app.extensions import db
-from app.payments.models import Payment
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.spaces.models import Space
 from app.web.accounts.routes import safe_next
 from app.web.bookings import bp
 from app.web.bookings.forms import CancelForm, ResubmitForm
-from app.web.helpers import paginate
+from app.web.helpers import load_booking, paginate
 from app.web.payments.views import booking_payment_context
 
 
@@ -42,28 +41,6 @@ def mine():
         query = query.where(Booking.end_at > now).order_by(Booking.start_at, Booking.id)
     page = paginate(query, per_page=current_app.config["SEARCH_PER_PAGE"])
     return render_template("bookings/mine.html", page=page, when=when)
-
-
-def load_booking(booking_id: int) -> Booking:
-    """The booking with everything its page shows; 404 also when the user may not see it."""
-    booking = db.session.scalars(
-        select(Booking)
-        .where(Booking.id == booking_id)
-        .options(
-            joinedload(Booking.space).selectinload(Space.jurisdictions),
-            joinedload(Booking.space).joinedload(Space.owner),
-            joinedload(Booking.user),
-            joinedload(Booking.decided_by),
-            selectinload(Booking.transitions).joinedload(BookingTransition.actor),
-            selectinload(Booking.stages).joinedload(BookingStage.jurisdiction),
-            selectinload(Booking.stages).joinedload(BookingStage.decided_by),
-            joinedload(Booking.group),
-            selectinload(Booking.payments).selectinload(Payment.refunds),
-        )
-    ).first()
-    if booking is None or not booking.can_view(current_user):
-        abort(404)  # the same answer whether it does not exist or is someone else's
-    return booking
 
 
 def offers_cancel(booking: Booking, user, now) -> bool:

@@ -15,7 +15,7 @@ from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.web.bookings import bp
-from app.web.bookings.routes import load_booking
+from app.web.helpers import load_booking
 
 
 def _load(series_id: int):

@@ -20,8 +20,8 @@ from app.extensions import db
 from app.orgs.models import Organisation
 from app.security import limits
 from app.spaces.models import Space
-from app.web.bookings.routes import load_booking
 from app.web.calendars import bp
+from app.web.helpers import load_booking
 
 # How far back and ahead feeds reach; calendar apps poll them, so they stay bounded.
 FEED_PAST = timedelta(days=90)

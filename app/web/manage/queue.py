@@ -10,11 +10,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.bookings import decisions
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
 from app.bookings.queue import QueueFilters, queue_query
 from app.db import db_int, utcnow
-from app.errors import DomainError
 from app.extensions import db
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.spaces.models import Space
@@ -87,18 +87,10 @@ def bulk_decide():
         select(Booking).where(Booking.id.in_(ids)).options(selectinload(Booking.stages))
         .order_by(Booking.id)  # decided (and reported) in a stable order
     ).all()
-    done, failed = 0, []
-    for booking in bookings:
-        try:
-            with db.session.begin_nested():
-                if action == "approve":
-                    booking_services.approve(booking, current_user)
-                else:
-                    booking_services.reject(booking, current_user, reason=reason)
-        except DomainError as exc:
-            failed.append(f"#{booking.id}: {exc.message}")
-        else:
-            done += 1
+    outcomes = decisions.decide_many(bookings, current_user, approve=action == "approve",
+                                     reason=reason or None)
+    done = sum(o.ok for o in outcomes)
+    failed = [f"#{o.booking.id}: {o.error.message}" for o in outcomes if o.error is not None]
     db.session.commit()
     if done:
         message = (

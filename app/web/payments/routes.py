@@ -27,7 +27,7 @@ from app.extensions import db
 from app.orgs.models import Organisation
 from app.payments import connect, gateway, report, services
 from app.payments.models import METHOD_LABELS, Refund
-from app.web.bookings.routes import load_booking
+from app.web.helpers import load_booking
 from app.web.payments.forms import OfflinePaymentForm, OrgPaymentSettingsForm, RefundForm
 from app.web.payments.webhooks import webhook_bp  # noqa: F401  (registered by the app factory)
 

@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.bookings.series import Repeat
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
@@ -125,7 +126,6 @@ class BookingRequestForm(FlaskForm):
 
     def repeat_rule(self):
         """The series asked for, or None for a single request."""
-        from app.bookings.series import Repeat
 
         if not self.repeat.data:
             return None

@@ -17,7 +17,9 @@ from sqlalchemy.orm import selectinload
 # app.spaces.models), so app.bookings.services may still be loading when this module runs.
 from app.accounts.groups import user_groups
 from app.bookings import judging
+from app.bookings import series as series_services
 from app.bookings import services as booking_services
+from app.bookings.search import parse_search_args, search_spaces
 from app.db import utcnow
 from app.errors import DomainError, SlotTaken, ValidationFailed
 from app.extensions import db
@@ -30,6 +32,7 @@ from app.spaces import surge
 from app.spaces.availability import WeeklyHours, week_window
 from app.spaces.calendar import WeekGrid, build_week_grid
 from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES, WEEKDAYS, Closure, Space
+from app.web.payments.routes import start_checkout
 from app.web.spaces import bp
 from app.web.spaces.forms import BookingRequestForm, parse_clock
 
@@ -79,7 +82,6 @@ def jurisdiction_options() -> list[tuple[str, str]]:
 @bp.get("/", strict_slashes=False)
 def search():
     # Imported here for the same reason as booking_services: search needs the booking models.
-    from app.bookings.search import parse_search_args, search_spaces
 
     errors: dict[str | None, list[str]] = {}
     result = params = None
@@ -333,7 +335,6 @@ def _refused_before_sending(space: Space, form: BookingRequestForm) -> bool:
 
 def _series_request(space: Space, form: BookingRequestForm, checking: bool):
     """Check or send a repeating request. Returns a redirect when sent, else (plan, status)."""
-    from app.bookings import series as series_services
 
     start_minute = parse_clock(form.start_time.data)
     end_minute = parse_clock(form.end_time.data) or 24 * 60
@@ -372,7 +373,6 @@ def _series_request(space: Space, form: BookingRequestForm, checking: bool):
 def _to_checkout(booking):
     """Straight on to Stripe Checkout for a booking that is paid (or its card authorised)
     before it is confirmed or sent; if Stripe cannot be reached, the booking page offers it."""
-    from app.web.payments.routes import start_checkout
 
     try:
         payment = start_checkout(booking)

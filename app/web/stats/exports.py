@@ -11,24 +11,23 @@ any in.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from app.extensions import db
+from app.orgs.models import Jurisdiction, Organisation
+from app.spaces.models import SPACE_TYPES, Space
 from app.stats import exports, queries
+from app.stats import open_data as published
 
 bp = Blueprint("stats_exports", __name__)
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-FIRST_YEAR = 2000
 
 
 @login_required
@@ -77,8 +76,6 @@ def _period(filters) -> str:
 
 def about(filters) -> list[tuple[str, str]]:
     """The About sheet's lines: the period and every filter in words."""
-    from app.orgs.models import Jurisdiction, Organisation
-    from app.spaces.models import SPACE_TYPES, Space
 
     lines = [(_("Period"), _("%(first)s to %(last)s", first=filters.first.isoformat(),
                              last=filters.last.isoformat()))]
@@ -121,65 +118,10 @@ def export_xlsx(name: str):
 # -- open data ---------------------------------------------------------------------------------
 
 
-def parse_month(raw: str) -> date | None:
-    """The first day of a YYYY-MM month from 2000 to 2100, or None."""
-    match = MONTH.match(raw or "")
-    if not match:
-        return None
-    year, month = int(match[1]), int(match[2])
-    if not (FIRST_YEAR <= year <= 2100 and 1 <= month <= 12):
-        return None
-    return date(year, month, 1)
-
-
-def _next(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-def months_with_data(scope: queries.Scope | None) -> list[date]:
-    """Months, newest first, from the first with booked time in the scope to the current one
-    (or the last with data, if earlier)."""
-    from app.spaces.models import Space
-    from app.stats.models import BookedHour
-
-    query = select(func.min(BookedHour.day), func.max(BookedHour.day))
-    if scope is not None and not scope.everything:
-        query = query.where(BookedHour.space_id.in_(select(Space.id).where(scope.visible())))
-    first, last = db.session.execute(query).one()
-    if first is None:
-        return []
-    now = datetime.now(queries.ZONE).date()
-    last = min(last, now)
-    month, out = date(first.year, first.month, 1), []
-    while month <= last:
-        out.append(month)
-        month = _next(month)
-    return out[::-1]
-
-
-def open_tables(month: date, scope: queries.Scope | None) -> list:
-    """Open data of a month, suppressed: only public tables."""
-    return [exports.suppress(t, within="district" if t.name == "open_data_spaces" else None)
-            for t in queries.open_data(month, scope) if t.public]
-
-
-def space_table(tables: list):
-    """The per-space table of a month's open data."""
-    return next((t for t in tables if t.drill == "space" or "space" in t.name), tables[0])
-
-
-def open_about(month: date) -> list[tuple[str, str]]:
-    return [(_("Period"), month.strftime("%Y-%m")),
-            (_("Small counts"), _("Counts from 1 to 4 are shown as \"<5\", and rates beside "
-                                  "them are left empty, so that no one can be recognised.")),
-            (_("Hidden counts"), _("\"x\": a count hidden so that a district's total cannot "
-                                   "give back a count shown as \"<5\"."))]
-
-
 def _month_or_404(raw: str) -> date:
     """A month from 2000-01 to the current one (an earlier month without bookings gives empty
     tables), else 404."""
-    month = parse_month(raw)
+    month = published.parse_month(raw)
     if month is None:
         abort(404, _("There is no month %(month)s: write a month as YYYY-MM, such as %(example)s.",
                      month=raw, example=datetime.now(queries.ZONE).strftime("%Y-%m")))
@@ -193,14 +135,14 @@ PUBLIC = queries.Scope(everything=True)  # open data: every space, for anyone
 
 @bp.get("/open-data")
 def open_data():
-    return render_template("stats/open_data.html", months=months_with_data(PUBLIC),
+    return render_template("stats/open_data.html", months=published.months_with_data(PUBLIC),
                            can_see_dashboard=queries.Scope.for_user(current_user) is not None)
 
 
 @bp.get("/open-data/<month>.csv")
 def open_data_csv(month: str):
     first = _month_or_404(month)
-    table = space_table(open_tables(first, PUBLIC))
+    table = published.space_table(published.open_tables(first, PUBLIC))
     data = exports.to_csv(table, locale=_locale())
     return _download(data, f"gonggan-open-data-{month}-{table.name}.csv", CSV, public=True)
 
@@ -208,5 +150,5 @@ def open_data_csv(month: str):
 @bp.get("/open-data/<month>.xlsx")
 def open_data_xlsx(month: str):
     first = _month_or_404(month)
-    data = exports.to_xlsx(open_tables(first, PUBLIC), about=open_about(first))
+    data = exports.to_xlsx(published.open_tables(first, PUBLIC), about=published.open_about(first))
     return _download(data, f"gonggan-open-data-{month}.xlsx", XLSX, public=True)
