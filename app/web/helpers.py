@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, request
-from flask_login import current_user
-from sqlalchemy import select
+from flask import request
 from sqlalchemy.orm import joinedload, selectinload
 
+from app import access
 from app.bookings.models import Booking, BookingStage, BookingTransition
 from app.db import db_int
 from app.extensions import db
@@ -22,22 +21,16 @@ def paginate(query, *, per_page: int, count: bool = True):
 
 
 def load_booking(booking_id: int) -> Booking:
-    """The booking with everything its page shows; 404 also when the user may not see it."""
-    booking = db.session.scalars(
-        select(Booking)
-        .where(Booking.id == booking_id)
-        .options(
-            joinedload(Booking.space).selectinload(Space.jurisdictions),
-            joinedload(Booking.space).joinedload(Space.owner),
-            joinedload(Booking.user),
-            joinedload(Booking.decided_by),
-            selectinload(Booking.transitions).joinedload(BookingTransition.actor),
-            selectinload(Booking.stages).joinedload(BookingStage.jurisdiction),
-            selectinload(Booking.stages).joinedload(BookingStage.decided_by),
-            joinedload(Booking.group),
-            selectinload(Booking.payments).selectinload(Payment.refunds),
-        )
-    ).first()
-    if booking is None or not booking.can_view(current_user):
-        abort(404)  # the same answer whether it does not exist or is someone else's
-    return booking
+    """The booking with everything its page shows; 404 also when the user may not see it (the
+    same answer whether it does not exist or is someone else's)."""
+    return access.load(Booking, booking_id, "can_view", visible=None, options=(
+        joinedload(Booking.space).selectinload(Space.jurisdictions),
+        joinedload(Booking.space).joinedload(Space.owner),
+        joinedload(Booking.user),
+        joinedload(Booking.decided_by),
+        selectinload(Booking.transitions).joinedload(BookingTransition.actor),
+        selectinload(Booking.stages).joinedload(BookingStage.jurisdiction),
+        selectinload(Booking.stages).joinedload(BookingStage.decided_by),
+        joinedload(Booking.group),
+        selectinload(Booking.payments).selectinload(Payment.refunds),
+    ))

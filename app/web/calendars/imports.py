@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length, Optional
 
+from app import access
 from app.calendars.fetch import check_url, fetch
 from app.calendars.imports import MAX_BYTES, colliding_bookings, import_calendar, record_failure
 from app.calendars.imports import too_large_message as _too_large
@@ -45,10 +46,7 @@ class ExternalCalendarForm(FlaskForm):
 
 # --- Access ----------------------------------------------------------------------------------
 def _managed_space(space_id: int) -> Space:
-    space = db.get_or_404(Space, space_id)
-    if not space.can_manage(current_user):
-        abort(403 if space.can_oversee(current_user) else 404)
-    return space
+    return access.load(Space, space_id, "can_manage", visible="can_oversee")
 
 
 def _managed_org(org_id: int) -> Organisation:

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import access
 from app.bookings import decisions
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
@@ -30,10 +31,7 @@ def _require_approver() -> None:
 
 
 def _decidable_booking(booking_id: int) -> Booking:
-    booking = db.get_or_404(Booking, booking_id)
-    if not booking.can_decide_now(current_user):
-        abort(403 if booking.can_view(current_user) else 404)
-    return booking
+    return access.load(Booking, booking_id, "can_decide_now")
 
 
 def _queue_query(filters: QueueFilters):

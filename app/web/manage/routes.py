@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app import access
 from app.bookings import conflicts
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
@@ -61,17 +62,11 @@ def _scope(query):
 
 
 def _managed_space(space_id: int) -> Space:
-    space = db.get_or_404(Space, space_id)
-    if not space.can_manage(current_user):
-        abort(403 if space.can_oversee(current_user) else 404)
-    return space
+    return access.load(Space, space_id, "can_manage", visible="can_oversee")
 
 
 def _managed_booking(booking_id: int) -> Booking:
-    booking = db.get_or_404(Booking, booking_id)
-    if not booking.can_decide(current_user):
-        abort(403 if booking.can_view(current_user) else 404)
-    return booking
+    return access.load(Booking, booking_id, "can_decide")
 
 
 def _my_orgs() -> list[Organisation]:

@@ -20,7 +20,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app import csvfile
+from app import access, csvfile
 from app.db import db_int, utcnow
 from app.errors import DomainError
 from app.extensions import db
@@ -129,10 +129,7 @@ def receipt(booking_id: int):
 
 # --------------------------------------------------------------------------- managers
 def _managed(booking_id: int):
-    booking = load_booking(booking_id)
-    if not booking.can_decide(current_user):
-        abort(403)
-    return booking
+    return access.require(load_booking(booking_id), "can_decide")
 
 
 def _run(action, done: str, booking_id: int):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 # A module reference, not names: the booking models import this package (through
 # app.spaces.models), so app.bookings.services may still be loading when this module runs.
+from app import access
 from app.accounts.groups import user_groups
 from app.bookings import judging
 from app.bookings import series as series_services
@@ -43,19 +44,12 @@ UPCOMING_CLOSURES = 10
 
 def load_space(space_id: int) -> Space:
     """The space with what its pages show, or 404 if it does not exist or is not visible."""
-    space = db.session.scalars(
-        select(Space)
-        .where(Space.id == space_id)
-        .options(
-            selectinload(Space.owner),
-            selectinload(Space.jurisdictions),
-            selectinload(Space.amenity_rows),
-            selectinload(Space.opening_hours),
-        )
-    ).first()
-    if space is None or not space.can_view(current_user):
-        abort(404)
-    return space
+    return access.load(Space, space_id, "can_view", visible=None, options=(
+        selectinload(Space.owner),
+        selectinload(Space.jurisdictions),
+        selectinload(Space.amenity_rows),
+        selectinload(Space.opening_hours),
+    ))
 
 
 def jurisdiction_options() -> list[tuple[str, str]]:
