@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import logs
 from app.db import configure_sqlite, set_serialized_writes
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.security import headers
@@ -40,6 +41,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     from app.db import db_int_converter
 
     app.url_map.converters["int"] = db_int_converter()  # before any route is added
+    logs.register(app)  # first of the request hooks: every log record then has the request id
     register_extensions(app)
     register_request_hooks(app)
     register_security(app)
@@ -157,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.bookings import bp as bookings_bp
     from app.calendars import bp as calendars_bp
+    from app.health import bp as health_bp
     from app.lottery import bp as lottery_bp
     from app.main import bp as main_bp
     from app.manage import bp as manage_bp
@@ -172,6 +175,7 @@ def register_blueprints(app: Flask) -> None:
     from app.stats.routes import bp as stats_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(spaces_bp, url_prefix="/spaces")
     app.register_blueprint(bookings_bp, url_prefix="/bookings")

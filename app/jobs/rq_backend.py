@@ -14,6 +14,8 @@ from flask import current_app
 from redis import Redis
 from rq import Queue, Retry, SimpleWorker
 
+from app import logs
+
 _connections: dict[str, Redis] = {}
 
 
@@ -43,6 +45,7 @@ def enqueue(name: str, args: list):
         result_ttl=3600,
         failure_ttl=7 * 86400,
         description=f"{name}{tuple(args)!r}",
+        meta={"request_id": logs.current_request_id()},
     )
 
 
