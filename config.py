@@ -1,4 +1,5 @@
-"""Configuration classes. Every setting can be overridden from the environment."""
+"""Configuration classes. Most settings can be overridden from the environment;
+docs/configuration.md lists every setting, its default and which are fixed here."""
 
 from __future__ import annotations
 

@@ -133,12 +133,20 @@ def backend_name(app: Flask | None = None) -> str:
 
 
 def dispatch(name: str, *args) -> None:
-    """Hand job `name` to the configured backend now."""
+    """Hand job `name` to the configured backend now. When Redis cannot take it, the job runs
+    here instead: the change that queued it is committed already, and jobs are idempotent, so
+    running it in process is safe where failing the request would not be."""
     if backend_name() == "rq":
+        from redis.exceptions import RedisError
+
         from app.jobs import rq_backend
 
-        rq_backend.enqueue(name, list(args))
-        return
+        try:
+            rq_backend.enqueue(name, list(args))
+            return
+        except (RedisError, OSError) as exc:
+            log.warning("Redis refused job %s%r (%s: %s); running it in process",
+                        name, args, type(exc).__name__, exc)
     try:
         run(name, *args)
     except Exception:
