@@ -193,8 +193,11 @@ def register(app: Flask) -> None:
         response.headers[HEADER] = request_id
         if app.config.get("LOG_REQUESTS"):
             rule = request.url_rule.rule if request.url_rule else None
+            # Probes come every few seconds: their lines only at DEBUG, unless they fail.
+            probe = request.blueprint == "health" and response.status_code < 500
             # The route, not the path: paths carry feed tokens and other secrets.
-            request_log.info(
+            request_log.log(
+                logging.DEBUG if probe else logging.INFO,
                 "%s %s %s", request.method, rule or "(no route)", response.status_code,
                 extra={"method": request.method, "route": rule, "status": response.status_code,
                        "duration_ms": round((time.perf_counter() - started) * 1000, 1)},

@@ -176,3 +176,11 @@ def test_an_rq_job_logs_with_the_rq_job_id_and_the_request_that_queued_it(
     rq_backend.work(burst=True)
     [record] = [r for r in caplog.records if r.getMessage() == "on the worker"]
     assert (record.job_id, record.job, record.request_id) == (queued.id, "test.noisy", "req-42")
+
+
+def test_health_probes_are_logged_only_when_they_fail(app, client, lines, monkeypatch):
+    client.get("/healthz")
+    monkeypatch.setitem(app.extensions, "health.heads", {"9999"})
+    client.get("/readyz")
+    assert [r["message"] for r in lines() if r["logger"] == "gonggan.request"] == [
+        "GET /readyz 503"]
