@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench bench-ics bench-stats translations translations-update clean-venv
+.PHONY: run test lint prod-check bench bench-ics bench-stats translations translations-update clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ test: $(VENV)/.installed-dev translations
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-logo
+
+# The production configuration for real: gunicorn, an RQ worker, PostgreSQL and Redis on
+# 127.0.0.1 (a throwaway database, Redis db 14), an SMTP sink; one booking through the API and
+# its email through the worker; everything stopped and dropped afterwards (devtools/prod_check.py).
+prod-check: $(VENV)/.installed-dev translations
+	$(BIN)/python -m devtools.prod_check $(PROD_CHECK_ARGS)
 
 bench: $(VENV)/.installed-dev translations
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -1,4 +1,5 @@
-"""Configuration classes. Every setting can be overridden from the environment."""
+"""Configuration classes. Most settings can be overridden from the environment;
+docs/configuration.md lists every setting, its default and which are fixed here."""
 
 from __future__ import annotations
 
@@ -190,8 +191,24 @@ class Config:
     JOBS_TIMEOUT = int(os.environ.get("JOBS_TIMEOUT", "600"))
     JOBS_INLINE_AFTER_RESPONSE = True
 
+    # Logs (app/logs.py): "json" is one JSON object per line, "text" readable lines, empty
+    # leaves logging to whoever embeds the app. LOG_REQUESTS logs one line per request (method,
+    # route, status, duration, request id); production has no other access log.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT") or None
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+    LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "0") == "1"
+
+    # /healthz and /readyz (app/health/): the time each dependency gets to answer, and how late
+    # work may be before the backlog counts as unhealthy (an email due this long ago and not
+    # sent, a job waiting this long in the queue, a periodic job this late). An email that has
+    # failed HEALTH_MAIL_RETRIES times in a row means the mail server is refusing or down.
+    HEALTH_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_TIMEOUT_SECONDS", "2"))
+    HEALTH_BACKLOG_MINUTES = int(os.environ.get("HEALTH_BACKLOG_MINUTES", "10"))
+    HEALTH_MAIL_RETRIES = int(os.environ.get("HEALTH_MAIL_RETRIES", "3"))
+
 
 class DevelopmentConfig(Config):
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     # Without SECRET_KEY, create_app makes a random one and keeps it in instance/secret_key,
     # so `make run` needs no set-up and its sessions survive a restart.
     GENERATE_SECRET_KEY = True
@@ -203,6 +220,8 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     # Strict-Transport-Security on every response (browsers then refuse plain http).
     HSTS = os.environ.get("HSTS", "1") == "1"
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "1") == "1"
 
 
 class TestConfig(Config):
@@ -230,6 +249,8 @@ class TestConfig(Config):
     REDIS_URL = None
     # Jobs queued by a request run before the test client gets the response.
     JOBS_INLINE_AFTER_RESPONSE = False
+    LOG_FORMAT = None  # pytest's own capture
+    LOG_REQUESTS = False
     SQLALCHEMY_DATABASE_URI = _normalise_url(
         os.environ.get("TEST_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}")
     )

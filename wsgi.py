@@ -1,5 +1,6 @@
-"""WSGI entry point: `gunicorn wsgi:app`."""
+"""WSGI entry point: `gunicorn wsgi:app` (and FLASK_APP for the `flask` commands)."""
 
-from app import create_app
+from app import create_app, logs
 
 app = create_app()
+logs.configure(app)

@@ -15,6 +15,7 @@ from app import (  # noqa: F401  (the complete metadata; every job registered)
     cli,
     error_pages,
     jobs,
+    logs,
     models,
     tasks,
     web,
@@ -52,6 +53,7 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
 
 
     app.url_map.converters["int"] = db_int_converter()  # before any route is added
+    logs.register(app)  # first of the request hooks: every log record then has the request id
     register_extensions(app)
     register_request_hooks(app)
     register_security(app)

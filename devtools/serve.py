@@ -54,9 +54,10 @@ def main() -> None:
             STRIPE_WEBHOOK_SECRET=secret,
         )
         print(f" * Payments: local Stripe double at {base} (test payments, no real money)")
-    from app import create_app
+    from app import create_app, logs
 
     app = create_app()
+    logs.configure(app)
     stop = threading.Event()
     threading.Thread(target=_ticker, args=(app, stop), name="jobs", daemon=True).start()
     try:

@@ -8,9 +8,11 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# alembic.ini's logging only when the process has none: `flask db upgrade` then logs in the
+# app's format (JSON in production, app/logs.py), and a migration run inside a process (the
+# tests) neither replaces its handlers nor silences the loggers it already has.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

@@ -195,6 +195,9 @@ STATS_NOT_FOUND = {role: "404" if outcome == "ok" else outcome for role, outcome
 MATRIX = {
     "main.index": ("GET", "/", None, ALL_OK),
     "main.set_language": ("POST", "/language", {"lang": "en", "next": "/"}, ALL_OK),
+    # Probed by load balancers and monitoring: public, no personal data (tests/ops/).
+    "health.healthz": ("GET", "/healthz", None, ALL_OK),
+    "health.readyz": ("GET", "/readyz", None, ALL_OK),
     "accounts.login": ("GET", "/login", None, ALL_OK),
     "accounts.register": ("GET", "/register", None, ALL_OK),
     "accounts.logout": ("POST", "/logout", {}, ALL_OK),  # logging out twice is harmless

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -32,8 +33,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g, has_app_context
+from redis.exceptions import RedisError
+from rq import get_current_job
 from sqlalchemy import event, inspect, or_, select, update
 
+from app import logs
 from app.db import serialized_writes, utcnow
 from app.extensions import db
 from app.jobs import rq_backend, worker
@@ -79,22 +83,33 @@ def run(name: str, *args) -> object:
     records them; the in-process runner logs them).
     """
     func = JOBS[name]
-    try:
-        result = func(*args)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    with logs.job_context(name):
+        started = time.perf_counter()
+        try:
+            result = func(*args)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        logs.job_log.info("job %s done", name, extra={
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
     # Work that this job queued for after its own commits.
     run_deferred()
     return result
 
 
 def execute(name: str, args: list) -> object:
-    """Entry point of RQ workers: runs inside the worker's application (see app.jobs.worker)."""
-    with worker.app_context():
+    """Entry point of RQ workers: runs inside the worker's application (see app.jobs.worker).
+    Its log records carry the RQ job's id, and the id of the request that queued it."""
+    current = get_current_job()
+    meta = current.meta if current is not None else {}
+    with worker.app_context(), logs.request_context(meta.get("request_id")), \
+            logs.job_context(name, current.id if current is not None else None):
         try:
             return run(name, *args)
+        except Exception:
+            log.exception("job %s%r failed", name, tuple(args))
+            raise
         finally:
             db.session.remove()
 
@@ -106,11 +121,17 @@ def backend_name(app: Flask | None = None) -> str:
 
 
 def dispatch(name: str, *args) -> None:
-    """Hand job `name` to the configured backend now."""
+    """Hand job `name` to the configured backend now. When Redis cannot take it, the job runs
+    here instead: the change that queued it is committed already, and jobs are idempotent, so
+    running it in process is safe where failing the request would not be."""
     if backend_name() == "rq":
 
-        rq_backend.enqueue(name, list(args))
-        return
+        try:
+            rq_backend.enqueue(name, list(args))
+            return
+        except (RedisError, OSError) as exc:
+            log.warning("Redis refused job %s%r (%s: %s); running it in process",
+                        name, args, type(exc).__name__, exc)
     try:
         run(name, *args)
     except Exception:
@@ -164,9 +185,10 @@ def register(app: Flask) -> None:
             # Run once the response has been sent: the visitor never waits for SMTP.
             items = g.pop("jobs.deferred")
             ctx = app.app_context()
+            request_id = logs.current_request_id()
 
             def _later():
-                with ctx:
+                with ctx, logs.request_context(request_id):
                     g.setdefault("jobs.deferred", []).extend(items)
                     run_deferred()
                     db.session.remove()

@@ -14,23 +14,31 @@ from flask import current_app
 from redis import Redis
 from rq import Queue, Retry, SimpleWorker
 
+from app import logs
 from app.jobs import worker
 
-_connections: dict[str, Redis] = {}
+_connections: dict[tuple[str, bool], Redis] = {}
+
+# Putting a job on the queue happens inside a web request: an unreachable Redis must fail it in
+# seconds (the job then runs in process, see app.jobs.dispatch), not after the system's TCP
+# time-out. A worker's connection has no read time-out: it blocks on the queue by design.
+ENQUEUE_TIMEOUT_SECONDS = 3
 
 
-def connection(url: str | None = None) -> Redis:
+def connection(url: str | None = None, *, worker: bool = False) -> Redis:
     url = url or current_app.config["REDIS_URL"]
-    conn = _connections.get(url)
+    conn = _connections.get((url, worker))
     if conn is None:
-        conn = _connections[url] = Redis.from_url(url)
+        timeouts = {} if worker else {"socket_connect_timeout": ENQUEUE_TIMEOUT_SECONDS,
+                                      "socket_timeout": ENQUEUE_TIMEOUT_SECONDS}
+        conn = _connections[(url, worker)] = Redis.from_url(url, **timeouts)
     return conn
 
 
-def queue(url: str | None = None) -> Queue:
+def queue(url: str | None = None, *, worker: bool = False) -> Queue:
     return Queue(
         current_app.config.get("JOBS_QUEUE", "gonggan"),
-        connection=connection(url),
+        connection=connection(url, worker=worker),
         default_timeout=current_app.config.get("JOBS_TIMEOUT", 600),
     )
 
@@ -45,6 +53,7 @@ def enqueue(name: str, args: list):
         result_ttl=3600,
         failure_ttl=7 * 86400,
         description=f"{name}{tuple(args)!r}",
+        meta={"request_id": logs.current_request_id()},
     )
 
 
@@ -56,5 +65,5 @@ def work(*, burst: bool = False, name: str | None = None) -> bool:
     """
 
     worker.use(current_app._get_current_object())
-    w = SimpleWorker([queue()], connection=connection(), name=name)
+    w = SimpleWorker([queue(worker=True)], connection=connection(worker=True), name=name)
     return w.work(burst=burst, with_scheduler=True, logging_level="WARNING")

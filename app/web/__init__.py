@@ -9,6 +9,7 @@ from app.extensions import csrf
 from app.web.accounts import bp as accounts_bp
 from app.web.bookings import bp as bookings_bp
 from app.web.calendars import bp as calendars_bp
+from app.web.health import bp as health_bp
 from app.web.lottery import bp as lottery_bp
 from app.web.main import bp as main_bp
 from app.web.manage import bp as manage_bp
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
     """Every page blueprint, at its address."""
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(spaces_bp, url_prefix="/spaces")
     app.register_blueprint(bookings_bp, url_prefix="/bookings")
