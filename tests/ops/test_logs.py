@@ -18,7 +18,7 @@ HEADER = "X-Request-ID"
 
 def log_inside_the_home_page(monkeypatch, message="inside the view"):
     """The home page logs `message` while it renders (as any service might)."""
-    import app.main.routes as home
+    import app.web.main.routes as home
 
     real = home.render_template
 
@@ -126,7 +126,6 @@ def test_jobs_log_with_their_own_id(monkeypatch, caplog):
         logging.getLogger("gonggan.probe").warning("working")
 
     monkeypatch.setitem(jobs.JOBS, "test.noisy", noisy)
-    monkeypatch.setattr(jobs, "_load_jobs", lambda: None)
     caplog.set_level(logging.INFO)
     jobs.run("test.noisy")
     jobs.run("test.noisy")
@@ -169,7 +168,6 @@ def test_an_rq_job_logs_with_the_rq_job_id_and_the_request_that_queued_it(
 
     monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
     monkeypatch.setitem(jobs.JOBS, "test.noisy", noisy)
-    monkeypatch.setattr(jobs, "_load_jobs", lambda: None)
     caplog.set_level(logging.INFO)
     with logs.request_context("req-42"):
         queued = rq_backend.enqueue("test.noisy", [])
