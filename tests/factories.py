@@ -11,6 +11,7 @@ from app.bookings.models import Booking
 from app.db import utcnow
 from app.extensions import db
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
+from app.spaces import signals as space_signals
 from app.spaces.models import Closure, OpeningHours, Space
 
 _seq = itertools.count(1)
@@ -99,6 +100,7 @@ class Factories:
     def closure(self, space: Space, start: datetime, end: datetime, reason="점검") -> Closure:
         closure = Closure(space=space, start_at=start, end_at=end, reason=reason)
         db.session.add(closure)
+        space_signals.closure_added.send(closure)  # as the closure service announces it
         db.session.flush()
         return closure
 

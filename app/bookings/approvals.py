@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
+from app.bookings import signals
 from app.bookings.models import BookingStage
 from app.rules.engine import Decision, PlannedStage
 from app.rules.schema import APPROVERS
@@ -63,6 +64,9 @@ def build_stages(booking, decision: Decision) -> list[BookingStage]:
     for position, planned in enumerate(decision.stages):
         rows.append(_stage_row(booking, position, planned))
     booking.stages = rows
+    for row in rows:
+        if row.state == "auto_approved":
+            signals.stage_moved.send(row, state=row.state, booking=booking)
     return rows
 
 
@@ -103,11 +107,13 @@ def advance(booking, now: datetime) -> BookingStage | None:
         if stage.mode == "notify":
             stage.state = "notified"
             stage.decided_at = now
+            signals.stage_moved.send(stage, state=stage.state, booking=booking)
             continue
         stage.state = "pending"
         stage.started_at = now
         stage.due_at = _due(booking, stage, now)
         booking.stage_position = stage.position
+        signals.stage_moved.send(stage, state=stage.state, booking=booking)
         return stage
     booking.stage_position = None
     return None

@@ -242,12 +242,12 @@ def create_booking(
         reason = None
         booking.decided_at = None
     booking.status = to
-    booking.transitions.append(
-        BookingTransition(from_status=None, to_status=to, actor=user, at=now, reason=reason)
-    )
+    first = BookingTransition(from_status=None, to_status=to, actor=user, at=now, reason=reason)
+    booking.transitions.append(first)
     try:
         with db.session.begin_nested():
             db.session.add(booking)
+            signals.booking_created.send(booking, transition=first, now=now)
     except OperationalError as exc:
         # Two inserts racing for overlapping times can deadlock inside PostgreSQL's exclusion
         # index; the database lets one through and aborts the other, which lost the race.
@@ -295,11 +295,10 @@ def transition(
                 status=booking.status_label,
             )
         )
-    booking.transitions.append(
-        BookingTransition(
-            from_status=booking.status, to_status=to, actor=actor, at=now, reason=reason
-        )
+    row = BookingTransition(
+        from_status=booking.status, to_status=to, actor=actor, at=now, reason=reason
     )
+    booking.transitions.append(row)
     if to in ("approved", "rejected"):
         booking.decided_at = now
         booking.decided_by = actor
@@ -310,7 +309,9 @@ def transition(
     before = booking.status
     booking.status = to
     booking.ics_sequence = (booking.ics_sequence or 0) + 1
-    signals.booking_transitioned.send(booking, from_status=before, to=to, actor=actor, now=now)
+    signals.booking_transitioned.send(
+        booking, from_status=before, to=to, actor=actor, now=now, transition=row
+    )
     db.session.flush()
     return booking
 
@@ -342,6 +343,7 @@ def _finish_stage(stage: BookingStage | None, state: str, actor, reason, now) ->
         stage.decided_at = now
         stage.decided_by = actor
         stage.reason = reason
+        signals.stage_moved.send(stage, state=state, booking=stage.booking)
 
 
 def approve(

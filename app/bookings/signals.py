@@ -14,13 +14,22 @@ _signals = Namespace()
 # "awaiting_payment" while the resident pays or has a card authorised.
 booking_requested = _signals.signal("booking-requested")
 
-# A booking moved between states (sender: the booking; from_status, to, actor, now). The
-# transition row is recorded already.
+# A booking was made, in the state it starts in (sender: the booking, just added to the session;
+# transition=its first transition row, now). Whoever tells people hears of it here.
+booking_created = _signals.signal("booking-created")
+
+# A booking moved between states (sender: the booking; from_status, to, actor, now,
+# transition=the row recorded for it).
 booking_transitioned = _signals.signal("booking-transitioned")
 
 # A lottery draw is deciding its entries (sender: the draw; user_ids=every entrant), before
 # each entry moves: whoever tells entrants can prepare for all of them at once.
 lottery_drawing = _signals.signal("lottery-drawing")
+
+# An approval stage moved (sender: the stage; state=its new state, booking). Sent for the
+# states people hear about: a stage starts (pending), is told (notified), or is decided
+# (approved, auto_approved, rejected, returned, escalated, expired).
+stage_moved = _signals.signal("stage-moved")
 
 
 def starting_state(booking, to: str, now) -> str:

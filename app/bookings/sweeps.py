@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_, select
 
-from app.bookings import approvals
+from app.bookings import approvals, signals
 from app.bookings.lottery import run_due_draws
 from app.bookings.models import Booking, BookingStage
 from app.bookings.services import transition
@@ -87,6 +87,7 @@ def _stage_deadline(booking: Booking, now: datetime) -> str:
     else:
         stage.state = "escalated"
         counter = "escalated"
+    signals.stage_moved.send(stage, state=stage.state, booking=booking)
     if approvals.advance(booking, now) is None:
         if counter == "escalated":
             # Nobody is left to pass it to: the request cannot be decided, so it expires.

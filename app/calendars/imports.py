@@ -38,6 +38,7 @@ from app.calendars.expansion import event_label, expand, window
 from app.calendars.models import ExternalCalendar
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.spaces import signals as space_signals
 from app.spaces.models import Closure, Space
 
 log = logging.getLogger(__name__)
@@ -256,18 +257,18 @@ def import_calendar(ext: ExternalCalendar, data: bytes, now: datetime) -> dict:
     for key, occurrence in wanted.items():
         closure = existing.get(key)
         if closure is None:
-            db.session.add(
-                Closure(
-                    space_id=key[0],
-                    start_at=occurrence.start,
-                    end_at=occurrence.end,
-                    reason=occurrence.reason,
-                    created_by_id=ext.created_by_id,
-                    external_calendar_id=ext.id,
-                    external_uid=occurrence.uid,
-                    recurrence_id=occurrence.recurrence_id,
-                )
+            closure = Closure(
+                space_id=key[0],
+                start_at=occurrence.start,
+                end_at=occurrence.end,
+                reason=occurrence.reason,
+                created_by_id=ext.created_by_id,
+                external_calendar_id=ext.id,
+                external_uid=occurrence.uid,
+                recurrence_id=occurrence.recurrence_id,
             )
+            db.session.add(closure)
+            space_signals.closure_added.send(closure)
             added += 1
         elif (closure.start_at, closure.end_at, closure.reason) != (
             occurrence.start,

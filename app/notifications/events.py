@@ -1,11 +1,14 @@
-"""What causes a notification: watched in the session, so every path that changes a booking
-(requests, the queue, bulk decisions, series, the API, the sweep, lottery draws, payments,
-imports) tells people the same way without each remembering to.
+"""What causes a notification: the domain events of bookings, approval stages, payments and
+closures (blinker signals; see app/bookings/signals.py, app/payments/signals.py,
+app/spaces/signals.py). Every path that changes a booking — requests, the queue, bulk
+decisions, series, the API, the sweep, lottery draws, payments, imports — sends the same events,
+so people are told the same way without each path remembering to.
 
-A `before_flush` listener looks at what is about to be written — new booking transitions,
-approval stages that start or pass, payments that succeed, refunds made, closures added — and
-adds the notifications to the same flush. They are therefore part of the same transaction (and
-of the same savepoint): a rolled-back change leaves no notification and sends no email.
+A receiver only notes the event; the messages are composed at the next flush (`before_flush`),
+when the change is complete: a request's first stage has started by then, and payments has said
+what the booking owes. They are therefore part of the same transaction and of the same savepoint:
+a rolled-back change leaves no notification and sends no email, and events noted inside a
+savepoint that rolls back are dropped with it.
 """
 
 from __future__ import annotations
@@ -14,26 +17,14 @@ from sqlalchemy import event, inspect, select
 
 from app.accounts.models import User
 from app.bookings import signals as booking_signals
-from app.bookings.models import BookingStage, BookingTransition
 from app.extensions import db
 from app.notifications import announce, audience
 from app.notifications.services import PREFS_CACHE, prefetch
-from app.payments.models import Payment, Refund
-from app.spaces.models import Closure
+from app.payments import signals as payment_signals
+from app.spaces import signals as space_signals
 
+EVENTS_KEY = "notifications.events"  # [(transaction, what, object)] noted since the last flush
 SEEN_KEY = "notifications.seen"  # (what, object) already announced in this transaction
-
-
-def _changed_to(obj, attr: str):
-    """The new value of `attr` when this flush changes it (or the object is new), else None."""
-    state = inspect(obj)
-    hist = state.attrs[attr].history
-    if state.pending or not state.has_identity:
-        return getattr(obj, attr)
-    if hist.added and (not hist.deleted or hist.added[0] != hist.deleted[0]):
-        return hist.added[0]
-    return None
-
 
 _listening = False
 
@@ -45,12 +36,27 @@ def register() -> None:
     _listening = True
 
     booking_signals.lottery_drawing.connect(_drawing)
+    booking_signals.booking_created.connect(_transitioned)
+    booking_signals.booking_transitioned.connect(_transitioned)
+    booking_signals.stage_moved.connect(_stage_moved)
+    payment_signals.payment_moved.connect(_payment_moved)
+    payment_signals.refund_moved.connect(_refund_moved)
+    space_signals.closure_added.connect(_closure_added)
 
     @event.listens_for(db.session, "before_flush")
     def _before_flush(session, _ctx, _instances):
-        if session.info.get("notifications.off"):
-            return
-        _collect(session)
+        events = session.info.pop(EVENTS_KEY, None)
+        if events and not session.info.get("notifications.off"):
+            _compose(session, events)
+
+    @event.listens_for(db.session, "after_soft_rollback")
+    def _rolled_back_to(session, previous_transaction):
+        # A savepoint (or the whole transaction) rolled back: so did what it announced.
+        events = session.info.get(EVENTS_KEY)
+        if events:
+            session.info[EVENTS_KEY] = [
+                e for e in events if not _within(e[0], previous_transaction)
+            ]
 
     @event.listens_for(db.session, "after_commit")
     def _committed(session):
@@ -62,6 +68,43 @@ def register() -> None:
         _forget(session)
 
 
+def _within(transaction, ancestor) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _note(what: str, obj) -> None:
+    session = db.session()
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(EVENTS_KEY, []).append((transaction, what, obj))
+
+
+def _transitioned(_booking, *, transition, **_extra) -> None:
+    _note("transition", transition)
+
+
+def _stage_moved(stage, *, state, **_extra) -> None:
+    if state in ("pending", "notified", "approved", "auto_approved"):
+        _note("stage", stage)
+
+
+def _payment_moved(payment, *, to, **_extra) -> None:
+    if to == "succeeded":
+        _note("paid", payment)
+
+
+def _refund_moved(refund, *, to, **_extra) -> None:
+    if to == "succeeded":
+        _note("refund", refund)
+
+
+def _closure_added(closure, **_extra) -> None:
+    _note("closure", closure)
+
+
 def _drawing(_draw, *, user_ids, **_extra) -> None:
     # Every entrant hears the result: their preferences in one query, not one per entrant.
 
@@ -70,7 +113,7 @@ def _drawing(_draw, *, user_ids, **_extra) -> None:
 
 def _forget(session) -> None:
 
-    for key in (SEEN_KEY, PREFS_CACHE, audience.AUDIENCE_CACHE):
+    for key in (EVENTS_KEY, SEEN_KEY, PREFS_CACHE, audience.AUDIENCE_CACHE):
         session.info.pop(key, None)
 
 
@@ -82,23 +125,25 @@ def _once(session, key) -> bool:
     return True
 
 
-def _collect(session) -> None:
-
+def _compose(session, events) -> None:
     transitions, stages, paid, refunds, closures = [], [], [], [], []
-    for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, BookingTransition):
-            if obj in session.new:
-                transitions.append(obj)
-        elif isinstance(obj, BookingStage):
-            stages.append(obj)
-        elif isinstance(obj, Payment):
-            if _changed_to(obj, "status") == "succeeded":
-                paid.append(obj)
-        elif isinstance(obj, Refund):
-            if _changed_to(obj, "status") == "succeeded":
-                refunds.append(obj)
-        elif isinstance(obj, Closure) and obj in session.new:
-            closures.append(obj)
+    lists = {"transition": transitions, "stage": stages, "paid": paid, "refund": refunds,
+             "closure": closures}
+    noted, later = set(), []
+    for noted_event in events:
+        _transaction, what, obj = noted_event
+        state = inspect(obj)
+        if state.transient:
+            # Not added to the session yet (a booking being built when a query autoflushed):
+            # it is announced by the flush that writes it.
+            later.append(noted_event)
+            continue
+        if (what, id(obj)) in noted or obj not in session or state.deleted or state.was_deleted:
+            continue
+        noted.add((what, id(obj)))
+        lists[what].append(obj)
+    if later:
+        session.info.setdefault(EVENTS_KEY, []).extend(later)
     if not (transitions or stages or paid or refunds or closures):
         return
 
@@ -121,9 +166,9 @@ def _collect(session) -> None:
         if _once(session, ("transition", tr)):
             announce.transition(booking, tr)
     for stage in stages:
-        new_state = _changed_to(stage, "state")
+        new_state = stage.state
         booking = stage.booking
-        if new_state is None or booking is None:
+        if booking is None:
             continue
         if new_state == "pending" and booking.status == "requested":
             if _once(session, ("stage", stage)):

@@ -31,6 +31,7 @@ from app.extensions import db
 from app.formatting import money
 from app.jobs import enqueue_after_commit
 from app.payments import gateway
+from app.payments import signals as payment_signals
 from app.payments.models import (
     OFFLINE_METHODS,
     PAYMENT_RANK,
@@ -240,6 +241,7 @@ def _refund_done(refund: Refund, now: datetime, *, reference=None, stripe_id=Non
         return
     refund.status = "succeeded"
     refund.done_at = now
+    payment_signals.refund_moved.send(refund, to=refund.status, now=now)
     refund.reference = reference or refund.reference
     refund.stripe_refund_id = stripe_id or refund.stripe_refund_id
     refund.fee_refunded = fee_refunded
@@ -335,6 +337,7 @@ def record_offline(booking, actor, *, method: str, amount: int, reference: str,
         recorded_by=actor, test_mode=False, created_at=now, paid_at=now,
     )
     db.session.add(payment)
+    payment_signals.payment_moved.send(payment, from_status=None, to=payment.status, now=now)
     for other in booking.payments:
         if other is not payment and other.status in ("open", "authorized"):
             other.pending_action = "expire" if other.status == "open" else "cancel"
@@ -598,6 +601,7 @@ def _move(payment: Payment, to: str, now: datetime, reason: str | None = None) -
     before = payment.status
     payment.status = to
     booking = payment.booking
+    payment_signals.payment_moved.send(payment, from_status=before, to=to, now=now)
     if to == "authorized":
         payment.checkout_url = None
         add_log(booking, "hold_authorized", payment=payment, amount=payment.amount, now=now)
@@ -703,5 +707,5 @@ def _requested(booking, *, to: str, now: datetime) -> str:
     return on_create(booking, to, now)
 
 
-def _transitioned(booking, *, from_status, to: str, actor, now: datetime) -> None:
+def _transitioned(booking, *, from_status, to: str, actor, now: datetime, **_extra) -> None:
     on_transition(booking, from_status, to, actor, now)

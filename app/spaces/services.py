@@ -23,6 +23,7 @@ from app.db import utcnow
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
 from app.orgs.models import Jurisdiction, Organisation
+from app.spaces import signals
 from app.spaces.models import (
     AMENITIES,
     BOOKING_MODES,
@@ -508,6 +509,7 @@ def add_closure(
         space=space, start_at=start, end_at=end, reason=reason, created_by_id=actor.id
     )
     db.session.add(closure)
+    signals.closure_added.send(closure)
     db.session.flush()
     return closure
 

@@ -276,3 +276,21 @@ def test_the_digest_opens_the_queue_only_when_something_waits_for_a_decision(w, 
     assert "http://gonggan.test/manage/queue" in both.text
     assert "http://gonggan.test/notifications" in only_notice.text
     assert "/manage/queue" not in only_notice.text
+
+
+def test_a_decision_rolled_back_in_its_savepoint_tells_nobody(w, start, now):
+    # A bulk decision runs each booking in a savepoint; one that fails after its events were
+    # announced must leave no message behind, while the decision kept is announced.
+    booking = w.request(start=start, now=now)
+    kept = w.request(start=start + timedelta(days=1), now=now)
+    db.session.commit()
+    before = kinds(w.resident)
+    savepoint = db.session.begin_nested()
+    services.reject(booking, w.manager, reason="공사 중", now=now)  # announced, then undone
+    savepoint.rollback()
+    services.reject(kept, w.manager, reason="공사 중", now=now)
+    db.session.commit()
+    rejected = told(w.resident, "booking_rejected")
+    assert [n.booking_id for n in rejected] == [kept.id]
+    assert kinds(w.resident)[: len(before)] == before
+    assert db.session.get(type(booking), booking.id).status == "requested"
