@@ -1,5 +1,9 @@
 """Shared fixtures: an app on a migrated database (SQLite, or PostgreSQL with TEST_DATABASE_URL),
-a clean database for every test, clients, login helpers, factories and a query counter."""
+a clean database for every test, clients, login helpers, factories and a query counter.
+
+With GONGGAN_TEST_NOW (ISO 8601 with an offset, e.g. 2026-12-05T21:15:00+09:00) the whole run
+starts at that instant and the clock ticks on from there, so the suite can be checked at any hour
+and weekday without waiting for it (see docs/operations.md, "Running the tests at an instant")."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from flask import g, request_started
 from flask_babel import force_locale, refresh
 from flask_migrate import upgrade
@@ -19,6 +24,59 @@ from app import create_app
 from app.extensions import db as _db
 from app.extensions import limiter
 from tests.factories import Factories
+
+
+_TEST_NOW = pytest.StashKey[datetime]()
+_TRAVEL = pytest.StashKey[time_machine.travel]()
+
+
+def _test_now() -> datetime | None:
+    raw = os.environ.get("GONGGAN_TEST_NOW", "").strip()
+    if not raw:
+        return None
+    try:
+        instant = datetime.fromisoformat(raw)
+    except ValueError:
+        raise pytest.UsageError(f"GONGGAN_TEST_NOW={raw!r} is not an ISO 8601 date and time")
+    if instant.tzinfo is None:
+        raise pytest.UsageError(
+            f"GONGGAN_TEST_NOW={raw!r} needs an offset, e.g. 2026-12-05T21:15:00+09:00"
+        )
+    return instant
+
+
+def pytest_configure(config):
+    # Travel here, before collection, so module-level constants, the app and the migrated
+    # database all see the chosen instant. Tests that travel themselves (time_machine.travel,
+    # the time_machine fixture) nest on top and come back to this clock when they end.
+    instant = _test_now()
+    if instant is None:
+        return
+    travel = time_machine.travel(instant, tick=True)
+    travel.start()
+    config.stash[_TEST_NOW] = instant
+    config.stash[_TRAVEL] = travel
+
+
+def pytest_unconfigure(config):
+    travel = config.stash.get(_TRAVEL, None)
+    if travel is not None:
+        travel.stop()
+        del config.stash[_TRAVEL]
+
+
+def pytest_report_header(config):
+    instant = config.stash.get(_TEST_NOW, None)
+    if instant is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    seoul = instant.astimezone(ZoneInfo("Asia/Seoul"))
+    return (
+        f"GONGGAN_TEST_NOW: the run starts at {instant.isoformat()} "
+        f"(Seoul {seoul:%A %Y-%m-%d %H:%M}, UTC {instant.astimezone(UTC):%Y-%m-%d %H:%M}), "
+        "clock ticking"
+    )
 
 
 def _database_url(tmp_path_factory) -> str:
