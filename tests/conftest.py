@@ -25,7 +25,6 @@ from app.extensions import db as _db
 from app.extensions import limiter
 from tests.factories import Factories
 
-
 _TEST_NOW = pytest.StashKey[datetime]()
 _TRAVEL = pytest.StashKey[time_machine.travel]()
 
@@ -37,7 +36,9 @@ def _test_now() -> datetime | None:
     try:
         instant = datetime.fromisoformat(raw)
     except ValueError:
-        raise pytest.UsageError(f"GONGGAN_TEST_NOW={raw!r} is not an ISO 8601 date and time")
+        raise pytest.UsageError(
+            f"GONGGAN_TEST_NOW={raw!r} is not an ISO 8601 date and time"
+        ) from None
     if instant.tzinfo is None:
         raise pytest.UsageError(
             f"GONGGAN_TEST_NOW={raw!r} needs an offset, e.g. 2026-12-05T21:15:00+09:00"
