@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.spaces.fields import SPACE_FIELDS, FieldInvalid, SpaceField, check_together, whole
+from app.spaces.fields import SPACE_FIELDS, FieldInvalid, check_together, whole
 from app.spaces.models import AMENITIES, BOOKING_MODES, CHALLENGE_MODES, SPACE_TYPES
 from app.spaces.services import MAX_REASON
 
@@ -33,12 +33,12 @@ class Conforms:
     """A WTForms validator that asks the field's entry in SPACE_FIELDS, so the form says what
     the service would say, in the same words."""
 
-    def __init__(self, spec: SpaceField) -> None:
-        self.spec = spec
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def __call__(self, form, field) -> None:
         try:
-            self.spec.clean(field.data)
+            SPACE_FIELDS[self.name].clean(field.data)
         except FieldInvalid as exc:
             raise ValidationError(str(exc.message)) from None
 
@@ -48,7 +48,7 @@ def _space_field(kind, label, name: str, *, optional: bool = False, **kwargs):
     spec = SPACE_FIELDS[name]
     render = {**spec.html_limits(), **kwargs.pop("render_kw", {})}
     validators = [Optional()] if optional else []
-    return kind(label, validators=[*validators, Conforms(spec)], render_kw=render, **kwargs)
+    return kind(label, validators=[*validators, Conforms(name)], render_kw=render, **kwargs)
 
 
 class WholeField(IntegerField):
