@@ -122,9 +122,8 @@ def is_slot_free(
     last_day = end.astimezone(zone).date()
     while day <= last_day:
         for h in by_weekday.get(day.weekday(), ()):
-            opens, closes = (
-                local_instant(day, h.open_minute, zone),
-                local_instant(day, h.close_minute, zone),
+            opens, closes = local_instant(day, h.open_minute, zone), local_instant(
+                day, h.close_minute, zone
             )
             if opens < closes:
                 ranges.append((opens, closes))

@@ -226,12 +226,8 @@ class Closure(db.Model):
     __table_args__ = (
         CheckConstraint("start_at < end_at", name="range"),
         Index(
-            "uq_closures_external_event",
-            "external_calendar_id",
-            "space_id",
-            "external_uid",
-            "recurrence_id",
-            unique=True,
+            "uq_closures_external_event", "external_calendar_id", "space_id", "external_uid",
+            "recurrence_id", unique=True,
         ),
     )
 

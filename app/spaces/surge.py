@@ -50,18 +50,13 @@ def surge_until(space: Space, now: datetime) -> datetime | None:
 
 
 def requests_in_last_minute(space_id: int, now: datetime) -> int:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(SecurityEvent)
-            .where(
-                SecurityEvent.space_id == space_id,
-                SecurityEvent.at > now - SURGE_WINDOW,
-                SecurityEvent.kind == BOOKING_REQUESTED,
-            )
+    return db.session.scalar(
+        select(func.count()).select_from(SecurityEvent).where(
+            SecurityEvent.space_id == space_id,
+            SecurityEvent.at > now - SURGE_WINDOW,
+            SecurityEvent.kind == BOOKING_REQUESTED,
         )
-        or 0
-    )
+    ) or 0
 
 
 def note_request(space: Space, user, *, now: datetime, via: str) -> None:
