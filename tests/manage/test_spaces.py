@@ -301,9 +301,8 @@ def test_space_editor_pages_run_a_bounded_number_of_queries(
     for n in range(10):
         factories.jurisdiction(name=f"관할 {n}")
         factories.closure(space, start + timedelta(days=n), start + timedelta(days=n, hours=2))
-        factories.booking(
-            space, start=start + timedelta(days=n, hours=3), end=start + timedelta(days=n, hours=4)
-        )
+        factories.booking(space, start=start + timedelta(days=n, hours=3),
+                          end=start + timedelta(days=n, hours=4))
     space.jurisdictions = list(space.jurisdictions) + [factories.jurisdiction(name="추가 관할")]
     db.session.commit()
     assert queries_of_get(url) == few
