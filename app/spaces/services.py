@@ -8,10 +8,8 @@ may act on a space.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -24,11 +22,8 @@ from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
 from app.orgs.models import Jurisdiction, Organisation
 from app.spaces import signals
+from app.spaces.fields import SPACE_FIELDS, FieldInvalid, check_together, text, whole
 from app.spaces.models import (
-    AMENITIES,
-    BOOKING_MODES,
-    CHALLENGE_MODES,
-    SPACE_TYPES,
     WEEKDAYS,
     Closure,
     OpeningHours,
@@ -37,39 +32,11 @@ from app.spaces.models import (
 
 log = logging.getLogger(__name__)
 
-MAX_CAPACITY = 100_000
-MAX_PRICE = 10_000_000
-MIN_LENGTH = 15
-MAX_LENGTH = 7 * 24 * 60
-MAX_BUFFER = 240
-MAX_NAME = 160
-MAX_ADDRESS = 300
-MAX_DESCRIPTION = 5000
 MAX_REASON = 200
 # Closures lie within this many days of today: a guard against typos such as 2062 for 2026.
 CLOSURE_HORIZON_DAYS = 3660
 
-EDITABLE_FIELDS = frozenset(
-    {
-        "name",
-        "type",
-        "description",
-        "capacity",
-        "address",
-        "latitude",
-        "longitude",
-        "timezone",
-        "price_per_hour",
-        "min_minutes",
-        "max_minutes",
-        "buffer_minutes",
-        "booking_mode",
-        "challenge_mode",
-        "published",
-        "amenities",
-        "jurisdiction_ids",
-    }
-)
+EDITABLE_FIELDS = frozenset(SPACE_FIELDS)
 
 DEFAULTS = {
     "description": "",
@@ -106,40 +73,13 @@ def _require_manage(space: Space, actor) -> None:
 
 
 # --- Field validation --------------------------------------------------------------------------
-def _whole(value) -> int | None:
-    """An int from an int, an integral float or a numeric string; None otherwise."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _real(value) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _text(value) -> str | None:
-    if value is None:
-        return ""
-    return value.strip() if isinstance(value, str) else None
+_whole = whole  # the opening hours and closures parse numbers the same way
+_text = text
 
 
 def _validate(fields: dict, current: dict) -> dict:
-    """Check the given fields; return clean values or raise ValidationFailed per field.
+    """Check the given fields against SPACE_FIELDS; return clean values or raise
+    ValidationFailed per field.
 
     `current` holds the values the fields are combined with for the checks that span two
     fields (shortest/longest booking, latitude/longitude).
@@ -147,179 +87,34 @@ def _validate(fields: dict, current: dict) -> dict:
     errors: dict[str | None, list[str]] = {}
     clean: dict = {}
 
-    def add(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
+    def add(name: str, message) -> None:
+        errors.setdefault(name, []).append(str(message))
 
     for name in sorted(set(fields) - EDITABLE_FIELDS):
         add(name, _("Unknown field."))
 
-    if "name" in fields:
-        name = _text(fields["name"])
-        if not name:
-            add("name", _("Please enter a name."))
-        elif len(name) > MAX_NAME:
-            add("name", _("The name may be at most %(n)d characters.", n=MAX_NAME))
-        else:
-            clean["name"] = name
-    if "type" in fields:
-        if fields["type"] in SPACE_TYPES:
-            clean["type"] = fields["type"]
-        else:
-            add("type", _("Choose a type of space from the list."))
-    if "description" in fields:
-        text = _text(fields["description"])
-        if text is None or len(text) > MAX_DESCRIPTION:
-            add(
-                "description",
-                _("The description may be at most %(n)d characters.", n=MAX_DESCRIPTION),
-            )
-        else:
-            clean["description"] = text
-    if "address" in fields:
-        text = _text(fields["address"])
-        if text is None or len(text) > MAX_ADDRESS:
-            add("address", _("The address may be at most %(n)d characters.", n=MAX_ADDRESS))
-        else:
-            clean["address"] = text
-
-    def whole(name: str, low: int, high: int, message: str) -> None:
+    for name, spec in SPACE_FIELDS.items():
         if name not in fields:
-            return
-        value = _whole(fields[name])
-        if value is None or not low <= value <= high:
-            add(name, message)
-        else:
-            clean[name] = value
-
-    whole(
-        "capacity",
-        1,
-        MAX_CAPACITY,
-        _("The capacity must be a whole number from 1 to %(n)s.", n=f"{MAX_CAPACITY:,}"),
-    )
-    whole(
-        "price_per_hour",
-        0,
-        MAX_PRICE,
-        _(
-            "The price per hour must be a whole number of won from 0 to %(n)s.",
-            n=f"{MAX_PRICE:,}",
-        ),
-    )
-    whole(
-        "min_minutes",
-        MIN_LENGTH,
-        MAX_LENGTH,
-        _(
-            "The shortest booking must be from %(low)d to %(high)d minutes.",
-            low=MIN_LENGTH,
-            high=MAX_LENGTH,
-        ),
-    )
-    whole(
-        "max_minutes",
-        MIN_LENGTH,
-        MAX_LENGTH,
-        _(
-            "The longest booking must be from %(low)d to %(high)d minutes.",
-            low=MIN_LENGTH,
-            high=MAX_LENGTH,
-        ),
-    )
-    whole(
-        "buffer_minutes",
-        0,
-        MAX_BUFFER,
-        _("The buffer between bookings must be from 0 to %(n)d minutes.", n=MAX_BUFFER),
-    )
-
-    if "timezone" in fields:
-        zone = _text(fields["timezone"])
+            continue
         try:
-            if not zone or len(zone) > 64:
-                raise ValueError
-            ZoneInfo(zone)
-            clean["timezone"] = zone
-        except (ValueError, OSError, ZoneInfoNotFoundError):
-            add("timezone", _("Unknown time zone. Use a name such as Asia/Seoul."))
-    if "booking_mode" in fields:
-        if fields["booking_mode"] in BOOKING_MODES:
-            clean["booking_mode"] = fields["booking_mode"]
-        else:
-            add("booking_mode", _("Choose how the space is booked."))
-    if "challenge_mode" in fields:
-        if fields["challenge_mode"] in CHALLENGE_MODES:
-            clean["challenge_mode"] = fields["challenge_mode"]
-        else:
-            add("challenge_mode", _("Choose when requests need the check against macros."))
-    if "published" in fields:
-        if isinstance(fields["published"], bool):
-            clean["published"] = fields["published"]
-        else:
-            add("published", _("Published must be yes or no."))
-    if "amenities" in fields:
-        codes = fields["amenities"] or []
-        if isinstance(codes, str) or not isinstance(codes, Iterable):
-            add("amenities", _("Give the amenities as a list."))
-        else:
-            codes = list(codes)
-            unknown = [str(c) for c in codes if c not in AMENITIES]
-            if unknown:
-                add("amenities", _("Unknown amenity: %(name)s.", name=", ".join(unknown)))
-            else:
-                clean["amenities"] = sorted(set(codes))
-    if "jurisdiction_ids" in fields:
-        raw = fields["jurisdiction_ids"] or []
-        ids = (
-            [_whole(v) for v in raw]
-            if isinstance(raw, Iterable) and not isinstance(raw, str)
-            else [None]
+            clean[name] = spec.clean(fields[name])
+        except FieldInvalid as exc:
+            add(name, exc.message)
+
+    if "jurisdiction_ids" in clean:
+        ids = set(clean.pop("jurisdiction_ids"))
+        found = (
+            db.session.scalars(select(Jurisdiction).where(Jurisdiction.id.in_(ids))).all()
+            if ids
+            else []
         )
-        found = []
-        if None not in ids and ids:
-            found = db.session.scalars(
-                select(Jurisdiction).where(Jurisdiction.id.in_(set(ids)))
-            ).all()
-        if None in ids or len(found) != len(set(ids)):
-            add("jurisdiction_ids", _("Unknown jurisdiction."))
+        if len(found) != len(ids):
+            add("jurisdiction_ids", SPACE_FIELDS["jurisdiction_ids"].message)
         else:
             clean["jurisdictions"] = sorted(found, key=lambda j: j.id)
 
-    for name, low, high, message in (
-        ("latitude", -90, 90, _("The latitude must be between -90 and 90.")),
-        ("longitude", -180, 180, _("The longitude must be between -180 and 180.")),
-    ):
-        if name not in fields:
-            continue
-        if fields[name] is None or fields[name] == "":
-            clean[name] = None
-            continue
-        value = _real(fields[name])
-        if value is None or not low <= value <= high:
-            add(name, message)
-        else:
-            clean[name] = value
-
-    merged = {**current, **clean}
-    if (
-        "max_minutes" not in errors
-        and "min_minutes" not in errors
-        and merged.get("max_minutes") is not None
-        and merged.get("min_minutes") is not None
-        and merged["max_minutes"] < merged["min_minutes"]
-    ):
-        add(
-            "max_minutes",
-            _(
-                "The longest booking cannot be shorter than the shortest (%(n)d minutes).",
-                n=merged["min_minutes"],
-            ),
-        )
-    if "latitude" not in errors and "longitude" not in errors:
-        lat, lon = merged.get("latitude"), merged.get("longitude")
-        if (lat is None) != (lon is None):
-            missing = "latitude" if lat is None else "longitude"
-            add(missing, _("Enter both the latitude and the longitude, or neither."))
+    for name, message in check_together({**current, **clean}, failed=set(errors)).items():
+        add(name, message)
     if errors:
         raise ValidationFailed(errors)
     return clean

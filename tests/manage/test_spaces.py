@@ -142,22 +142,10 @@ def test_create_shows_every_problem_and_saves_nothing(login, client, manager, or
     assert response.status_code == 200
     text = text_of(response)
     assert "Nothing was saved" in text
-    assert "Not a valid integer value." in text  # price: the form cannot even read it
-    assert db.session.scalars(select(Space)).all() == []
-    response = client.post(
-        "/manage/spaces/new",
-        data=form_data(
-            org,
-            name="",
-            capacity="0",
-            min_minutes="120",
-            max_minutes="60",
-            timezone="Seoul",
-            latitude="37.5",
-        ),
-    )
-    text = text_of(response)
+    # Every problem at once, each worded as app.spaces.fields words it: a price the form cannot
+    # read gets the price's own message (it used to be WTForms' "Not a valid integer value.").
     for message in (
+        "The price per hour must be a whole number of won from 0 to 10,000,000.",
         "Please enter a name.",
         "The capacity must be a whole number from 1 to 100,000.",
         "The longest booking cannot be shorter than the shortest (120 minutes).",
@@ -165,6 +153,7 @@ def test_create_shows_every_problem_and_saves_nothing(login, client, manager, or
         "Enter both the latitude and the longitude, or neither.",
     ):
         assert message in text
+    assert "Not a valid integer value." not in text
     assert db.session.scalars(select(Space)).all() == []
 
 
@@ -317,3 +306,80 @@ def test_space_editor_pages_run_a_bounded_number_of_queries(
     space.jurisdictions = list(space.jurisdictions) + [factories.jurisdiction(name="추가 관할")]
     db.session.commit()
     assert queries_of_get(url) == few
+
+
+# --- One definition of the space fields (app/spaces/fields.py) --------------------------------
+def test_every_field_the_service_validates_is_in_the_form_with_the_definitions_limits(app):
+    from app.spaces.fields import SPACE_FIELDS
+    from app.spaces.services import EDITABLE_FIELDS
+    from app.web.manage.forms import SpaceForm
+
+    assert set(SpaceForm.FIELDS) == EDITABLE_FIELDS == set(SPACE_FIELDS)
+    with app.test_request_context():
+        form = SpaceForm(meta={"csrf": False})
+        for name, spec in SPACE_FIELDS.items():
+            assert name in form._fields, name
+            rendered = form[name].render_kw or {}
+            assert {k: rendered.get(k) for k in spec.html_limits()} == spec.html_limits(), name
+    assert SpaceForm.capacity.kwargs["render_kw"]["max"] == SPACE_FIELDS["capacity"].high
+    assert SpaceForm.name.kwargs["render_kw"]["maxlength"] == SPACE_FIELDS["name"].max_length
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("capacity", "100001", "The capacity must be a whole number from 1 to 100,000."),
+        ("name", "가" * 161, "The name may be at most 160 characters."),
+        ("buffer_minutes", "241", "The buffer between bookings must be from 0 to 240 minutes."),
+        (
+            "price_per_hour",
+            "10000001",
+            "The price per hour must be a whole number of won from 0 to 10,000,000.",
+        ),
+        ("timezone", "Seoul", "Unknown time zone. Use a name such as Asia/Seoul."),
+    ],
+)
+def test_form_and_service_refuse_a_value_in_the_same_words(
+    login, client, manager, org, db, field, value, message
+):
+    from app.errors import ValidationFailed
+    from app.spaces import services as space_services
+
+    db.session.commit()
+    login(manager)
+    response = client.post("/manage/spaces/new", data=form_data(org, **{field: value}))
+    assert response.status_code == 200
+    assert message in text_of(response)
+    fields = {**form_data(**{field: value}), "published": True}
+    with pytest.raises(ValidationFailed) as caught:
+        space_services.create_space(manager, org, **fields)
+    assert caught.value.errors == {field: [message]}
+    db.session.rollback()
+    assert db.session.scalars(select(Space)).all() == []
+
+
+def test_a_limit_changed_in_the_definition_changes_form_and_service(
+    monkeypatch, login, client, manager, org, db
+):
+    """The form holds no limit of its own: tighten capacity in SPACE_FIELDS and both refuse 51
+    with the new message, while 50 still goes through the form."""
+    from dataclasses import replace
+
+    from app.errors import ValidationFailed
+    from app.spaces import services as space_services
+    from app.spaces.fields import SPACE_FIELDS
+
+    tighter = replace(SPACE_FIELDS["capacity"], high=50, message="At most 50 people.")
+    monkeypatch.setitem(SPACE_FIELDS, "capacity", tighter)
+    db.session.commit()
+    login(manager)
+    response = client.post("/manage/spaces/new", data=form_data(org, capacity="51"))
+    assert "At most 50 people." in text_of(response)
+    assert db.session.scalars(select(Space)).all() == []
+    with pytest.raises(ValidationFailed) as caught:
+        space_services.create_space(manager, org, name="강당", type="classroom", capacity=51)
+    assert caught.value.errors == {"capacity": ["At most 50 people."]}
+    db.session.rollback()
+    response = client.post("/manage/spaces/new", data=form_data(org, capacity="50"))
+    assert response.status_code == 302
+    assert [s.capacity for s in db.session.scalars(select(Space))] == [50]
