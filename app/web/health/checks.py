@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -147,24 +147,35 @@ def queue(url: str, now: datetime) -> dict:
 
 
 # --------------------------------------------------------------------------- the reports
-def health(now: datetime | None = None) -> dict:
-    """Every dependency (database, Redis when configured) and the job backlog."""
-    now = now or utcnow()
-    checks: dict[str, dict] = {}
-    unknown = {"ok": False, "error": "DatabaseUnavailable"}
+def _database(checks: dict[str, dict], then: Callable[[Connection], None],
+              dependents: tuple[str, ...]) -> None:
+    """Check the database answers (checks["database"]), then run `then` on the same connection;
+    when the database is down, every check in `dependents` is reported as unknown."""
     started = time.perf_counter()
     try:
         with _connect() as conn:
             conn.execute(text("SELECT 1"))
             checks["database"] = {"ok": True, "ms": _ms(started)}
-            try:
-                checks["outbox"] = outbox(conn, now)
-                checks["periodic"] = periodic(conn, now)
-            except Exception as exc:
-                checks["outbox"] = checks["periodic"] = _failed("backlog queries", exc)
+            then(conn)
     except Exception as exc:
         checks["database"] = _failed("database", exc)
-        checks["outbox"] = checks["periodic"] = unknown
+        for name in dependents:
+            checks[name] = {"ok": False, "error": "DatabaseUnavailable"}
+
+
+def health(now: datetime | None = None) -> dict:
+    """Every dependency (database, Redis when configured) and the job backlog."""
+    now = now or utcnow()
+    checks: dict[str, dict] = {}
+
+    def backlog(conn: Connection) -> None:
+        try:
+            checks["outbox"] = outbox(conn, now)
+            checks["periodic"] = periodic(conn, now)
+        except Exception as exc:
+            checks["outbox"] = checks["periodic"] = _failed("backlog queries", exc)
+
+    _database(checks, backlog, dependents=("outbox", "periodic"))
     url = current_app.config.get("REDIS_URL")
     if url:
         checks["redis"] = redis_check(url)
@@ -190,23 +201,18 @@ def _heads() -> set[str]:
 def readiness() -> dict:
     """The database answers and its schema is the one this code expects (migrations at head)."""
     checks: dict[str, dict] = {}
-    started = time.perf_counter()
-    try:
-        with _connect() as conn:
-            conn.execute(text("SELECT 1"))
-            checks["database"] = {"ok": True, "ms": _ms(started)}
-            try:
-                found = set(conn.execute(text("SELECT version_num FROM alembic_version"))
-                            .scalars())
-            except Exception as exc:  # no alembic_version: never migrated
-                checks["migrations"] = _failed("migration version", exc)
-            else:
-                expected = _heads()
-                checks["migrations"] = {"ok": found == expected, "database": sorted(found),
-                                        "code": sorted(expected)}
-    except Exception as exc:
-        checks["database"] = _failed("database", exc)
-        checks["migrations"] = {"ok": False, "error": "DatabaseUnavailable"}
+
+    def migrations(conn: Connection) -> None:
+        try:
+            found = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        except Exception as exc:  # no alembic_version: never migrated
+            checks["migrations"] = _failed("migration version", exc)
+        else:
+            expected = _heads()
+            checks["migrations"] = {"ok": found == expected, "database": sorted(found),
+                                    "code": sorted(expected)}
+
+    _database(checks, migrations, dependents=("migrations",))
     return _report(checks)
 
 
