@@ -308,7 +308,6 @@ def transition(
         booking.reason = reason
     before = booking.status
     booking.status = to
-    booking.ics_sequence = (booking.ics_sequence or 0) + 1
     signals.booking_transitioned.send(
         booking, from_status=before, to=to, actor=actor, now=now, transition=row
     )
