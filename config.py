@@ -130,8 +130,29 @@ class Config:
     CALENDAR_FETCH_TIMEOUT = float(os.environ.get("CALENDAR_FETCH_TIMEOUT", "10"))
     CALENDAR_FETCH_ALLOW_PRIVATE = False
 
-    # Largest request body (uploaded calendar files are refused above 10 MB by the importer).
+    # Largest request body (uploaded calendar files and photos are refused above 10 MB by the
+    # importer and app.media.images, with a message).
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    # Photos of spaces (app/media): "local" keeps files under MEDIA_ROOT (one server, or a
+    # folder every server mounts); "s3" in a bucket of any S3-compatible object storage.
+    MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "local")
+    MEDIA_ROOT = os.environ.get("MEDIA_ROOT") or str(INSTANCE_DIR / "media")
+    MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET") or None
+    MEDIA_S3_PREFIX = os.environ.get("MEDIA_S3_PREFIX", "")
+    # Another endpoint than AWS (MinIO, Ceph, R2, …); empty for AWS itself.
+    MEDIA_S3_ENDPOINT_URL = os.environ.get("MEDIA_S3_ENDPOINT_URL") or None
+    MEDIA_S3_REGION = os.environ.get("MEDIA_S3_REGION") or None
+    # Without these, boto3 finds credentials itself (environment, instance role, …).
+    MEDIA_S3_ACCESS_KEY_ID = os.environ.get("MEDIA_S3_ACCESS_KEY_ID") or None
+    MEDIA_S3_SECRET_ACCESS_KEY = os.environ.get("MEDIA_S3_SECRET_ACCESS_KEY") or None
+    # "path" for most self-hosted stores; "auto" lets boto3 choose.
+    MEDIA_S3_ADDRESSING_STYLE = os.environ.get("MEDIA_S3_ADDRESSING_STYLE", "auto")
+    MEDIA_S3_TIMEOUT = float(os.environ.get("MEDIA_S3_TIMEOUT", "10"))
+    # Photo uploads per manager account (each is decoded and re-encoded six times).
+    RATELIMIT_PHOTO_UPLOAD_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_PHOTO_UPLOAD_PER_ACCOUNT", "30 per hour; 100 per day"
+    )
 
     SEARCH_PER_PAGE = 20
     API_MAX_PER_PAGE = 100
@@ -279,6 +300,11 @@ def problems(config) -> list[str]:
         )
     if stripe_key.startswith(("sk_live_", "rk_live_")) and config.get("STRIPE_API_BASE"):
         out.append("STRIPE_API_BASE points live keys at another host than Stripe; unset it.")
+    media = config.get("MEDIA_STORAGE", "local")
+    if media not in ("local", "s3"):
+        out.append(f"MEDIA_STORAGE must be 'local' or 's3', not {media!r}.")
+    elif media == "s3" and not config.get("MEDIA_S3_BUCKET"):
+        out.append("MEDIA_STORAGE is 's3' but MEDIA_S3_BUCKET is not set.")
     return out
 
 

@@ -91,7 +91,13 @@ def _database_url(tmp_path_factory) -> str:
 def app(tmp_path_factory):
     url = _database_url(tmp_path_factory)
     os.environ["TEST_DATABASE_URL"] = url
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _normalise(url)})
+    app = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": _normalise(url),
+            "MEDIA_ROOT": str(tmp_path_factory.mktemp("media")),
+        },
+    )
     with app.app_context():
         if _db.engine.dialect.name == "postgresql":
             # A fresh schema every run, so a re-run never sees old tables or data.
@@ -217,6 +223,16 @@ def api_token(factories):
         return {"Authorization": f"Bearer {plain}"}
 
     return _token
+
+
+@pytest.fixture
+def media(app, tmp_path, monkeypatch):
+    """Photo files in a folder of this test's own (MEDIA_STORAGE=local); the storage."""
+    from app.media.storage import storage
+
+    monkeypatch.setitem(app.config, "MEDIA_STORAGE", "local")
+    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(tmp_path / "media"))
+    return storage(app)
 
 
 class QueryCounter:

@@ -313,7 +313,7 @@ def _open_for(candidates: list[int], start: datetime, end: datetime) -> set[int]
 
 
 def search_spaces(params: SearchParams, *, now: datetime | None = None) -> SearchResult:
-    """Run a search; at most six queries whatever the number of spaces."""
+    """Run a search; at most seven queries whatever the number of spaces."""
     now = now or utcnow()
     rows = db.session.execute(_base_query(params).order_by(Space.name, Space.id)).all()
     ids = [r.id for r in rows]
@@ -343,6 +343,7 @@ def search_spaces(params: SearchParams, *, now: datetime | None = None) -> Searc
                 selectinload(Space.owner),
                 selectinload(Space.jurisdictions),
                 selectinload(Space.amenity_rows),
+                selectinload(Space.cover),
             )
         ).all()
         order = {sid: n for n, sid in enumerate(page_ids)}

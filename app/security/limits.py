@@ -103,6 +103,11 @@ invitation_per_account = limiter.limit(
     setting("RATELIMIT_INVITATION_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
     scope="invitation",
 )
+# Photo uploads of the manager pages: decoding and re-encoding a picture costs the server.
+photo_upload_per_account = limiter.limit(
+    setting("RATELIMIT_PHOTO_UPLOAD_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
+    scope="photo-upload",
+)
 # Calendar apps poll feeds; a poll every few minutes is normal, hundreds a minute is not.
 feed_per_ip = limiter.shared_limit(
     setting("RATELIMIT_FEED_PER_IP"), scope="feeds", key_func=client_ip,

@@ -17,11 +17,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import utcnow
 from app.extensions import db
+from app.media.images import file_key, rendition_widths, scaled_height
 from app.orgs.models import Jurisdiction, Organisation
 
 SPACE_TYPES = {
@@ -125,6 +127,17 @@ class Space(db.Model):
     )
     amenity_rows: Mapped[list[SpaceAmenity]] = relationship(
         cascade="all, delete-orphan", back_populates="space"
+    )
+    photos: Mapped[list[SpacePhoto]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(SpacePhoto.position, SpacePhoto.id)",
+        back_populates="space",
+    )
+    # The chosen photo, for search cards and map popups (one small query for a page of spaces).
+    cover: Mapped[SpacePhoto | None] = relationship(
+        primaryjoin="and_(SpacePhoto.space_id == Space.id, SpacePhoto.is_cover)",
+        viewonly=True,
+        uselist=False,
     )
 
     @property
@@ -261,3 +274,47 @@ class Closure(db.Model):
         if manages or not self.imported:
             return self.reason
         return ""
+
+
+class SpacePhoto(db.Model):
+    """A photo of a space, re-encoded at a few widths (app.media.images) and stored under
+    content-addressed keys. A space with photos has exactly one cover (app.spaces.photos keeps
+    it so; the partial unique index guarantees at most one)."""
+
+    __tablename__ = "space_photos"
+    __table_args__ = (
+        CheckConstraint("width > 0 AND height > 0", name="size_positive"),
+        Index(
+            "uq_space_photos_cover", "space_id", unique=True,
+            sqlite_where=text("is_cover"), postgresql_where=text("is_cover"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    alt: Mapped[str] = mapped_column(String(300))
+    is_cover: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Names the files; width and height are those of the largest rendition.
+    digest: Mapped[str] = mapped_column(String(32), index=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    space: Mapped[Space] = relationship(back_populates="photos")
+
+    def renditions(self) -> list[tuple[int, int, str, str]]:
+        """(width, height, WebP key, JPEG key) of each stored size, smallest first."""
+        return [
+            (
+                w,
+                scaled_height(self.width, self.height, w),
+                file_key(self.digest, w, "webp"),
+                file_key(self.digest, w, "jpg"),
+            )
+            for w in rendition_widths(self.width)
+        ]
+
+    def keys(self) -> list[str]:
+        return [key for _w, _h, webp, jpeg in self.renditions() for key in (webp, jpeg)]

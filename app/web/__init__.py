@@ -13,6 +13,7 @@ from app.web.health import bp as health_bp
 from app.web.lottery import bp as lottery_bp
 from app.web.main import bp as main_bp
 from app.web.manage import bp as manage_bp
+from app.web.media import bp as media_bp
 from app.web.notifications.routes import bp as notifications_bp
 from app.web.oversight import bp as oversight_bp
 from app.web.payments.routes import bp as payments_bp
@@ -29,6 +30,7 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(media_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(spaces_bp, url_prefix="/spaces")
     app.register_blueprint(bookings_bp, url_prefix="/bookings")

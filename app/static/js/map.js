@@ -7,6 +7,20 @@
   function popupContent(marker) {
     // Built from DOM nodes, never from HTML strings: names come from users.
     var box = document.createElement("div");
+    if (marker.image) {
+      var img = document.createElement("img");
+      img.className = "popup-cover";
+      img.src = marker.image.src;
+      if (marker.image.srcset) {
+        img.srcset = marker.image.srcset;
+        img.sizes = marker.image.sizes;
+      }
+      img.width = marker.image.width;
+      img.height = marker.image.height;
+      img.alt = marker.image.alt;
+      img.loading = "lazy";
+      box.appendChild(img);
+    }
     var title = document.createElement(marker.url ? "a" : "strong");
     title.textContent = marker.name;
     if (marker.url) title.href = marker.url;

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -21,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.spaces.fields import SPACE_FIELDS, FieldInvalid, check_together, whole
 from app.spaces.models import AMENITIES, BOOKING_MODES, CHALLENGE_MODES, SPACE_TYPES
+from app.spaces.photos import MAX_ALT
 from app.spaces.services import MAX_REASON
 
 
@@ -153,4 +155,17 @@ class ClosureForm(FlaskForm):
         _l("Reason (shown to residents)"),
         validators=[Length(max=MAX_REASON)],
         render_kw={"maxlength": MAX_REASON},
+    )
+
+
+class PhotoForm(FlaskForm):
+    """A new photo. The picture and the alt text are checked by app.spaces.photos."""
+
+    file = FileField(
+        _l("Photo (JPEG, PNG or WebP, up to 10 MB)"),
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+    alt = StringField(
+        _l("Description for people who cannot see it (alt text)"),
+        render_kw={"maxlength": MAX_ALT, "autocomplete": "off"},
     )

@@ -110,6 +110,7 @@ def _map_data(result, params) -> dict:
             "name": s.name,
             "url": url_for("spaces.detail", space_id=s.id),
             "meta": f"{s.type_label} · {s.owner.name}",
+            "image": cover_image(s),
         }
         for s in result.items
         if s.latitude is not None and s.longitude is not None
@@ -120,6 +121,28 @@ def _map_data(result, params) -> dict:
         data["center"] = list(params.near)
         data["radius_km"] = params.radius_km
     return data
+
+
+def cover_image(space: Space) -> dict:
+    """The attributes of the <img> a map popup shows: the space's cover (JPEG, which every
+    browser reads, at each stored width) or the placeholder of its type."""
+    photo = space.cover
+    if photo is None:
+        return {
+            "src": url_for("static", filename=f"img/placeholders/{space.type}.svg"),
+            "width": 480,
+            "height": 320,
+            "alt": "",
+        }
+    sizes = photo.renditions()
+    return {
+        "src": url_for("media.file", key=sizes[0][3]),
+        "srcset": ", ".join(f"{url_for('media.file', key=jpg)} {w}w" for w, _h, _w, jpg in sizes),
+        "sizes": "12rem",
+        "width": photo.width,
+        "height": photo.height,
+        "alt": photo.alt,
+    }
 
 
 def _tile_config() -> dict:
@@ -183,6 +206,15 @@ def weekly_hours(space: Space) -> list[tuple[str, list[str]]]:
     return [(str(WEEKDAYS[d]), by_day[d]) for d in range(7)]
 
 
+def _chosen_photo(photos: list, photo_id: int | None):
+    """The photo the gallery shows large: the one asked for (the thumbnails are links, so the
+    gallery works without JavaScript), else the cover."""
+    for photo in photos:
+        if photo.id == photo_id:
+            return photo
+    return next((p for p in photos if p.is_cover), photos[0] if photos else None)
+
+
 @bp.get("/<int:space_id>")
 def detail(space_id: int):
     space = load_space(space_id)
@@ -212,9 +244,13 @@ def detail(space_id: int):
             "markers": [{"lat": space.latitude, "lon": space.longitude, "name": space.name}],
         }
     effective = rule_services.effective_rules(space, now)
+    photos = space.photos
+    shown = _chosen_photo(photos, request.args.get("photo", type=int))
     return render_template(
         "spaces/detail.html",
         space=space,
+        photos=photos,
+        shown=shown,
         effective=effective,
         rules_summary=rule_summary(effective),
         grid=grid,
