@@ -217,6 +217,13 @@ def test_map_view_passes_the_markers_as_json(client, db, factories, app):
             "name": "지도 위 공간",
             "url": f"/spaces/{space.id}",
             "meta": "Meeting room · 번동초등학교",
+            # No photo: the placeholder of its type, decorative next to the name.
+            "image": {
+                "src": "/static/img/placeholders/meeting_room.svg",
+                "width": 480,
+                "height": 320,
+                "alt": "",
+            },
         }
     ]
     assert data["center"] == [37.6, 127.0] and data["radius_km"] == 10
