@@ -1,0 +1,64 @@
+"""In Chromium: a manager uploads photos and picks the cover; residents see it on the search
+card and move through the space page's gallery with the keyboard. No CSP violation anywhere."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_booking_flow import log_in
+from tests.media.pictures import picture
+
+pytestmark = pytest.mark.browser
+
+
+def test_upload_choose_cover_and_browse_the_gallery(page, shot, factories, db, media, tmp_path):
+    school = factories.org(name="번동초등학교")
+    manager = factories.manager(school, email="manager@bundong.example")
+    space = factories.space(owner=school, name="번동초 강당", type="auditorium")
+    factories.space(owner=school, name="번동초 체육관", type="gym")
+    db.session.commit()
+
+    log_in(page, manager.email)
+    for n, color in enumerate([(200, 30, 30), (30, 30, 200)]):
+        path = tmp_path / f"photo-{n}.jpg"
+        path.write_bytes(picture((1200, 800), color=color))
+        page.goto(f"/manage/spaces/{space.id}/photos")
+        page.set_input_files("#file", str(path))
+        page.fill("#alt", f"강당 사진 {n + 1}")
+        page.locator("main form[enctype] button[type=submit]").click()
+        expect(page.locator(".flash-success")).to_be_visible()
+    items = page.locator(".photo-item")
+    expect(items).to_have_count(2)
+    # The second photo becomes the cover.
+    items.nth(1).get_by_role("button", name="대표 사진으로 정하기").click()
+    expect(page.locator(".photo-item").nth(1).locator(".badge")).to_be_visible()
+    shot("manage")
+
+    page.context.clear_cookies()
+    page.goto("/spaces")
+    card = page.locator("li.card", has_text="번동초 강당")
+    cover = card.locator("picture img")
+    expect(cover).to_have_attribute("alt", "강당 사진 2")
+    cover.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=cover.element_handle())
+    assert cover.evaluate("img => img.currentSrc").endswith(".webp")
+    gym = page.locator("li.card", has_text="번동초 체육관").locator("img")
+    expect(gym).to_have_attribute("src", "/static/img/placeholders/gym.svg")
+    shot("search")
+
+    page.goto(f"/spaces/{space.id}")
+    main_img = page.locator(".gallery-main img")
+    expect(main_img).to_have_attribute("alt", "강당 사진 2")
+    thumbs = page.locator(".gallery-thumbs a")
+    thumbs.nth(1).focus()
+    page.keyboard.press("ArrowLeft")
+    expect(thumbs.nth(0)).to_be_focused()
+    expect(main_img).to_have_attribute("alt", "강당 사진 1")
+    expect(thumbs.nth(0)).to_have_attribute("aria-current", "true")
+    expect(page.locator("[data-gallery-caption]")).to_contain_text("강당 사진 1")
+    page.keyboard.press("End")
+    expect(main_img).to_have_attribute("alt", "강당 사진 2")
+    # The page did not reload: the thumbnails are links, handled in place.
+    assert "photo=" not in page.url
+    shot("gallery")
