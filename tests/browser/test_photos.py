@@ -41,7 +41,9 @@ def test_upload_choose_cover_and_browse_the_gallery(page, shot, factories, db, m
     cover = card.locator("picture img")
     expect(cover).to_have_attribute("alt", "강당 사진 2")
     cover.scroll_into_view_if_needed()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=cover.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=cover.element_handle()
+    )
     assert cover.evaluate("img => img.currentSrc").endswith(".webp")
     gym = page.locator("li.card", has_text="번동초 체육관").locator("img")
     expect(gym).to_have_attribute("src", "/static/img/placeholders/gym.svg")
@@ -62,3 +64,22 @@ def test_upload_choose_cover_and_browse_the_gallery(page, shot, factories, db, m
     # The page did not reload: the thumbnails are links, handled in place.
     assert "photo=" not in page.url
     shot("gallery")
+
+
+def test_map_popup_shows_the_cover(page, factories, db, media, app, monkeypatch):
+    from app.spaces import photos as photo_services
+
+    monkeypatch.setitem(app.config, "MAP_TILE_URL", "")  # no tiles from the internet
+    school = factories.org(name="번동초등학교")
+    manager = factories.manager(school)
+    space = factories.space(owner=school, name="지도 위 강당", latitude=37.64, longitude=127.025)
+    photo_services.add_photo(space, manager, picture((900, 600)), "강당 정면", storage=media)
+    db.session.commit()
+
+    page.goto("/spaces?view=map")
+    page.locator(".leaflet-marker-icon").click()
+    image = page.locator(".leaflet-popup img.popup-cover")
+    expect(image).to_have_attribute("alt", "강당 정면")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=image.element_handle())
+    expect(page.locator(".leaflet-popup-content a")).to_have_text("지도 위 강당")
