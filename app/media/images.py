@@ -109,6 +109,9 @@ def _decode(data: bytes) -> Image.Image:
 
 def _flatten(image: Image.Image) -> Image.Image:
     """An RGB copy with no metadata (transparent parts on white)."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L"):
+        # 16-bit greyscale PNG: scaled to 8 bits (a plain conversion would clip to white).
+        image = image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, BACKGROUND)

@@ -114,3 +114,18 @@ def test_names_change_with_the_content():
     assert one.digest != two.digest
     assert images.process(picture(color=(1, 2, 3))).digest == one.digest
     assert images.file_key(one.digest, 480, "webp") == f"{one.digest[:2]}/{one.digest}-480.webp"
+
+
+def test_sixteen_bit_greyscale_keeps_its_tones():
+    out = io.BytesIO()
+    Image.new("I;16", (200, 200), 30000).save(out, "PNG")
+    result = images.process(out.getvalue())
+    grey = decoded(result.renditions[0].jpeg).getpixel((5, 5))
+    assert grey == pytest.approx((117, 117, 117), abs=3)
+
+
+def test_cmyk_jpeg_becomes_rgb():
+    out = io.BytesIO()
+    Image.new("CMYK", (200, 200), (0, 255, 0, 0)).save(out, "JPEG")
+    result = images.process(out.getvalue())
+    assert decoded(result.renditions[0].webp).mode == "RGB"

@@ -71,3 +71,13 @@ def test_media_route_streams_from_s3(app, client, s3_settings):
 @pytest.mark.parametrize("path", [f"/media/{KEY}", "/media/../config.py", "/media/ab/x.webp"])
 def test_missing_or_malformed_keys_are_404(client, media, path):
     assert client.get(path).status_code == 404
+
+
+def test_production_refuses_an_incomplete_media_setting():
+    from config import problems
+
+    base = {"SECRET_KEY": "k" * 64}
+    assert problems({**base, "MEDIA_STORAGE": "local"}) == []
+    assert problems({**base, "MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": "photos"}) == []
+    assert "MEDIA_S3_BUCKET is not set" in problems({**base, "MEDIA_STORAGE": "s3"})[0]
+    assert "must be 'local' or 's3'" in problems({**base, "MEDIA_STORAGE": "ftp"})[0]
