@@ -103,6 +103,7 @@ def move(photo: SpacePhoto, actor, offset: int) -> None:
     for n, p in enumerate(ordered):
         p.position = n
     db.session.flush()
+    db.session.expire(space, ["photos"])  # reloaded in the new order when next read
 
 
 def set_cover(photo: SpacePhoto, actor) -> None:

@@ -91,7 +91,7 @@ def photo_alt(space_id: int, photo_id: int):
 @bp.post("/spaces/<int:space_id>/photos/<int:photo_id>/move")
 def photo_move(space_id: int, photo_id: int):
     photo = _photo(space_id, photo_id)
-    offset = {"up": -1, "down": 1, "first": -100, "last": 100}.get(request.form.get("to", ""))
+    offset = {"up": -1, "down": 1}.get(request.form.get("to", ""))
     if offset is None:
         abort(400)
     photo_services.move(photo, current_user, offset)
