@@ -22,6 +22,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.notifications.models import EmailDelivery, Notification
 from app.payments import services as payment_services
+from app.spaces.models import SpacePhoto
 from tests.conftest import next_weekday
 
 ROLES = ["anon", "resident", "stranger", "manager", "other_manager", "officer", "other_officer",
@@ -29,7 +30,7 @@ ROLES = ["anon", "resident", "stranger", "manager", "other_manager", "officer", 
 
 
 @pytest.fixture
-def world(factories):
+def world(factories, media):
     seoul = factories.jurisdiction(slug="seoul", name="서울특별시", kind="metropolitan")
     gangbuk = factories.jurisdiction(slug="gangbuk", name="강북구", parent=seoul)
     jongno = factories.jurisdiction(slug="jongno", name="종로구", parent=seoul)
@@ -89,7 +90,15 @@ def world(factories):
     mail = db.session.scalars(
         select(EmailDelivery).where(EmailDelivery.notification_id == note.id)
     ).one()
+    # A photo of the space (a row; its one file is enough for /media).
+    photo = SpacePhoto(space_id=space.id, position=0, alt="강당", is_cover=True,
+                       digest="ab" * 16, width=480, height=320)
+    db.session.add(photo)
+    db.session.flush()
+    media.put(photo.renditions()[0][2], b"webp")
     return {
+        "photo": photo.id,
+        "photo_file": photo.renditions()[0][2],
         "note": note.id,
         "resident_mail": mail.id,
         "draw": draw.id,
@@ -268,6 +277,19 @@ MATRIX = {
     "manage.calendar": ("GET", "/manage/spaces/{space}/calendar", None, MANAGE_SPACE),
     "manage.delete_closure": ("POST", "/manage/spaces/{space}/closures/{closure}/delete", {},
                               MANAGE_SPACE),
+    "manage.photos": ("GET", "/manage/spaces/{space}/photos", None, MANAGE_SPACE),
+    "manage.photos#upload": ("POST", "/manage/spaces/{space}/photos", {"alt": "사진"},
+                             MANAGE_SPACE),
+    "manage.photo_alt": ("POST", "/manage/spaces/{space}/photos/{photo}/alt", {"alt": "새 설명"},
+                         MANAGE_SPACE),
+    "manage.photo_move": ("POST", "/manage/spaces/{space}/photos/{photo}/move", {"to": "down"},
+                          MANAGE_SPACE),
+    "manage.photo_cover": ("POST", "/manage/spaces/{space}/photos/{photo}/cover", {},
+                           MANAGE_SPACE),
+    "manage.photo_delete": ("POST", "/manage/spaces/{space}/photos/{photo}/delete", {},
+                            MANAGE_SPACE),
+    # Photo files are public to whoever has their (content-hash) address.
+    "media.file": ("GET", "/media/{photo_file}", None, ALL_OK),
     "manage.approve": ("POST", "/manage/bookings/{booking}/approve", {}, MANAGE_DECIDE),
     "manage.reject": ("POST", "/manage/bookings/{booking}/reject", REASON, MANAGE_DECIDE),
     "manage.cancel": ("POST", "/manage/bookings/{booking}/cancel", REASON, MANAGE_DECIDE),
