@@ -5,6 +5,9 @@ Idempotent: every row is looked up by its natural key (slug, email, owner + spac
 what is missing is created. Bookings are made through the booking services, so the history,
 prices and state transitions are the real ones; they are seeded only while the demo spaces have
 no bookings at all.
+
+Spaces get no photos: search cards, map popups and space pages show the drawing of each
+space's type until a manager uploads real ones.
 """
 
 from __future__ import annotations
