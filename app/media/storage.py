@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from botocore.exceptions import ClientError
 from flask import Flask, current_app
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{32}-[0-9]{1,5}\.(webp|jpg)$")
@@ -114,8 +115,6 @@ class S3Storage:
         )
 
     def get(self, key: str) -> StoredFile | None:
-        from botocore.exceptions import ClientError
-
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=self._object(key))
         except ClientError as exc:
@@ -138,6 +137,8 @@ class S3Storage:
 
 
 def _s3_client(config):
+    # boto3 loads its service models on import (a noticeable delay): only servers that use S3
+    # pay for it.
     import boto3
     from botocore.config import Config as BotoConfig
 

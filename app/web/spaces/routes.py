@@ -134,10 +134,10 @@ def cover_image(space: Space) -> dict:
             "height": 320,
             "alt": "",
         }
-    sizes = photo.renditions()
+    jpegs = [(w, jpg) for w, _h, _webp, jpg in photo.renditions()]
     return {
-        "src": url_for("media.file", key=sizes[0][3]),
-        "srcset": ", ".join(f"{url_for('media.file', key=jpg)} {w}w" for w, _h, _w, jpg in sizes),
+        "src": url_for("media.file", key=jpegs[0][1]),
+        "srcset": ", ".join(f"{url_for('media.file', key=key)} {w}w" for w, key in jpegs),
         "sizes": "12rem",
         "width": photo.width,
         "height": photo.height,
