@@ -83,3 +83,30 @@ def test_map_popup_shows_the_cover(page, factories, db, media, app, monkeypatch)
     page.wait_for_function("img => img.complete && img.naturalWidth > 0",
                            arg=image.element_handle())
     expect(page.locator(".leaflet-popup-content a")).to_have_text("지도 위 강당")
+
+
+def test_reordering_keeps_the_focus_on_the_moved_photo(page, factories, db, media):
+    from app.spaces import photos as photo_services
+
+    school = factories.org(name="번동초등학교")
+    manager = factories.manager(school, email="manager@bundong.example")
+    space = factories.space(owner=school, name="번동초 강당")
+    for n in range(3):
+        photo_services.add_photo(space, manager, picture(color=(n * 90, 20, 20)), f"사진 {n}",
+                                 storage=media)
+    db.session.commit()
+
+    log_in(page, manager.email)
+    page.goto(f"/manage/spaces/{space.id}/photos")
+    alts = page.locator(".photo-item input[name=alt]")
+    expect(alts).to_have_count(3)
+    page.locator(".photo-item").nth(0).locator("button[value=down]").click()
+    expect(alts.nth(1)).to_have_value("사진 0")
+    # The list was replaced in place, the focus is on the same button of the moved photo.
+    focused = page.locator(".photo-item").nth(1).locator("button[value=down]")
+    expect(focused).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(alts.nth(2)).to_have_value("사진 0")
+    assert [alts.nth(i).input_value() for i in range(3)] == ["사진 1", "사진 2", "사진 0"]
+    # The last photo has no "later" button: the focus falls on its "earlier" one.
+    expect(page.locator(".photo-item").nth(2).locator("button[value=up]")).to_be_focused()
