@@ -128,10 +128,11 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         parts = []
-        if getattr(record, "request_id", None):
-            parts.append(f"request={record.request_id[:12]}")
-        if getattr(record, "job", None):
-            parts.append(f"job={record.job}:{record.job_id[:12]}")
+        fields = vars(record)  # the context fields are set per record, unknown to LogRecord
+        if fields.get("request_id"):
+            parts.append(f"request={fields['request_id'][:12]}")
+        if fields.get("job"):
+            parts.append(f"job={fields['job']}:{fields['job_id'][:12]}")
         record.context = f" [{' '.join(parts)}]" if parts else ""
         return super().format(record)
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, inspect, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from app.db import serialized_writes, utcnow
+from app.db import rowcount, serialized_writes, utcnow
 from app.extensions import db
 from app.jobs import job
 from app.notifications import mail, render
@@ -49,12 +49,12 @@ def _due_condition(now: datetime):
 
 def claim(delivery_id: int, now: datetime) -> bool:
     with serialized_writes():
-        got = db.session.execute(
+        got = rowcount(db.session.execute(
             update(EmailDelivery)
             .where(EmailDelivery.id == delivery_id, _due_condition(now))
             .values(status="sending", claimed_at=now, attempts=EmailDelivery.attempts + 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         db.session.commit()
     return got == 1
 

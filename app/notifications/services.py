@@ -13,7 +13,7 @@ from email.utils import make_msgid
 from flask import current_app
 from sqlalchemy import select, tuple_
 
-from app.db import utcnow
+from app.db import rowcount, utcnow
 from app.extensions import db
 from app.jobs import enqueue_after_commit
 from app.notifications.kinds import KINDS
@@ -234,4 +234,4 @@ def mark_read(user, ids: Iterable[int] | None = None, now: datetime | None = Non
         if not ids:
             return 0
         stmt = stmt.where(Notification.id.in_(ids))
-    return db.session.execute(stmt).rowcount
+    return rowcount(db.session.execute(stmt))

@@ -11,7 +11,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import utcnow
-from app.extensions import db
+from app.extensions import Model, db
 
 JURISDICTION_KINDS = {
     "metropolitan": _l("Metropolitan city"),
@@ -35,7 +35,7 @@ ORG_ROLES = {
 }
 
 
-class Jurisdiction(db.Model):
+class Jurisdiction(Model):
     __tablename__ = "jurisdictions"
     __table_args__ = (
         CheckConstraint(
@@ -86,7 +86,7 @@ def with_descendants(roots: set[int], tree: dict[int, int | None]) -> set[int]:
     return result
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """An owner organisation: a school, community center, company, district office..."""
 
     __tablename__ = "organisations"
@@ -119,7 +119,7 @@ class Organisation(db.Model):
         return f"<Organisation {self.slug}>"
 
 
-class OrgMembership(db.Model):
+class OrgMembership(Model):
     __tablename__ = "org_memberships"
     __table_args__ = (
         UniqueConstraint("user_id", "organisation_id", name="user_org"),
@@ -137,7 +137,7 @@ class OrgMembership(db.Model):
     user: Mapped[User] = relationship(back_populates="org_memberships")  # noqa: F821
 
 
-class JurisdictionMembership(db.Model):
+class JurisdictionMembership(Model):
     """An officer (구청·교육청 담당자) of a jurisdiction."""
 
     __tablename__ = "jurisdiction_memberships"

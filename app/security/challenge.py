@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from app.db import utcnow
+from app.db import rowcount, utcnow
 from app.extensions import db
 from app.security.models import SpentChallenge
 
@@ -121,4 +121,4 @@ def forget_expired(now: datetime | None = None) -> int:
     anyway). Returns how many; the caller commits."""
     now = now or utcnow()
     result = db.session.execute(delete(SpentChallenge).where(SpentChallenge.expires_at <= now))
-    return result.rowcount or 0
+    return rowcount(result)

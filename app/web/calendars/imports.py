@@ -23,7 +23,7 @@ from app.calendars.fetch import check_url, fetch
 from app.calendars.imports import MAX_BYTES, colliding_bookings, import_calendar, record_failure
 from app.calendars.imports import too_large_message as _too_large
 from app.calendars.models import ExternalCalendar
-from app.db import utcnow
+from app.db import rowcount, utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -240,7 +240,7 @@ def delete_calendar(ext_id: int):
     flash(
         _(
             "The calendar was removed with its closures (%(n)d); that time can be booked again.",
-            n=result.rowcount or 0,
+            n=rowcount(result),
         ),
         "success",
     )
