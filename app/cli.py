@@ -172,7 +172,7 @@ def jobs_status_command() -> None:
                        + (f" error: {run.last_error}" if run.last_error else ""))
     counts = dict(db.session.execute(
         select(EmailDelivery.status, func.count(EmailDelivery.id)).group_by(EmailDelivery.status)
-    ).all())
+    ).tuples().all())
     click.echo("outbox: " + " ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 

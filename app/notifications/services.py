@@ -56,7 +56,7 @@ def channels_for(user_ids: Iterable[int], kind: str) -> dict[int, str]:
                     NotificationPreference.kind == kind,
                     NotificationPreference.user_id.in_(unknown),
                 )
-            ).all()
+            ).tuples().all()
         )
     out = {}
     for uid in ids:
@@ -74,7 +74,7 @@ def preferences_of(user) -> dict[str, str]:
             select(NotificationPreference.kind, NotificationPreference.channel).where(
                 NotificationPreference.user_id == user.id
             )
-        ).all()
+        ).tuples().all()
     )
     out = {}
     for name, spec in KINDS.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import utcnow
 from app.extensions import Model, db
+
+if TYPE_CHECKING:
+    from app.accounts.models import User
 
 JURISDICTION_KINDS = {
     "metropolitan": _l("Metropolitan city"),
@@ -134,7 +138,7 @@ class OrgMembership(Model):
     role: Mapped[str] = mapped_column(String(20), default="manager")
 
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
-    user: Mapped[User] = relationship(back_populates="org_memberships")  # noqa: F821
+    user: Mapped[User] = relationship(back_populates="org_memberships")
 
 
 class JurisdictionMembership(Model):
@@ -151,4 +155,4 @@ class JurisdictionMembership(Model):
     role: Mapped[str] = mapped_column(String(20), default="officer")
 
     jurisdiction: Mapped[Jurisdiction] = relationship()
-    user: Mapped[User] = relationship(back_populates="jurisdiction_memberships")  # noqa: F821
+    user: Mapped[User] = relationship(back_populates="jurisdiction_memberships")

@@ -102,6 +102,8 @@ def spend(payload: str | None, *, space_id: int, user_id: int) -> str | None:
     except Exception:  # noqa: BLE001 - whatever someone sends, the answer is "not a solution"
         return INVALID
     parameters = challenge.parameters
+    if not challenge.signature:  # a verified solution always carries one
+        return INVALID
     if parameters.data != _bound_to(space_id, user_id) or not parameters.expires_at:
         return INVALID
     expires_at = datetime.fromtimestamp(parameters.expires_at, UTC)

@@ -117,7 +117,7 @@ def spaces():
                 select(Booking.space_id, func.count(Booking.id))
                 .where(Booking.space_id.in_(ids), Booking.status == "requested")
                 .group_by(Booking.space_id)
-            ).all()
+            ).tuples().all()
         )
         if ids
         else {}

@@ -326,7 +326,7 @@ def outbox():
             select(EmailDelivery.status, func.count(EmailDelivery.id)).group_by(
                 EmailDelivery.status
             )
-        ).all()
+        ).tuples().all()
     )
     rows = db.session.scalars(
         select(EmailDelivery)
