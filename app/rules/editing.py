@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -146,7 +147,7 @@ def can_see(user, scope: Scope) -> bool:
 class EditableScopes:
     jurisdictions: list[Scope]
     organisations: list[Scope]
-    spaces: object  # a Flask-SQLAlchemy pagination of Space rows
+    spaces: Pagination  # of Space rows
 
 
 def editable_scopes(user, paginate) -> EditableScopes:
@@ -168,8 +169,9 @@ def editable_scopes(user, paginate) -> EditableScopes:
 # --- Versions --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Timeline:
-    current: object | None  # the version in force now (a RuleSet or a row of its columns)
-    scheduled: list  # versions that take effect later, soonest first
+    # The versions are RuleSets (versions_of) or rows of their columns (timelines).
+    current: Any  # the version in force now, or None
+    scheduled: list[Any]  # versions that take effect later, soonest first
 
 
 def timeline(versions, now: datetime) -> Timeline:

@@ -387,7 +387,7 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
                 listed.append(RefundTier(days, pct))
         listed.sort(key=lambda t: -t.days_before)
         if len({t.days_before for t in listed}) != len(listed):
-            r.add("refund_tiers", _l("Two refund listed have the same number of days."))
+            r.add("refund_tiers", _l("Two refund tiers have the same number of days."))
         if any(a.percent < b.percent for a, b in zip(listed, listed[1:], strict=False)):
             r.add("refund_tiers", _l("Cancelling earlier must never refund less than later."))
         tiers = tuple(listed)
