@@ -101,7 +101,7 @@ def install_record_factory() -> None:
             record.job_id, record.job = job
         return record
 
-    factory.gonggan = True  # type: ignore[attr-defined]
+    factory.gonggan = True  # type: ignore[attr-defined]  # marks our factory (see above)
     logging.setLogRecordFactory(factory)
 
 
@@ -154,7 +154,7 @@ def configure(app: Flask, stream: IO[str] | None = None) -> logging.Handler | No
         return None
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if form == "json" else TextFormatter())
-    handler.gonggan = True  # type: ignore[attr-defined]
+    handler.gonggan = True  # type: ignore[attr-defined]  # marks our handler (see above)
     root.addHandler(handler)
     root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     if form == "json":

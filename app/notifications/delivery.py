@@ -144,6 +144,8 @@ def _content(row: EmailDelivery):
         row.subject = rendered.subject[:300]
         row.body_text = rendered.text
         row.body_html = rendered.html
+    # The text is stored with the subject; the message id when the row was queued.
+    assert row.body_text is not None and row.message_id is not None
     return mail.build_message(to=row.to_address, subject=row.subject, text=row.body_text,
                               html=row.body_html, message_id=row.message_id,
                               attachments=attachments)

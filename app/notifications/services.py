@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from email.utils import make_msgid
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select, tuple_
@@ -128,7 +129,7 @@ def notify(
     one with that key already is skipped. `exclude` (a user) is never told about their own act.
     """
     now = now or utcnow()
-    people = {}
+    people: dict[int, Any] = {}
     for user in users:
         if user is None or not user.is_active_account:
             continue
@@ -213,11 +214,11 @@ def email_address(
 def unread_count(user) -> int:
     from sqlalchemy import func
 
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(Notification.id)).where(
             Notification.user_id == user.id, Notification.read_at.is_(None)
         )
-    )
+    ).scalar_one()
 
 
 def mark_read(user, ids: Iterable[int] | None = None, now: datetime | None = None) -> int:

@@ -20,9 +20,10 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 def required(data: T | None) -> T:
-    """The data of a field its validators require (DataRequired, InputRequired): WTForms types
-    every field's data as optional, but after `validate_on_submit()` such a field has a value."""
-    assert data is not None, "a required field without data after validation"
+    """A value validation guarantees, typically the data of a field its validators require
+    (DataRequired, InputRequired): WTForms types every field's data as optional, but after
+    `validate_on_submit()` such a field has a value."""
+    assert data is not None, "a value validation guarantees is missing"
     return data
 
 
