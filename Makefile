@@ -44,6 +44,7 @@ test: $(VENV)/.installed-dev translations
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
 
 # The production configuration for real: gunicorn, an RQ worker, PostgreSQL and Redis on

@@ -50,7 +50,10 @@ def create_app(config_name: str | None = None, test_config: dict | None = None) 
     configure_secrets(app, config_name)
     if app.config["PROXY_FIX_X_FOR"]:
         hops = app.config["PROXY_FIX_X_FOR"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask types wsgi_app as a method; wrapping it is how Flask documents middleware.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
 
     app.url_map.converters["int"] = db_int_converter()  # before any route is added
@@ -131,7 +134,7 @@ def register_request_hooks(app: Flask) -> None:
         # On SQLite, every write request runs as one BEGIN IMMEDIATE transaction (see app.db).
         # (plus the few GETs that write: coming back from Stripe Checkout or onboarding)
         writes = request.method not in ("GET", "HEAD", "OPTIONS") or getattr(
-            app.view_functions.get(request.endpoint), "writes_on_get", False
+            app.view_functions.get(request.endpoint or ""), "writes_on_get", False
         )
         set_serialized_writes(writes)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -88,7 +90,7 @@ def sweep_command() -> None:
     card holds about to lapse, Stripe calls still owed; complete finished bookings. (The same
     job `flask jobs run` runs every minute.)"""
 
-    counts = jobs.run("bookings.sweep")
+    counts = cast(dict[str, int], jobs.run("bookings.sweep"))  # the sweep returns its counts
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
@@ -172,7 +174,7 @@ def jobs_status_command() -> None:
                        + (f" error: {run.last_error}" if run.last_error else ""))
     counts = dict(db.session.execute(
         select(EmailDelivery.status, func.count(EmailDelivery.id)).group_by(EmailDelivery.status)
-    ).all())
+    ).tuples().all())
     click.echo("outbox: " + " ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 
@@ -235,10 +237,11 @@ def stats_export_command(month, formats, out, jurisdiction) -> None:
         this = datetime.now(queries.ZONE).date().replace(day=1)
         first = (this - timedelta(days=1)).replace(day=1)
     else:
-        first = open_data.parse_month(month)
-        if first is None:
+        parsed = open_data.parse_month(month)
+        if parsed is None:
             raise click.BadParameter("write a month from 2000-01 to 2100-12 as YYYY-MM",
                                      param_hint="--month")
+        first = parsed
     scope = None
     if jurisdiction:
         found = db.session.scalar(select(Jurisdiction).where(Jurisdiction.slug == jurisdiction))

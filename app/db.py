@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -53,6 +54,12 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime},
     )
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. `Session.execute()` is typed as returning a
+    Result; for such statements it is a CursorResult, which has the count."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def utcnow() -> datetime:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
@@ -20,7 +22,7 @@ def wants_json() -> bool:
 def api_error(
     code: str, message: str, status: int, details: dict | None = None, extra: dict | None = None
 ):
-    body = {"error": {"code": code, "message": message}}
+    body: dict[str, dict[str, Any]] = {"error": {"code": code, "message": message}}
     if details:
         body["error"]["details"] = details
     if extra:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import request, url_for
@@ -43,10 +44,12 @@ def local(dt: datetime | None, zone: str | ZoneInfo = "Asia/Seoul", fmt: str = "
 
 def url_with(**changes) -> str:
     """The current URL with some query arguments changed (None removes one)."""
-    args = request.args.to_dict(flat=False)
+    args: dict[str, Any] = request.args.to_dict(flat=False)
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
             args[key] = [str(value)]
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    endpoint = request.endpoint
+    assert endpoint is not None  # only called while rendering the page of a matched route
+    return url_for(endpoint, **(request.view_args or {}), **args)

@@ -101,7 +101,7 @@ def install_record_factory() -> None:
             record.job_id, record.job = job
         return record
 
-    factory.gonggan = True  # type: ignore[attr-defined]
+    factory.gonggan = True  # type: ignore[attr-defined]  # marks our factory (see above)
     logging.setLogRecordFactory(factory)
 
 
@@ -128,10 +128,11 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         parts = []
-        if getattr(record, "request_id", None):
-            parts.append(f"request={record.request_id[:12]}")
-        if getattr(record, "job", None):
-            parts.append(f"job={record.job}:{record.job_id[:12]}")
+        fields = vars(record)  # the context fields are set per record, unknown to LogRecord
+        if fields.get("request_id"):
+            parts.append(f"request={fields['request_id'][:12]}")
+        if fields.get("job"):
+            parts.append(f"job={fields['job']}:{fields['job_id'][:12]}")
         record.context = f" [{' '.join(parts)}]" if parts else ""
         return super().format(record)
 
@@ -153,7 +154,7 @@ def configure(app: Flask, stream: IO[str] | None = None) -> logging.Handler | No
         return None
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if form == "json" else TextFormatter())
-    handler.gonggan = True  # type: ignore[attr-defined]
+    handler.gonggan = True  # type: ignore[attr-defined]  # marks our handler (see above)
     root.addHandler(handler)
     root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     if form == "json":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 import types
+from typing import Any, cast
 
 from dateutil import rrule as _dateutil_rrule
 from dateutil.rrule import rrule
@@ -53,7 +54,7 @@ class _CountingIterinfo(_dateutil_rrule._iterinfo):
     (No __slots__ of its own: the parent's __init__ walks `self.__slots__`.)"""
 
     def _charged(self, dayset):
-        rule = self.rrule
+        rule = cast(CountedRule, self.rrule)
         days = dayset[2] - dayset[1]
         rule.budget.spend(PERIOD_COST + days * rule.times_per_day, rule.label)
         return dayset
@@ -71,13 +72,15 @@ class _CountingIterinfo(_dateutil_rrule._iterinfo):
         return self._charged(super().ddayset(year, month, day))
 
 
-# dateutil's search, word for word, resolving `_iterinfo` to the counting helper.
+# dateutil's search, word for word, resolving `_iterinfo` to the counting helper. (`_iter` and
+# the other private attributes read below are not in dateutil's type stubs, hence `vars()`.)
+_rrule_iter = vars(rrule)["_iter"]
 _counted_iter = types.FunctionType(
-    rrule._iter.__code__,
+    _rrule_iter.__code__,
     {**vars(_dateutil_rrule), "_iterinfo": _CountingIterinfo},
     "_iter",
-    rrule._iter.__defaults__,
-    rrule._iter.__closure__,
+    _rrule_iter.__defaults__,
+    _rrule_iter.__closure__,
 )
 
 
@@ -85,6 +88,10 @@ class CountedRule(rrule):
     """An rrule whose search draws on `budget`. Takes rrule's arguments."""
 
     _iter = _counted_iter
+    # Set by rrule's __init__; private, so not in dateutil's type stubs.
+    _timeset: list[Any] | None
+    _byminute: tuple[int, ...] | None
+    _bysecond: tuple[int, ...] | None
 
     def __init__(self, freq, *, budget: Budget, label: str = "", **kwargs):
         super().__init__(freq, **kwargs)
@@ -98,14 +105,15 @@ class CountedRule(rrule):
     @classmethod
     def like(cls, rule: rrule, *, budget: Budget, label: str = "") -> CountedRule:
         """A counted copy of `rule` (what `rrule.replace()` does, into this class)."""
+        state = vars(rule)
         kwargs = {
-            "interval": rule._interval,
-            "count": rule._count,
-            "dtstart": rule._dtstart,
-            "freq": rule._freq,
-            "until": rule._until,
-            "wkst": rule._wkst,
-            "cache": rule._cache is not None,
-            **rule._original_rule,
+            "interval": state["_interval"],
+            "count": state["_count"],
+            "dtstart": state["_dtstart"],
+            "freq": state["_freq"],
+            "until": state["_until"],
+            "wkst": state["_wkst"],
+            "cache": state["_cache"] is not None,
+            **state["_original_rule"],
         }
         return cls(kwargs.pop("freq"), budget=budget, label=label, **kwargs)

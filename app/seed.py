@@ -514,7 +514,8 @@ def _seed_jurisdictions() -> dict[str, Jurisdiction]:
     for slug, name, name_en, kind, parent in JURISDICTIONS:
         if slug not in found:
             found[slug] = Jurisdiction(
-                slug=slug, name=name, name_en=name_en, kind=kind, parent=found.get(parent)
+                slug=slug, name=name, name_en=name_en, kind=kind,
+                parent=found.get(parent) if parent else None,
             )
             db.session.add(found[slug])
     db.session.flush()
@@ -710,6 +711,7 @@ def _decider(users: dict[str, User]):
 
     def pick(booking: Booking, stage: BookingStage | None) -> User:
         if stage is not None and stage.approver == "jurisdiction":
+            assert stage.jurisdiction is not None  # such a stage names its jurisdiction
             return officers.get(stage.jurisdiction.slug, admin)
         role = "principal" if stage is not None and stage.approver == "owner_principal" else (
             "manager"

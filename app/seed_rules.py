@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -37,7 +38,7 @@ SCHOOL_HOURS = {
     **{str(d): [[9 * 60, 18 * 60]] for d in (5, 6)},
 }
 
-JURISDICTION_RULES = {
+JURISDICTION_RULES: dict[str, dict[str, Any]] = {
     "seoul-edu": {
         "allowed_hours": SCHOOL_HOURS,
         "hours_note": "학기 중 평일에는 수업이 끝난 18시 이후에만 개방합니다",
@@ -60,7 +61,7 @@ JURISDICTION_RULES = {
     },
 }
 
-ORG_RULES = {
+ORG_RULES: dict[str, dict[str, Any]] = {
     "bundong-es": {
         "stages": [
             {
@@ -86,7 +87,7 @@ ORG_RULES = {
     },
 }
 
-SPACE_RULES = {
+SPACE_RULES: dict[str, dict[str, Any]] = {
     "haebangchon-rooftop": {
         "allowed_hours": {str(d): [[10 * 60, 18 * 60]] for d in range(7)},
         "hours_note": "안전을 위해 해가 있는 시간에만 이용할 수 있습니다",

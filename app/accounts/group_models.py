@@ -16,10 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.db import utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
-class ResidentGroup(db.Model):
+class ResidentGroup(Model):
     """A group of residents (a club, a parents' association) that books together."""
 
     __tablename__ = "resident_groups"
@@ -38,7 +38,7 @@ class ResidentGroup(db.Model):
     )
 
 
-class ResidentGroupMember(db.Model):
+class ResidentGroupMember(Model):
     __tablename__ = "resident_group_members"
 
     group_id: Mapped[int] = mapped_column(
@@ -70,7 +70,7 @@ class InvitationState(StrEnum):
 _OPEN = "accepted_at IS NULL AND cancelled_at IS NULL"
 
 
-class GroupInvitation(db.Model):
+class GroupInvitation(Model):
     """An invitation to join a resident group, sent to an email address; the person it was sent
     to accepts or declines it, signed in with an account of that address.
 

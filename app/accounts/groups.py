@@ -71,10 +71,10 @@ def create_group(actor: User, name: str) -> ResidentGroup:
 
 
 def _group_count(user: User) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(ResidentGroupMember)
         .where(ResidentGroupMember.user_id == user.id)
-    )
+    ).scalar_one()
 
 
 def membership(group: ResidentGroup, user_id: int) -> ResidentGroupMember | None:
@@ -97,14 +97,14 @@ def _lock(group: ResidentGroup) -> None:
 
 def _waiting_count(group: ResidentGroup, now: datetime) -> int:
     """Invitations the leader sees as waiting (open and not expired)."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(GroupInvitation).where(
             GroupInvitation.group_id == group.id,
             GroupInvitation.accepted_at.is_(None),
             GroupInvitation.cancelled_at.is_(None),
             GroupInvitation.expires_at > now,
         )
-    )
+    ).scalar_one()
 
 
 def invite(group: ResidentGroup, actor: User, email: str, *,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.db import utcnow
-from app.extensions import db
+from app.extensions import Model, db
 from app.orgs.models import (
     Jurisdiction,
     JurisdictionMembership,
@@ -24,7 +24,7 @@ from app.orgs.models import (
 )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person. Signed-in browsers hold a LoginSession's key, not the id (see get_id)."""
 
     __tablename__ = "users"
@@ -143,7 +143,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
 
     __tablename__ = "api_tokens"
@@ -172,7 +172,7 @@ class ApiToken(db.Model):
         return row, plain
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One signed-in browser. The cookie carries the key; only its SHA-256 is stored. Log-out
     ends it; a password change ends the others; "log out everywhere" and deactivation end all."""
 

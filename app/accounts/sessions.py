@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from ua_parser import parse as parse_user_agent
 
 from app.accounts.models import ApiToken, LoginSession, User
-from app.db import utcnow
+from app.db import rowcount, utcnow
 from app.extensions import db
 
 KEPT_ACROSS_LOGIN = ("locale",)
@@ -87,7 +87,7 @@ def end_sessions(user: User, *, keep_current: bool = False) -> int:
     if keep_current and user.login_session_id is not None:
         query = query.where(LoginSession.id != user.login_session_id)
     result = db.session.execute(query.values(ended_at=utcnow()))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def active(user: User) -> list[LoginSession]:
@@ -113,7 +113,7 @@ def end_one(user: User, session_id: int) -> bool:
                LoginSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def device_label(user_agent: str | None) -> str:

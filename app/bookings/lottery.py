@@ -205,8 +205,8 @@ def run_due_draws(now: datetime | None = None) -> int:
     windows = _windows_by_version({v for b in due for v in b.rule_version_ids or []})
     tree = None
     drawn = 0
-    for (space_id, draw_at), group in groupby(due, key=lambda b: (b.space_id, b.draw_at)):
-        group = list(group)
+    for (space_id, draw_at), grouped in groupby(due, key=lambda b: (b.space_id, b.draw_at)):
+        group = list(grouped)
         begun = [b for b in group if b.start_at <= now]
         for b in begun:  # the sweep ran late: a slot already under way is no one's to win
             _transition(b, "lost", _("The booked time had begun before the draw."), now)
@@ -398,14 +398,15 @@ def mask_name(name: str | None) -> str:
 
 @dataclass(frozen=True)
 class ResultRow:
+    # As stored in the draw's JSON results, where any of these may be missing.
     rank: int
-    booking: int
+    booking: int | None
     masked_name: str
     start: datetime | None
     end: datetime | None
-    tier: int
-    key: float
-    outcome: str
+    tier: int | None
+    key: float | None
+    outcome: str | None
     why: str | None
 
 

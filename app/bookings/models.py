@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.group_models import ResidentGroup
 from app.accounts.models import User
 from app.db import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.orgs.models import Jurisdiction, Organisation
 from app.spaces.models import Space
 
@@ -78,7 +78,7 @@ STATUS_SQL_LIST = ", ".join(f"'{s}'" for s in STATUS_LABELS)
 ACTIVE_SQL_LIST = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
 
 
-class Booking(db.Model):
+class Booking(Model):
     __tablename__ = "bookings"
     __table_args__ = (
         CheckConstraint("start_at < end_at", name="range"),
@@ -233,7 +233,7 @@ class Booking(db.Model):
         return f"<Booking {self.id} {self.status}>"
 
 
-class BookingTransition(db.Model):
+class BookingTransition(Model):
     """Who moved a booking from which state to which, when and why. Append-only."""
 
     __tablename__ = "booking_transitions"
@@ -253,7 +253,7 @@ class BookingTransition(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class BookingStage(db.Model):
+class BookingStage(Model):
     """One stage of a booking's approval chain, frozen when the request is made."""
 
     __tablename__ = "booking_stages"
@@ -306,7 +306,7 @@ class BookingStage(db.Model):
         return role in ("manager", "staff")
 
 
-class LotteryDraw(db.Model):
+class LotteryDraw(Model):
     """A lottery draw for one space and draw time: its published seed and full result."""
 
     __tablename__ = "lottery_draws"
@@ -324,7 +324,7 @@ class LotteryDraw(db.Model):
     space: Mapped[Space] = relationship()
 
 
-class BookingSeries(db.Model):
+class BookingSeries(Model):
     """A recurring request: the rule it was made with (RFC 5545 RRULE, in the space's zone),
     the first occurrence's local start and the length. Each occurrence is its own booking."""
 

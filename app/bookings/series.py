@@ -103,7 +103,7 @@ def occurrences(repeat: Repeat, first: date, start_minute: int, minutes: int,
                 zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
     """The occurrences as UTC (start, end), wall-clock time kept in `zone` across DST."""
     repeat.check(first)
-    out = []
+    out: list[tuple[datetime, datetime]] = []
     try:
         for moment in repeat.rule(first, Budget(MAX_STEPS, MAX_SECONDS)):
             if len(out) > MAX_OCCURRENCES:

@@ -72,6 +72,7 @@ def sweep(now: datetime | None = None, complete_after: timedelta = timedelta(day
 def _stage_deadline(booking: Booking, now: datetime) -> str:
     """Apply what the overdue current stage says; returns the counter it belongs to."""
     stage = booking.current_stage
+    assert stage is not None  # the sweep found the booking through its current stage
     if booking.status == "returned" or stage.on_deadline == "expire":
         reason = (
             _("The resident did not answer in time.")

@@ -14,6 +14,7 @@ a budget: a calendar file is anyone's input, and one rule can keep a worker busy
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import recurring_ical_events
 from dateutil.rrule import MINUTELY
@@ -82,7 +83,8 @@ def _counted_series(budget: Budget) -> type[Series]:
                         freq=FREQUENCIES[rule._freq],
                     )
                 )
-            counted = CountedRule.like(rule, budget=budget, label=label)
+            # recurring_ical_events reads these two off the rule it gets back.
+            counted: Any = CountedRule.like(rule, budget=budget, label=label)
             counted.string, counted.until = rule.string, rule.until
             return counted
 

@@ -23,6 +23,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urljoin
 
 import certifi
@@ -165,7 +166,7 @@ def resolve(hop: Target, *, allow_private: bool) -> list[str]:
 
 def _pool(hop: Target, address: str, timeout: Timeout) -> HTTPConnectionPool:
     """A pool that connects to `address` and nowhere else, naming `hop.host` to the server."""
-    common = {"port": hop.port, "timeout": timeout, "retries": False, "maxsize": 1}
+    common: dict[str, Any] = {"port": hop.port, "timeout": timeout, "retries": False, "maxsize": 1}
     if hop.scheme == "https":
         # The TLS library checks the certificate against server_hostname (check_hostname on).
         return HTTPSConnectionPool(

@@ -207,7 +207,7 @@ def series_times(row, zone) -> list[datetime]:
 def _export_rule(row, zone) -> vRecur:
     rule = vRecur.from_ical(row.rrule)
     if "UNTIL" in rule:  # a DATE in the stored rule; with a TZID DTSTART it must be UTC
-        until = rule["UNTIL"][0]
+        until = list(rule["UNTIL"])[0]
         day = until.date() if isinstance(until, datetime) else until
 
         rule["UNTIL"] = [local_instant(day + timedelta(days=1), 0, zone) - timedelta(seconds=1)]

@@ -71,7 +71,7 @@ def parse(data: bytes) -> Calendar:
             _("This is not an iCalendar (.ics) file: it must start with BEGIN:VCALENDAR.")
         )
     try:
-        calendar = Calendar.from_ical(bytes(data))
+        calendar = Calendar.from_ical(bytes(data))  # type: ignore[call-overload]  # icalendar reads bytes too; its stubs say str
     except Exception as exc:  # icalendar raises ValueError, KeyError, IndexError...
         log.info("unreadable calendar: %s", exc)
         raise _invalid(
@@ -199,7 +199,8 @@ def occurrences_for_zone(
 
 def target_spaces(ext: ExternalCalendar) -> list[Space]:
     if ext.space_id is not None:
-        return [db.session.get(Space, ext.space_id)]
+        space = db.session.get(Space, ext.space_id)
+        return [space] if space is not None else []
     return list(
         db.session.scalars(
             select(Space).where(Space.owner_id == ext.organisation_id).order_by(Space.id)
@@ -248,9 +249,9 @@ def import_calendar(ext: ExternalCalendar, data: bytes, now: datetime) -> dict:
         )
     }
     added = updated = removed = 0
-    for key, closure in existing.items():
+    for key, gone in existing.items():
         if key not in wanted:
-            db.session.delete(closure)
+            db.session.delete(gone)
             removed += 1
     # Deletions first, so a row re-created under the same key cannot meet its old self.
     db.session.flush()

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.db import utcnow
-from app.extensions import db
+from app.extensions import Model, db
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     __tablename__ = "calendar_feeds"
     __table_args__ = (
         CheckConstraint("kind IN ('personal', 'organisation')", name="kind"),
@@ -59,7 +59,7 @@ class CalendarFeed(db.Model):
         return row, plain
 
 
-class ExternalCalendar(db.Model):
+class ExternalCalendar(Model):
     """A calendar a manager attached to a space or to every space of an organisation (a
     school's academic calendar, exam weeks, holidays): its events become closures. Either a
     URL that `flask calendars sync` refreshes, or an uploaded file."""

@@ -38,7 +38,7 @@ from rq import get_current_job
 from sqlalchemy import event, inspect, or_, select, update
 
 from app import logs
-from app.db import serialized_writes, utcnow
+from app.db import rowcount, serialized_writes, utcnow
 from app.extensions import db
 from app.jobs import rq_backend, worker
 from app.jobs.models import JobRun
@@ -259,14 +259,14 @@ def claim_period(name: str, every: timedelta, now: datetime) -> bool:
                 db.session.rollback()  # another runner created it first
         # A small slack so a scheduler ticking every `every` is not refused by clock jitter.
         threshold = now - every + timedelta(seconds=5)
-        claimed = db.session.execute(
+        claimed = rowcount(db.session.execute(
             update(JobRun)
             .where(
                 JobRun.name == name,
                 or_(JobRun.last_started_at.is_(None), JobRun.last_started_at <= threshold),
             )
             .values(last_started_at=now, runs=JobRun.runs + 1)
-        ).rowcount
+        ))
         db.session.commit()
     return claimed == 1
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     """The last run of a periodic job: claimed by one runner per period, whatever the number of
     schedulers, cron entries or workers."""
 

@@ -64,6 +64,7 @@ def work(*, burst: bool = False, name: str | None = None) -> bool:
     forking a child per job (which would inherit open database connections).
     """
 
-    worker.use(current_app._get_current_object())
+    # current_app is a LocalProxy (Flask types it as the app itself); the worker keeps the app.
+    worker.use(current_app._get_current_object())  # type: ignore[attr-defined]
     w = SimpleWorker([queue(worker=True)], connection=connection(worker=True), name=name)
     return w.work(burst=burst, with_scheduler=True, logging_level="WARNING")

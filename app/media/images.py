@@ -101,10 +101,10 @@ def _decode(data: bytes) -> Image.Image:
         raise ImageRefused("too_many_pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise ImageRefused("not_an_image") from None
-    image = ImageOps.exif_transpose(image)
-    if min(image.size) < MIN_SIDE:
+    upright: Image.Image = ImageOps.exif_transpose(image)
+    if min(upright.size) < MIN_SIDE:
         raise ImageRefused("too_small")
-    return image
+    return upright
 
 
 def _flatten(image: Image.Image) -> Image.Image:

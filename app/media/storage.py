@@ -167,7 +167,7 @@ _S3_SETTINGS = (
 def storage(app: Flask | None = None) -> Storage:
     """The storage the configuration names. The S3 client is made once per set of settings
     (boto3 clients are thread-safe and costly to build); a local folder is cheap."""
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as the app
     config = app.config
     kind = config.get("MEDIA_STORAGE", "local")
     if kind == "local":

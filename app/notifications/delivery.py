@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, inspect, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from app.db import serialized_writes, utcnow
+from app.db import rowcount, serialized_writes, utcnow
 from app.extensions import db
 from app.jobs import job
 from app.notifications import mail, render
@@ -49,12 +49,12 @@ def _due_condition(now: datetime):
 
 def claim(delivery_id: int, now: datetime) -> bool:
     with serialized_writes():
-        got = db.session.execute(
+        got = rowcount(db.session.execute(
             update(EmailDelivery)
             .where(EmailDelivery.id == delivery_id, _due_condition(now))
             .values(status="sending", claimed_at=now, attempts=EmailDelivery.attempts + 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         db.session.commit()
     return got == 1
 
@@ -144,6 +144,8 @@ def _content(row: EmailDelivery):
         row.subject = rendered.subject[:300]
         row.body_text = rendered.text
         row.body_html = rendered.html
+    # The text is stored with the subject; the message id when the row was queued.
+    assert row.body_text is not None and row.message_id is not None
     return mail.build_message(to=row.to_address, subject=row.subject, text=row.body_text,
                               html=row.body_html, message_id=row.message_id,
                               attachments=attachments)

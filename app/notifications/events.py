@@ -13,6 +13,8 @@ savepoint that rolls back are dropped with it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import event, inspect, select
 
 from app.accounts.models import User
@@ -126,7 +128,11 @@ def _once(session, key) -> bool:
 
 
 def _compose(session, events) -> None:
-    transitions, stages, paid, refunds, closures = [], [], [], [], []
+    transitions: list[Any] = []
+    stages: list[Any] = []
+    paid: list[Any] = []
+    refunds: list[Any] = []
+    closures: list[Any] = []
     lists = {"transition": transitions, "stage": stages, "paid": paid, "refund": refunds,
              "closure": closures}
     noted, later = set(), []

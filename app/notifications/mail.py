@@ -54,15 +54,15 @@ def build_message(*, to: str, subject: str, text: str, html: str | None, message
     for att in attachments:
         maintype, _, subtype = att.content_type.partition("/")
         subtype, _, params = subtype.partition(";")
-        extra = {"params": {}}
+        extra: dict[str, str] = {}
         if maintype == "text":
             # Bytes carry no charset of their own; without it readers assume US-ASCII and
             # garble the Korean in calendar files.
-            extra["params"]["charset"] = "utf-8"
+            extra["charset"] = "utf-8"
         if "method=" in params:
-            extra["params"]["method"] = params.split("method=", 1)[1].strip()
+            extra["method"] = params.split("method=", 1)[1].strip()
         msg.add_attachment(att.data, maintype=maintype, subtype=subtype.strip(),
-                           filename=att.filename, **extra)
+                           filename=att.filename, params=extra)
     return msg
 
 
@@ -71,12 +71,14 @@ def send(msg: EmailMessage) -> None:
     kind = backend()
     if kind in ("dev", "console"):
         if kind == "console":
+            body = msg.get_body(("plain",))
             log.warning("email to %s: %s\n%s", msg["To"], msg["Subject"],
-                        msg.get_body(("plain",)).get_content())
+                        body.get_content() if body is not None else "")
         return
     cfg = current_app.config
     host, port = cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT") or 25)
     timeout = float(cfg.get("MAIL_TIMEOUT") or 10)
+    smtp: smtplib.SMTP
     try:
         if cfg.get("MAIL_USE_SSL"):
             smtp = smtplib.SMTP_SSL(host, port, timeout=timeout,

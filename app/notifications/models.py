@@ -24,13 +24,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.db import utcnow
-from app.extensions import db
+from app.extensions import Model
 
 CHANNELS = ("email", "digest", "in_app", "off")
 DELIVERY_STATES = ("pending", "sending", "sent", "failed")
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One thing a user is told about; the inbox lists these."""
 
     __tablename__ = "notifications"
@@ -69,7 +69,7 @@ class Notification(db.Model):
         return self.read_at is not None
 
 
-class EmailDelivery(db.Model):
+class EmailDelivery(Model):
     """An email owed to someone (the outbox): pending → sending → sent, or failed for good.
 
     The content is rendered at the first attempt and kept, so every retry sends the same
@@ -114,7 +114,7 @@ class EmailDelivery(db.Model):
     notification: Mapped[Notification | None] = relationship()
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     """A user's choice for one kind; kinds without a row use the kind's default."""
 
     __tablename__ = "notification_preferences"

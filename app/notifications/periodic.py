@@ -189,7 +189,7 @@ def weekly_summaries(now: datetime | None = None) -> int:
             .order_by(JurisdictionMembership.jurisdiction_id, User.id)
         ).all()
         wanted = channels_for({u.id for _j, u in rows}, "weekly_summary")
-        names = dict(db.session.execute(select(Jurisdiction.id, Jurisdiction.name)).all())
+        names = dict(db.session.execute(select(Jurisdiction.id, Jurisdiction.name)).tuples().all())
         sent = 0
         figures_cache: dict[int, dict] = {}
         for jid, user in rows:
@@ -232,7 +232,7 @@ def summary_figures(jurisdiction_id: int, start: datetime, end: datetime,
                BookingTransition.to_status.in_(("approved", "confirmed", "rejected",
                                                 "cancelled", "expired", "no_show")))
         .group_by(BookingTransition.to_status)
-    ).all())
+    ).tuples().all())
     used = db.session.execute(
         select(Space.id, Space.name,
                func.count(Booking.id).label("n"))

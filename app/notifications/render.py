@@ -95,7 +95,7 @@ def who_text(parts) -> str:
         return f"{parts['label']} ({parts.get('source', '')})"
     if parts.get("approver") == "jurisdiction" and parts.get("jurisdiction"):
         return _("Officers of %(name)s", name=parts["jurisdiction"])
-    label = APPROVERS.get(parts.get("approver"), "")
+    label = APPROVERS.get(parts.get("approver") or "", "")
     return f"{label} ({parts.get('source', '')})"
 
 

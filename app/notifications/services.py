@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from email.utils import make_msgid
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select, tuple_
 
-from app.db import utcnow
+from app.db import rowcount, utcnow
 from app.extensions import db
 from app.jobs import enqueue_after_commit
 from app.notifications.kinds import KINDS
@@ -56,7 +57,7 @@ def channels_for(user_ids: Iterable[int], kind: str) -> dict[int, str]:
                     NotificationPreference.kind == kind,
                     NotificationPreference.user_id.in_(unknown),
                 )
-            ).all()
+            ).tuples().all()
         )
     out = {}
     for uid in ids:
@@ -74,7 +75,7 @@ def preferences_of(user) -> dict[str, str]:
             select(NotificationPreference.kind, NotificationPreference.channel).where(
                 NotificationPreference.user_id == user.id
             )
-        ).all()
+        ).tuples().all()
     )
     out = {}
     for name, spec in KINDS.items():
@@ -128,7 +129,7 @@ def notify(
     one with that key already is skipped. `exclude` (a user) is never told about their own act.
     """
     now = now or utcnow()
-    people = {}
+    people: dict[int, Any] = {}
     for user in users:
         if user is None or not user.is_active_account:
             continue
@@ -213,11 +214,11 @@ def email_address(
 def unread_count(user) -> int:
     from sqlalchemy import func
 
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(Notification.id)).where(
             Notification.user_id == user.id, Notification.read_at.is_(None)
         )
-    )
+    ).scalar_one()
 
 
 def mark_read(user, ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
@@ -234,4 +235,4 @@ def mark_read(user, ids: Iterable[int] | None = None, now: datetime | None = Non
         if not ids:
             return 0
         stmt = stmt.where(Notification.id.in_(ids))
-    return db.session.execute(stmt).rowcount
+    return rowcount(db.session.execute(stmt))

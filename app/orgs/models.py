@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -11,7 +12,10 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import utcnow
-from app.extensions import db
+from app.extensions import Model, db
+
+if TYPE_CHECKING:
+    from app.accounts.models import User
 
 JURISDICTION_KINDS = {
     "metropolitan": _l("Metropolitan city"),
@@ -35,7 +39,7 @@ ORG_ROLES = {
 }
 
 
-class Jurisdiction(db.Model):
+class Jurisdiction(Model):
     __tablename__ = "jurisdictions"
     __table_args__ = (
         CheckConstraint(
@@ -86,7 +90,7 @@ def with_descendants(roots: set[int], tree: dict[int, int | None]) -> set[int]:
     return result
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """An owner organisation: a school, community center, company, district office..."""
 
     __tablename__ = "organisations"
@@ -119,7 +123,7 @@ class Organisation(db.Model):
         return f"<Organisation {self.slug}>"
 
 
-class OrgMembership(db.Model):
+class OrgMembership(Model):
     __tablename__ = "org_memberships"
     __table_args__ = (
         UniqueConstraint("user_id", "organisation_id", name="user_org"),
@@ -134,10 +138,10 @@ class OrgMembership(db.Model):
     role: Mapped[str] = mapped_column(String(20), default="manager")
 
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
-    user: Mapped[User] = relationship(back_populates="org_memberships")  # noqa: F821
+    user: Mapped[User] = relationship(back_populates="org_memberships")
 
 
-class JurisdictionMembership(db.Model):
+class JurisdictionMembership(Model):
     """An officer (구청·교육청 담당자) of a jurisdiction."""
 
     __tablename__ = "jurisdiction_memberships"
@@ -151,4 +155,4 @@ class JurisdictionMembership(db.Model):
     role: Mapped[str] = mapped_column(String(20), default="officer")
 
     jurisdiction: Mapped[Jurisdiction] = relationship()
-    user: Mapped[User] = relationship(back_populates="jurisdiction_memberships")  # noqa: F821
+    user: Mapped[User] = relationship(back_populates="jurisdiction_memberships")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import stripe
 from flask_babel import gettext as _
 
@@ -11,6 +13,9 @@ from app.extensions import db
 from app.payments import gateway
 from app.payments.models import PayoutAccount
 from app.payments.services import payout_account
+
+if TYPE_CHECKING:
+    from stripe.params import AccountCreateParams
 
 
 def can_manage_payouts(user, organisation) -> bool:
@@ -28,16 +33,17 @@ def onboarding_link(organisation, user, *, return_url: str, refresh_url: str) ->
     account = payout_account(organisation.id)
     try:
         if account is None:
+            params: AccountCreateParams = {
+                "type": "express",
+                "country": "KR",
+                "capabilities": {"card_payments": {"requested": True},
+                                 "transfers": {"requested": True}},
+                "metadata": {"organisation_id": str(organisation.id)},
+            }
+            if organisation.contact_email:  # (stripe-python leaves out None values anyway)
+                params["email"] = organisation.contact_email
             created = client.v1.accounts.create(
-                {
-                    "type": "express",
-                    "country": "KR",
-                    "email": organisation.contact_email or None,
-                    "capabilities": {"card_payments": {"requested": True},
-                                     "transfers": {"requested": True}},
-                    "metadata": {"organisation_id": str(organisation.id)},
-                },
-                {"idempotency_key": f"org-{organisation.id}-account"},
+                params, {"idempotency_key": f"org-{organisation.id}-account"}
             )
             account = PayoutAccount(organisation_id=organisation.id,
                                     stripe_account_id=created.id)

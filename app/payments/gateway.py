@@ -7,12 +7,16 @@ in tests and in `make run` (devtools/stripe_double), so nothing reaches the inte
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import stripe
 from flask import current_app
 from flask_babel import gettext as _
 
 from app.errors import DomainError
+
+if TYPE_CHECKING:
+    from stripe._base_address import BaseAddresses
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,9 @@ def client() -> stripe.StripeClient:
     if cached is None:
         cfg = current_app.config
         base = cfg.get("STRIPE_API_BASE")
-        addresses = {"api": base, "connect": base, "files": base} if base else None
+        addresses: BaseAddresses | None = (
+            {"api": base, "connect": base, "files": base} if base else None
+        )
         cached = stripe.StripeClient(
             cfg["STRIPE_SECRET_KEY"],
             base_addresses=addresses,

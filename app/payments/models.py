@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.db import utcnow
-from app.extensions import db
+from app.extensions import Model
 
 PAYMENT_STATUS_LABELS = {
     "open": _l("Checkout open"),
@@ -42,7 +42,7 @@ REFUND_STATUS_LABELS = {
 }
 
 
-class Payment(db.Model):
+class Payment(Model):
     """One attempt to collect a booking's price: a Checkout Session (and its PaymentIntent) or
     a payment a manager recorded offline."""
 
@@ -117,7 +117,7 @@ class Payment(db.Model):
         return sum(r.amount for r in self.refunds if r.status == "pending")
 
 
-class Refund(db.Model):
+class Refund(Model):
     """Money going back to the resident. Written as `pending` in the same transaction as the
     cancellation that causes it; the Stripe call happens after the commit (retried by the sweep
     with the same idempotency key until Stripe answers)."""
@@ -154,7 +154,7 @@ class Refund(db.Model):
         return str(REFUND_STATUS_LABELS[self.status])
 
 
-class StripeEvent(db.Model):
+class StripeEvent(Model):
     """Every webhook event received, stored once: a repeated delivery changes nothing."""
 
     __tablename__ = "stripe_events"
@@ -168,7 +168,7 @@ class StripeEvent(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class PayoutAccount(db.Model):
+class PayoutAccount(Model):
     """An owner organisation's Stripe Connect (Express) account and its last known status."""
 
     __tablename__ = "payout_accounts"
@@ -189,7 +189,7 @@ class PayoutAccount(db.Model):
     organisation = relationship("Organisation")
 
 
-class PaymentLog(db.Model):
+class PaymentLog(Model):
     """The audit trail of money: every state change of a payment or refund, who and when."""
 
     __tablename__ = "payment_log"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import Executable, func, literal, select, union_all
 
 from app.bookings.models import Booking
 from app.extensions import db
@@ -46,7 +46,7 @@ class Report:
     page: int
     pages: int
     totals: dict[str, dict[str, int]]  # currency -> gross/fee/refunded/fee_refunded/net
-    _query: object
+    _query: Executable
 
     def all_rows(self):
         for r in db.session.execute(self._query):

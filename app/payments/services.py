@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import stripe
 from flask import current_app
@@ -42,6 +43,12 @@ from app.payments.models import (
 )
 from app.rules import engine
 from app.rules import services as rule_services
+
+if TYPE_CHECKING:
+    from stripe.params.checkout import (
+        SessionCreateParams,
+        SessionCreateParamsPaymentIntentData,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -395,7 +402,7 @@ def open_checkout(booking, user, *, success_url: str, cancel_url: str, locale: s
     expires = min(max(booking.payment_due_at or now + SESSION_MIN, now + SESSION_MIN),
                   now + SESSION_MAX)
     when = booking.local_start.strftime("%Y-%m-%d %H:%M")
-    intent_data: dict = {
+    intent_data: SessionCreateParamsPaymentIntentData = {
         "capture_method": "manual" if hold else "automatic",
         "description": f"{space.name} {when}",
         "metadata": {"booking_id": str(booking.id), "attempt": str(attempt)},
@@ -403,7 +410,7 @@ def open_checkout(booking, user, *, success_url: str, cancel_url: str, locale: s
     if destination:
         intent_data["transfer_data"] = {"destination": destination}
         intent_data["application_fee_amount"] = fee
-    params = {
+    params: SessionCreateParams = {
         "mode": "payment",
         "client_reference_id": str(booking.id),
         "customer_email": booking.user.email,
@@ -526,6 +533,7 @@ def sync_session(session, now: datetime | None = None) -> Payment | None:
         payment.stripe_intent_id = intent if isinstance(intent, str) else intent.id
     if session.status == "complete":
         if isinstance(intent, str) or intent is None:
+            assert payment.stripe_intent_id is not None  # a complete session has its intent
             intent = retrieve_intent(payment.stripe_intent_id)
         sync_intent(intent, now, payment=payment)
     elif session.status == "expired" and payment.status == "open":

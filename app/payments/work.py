@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import stripe
 from flask_babel import gettext as _
@@ -24,6 +25,9 @@ from app.extensions import db
 from app.jobs import job, run_deferred
 from app.payments import gateway, services
 from app.payments.models import Payment, Refund
+
+if TYPE_CHECKING:
+    from stripe.params import RefundCreateParams
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +77,12 @@ def _payment_action(payment: Payment, now: datetime) -> bool:
     key = f"booking-{payment.booking_id}-{action}-{payment.attempt}"
     try:
         if action == "capture":
+            assert payment.stripe_intent_id is not None  # only a hold is captured
             client.v1.payment_intents.capture(
                 payment.stripe_intent_id, {}, {"idempotency_key": key}
             )
         elif action in ("cancel", "release"):
+            assert payment.stripe_intent_id is not None  # only a hold is cancelled or released
             client.v1.payment_intents.cancel(
                 payment.stripe_intent_id,
                 {"cancellation_reason": "abandoned" if action == "release"
@@ -84,6 +90,7 @@ def _payment_action(payment: Payment, now: datetime) -> bool:
                 {"idempotency_key": key},
             )
         elif action == "expire":
+            assert payment.stripe_session_id is not None  # only an open checkout expires
             client.v1.checkout.sessions.expire(payment.stripe_session_id, {},
                                                {"idempotency_key": key})
     except stripe.StripeError as exc:
@@ -126,7 +133,8 @@ def _refund(refund: Refund, now: datetime) -> bool:
     payment = refund.payment
     if refund.status != "pending" or payment.is_offline:
         return True
-    params: dict = {
+    assert payment.stripe_intent_id is not None  # an online payment is refunded through its intent
+    params: RefundCreateParams = {
         "payment_intent": payment.stripe_intent_id,
         "amount": refund.amount,
         "metadata": {"booking_id": str(payment.booking_id), "refund_id": str(refund.id)},
@@ -178,7 +186,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         ).order_by(Booking.id)
     ).all()
     for booking_id in unpaid:
-        booking = db.session.get(Booking, booking_id)
+        booking = db.session.get_one(Booking, booking_id)
         if online and not _close_checkouts(booking, now):
             db.session.commit()  # keep what the reconciling learnt; try the rest next time
             continue

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -35,7 +37,12 @@ SEOUL = ZoneInfo("Asia/Seoul")
 MAX_AHEAD_DAYS = 731  # a change may be scheduled up to two years ahead
 MAX_NOTE = 300
 
-KINDS = {"jurisdiction": Jurisdiction, "organisation": Organisation, "space": Space}
+ScopeObject = Jurisdiction | Organisation | Space
+KINDS: dict[str, type[ScopeObject]] = {
+    "jurisdiction": Jurisdiction,
+    "organisation": Organisation,
+    "space": Space,
+}
 LEVEL_OF_KIND = {"jurisdiction": "jurisdiction", "organisation": "owner", "space": "space"}
 KIND_LABELS = {
     "jurisdiction": _l("Jurisdiction"),
@@ -50,7 +57,7 @@ class Scope:
     """The owner of a rule set: `kind` is jurisdiction, organisation or space."""
 
     kind: str
-    obj: Jurisdiction | Organisation | Space
+    obj: ScopeObject
 
     @property
     def id(self) -> int:
@@ -68,7 +75,7 @@ class Scope:
 
     @property
     def name(self) -> str:
-        return self.obj.display_name if self.kind == "jurisdiction" else self.obj.name
+        return self.obj.display_name if isinstance(self.obj, Jurisdiction) else self.obj.name
 
     @property
     def kind_label(self) -> str:
@@ -76,7 +83,7 @@ class Scope:
 
     @property
     def zone(self) -> ZoneInfo:
-        return self.obj.zone if self.kind == "space" else SEOUL
+        return self.obj.zone if isinstance(self.obj, Space) else SEOUL
 
     @property
     def column(self):
@@ -96,7 +103,8 @@ def load_scope(kind: str, scope_id: int) -> Scope | None:
     model = KINDS.get(kind)
     if model is None or not 0 < scope_id < 2**31:
         return None
-    obj = db.session.get(model, scope_id)
+    # An instance of `model`; a type checker only sees the three classes' common base.
+    obj = cast("ScopeObject | None", db.session.get(model, scope_id))
     return Scope(kind, obj) if obj is not None else None
 
 
@@ -110,9 +118,9 @@ def can_edit(user, scope: Scope) -> bool:
         return False
     if user.is_admin:
         return True
-    if scope.kind == "jurisdiction":
+    if isinstance(scope.obj, Jurisdiction):
         return scope.id in user.officer_jurisdiction_ids
-    if scope.kind == "organisation":
+    if isinstance(scope.obj, Organisation):
         return scope.id in user.managed_org_ids
     return scope.obj.owner_id in user.managed_org_ids
 
@@ -125,7 +133,7 @@ def can_see(user, scope: Scope) -> bool:
         return True
     if not getattr(user, "is_authenticated", False):
         return False
-    if scope.kind == "space":
+    if isinstance(scope.obj, Space):
         return scope.obj.can_oversee(user)
     if scope.kind == "jurisdiction" and user.officer_jurisdiction_ids:
         tree = services.jurisdictions_by_id()
@@ -139,7 +147,7 @@ def can_see(user, scope: Scope) -> bool:
 class EditableScopes:
     jurisdictions: list[Scope]
     organisations: list[Scope]
-    spaces: object  # a Flask-SQLAlchemy pagination of Space rows
+    spaces: Pagination  # of Space rows
 
 
 def editable_scopes(user, paginate) -> EditableScopes:
@@ -161,8 +169,9 @@ def editable_scopes(user, paginate) -> EditableScopes:
 # --- Versions --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Timeline:
-    current: object | None  # the version in force now (a RuleSet or a row of its columns)
-    scheduled: list  # versions that take effect later, soonest first
+    # The versions are RuleSets (versions_of) or rows of their columns (timelines).
+    current: Any  # the version in force now, or None
+    scheduled: list[Any]  # versions that take effect later, soonest first
 
 
 def timeline(versions, now: datetime) -> Timeline:
@@ -263,6 +272,7 @@ def check_draft(
         errors["note"] = [_("The note may be at most %(n)d characters.", n=MAX_NOTE)]
     if errors:
         raise ValidationFailed(errors)
+    assert rules is not None and at is not None  # both were read without an error
     return rules, at
 
 

@@ -4,6 +4,8 @@ resident reading in English and a manager reading in Korean each see their own l
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -38,7 +40,7 @@ def _weekday(day: int) -> str:
 
 
 def _rule_text(reason: Reason) -> str:
-    p = dict(reason.params)
+    p: dict[str, Any] = dict(reason.params)
     code = reason.code
     if code == "residents_only":
         return _("Only residents may book.")
@@ -122,7 +124,7 @@ def reason_dict(reason: Reason) -> dict:
 
 
 def line_text(line: QuoteLine, currency_fmt) -> str:
-    p = dict(line.params)
+    p: dict[str, Any] = dict(line.params)
     if line.code == "base":
         hours = p["minutes"] / 60
         return _(
@@ -213,16 +215,16 @@ def summary(effective: Effective) -> list[tuple[str, str]]:
             text = _("Bookable hours: %(list)s.", list="; ".join(days))
             cite(source, f"{text} ({rules.hours_note})" if rules.hours_note else text)
         for quota in rules.quotas:
-            limits = []
+            parts = []
             if quota.max_hours:
-                limits.append(_("%(n)d hours", n=quota.max_hours))
+                parts.append(_("%(n)d hours", n=quota.max_hours))
             if quota.max_bookings:
-                limits.append(_("%(n)d bookings", n=quota.max_bookings))
+                parts.append(_("%(n)d bookings", n=quota.max_bookings))
             cite(
                 source,
                 _(
                     "At most %(limits)s %(per)s %(period)s.",
-                    limits=" / ".join(limits),
+                    limits=" / ".join(parts),
                     per=str(QUOTA_PER[quota.per]),
                     period=str(QUOTA_PERIODS[quota.period]),
                 ),

@@ -9,12 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.db import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.orgs.models import Jurisdiction, Organisation
 from app.spaces.models import Space
 
 
-class RuleSet(db.Model):
+class RuleSet(Model):
     """One version of the rules of a jurisdiction, an owner organisation or a single space.
 
     Versions are never edited: a change adds a version with the date it takes effect, and

@@ -7,6 +7,7 @@ A rule set is stored as a JSON document (`RuleSet.body`). `parse_rules` turns a 
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,7 +225,8 @@ class _Reader:
             return []
         return value
 
-    def minute(self, obj: dict, key: str, where: str) -> int | None:
+    # `int` in this class body is the method above, hence `builtins.int`.
+    def minute(self, obj: dict, key: str, where: str) -> builtins.int | None:
         return self.int(obj, key, where, 0, MAX_MINUTES_IN_DAY)
 
 
@@ -373,22 +375,22 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
                 if pct is not None:
                     waivers.append((cat, pct))
 
-    tiers = None
+    tiers: tuple[RefundTier, ...] | None = None
     if d.get("refund_tiers") is not None:
-        tiers = []
+        listed: list[RefundTier] = []
         for i, t in enumerate(r.items("refund_tiers")):
             days = r.int(t, "days_before", f"refund_tiers.{i}", 0, 366)
             pct = r.int(t, "percent", f"refund_tiers.{i}", 0, 100)
             if days is None or pct is None:
                 r.add(f"refund_tiers.{i}", _l("A refund tier needs days before and a percentage."))
             else:
-                tiers.append(RefundTier(days, pct))
-        tiers.sort(key=lambda t: -t.days_before)
-        if len({t.days_before for t in tiers}) != len(tiers):
+                listed.append(RefundTier(days, pct))
+        listed.sort(key=lambda t: -t.days_before)
+        if len({t.days_before for t in listed}) != len(listed):
             r.add("refund_tiers", _l("Two refund tiers have the same number of days."))
-        if any(a.percent < b.percent for a, b in zip(tiers, tiers[1:], strict=False)):
+        if any(a.percent < b.percent for a, b in zip(listed, listed[1:], strict=False)):
             r.add("refund_tiers", _l("Cancelling earlier must never refund less than later."))
-        tiers = tuple(tiers)
+        tiers = tuple(listed)
 
     no_show = None
     raw_ns = d.get("no_show")
@@ -441,7 +443,7 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
 
     allocation = r.choice(d, "allocation", "allocation", ALLOCATION_MODES)
 
-    windows = []
+    windows: list[LotteryWindow] = []
     for i, w in enumerate(r.items("lottery")):
         where = f"lottery.{i}"
         wd = w.get("weekdays")

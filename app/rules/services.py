@@ -36,9 +36,10 @@ def jurisdictions_by_id() -> dict[int, JurisdictionInfo]:
     return {r.id: JurisdictionInfo(r.id, r.parent_id, r.name, r.kind) for r in rows}
 
 
-def ancestors(jid: int, tree: dict[int, JurisdictionInfo]) -> list[int]:
+def ancestors(jid: int | None, tree: dict[int, JurisdictionInfo]) -> list[int]:
     """`jid` and every jurisdiction above it, nearest first."""
-    out, seen = [], set()
+    out: list[int] = []
+    seen: set[int] = set()
     while jid is not None and jid in tree and jid not in seen:
         out.append(jid)
         seen.add(jid)

@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from app.db import utcnow
+from app.db import rowcount, utcnow
 from app.extensions import db
 from app.security.models import SpentChallenge
 
@@ -102,6 +102,8 @@ def spend(payload: str | None, *, space_id: int, user_id: int) -> str | None:
     except Exception:  # noqa: BLE001 - whatever someone sends, the answer is "not a solution"
         return INVALID
     parameters = challenge.parameters
+    if not challenge.signature:  # a verified solution always carries one
+        return INVALID
     if parameters.data != _bound_to(space_id, user_id) or not parameters.expires_at:
         return INVALID
     expires_at = datetime.fromtimestamp(parameters.expires_at, UTC)
@@ -121,4 +123,4 @@ def forget_expired(now: datetime | None = None) -> int:
     anyway). Returns how many; the caller commits."""
     now = now or utcnow()
     result = db.session.execute(delete(SpentChallenge).where(SpentChallenge.expires_at <= now))
-    return result.rowcount or 0
+    return rowcount(result)

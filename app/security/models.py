@@ -13,7 +13,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import utcnow
-from app.extensions import db
+from app.extensions import Model
 
 # What happened. Kept short and stable: the abuse page groups by them.
 THROTTLED = "throttled"  # a rate limit answered 429
@@ -27,7 +27,7 @@ EVENT_KINDS = (THROTTLED, LOGIN_FAILED, LOGIN, ACCOUNT_CREATED, CHALLENGE_FAILED
                BOOKING_REQUESTED)
 
 
-class SecurityEvent(db.Model):
+class SecurityEvent(Model):
     __tablename__ = "security_events"
     __table_args__ = (
         Index("ix_security_events_ip_at", "ip", "at"),
@@ -51,7 +51,7 @@ class SecurityEvent(db.Model):
     space = relationship("Space")
 
 
-class SpentChallenge(db.Model):
+class SpentChallenge(Model):
     """A proof-of-work solution that was accepted, kept until its challenge expires so the same
     solution is refused the second time (in the database, so every worker sees it)."""
 

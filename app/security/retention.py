@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete
 
-from app.db import utcnow
+from app.db import rowcount, utcnow
 from app.extensions import db
 from app.security import challenge
 from app.security.models import SecurityEvent
@@ -21,4 +21,4 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     cutoff = now - timedelta(days=current_app.config["SECURITY_EVENT_RETENTION_DAYS"])
     events = db.session.execute(delete(SecurityEvent).where(SecurityEvent.at < cutoff))
-    return {"events": events.rowcount or 0, "spent_challenges": challenge.forget_expired(now)}
+    return {"events": rowcount(events), "spent_challenges": challenge.forget_expired(now)}

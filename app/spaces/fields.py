@@ -124,8 +124,9 @@ def _clean_choice(spec: SpaceField, value: Any) -> str:
 
 
 def _clean_whole(spec: SpaceField, value: Any) -> int:
+    assert spec.low is not None and spec.high is not None
     number = whole(value)
-    if number is None or not spec.low <= number <= spec.high:  # type: ignore[operator]
+    if number is None or not spec.low <= number <= spec.high:
         raise FieldInvalid(spec.message)
     return number
 
@@ -133,8 +134,9 @@ def _clean_whole(spec: SpaceField, value: Any) -> int:
 def _clean_real(spec: SpaceField, value: Any) -> float | None:
     if value is None or value == "":
         return None
+    assert spec.low is not None and spec.high is not None
     number = real(value)
-    if number is None or not spec.low <= number <= spec.high:  # type: ignore[operator]
+    if number is None or not spec.low <= number <= spec.high:
         raise FieldInvalid(spec.message)
     return number
 
@@ -173,10 +175,11 @@ def _clean_ids(spec: SpaceField, value: Any) -> list[int]:
     raw = value or []
     if isinstance(raw, str) or not isinstance(raw, Iterable):
         raise FieldInvalid(spec.message)
-    ids = [whole(v) for v in raw]
-    if None in ids:
+    read = [whole(v) for v in raw]
+    ids = [i for i in read if i is not None]
+    if len(ids) != len(read):
         raise FieldInvalid(spec.message)
-    return ids  # type: ignore[return-value]
+    return ids
 
 
 _CLEANERS: dict[str, Callable[[SpaceField, Any], Any]] = {

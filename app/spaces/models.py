@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import utcnow
-from app.extensions import db
+from app.extensions import Model, db
 from app.media.images import file_key, rendition_widths, scaled_height
 from app.orgs.models import Jurisdiction, Organisation
 
@@ -67,13 +67,13 @@ WEEKDAYS = [_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l
 
 space_jurisdictions = Table(
     "space_jurisdictions",
-    db.Model.metadata,
+    db.metadata,
     Column("space_id", ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True),
     Column("jurisdiction_id", ForeignKey("jurisdictions.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
-class Space(db.Model):
+class Space(Model):
     __tablename__ = "spaces"
     __table_args__ = (
         CheckConstraint("capacity > 0", name="capacity_positive"),
@@ -185,7 +185,7 @@ class Space(db.Model):
         return f"<Space {self.id} {self.name}>"
 
 
-class SpaceAmenity(db.Model):
+class SpaceAmenity(Model):
     __tablename__ = "space_amenities"
 
     space_id: Mapped[int] = mapped_column(
@@ -196,7 +196,7 @@ class SpaceAmenity(db.Model):
     space: Mapped[Space] = relationship(back_populates="amenity_rows")
 
 
-class OpeningHours(db.Model):
+class OpeningHours(Model):
     """One opening range on one weekday, in the space's local time.
 
     Minutes from local midnight; `close_minute` may be 1440 (open until midnight). A weekday with
@@ -229,7 +229,7 @@ class OpeningHours(db.Model):
         return f"{self.fmt(self.open_minute)}–{self.fmt(self.close_minute)}"
 
 
-class Closure(db.Model):
+class Closure(Model):
     """A blackout range when the space cannot be booked (holiday, maintenance, school event).
 
     Closures imported from an external calendar remember it and the event they came from
@@ -276,7 +276,7 @@ class Closure(db.Model):
         return ""
 
 
-class SpacePhoto(db.Model):
+class SpacePhoto(Model):
     """A photo of a space, re-encoded at a few widths (app.media.images) and stored under
     content-addressed keys. A space with photos has exactly one cover (app.spaces.photos keeps
     it so; the partial unique index guarantees at most one)."""

@@ -43,9 +43,9 @@ def clean_alt(alt: str | None) -> str:
 
 
 def _count(space: Space) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(SpacePhoto.id)).where(SpacePhoto.space_id == space.id)
-    )
+    ).scalar_one()
 
 
 def add_photo(space: Space, actor, data: bytes, alt: str, *, storage: Storage) -> SpacePhoto:

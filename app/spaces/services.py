@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -38,7 +39,7 @@ CLOSURE_HORIZON_DAYS = 3660
 
 EDITABLE_FIELDS = frozenset(SPACE_FIELDS)
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "description": "",
     "address": "",
     "latitude": None,
@@ -113,7 +114,8 @@ def _validate(fields: dict, current: dict) -> dict:
         else:
             clean["jurisdictions"] = sorted(found, key=lambda j: j.id)
 
-    for name, message in check_together({**current, **clean}, failed=set(errors)).items():
+    failed = {n for n in errors if n is not None}
+    for name, message in check_together({**current, **clean}, failed=failed).items():
         add(name, message)
     if errors:
         raise ValidationFailed(errors)
@@ -295,13 +297,13 @@ def add_closure(
             errors["end"] = [_("The closure must end in the future.")]
         elif start < now - horizon or end > now + horizon:
             errors["end"] = [closure_horizon_message()]
-    reason = _text(reason)
-    if reason is None or len(reason) > MAX_REASON:
+    cleaned = _text(reason)
+    if cleaned is None or len(cleaned) > MAX_REASON:
         errors["reason"] = [_("The reason may be at most %(n)d characters.", n=MAX_REASON)]
     if errors:
         raise ValidationFailed(errors)
     closure = Closure(
-        space=space, start_at=start, end_at=end, reason=reason, created_by_id=actor.id
+        space=space, start_at=start, end_at=end, reason=cleaned, created_by_id=actor.id
     )
     db.session.add(closure)
     signals.closure_added.send(closure)

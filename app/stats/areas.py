@@ -47,7 +47,7 @@ def forget_tree() -> None:
     db.session.info.pop("stats.tree", None)
 
 
-def _up(jid: int, tree: dict[int, int | None]) -> set[int]:
+def _up(jid: int | None, tree: dict[int, int | None]) -> set[int]:
     out: set[int] = set()
     while jid is not None and jid not in out:
         out.add(jid)

@@ -423,7 +423,7 @@ def _write(area_ids: Iterable[int], first: date, last: date) -> int:
                           day_start(last + timedelta(days=1)), by_day=True)
         rows = [{"area_id": area, "day": day, "measure": m, "key": k, "value": v}
                 for day, counts in sorted(counted.items()) for (m, k), v in counts.items()
-                if v and first <= day <= last]
+                if v and day is not None and first <= day <= last]
         for i in range(0, len(rows), 5000):
             db.session.execute(AreaEvents.__table__.insert(), rows[i:i + 5000])
         written += len(rows)
@@ -518,7 +518,7 @@ def space_requests(spaces, first: date, last: date) -> dict[int, int]:
         .where(in_spaces(Booking.space_id, spaces), Booking.created_at >= day_start(first),
                Booking.created_at < day_start(last + timedelta(days=1)))
         .group_by(Booking.space_id)
-    ).all())
+    ).tuples().all())
 
 
 __all__ = ["AREA_ALL", "bucket_of", "percentiles", "collect", "people", "close_days",

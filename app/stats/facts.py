@@ -251,11 +251,11 @@ def rebuild_open(first: date, last: date, *, space_ids: list[int] | None = None)
     lo = datetime.combine(first, time(), UTC) - timedelta(days=1)
     hi = datetime.combine(last, time(), UTC) + timedelta(days=2)
     closed: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for row in db.session.execute(
+    for span in db.session.execute(
         select(Closure.space_id, Closure.start_at, Closure.end_at).where(
             Closure.space_id.in_(ids), Closure.start_at < hi, Closure.end_at > lo)
     ):
-        closed[row.space_id].append((row.start_at, row.end_at))
+        closed[span.space_id].append((span.start_at, span.end_at))
     old: dict[tuple[int, date], tuple[int, int]] = {}
     if space_ids is not None:
         old = {(r.space_id, r.day): (r.open_minutes, r.closed_minutes)

@@ -12,14 +12,18 @@ again for the days a closure or a change of opening hours touches).
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model, db
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 
-class BookedHour(db.Model):
+class BookedHour(Model):
     __tablename__ = "stats_booked"
 
     space_id: Mapped[int] = mapped_column(
@@ -31,7 +35,7 @@ class BookedHour(db.Model):
     starts: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class OpenDay(db.Model):
+class OpenDay(Model):
     __tablename__ = "stats_open"
 
     space_id: Mapped[int] = mapped_column(
@@ -51,7 +55,7 @@ class OpenDay(db.Model):
 AREA_ALL = 0
 
 
-class AreaBookedHour(db.Model):
+class AreaBookedHour(Model):
     """`stats_booked` summed per area: booked minutes and starts per local day and hour."""
 
     __tablename__ = "stats_area_booked"
@@ -63,7 +67,7 @@ class AreaBookedHour(db.Model):
     starts: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class AreaOpenDay(db.Model):
+class AreaOpenDay(Model):
     """`stats_open` summed per area and local day."""
 
     __tablename__ = "stats_area_open"
@@ -74,7 +78,7 @@ class AreaOpenDay(db.Model):
     closed_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class AreaEvents(db.Model):
+class AreaEvents(Model):
     """What happened per area and day (Seoul time): requests by purpose and residency,
     decisions and their reasons, lead-time histograms, lottery draws, money. Written by the
     periodic job for the days that are over (app.stats.events.close_days); the days after the
@@ -89,7 +93,7 @@ class AreaEvents(db.Model):
     value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class StatsMark(db.Model):
+class StatsMark(Model):
     """Named days the statistics keep: `events_closed` — the last day whose events are in
     `stats_area_events` (every day up to it is)."""
 
@@ -99,7 +103,7 @@ class StatsMark(db.Model):
     day: Mapped[date] = mapped_column(Date)
 
 
-class SpaceMonth(db.Model):
+class SpaceMonth(Model):
     """`stats_booked` and `stats_open` summed per space and calendar month (`month` is its first
     day), so a period of many months reads a row per space and month plus the days of the
     months it only partly covers (app.stats.months)."""
@@ -116,7 +120,7 @@ class SpaceMonth(db.Model):
     closed_minutes: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class AreaPeople(db.Model):
+class AreaPeople(Model):
     """Who asked, per area and closed day (`span` "d") and closed month (`span` "m", `day` its
     first day): requests per person and resident group (group 0: none), so distinct people and
     repeat users are counted from these rows — a row per person and month for whole months, per
@@ -138,12 +142,16 @@ def add_rows(model, rows: list[dict], *, keys: tuple[str, ...], sums: tuple[str,
     add the new row's `sums` columns to it (one statement, PostgreSQL and SQLite alike)."""
     if not rows:
         return
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     table = model.__table__
-    stmt = insert(table)
+    stmt: postgresql.Insert | sqlite.Insert
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        stmt = postgresql_insert(table)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in sums})
     db.session.execute(stmt, rows)

@@ -382,7 +382,7 @@ def _trend_tables(out: Dashboard, spaces, f: Filters, area: int | None) -> None:
         booked[day] += int(minutes or 0)
         starts[day] += int(n or 0)
         grid[day.weekday()][hour] += int(minutes or 0)
-    opened = dict(db.session.execute(days).all())
+    opened = dict(db.session.execute(days).tuples().all())
     cols = [Column("period", _l("Period starting"), "date"), *TIME_COLUMNS[:3],
             TIME_COLUMNS[4]]
     for name, title, bucket in (

@@ -15,7 +15,9 @@ per booking): right for the tests and for small databases, slow for a city's mil
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, text
+from typing import Any
+
+from sqlalchemy import BindParameter, bindparam, delete, text
 
 from app.extensions import db
 from app.stats import areas, months
@@ -59,7 +61,7 @@ def rebuild_booked_pg(*, space_ids: list[int] | None = None) -> int:
     wipe = delete(BookedHour)
     params: dict = {"booked": sorted(BOOKED)}
     spaces = ""
-    binds = [bindparam("booked", expanding=True)]
+    binds: list[BindParameter[Any]] = [bindparam("booked", expanding=True)]
     if space_ids is not None:
         wipe = wipe.where(BookedHour.space_id.in_(space_ids))
         spaces = "AND b.space_id IN :space_ids"

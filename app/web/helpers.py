@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import request
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -11,6 +14,24 @@ from app.db import db_int
 from app.extensions import db
 from app.payments.models import Payment
 from app.spaces.models import Space
+
+T = TypeVar("T")
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def required(data: T | None) -> T:
+    """A value validation guarantees, typically the data of a field its validators require
+    (DataRequired, InputRequired): WTForms types every field's data as optional, but after
+    `validate_on_submit()` such a field has a value."""
+    assert data is not None, "a value validation guarantees is missing"
+    return data
+
+
+def writes_on_get(view: View) -> View:
+    """Mark a page that writes although it answers GET (place it right under the route), so its
+    request runs as one serialized write transaction like any POST (app.register_request_hooks)."""
+    view.__dict__["writes_on_get"] = True
+    return view
 
 
 def paginate(query, *, per_page: int, count: bool = True):

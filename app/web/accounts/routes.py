@@ -28,6 +28,7 @@ from app.web.accounts.forms import (
     TokenForm,
     district_by_id,
 )
+from app.web.helpers import required, writes_on_get
 
 
 def safe_next(target: str | None) -> str | None:
@@ -65,9 +66,9 @@ def register():
     if form.validate_on_submit():
         try:
             user = account_services.register(
-                email=form.email.data,
-                name=form.name.data,
-                password=form.password.data,
+                email=required(form.email.data),
+                name=required(form.name.data),
+                password=required(form.password.data),
                 locale=form.locale.data,
                 phone=form.phone.data,
                 home_district=district_by_id(form.district.data),
@@ -86,13 +87,15 @@ def register():
             # The same page whether the address was new or had an account (its owner got an
             # email saying so): sign-up never tells who has an account.
             session["locale"] = form.locale.data if form.locale.data in ("ko", "en") else "ko"
-            return render_template("accounts/check_email.html", email=form.email.data.strip(),
+            email = required(form.email.data).strip()
+            return render_template("accounts/check_email.html", email=email,
                                    next=safe_next(request.args.get("next")))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/register.html", form=form), status
 
 
 @bp.get("/verify-email/<token>")
+@writes_on_get  # one serialized transaction, like any write
 def verify_email(token: str):
     user = account_services.verify_email(token)
     if user is None:
@@ -108,9 +111,6 @@ def verify_email(token: str):
     return redirect(url_for("accounts.login"))
 
 
-verify_email.writes_on_get = True  # one serialized transaction, like any write
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limits.login_per_account
 @limits.login_per_ip
@@ -119,7 +119,8 @@ def login():
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
     if form.validate_on_submit():
-        user = account_services.authenticate(form.email.data, form.password.data)
+        email, password = required(form.email.data), required(form.password.data)
+        user = account_services.authenticate(email, password)
         if user is not None:
             sessions.log_in(user, remember=form.remember.data)
             session["locale"] = user.locale
@@ -209,7 +210,7 @@ def account():
         try:
             account_services.update_profile(
                 user,
-                name=profile.name.data,
+                name=required(profile.name.data),
                 locale=profile.locale.data,
                 phone=profile.phone.data,
                 home_district=district_by_id(profile.district.data),
@@ -225,7 +226,8 @@ def account():
     elif action == "password" and password.validate_on_submit():
         try:
             account_services.change_password(
-                user, current=password.current_password.data, new=password.new_password.data
+                user, current=required(password.current_password.data),
+                new=required(password.new_password.data),
             )
         except ValidationFailed as exc:
             db.session.rollback()
@@ -236,7 +238,7 @@ def account():
             return redirect(url_for("accounts.account"))
     elif action == "token" and token.validate_on_submit():
         try:
-            _row, new_token = account_services.issue_token(user, token.name.data)
+            _row, new_token = account_services.issue_token(user, required(token.name.data))
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(token, exc)
@@ -246,7 +248,7 @@ def account():
             # Rendered, not redirected: the plain token must never travel in a cookie or URL.
             status = 201
     elif action == "revoke" and revoke.validate_on_submit():
-        if account_services.revoke_token(user, revoke.token_id.data) is None:
+        if account_services.revoke_token(user, required(revoke.token_id.data)) is None:
             abort(404)
         db.session.commit()
         flash(_("The token was revoked. Programs using it can no longer sign in."), "success")

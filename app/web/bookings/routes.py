@@ -19,7 +19,7 @@ from app.spaces.models import Space
 from app.web.accounts.routes import safe_next
 from app.web.bookings import bp
 from app.web.bookings.forms import CancelForm, ResubmitForm
-from app.web.helpers import load_booking, paginate
+from app.web.helpers import load_booking, paginate, required
 from app.web.payments.views import booking_payment_context
 
 
@@ -105,7 +105,7 @@ def resubmit(booking_id: int):
             booking,
             current_user,
             purpose=form.purpose.data or "",
-            attendees=form.attendees.data,
+            attendees=required(form.attendees.data),
             purpose_category=form.purpose_category.data,
             waiver=form.waiver.data or None,
             group_id=form.chosen_group_id,
@@ -113,7 +113,7 @@ def resubmit(booking_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         booking = load_booking(booking_id)
-        form = _resubmit_form(booking, request.form)
+        form = required(_resubmit_form(booking, request.form))  # rolled back: still returned
         form.form_errors.extend(m for messages in exc.errors.values() for m in messages)
         return _render_detail(booking, form, 422)
     except DomainError as exc:

@@ -23,13 +23,14 @@ from app.calendars.fetch import check_url, fetch
 from app.calendars.imports import MAX_BYTES, colliding_bookings, import_calendar, record_failure
 from app.calendars.imports import too_large_message as _too_large
 from app.calendars.models import ExternalCalendar
-from app.db import utcnow
+from app.db import rowcount, utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.spaces.models import Closure, Space
 from app.web.accounts.routes import apply_errors
 from app.web.calendars import bp
+from app.web.helpers import required
 
 
 class ExternalCalendarForm(FlaskForm):
@@ -61,6 +62,7 @@ def _managed_calendar(ext_id: int) -> ExternalCalendar:
     if ext.space_id is not None:
         _managed_space(ext.space_id)
     else:
+        assert ext.organisation_id is not None  # a calendar closes a space or an organisation
         _managed_org(ext.organisation_id)
     return ext
 
@@ -118,11 +120,12 @@ def _add(form: ExternalCalendarForm, *, space: Space | None, org: Organisation |
         data = fetch(url)
         filename = None
     else:
+        assert upload is not None  # exactly one of the two, checked above
         data, filename = upload
     ext = ExternalCalendar(
         space_id=space.id if space else None,
         organisation_id=org.id if org else None,
-        name=form.name.data.strip()[:160],
+        name=required(form.name.data).strip()[:160],
         url=url or None,
         filename=filename,
         created_by_id=current_user.id,
@@ -152,6 +155,7 @@ def _page(*, space: Space | None, org: Organisation | None):
     if space is not None:
         query = query.where(ExternalCalendar.space_id == space.id)
     else:
+        assert org is not None  # the page of a space or of an organisation
         query = query.where(ExternalCalendar.organisation_id == org.id)
     calendars = list(db.session.scalars(query))
     # A space's page also names the calendars of its organisation that close it.
@@ -197,6 +201,7 @@ def org_calendars(org_id: int):
 def sync_calendar(ext_id: int):
     ext = _managed_calendar(ext_id)
     back = _list_url(ext)
+    filename: str | None
     try:
         upload = _uploaded(request.files.get("file"))
         if upload is not None:
@@ -205,9 +210,10 @@ def sync_calendar(ext_id: int):
             url, filename = ext.url, ext.filename
             db.session.rollback()  # hold no transaction (on SQLite a write lock) while fetching
             data = fetch(url)
-            ext = db.session.get(ExternalCalendar, ext_id)
-            if ext is None:  # removed by someone else meanwhile
+            fresh = db.session.get(ExternalCalendar, ext_id)
+            if fresh is None:  # removed by someone else meanwhile
                 abort(404)
+            ext = fresh
         else:
             raise ValidationFailed.single(
                 _("This calendar was uploaded as a file: choose the file again to update it."),
@@ -219,9 +225,9 @@ def sync_calendar(ext_id: int):
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
-        ext = db.session.get(ExternalCalendar, ext_id)
-        if ext is not None:
-            record_failure(ext, exc.message)
+        failed = db.session.get(ExternalCalendar, ext_id)
+        if failed is not None:
+            record_failure(failed, exc.message)
             db.session.commit()
         flash(_("The calendar was not updated: %(error)s", error=exc.message), "error")
         return redirect(back)
@@ -240,7 +246,7 @@ def delete_calendar(ext_id: int):
     flash(
         _(
             "The calendar was removed with its closures (%(n)d); that time can be booked again.",
-            n=result.rowcount or 0,
+            n=rowcount(result),
         ),
         "success",
     )

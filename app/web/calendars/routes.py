@@ -41,7 +41,8 @@ def _calendar_response(body: bytes, filename: str, *, last_modified=None,
     response.set_etag(ics.etag(body))
     if last_modified is not None:
         response.last_modified = last_modified
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 def _last_change(query) -> object:

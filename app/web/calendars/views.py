@@ -98,10 +98,10 @@ class Piece:
 @dataclass
 class Day:
     day: date
+    start: datetime
+    end: datetime
     in_month: bool = True
     is_today: bool = False
-    start: datetime | None = None
-    end: datetime | None = None
     open: list[str] = field(default_factory=list)  # opening-hours labels
     busy: list[Piece] = field(default_factory=list)  # merged booked time (residents)
     closures: list[Piece] = field(default_factory=list)

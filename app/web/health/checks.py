@@ -82,7 +82,7 @@ def periodic(conn: Connection, now: datetime) -> dict:
     HEALTH_BACKLOG_MINUTES): the scheduler or cron entry has stopped."""
 
     slack = timedelta(minutes=_cfg("HEALTH_BACKLOG_MINUTES"))
-    started = dict(conn.execute(select(JobRun.name, JobRun.last_started_at)).all())
+    started = dict(conn.execute(select(JobRun.name, JobRun.last_started_at)).tuples().all())
     late = []
     for p in PERIODIC:
         last = started.get(p.job)

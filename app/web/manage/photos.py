@@ -18,6 +18,7 @@ from app.security import limits
 from app.spaces import photos as photo_services
 from app.spaces.models import SpacePhoto
 from app.web.accounts.routes import apply_errors
+from app.web.helpers import required
 from app.web.manage import bp
 from app.web.manage.forms import PhotoForm
 from app.web.manage.routes import _managed_space
@@ -53,7 +54,8 @@ def photos(space_id: int):
     if form.validate_on_submit():
         try:
             photo = photo_services.add_photo(
-                space, current_user, _uploaded_bytes(form), form.alt.data, storage=storage()
+                space, current_user, _uploaded_bytes(form), required(form.alt.data),
+                storage=storage(),
             )
         except ValidationFailed as exc:
             db.session.rollback()
@@ -78,7 +80,7 @@ def photos(space_id: int):
 def photo_alt(space_id: int, photo_id: int):
     photo = _photo(space_id, photo_id)
     try:
-        photo_services.describe(photo, current_user, request.form.get("alt"))
+        photo_services.describe(photo, current_user, request.form.get("alt", ""))
     except ValidationFailed as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -87,8 +87,8 @@ def _jurisdiction_choices() -> list[tuple[int, str]]:
             n, parent = n + 1, tree.get(parent)
         return n
 
-    def path(jid: int) -> tuple:
-        chain = []
+    def path(jid: int | None) -> tuple:
+        chain: list[str] = []
         while jid is not None and len(chain) < 10:
             chain.append(by_id[jid].display_name)
             jid = tree.get(jid)
@@ -117,7 +117,7 @@ def spaces():
                 select(Booking.space_id, func.count(Booking.id))
                 .where(Booking.space_id.in_(ids), Booking.status == "requested")
                 .group_by(Booking.space_id)
-            ).all()
+            ).tuples().all()
         )
         if ids
         else {}
@@ -176,10 +176,11 @@ def _space_form(space: Space | None) -> SpaceForm:
 def new_space():
     _require_manager()
     form = _space_form(None)
-    if request.method == "GET" and request.args.get("org", type=db_int):
-        form.owner_id.data = request.args.get("org", type=db_int)
+    org_id = request.args.get("org", type=db_int)
+    if request.method == "GET" and org_id:
+        form.owner_id.data = org_id
     if form.validate_on_submit():
-        owner = db.session.get(Organisation, form.owner_id.data)
+        owner = db.get_or_404(Organisation, form.owner_id.data)
         try:
             space = space_services.create_space(current_user, owner, **form.space_fields())
         except ValidationFailed as exc:

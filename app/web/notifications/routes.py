@@ -30,7 +30,7 @@ from app.notifications.kinds import (
 from app.notifications.models import DELIVERY_STATES, EmailDelivery, Notification
 from app.security import headers
 from app.web.accounts.routes import safe_next
-from app.web.helpers import paginate
+from app.web.helpers import paginate, writes_on_get
 
 bp = Blueprint("notifications", __name__)
 
@@ -115,6 +115,7 @@ def _title(note: Notification, user) -> str:
 
 
 @bp.get("/notifications/<int:note_id>/open")
+@writes_on_get  # one serialized transaction, like any write
 @login_required
 def open_notification(note_id: int):
     """Mark it read and go where it points."""
@@ -123,9 +124,6 @@ def open_notification(note_id: int):
         services.mark_read(current_user, [note.id])
         db.session.commit()
     return redirect(render.link_for(note))
-
-
-open_notification.writes_on_get = True  # one serialized transaction, like any write
 
 
 @bp.post("/notifications/<int:note_id>/read")
@@ -326,7 +324,7 @@ def outbox():
             select(EmailDelivery.status, func.count(EmailDelivery.id)).group_by(
                 EmailDelivery.status
             )
-        ).all()
+        ).tuples().all()
     )
     rows = db.session.scalars(
         select(EmailDelivery)

@@ -27,7 +27,7 @@ from app.extensions import db
 from app.orgs.models import Organisation
 from app.payments import connect, gateway, report, services
 from app.payments.models import METHOD_LABELS, Refund
-from app.web.helpers import load_booking
+from app.web.helpers import load_booking, writes_on_get
 from app.web.payments.forms import OfflinePaymentForm, OrgPaymentSettingsForm, RefundForm
 from app.web.payments.webhooks import webhook_bp  # noqa: F401  (registered by the app factory)
 
@@ -72,6 +72,7 @@ def start_checkout(booking):
 
 
 @bp.get("/bookings/<int:booking_id>/payment/return")
+@writes_on_get  # races the webhook: one serialized transaction
 @login_required
 def checkout_return(booking_id: int):
     """Back from Checkout: read the session (the webhook may not have come yet)."""
@@ -97,9 +98,6 @@ def checkout_return(booking_id: int):
     else:
         flash(_("The payment is not complete yet."), "info")
     return _detail(booking_id)
-
-
-checkout_return.writes_on_get = True  # races the webhook: one serialized transaction
 
 
 @bp.get("/bookings/<int:booking_id>/payment/cancelled")
@@ -240,6 +238,7 @@ def onboard(org_id: int):
 
 
 @bp.get("/manage/organisations/<int:org_id>/payments/return")
+@writes_on_get
 @login_required
 def onboard_return(org_id: int):
     org = _organisation(org_id)
@@ -252,9 +251,6 @@ def onboard_return(org_id: int):
             db.session.rollback()
             flash(exc.message, "error")
     return redirect(url_for(".org_settings", org_id=org.id))
-
-
-onboard_return.writes_on_get = True
 
 
 def _period(today: date) -> tuple[date, date]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -29,7 +31,7 @@ def booking_payment_context(booking, user) -> dict:
         booking.status in ("requested", "approved", "awaiting_payment", "returned")
     ):
         offline_form = OfflinePaymentForm(formdata=None, data={"amount": booking.price_amount})
-    log = []
+    log: Sequence[PaymentLog] = []
     if booking.payments:
         log = db.session.scalars(
             select(PaymentLog).where(PaymentLog.booking_id == booking.id)

@@ -136,7 +136,8 @@ class Day(StringField):
     @property
     def day(self) -> date | None:
         try:
-            return date.fromisoformat(self.data) if len(self.data or "") == 10 else None
+            text = self.data or ""
+            return date.fromisoformat(text) if len(text) == 10 else None
         except ValueError:
             return None
 
@@ -250,7 +251,7 @@ class RuleSetForm(FlaskForm):
     night_percent = Whole(_l("Night surcharge (%)"))
     night_start = Clock(_l("Night from"))
     night_end = Clock(_l("Night until"))
-    waivers = FormField(WaiverRow)
+    waivers: FormField[Form] = FormField(WaiverRow)  # WaiverRow is built at runtime
     refund_tiers = _rows(RefundRow, "refund_tiers")
     no_show_count = Whole(_l("No-shows"))
     no_show_within_days = Whole(_l("Within (days)"))
@@ -322,7 +323,7 @@ class RuleSetForm(FlaskForm):
                 for d, f in enumerate(self.hour_fields)
             }
         if (self.hours_note.data or "").strip():
-            doc["hours_note"] = self.hours_note.data.strip()
+            doc["hours_note"] = (self.hours_note.data or "").strip()
 
         doc["quotas"] = self._rows_doc("quotas", lambda r: _present({
             "per": r.per.data or None, "period": r.period.data or None,
@@ -393,10 +394,10 @@ class RuleSetForm(FlaskForm):
             if field is not None:
                 if not field.errors:  # a typing error on the field says it first
                     field.errors = [*field.errors, *messages]
-            elif key is None or self._group_for(key) is None:
+            elif key is None or (group := self._group_for(key)) is None:
                 self.form_errors.extend(m for m in messages if m not in self.form_errors)
             else:
-                self.group_errors.setdefault(self._group_for(key), []).extend(messages)
+                self.group_errors.setdefault(group, []).extend(messages)
 
     def _field_for(self, key):
         if key is None:

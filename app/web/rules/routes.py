@@ -16,6 +16,7 @@ from app.extensions import db
 from app.formatting import local
 from app.rules import describe, editing
 from app.rules.messages import reason_text
+from app.rules.models import RuleSet
 from app.rules.schema import rules_to_doc
 from app.web.helpers import paginate
 from app.web.rules.forms import RuleSetForm, doc_to_data
@@ -91,7 +92,7 @@ def edit(kind: str, scope_id: int):
         if "csrf_token" in form.errors:
             form.form_errors.append(_("The form had expired. Please submit it again."))
     timeline = editing.timeline(versions, now)
-    by_id = {v.id: v for v in versions}
+    by_id: dict[int | None, RuleSet] = {v.id: v for v in versions}  # looked up by replaces_id
     status = 422 if request.method == "POST" and result is None else 200
     return render_template(
         "rules/edit.html",
@@ -136,7 +137,7 @@ def _flash_saved(scope: editing.Scope, version) -> None:
 def history(kind: str, scope_id: int):
     scope = _editable_scope(kind, scope_id)
     versions = editing.versions_of(scope)
-    by_id = {v.id: v for v in versions}
+    by_id: dict[int | None, RuleSet] = {v.id: v for v in versions}  # looked up by replaces_id
     entries = [
         (v, by_id.get(v.replaces_id), describe.changes(by_id.get(v.replaces_id), v))
         for v in versions

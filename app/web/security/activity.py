@@ -28,6 +28,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement, CompoundSelect
 
 from app.accounts.models import User
 from app.bookings.models import Booking
@@ -102,7 +103,7 @@ def _visible(spaces):
     if spaces is None:
         return None
     other = aliased(SecurityEvent)  # not correlated with the events being filtered
-    accounts = union(
+    accounts: CompoundSelect[tuple[int | None]] = union(
         select(Booking.user_id).where(Booking.space_id.in_(spaces)),
         select(other.user_id).where(other.space_id.in_(spaces), other.user_id.is_not(None)),
     )
@@ -265,7 +266,7 @@ def _failed_checks(since, visible, session) -> list[Group]:
               for uid, n, first, last in rows}
     if groups:
         reason = E.detail["reason"].as_string()
-        user_match = E.user_id.in_([uid for uid in groups if uid is not None])
+        user_match: ColumnElement[bool] = E.user_id.in_([uid for uid in groups if uid is not None])
         if None in groups:
             user_match = or_(user_match, E.user_id.is_(None))
         for uid, space_id, ip, why in session.execute(

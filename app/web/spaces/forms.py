@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -160,7 +161,8 @@ class BookingRequestForm(FlaskForm):
         end = self._instant(self.end_time, day, end_minute, zone)
         return start, end
 
-    def _instant(self, field, day: date, minute: int, zone: ZoneInfo) -> datetime | None:
+    # `date` in this class body is the form field, hence `dt.date`.
+    def _instant(self, field, day: dt.date, minute: int, zone: ZoneInfo) -> datetime | None:
         try:
             instant = wall_to_instant(day, minute, zone)
         except OverflowError:

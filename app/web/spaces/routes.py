@@ -33,6 +33,7 @@ from app.spaces import surge
 from app.spaces.availability import WeeklyHours, week_window
 from app.spaces.calendar import WeekGrid, build_week_grid
 from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES, WEEKDAYS, Closure, Space
+from app.web.helpers import required
 from app.web.payments.routes import start_checkout
 from app.web.spaces import bp
 from app.web.spaces.forms import BookingRequestForm, parse_clock
@@ -366,7 +367,9 @@ def _refused_before_sending(space: Space, form: BookingRequestForm) -> bool:
 def _series_request(space: Space, form: BookingRequestForm, checking: bool):
     """Check or send a repeating request. Returns a redirect when sent, else (plan, status)."""
 
-    start_minute = parse_clock(form.start_time.data)
+    # Called once the form validated: the date and the times are there.
+    day = required(form.date.data)
+    start_minute = required(parse_clock(form.start_time.data))
     end_minute = parse_clock(form.end_time.data) or 24 * 60
     request_kw = {
         "purpose": form.purpose.data or "", "attendees": form.attendees.data or 0,
@@ -375,7 +378,7 @@ def _series_request(space: Space, form: BookingRequestForm, checking: bool):
     }
     try:
         rule = form.repeat_rule()
-        times = series_services.occurrences(rule, form.date.data, start_minute,
+        times = series_services.occurrences(rule, day, start_minute,
                                             end_minute - start_minute, space.zone)
     except ValidationFailed as exc:
         _show_errors(form, exc)
@@ -383,7 +386,7 @@ def _series_request(space: Space, form: BookingRequestForm, checking: bool):
     if checking:
         return series_services.preview(space, current_user, times, request_kw), 200
     series, plan = series_services.create_series(
-        space, current_user, rule, form.date.data, start_minute, end_minute - start_minute,
+        space, current_user, rule, day, start_minute, end_minute - start_minute,
         request_kw, skip_conflicts=bool(form.skip_conflicts.data))
     if series is None:
         db.session.rollback()

@@ -12,6 +12,7 @@ any in.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
@@ -83,7 +84,8 @@ def about(filters) -> list[tuple[str, str]]:
                                 (_("Owner"), Organisation, filters.owner_id),
                                 (_("Space"), Space, filters.space_id)):
         if value is not None:
-            obj = db.session.get(model, value)
+            # An instance of `model`; a type checker only sees the three classes' common base.
+            obj = cast("Jurisdiction | Organisation | Space | None", db.session.get(model, value))
             lines.append((label, obj.name if obj else str(value)))
     if filters.type is not None:
         lines.append((_("Space type"), str(SPACE_TYPES.get(filters.type, filters.type))))

@@ -9,6 +9,7 @@ of spaces; names for the breadcrumbs come from the same bounded choice lists the
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, render_template, request, url_for
@@ -212,7 +213,7 @@ def dashboard():
             # A city has thousands of spaces: the page shows the first rows (the tables are
             # sorted), the downloads hold them all.
             table = replace(table, rows=table.rows[:PAGE_ROWS])
-        section = {"table": table, "chart": chart_spec(table), "total": total,
+        section: dict[str, Any] = {"table": table, "chart": chart_spec(table), "total": total,
                    "drills": [_drill_query(table, row) for row in table.rows]}
         if name == "heatmap":
             hours = [c for c in table.columns if c.key.startswith("h")]
