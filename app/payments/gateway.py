@@ -72,6 +72,16 @@ def is_transient(exc: Exception) -> bool:
     return status is None or status >= 500 or status in (409, 429)
 
 
+def key_used_up(exc: Exception) -> bool:
+    """Stripe answered with an error it stores against the idempotency key (a 5xx, replayed
+    for 24 hours, or a key sent with other parameters): retrying needs a new key. A lost answer
+    (no status) or a key still in progress (409) keeps it."""
+    status = getattr(exc, "http_status", None)
+    if status is None:
+        return False
+    return status >= 500 or (isinstance(exc, stripe.IdempotencyError) and status != 409)
+
+
 def describe(exc: Exception) -> str:
     message = getattr(exc, "user_message", None) or str(exc) or exc.__class__.__name__
     return message[:500]

@@ -57,7 +57,7 @@ class CheckoutMixin:
         expires_at = int_param(params, "expires_at")
         if expires_at is None:
             expires_at = now + 24 * 3600
-        elif not now + 30 * 60 - 60 <= expires_at <= now + 24 * 3600 + 60:
+        elif not now + 30 * 60 <= expires_at <= now + 24 * 3600:  # as Stripe: no slack
             raise StripeDoubleError(400, "The `expires_at` timestamp must be between 30 minutes "
                                     "and 24 hours from Checkout Session creation.",
                                     param="expires_at")

@@ -1,0 +1,134 @@
+"""Idempotency keys against Stripe's rules: one installation's keys never meet another's, a
+request sent again after a lost answer is the same request under the same key, and an error
+Stripe stored against a key is not retried under it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from app import jobs
+from app.payments import keys, work
+from app.payments.models import Installation, Payment, PaymentLog
+from tests.payments.conftest import flashes
+from tests.payments.test_flows import _approve, _approved, _checkout, _request
+from tests.payments.test_holds_refunds import _authorised
+
+
+def _keys(double, path: str) -> list[str]:
+    return [r["idempotency_key"] for r in double.api_requests
+            if r["method"] == "POST" and r["path"] == path]
+
+
+def test_every_key_carries_the_installation_id(app, db, factories, paid_space, slot,
+                                                stripe_double, client, login):
+    booking = _approved(db, factories, paid_space(), slot)
+    _checkout(client, login, booking)
+    installation = db.session.get(Installation, 1).installation_id
+    assert len(installation) == 16
+    assert _keys(stripe_double.double, "/v1/checkout/sessions") == [
+        f"gg-{installation}-booking-{booking.id}-checkout-1"]
+    # Written once: asking again gives the same id.
+    app.extensions.pop("gonggan_installation_id", None)
+    assert keys.installation_id() == installation
+
+
+def test_two_installations_on_one_stripe_account_do_not_collide(
+    app, db, factories, paid_space, slot, stripe_double, client, login
+):
+    booking = _approved(db, factories, paid_space(), slot)
+    first = _checkout(client, login, booking)
+    # A second installation (say staging next to production) whose booking 1 is another one:
+    # same booking id, same attempt, another installation id.
+    db.session.execute(delete(PaymentLog))
+    db.session.execute(delete(Payment))
+    db.session.execute(delete(Installation))
+    db.session.commit()
+    app.extensions.pop("gonggan_installation_id", None)
+    second = _checkout(client, login, booking)
+    assert second != first  # its own session, not the other installation's replayed
+    sent = _keys(stripe_double.double, "/v1/checkout/sessions")
+    assert len(set(sent)) == 2 and all(k.startswith("gg-") for k in sent)
+
+
+def test_a_checkout_sent_again_after_a_lost_answer_is_the_same_request(
+    app, db, factories, paid_space, slot, stripe_double, client, login, time_machine
+):
+    booking = _approved(db, factories, paid_space(), slot)
+    double = stripe_double.double
+    app.config.update(STRIPE_TIMEOUT=0.5, STRIPE_MAX_NETWORK_RETRIES=0)
+    app.extensions.pop("gonggan_stripe", None)
+    try:
+        double.delay_next("/v1/checkout/sessions", 1.5, after=True)  # made, answer lost
+        login(booking.user)
+        response = client.post(f"/bookings/{booking.id}/pay")
+        assert response.status_code == 302 and any(k == "error" for k, _ in flashes(client))
+    finally:
+        app.config.update(STRIPE_TIMEOUT=5.0, STRIPE_MAX_NETWORK_RETRIES=2)
+        app.extensions.pop("gonggan_stripe", None)
+    double.wait_idle()
+    pending = db.session.scalars(select(Payment)).one()
+    assert pending.status == "open" and pending.stripe_session_id is None
+    planned = pending.expires_at
+
+    # The resident clicks again a little later.
+    time_machine.move_to(datetime.now(UTC) + timedelta(minutes=3), tick=True)
+    url = _checkout(client, login, booking)
+    requests = [r for r in double.api_requests if r["path"] == "/v1/checkout/sessions"]
+    assert len(requests) == 2
+    assert requests[0]["idempotency_key"] == requests[1]["idempotency_key"]
+    assert requests[0]["params"] == requests[1]["params"]  # expires_at included
+    assert int(requests[1]["params"]["expires_at"]) == int(planned.timestamp())
+    sessions = [o for o in double._objects.values() if o["object"] == "checkout.session"]
+    assert [s["url"] for s in sessions] == [url]  # one session: the first one, picked up
+    db.session.expire_all()
+    payment = db.session.scalars(select(Payment)).one()
+    assert payment.stripe_session_id == sessions[0]["id"] and payment.attempt == 1
+
+
+def test_a_checkout_stripe_answered_with_a_500_is_tried_again_as_a_new_attempt(
+    app, db, factories, paid_space, slot, stripe_double, client, login
+):
+    space = paid_space(booking_mode="instant")
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    app.config.update(STRIPE_TIMEOUT=0.5, STRIPE_MAX_NETWORK_RETRIES=0)
+    app.extensions.pop("gonggan_stripe", None)
+    try:
+        stripe_double.double.fail_next("/v1/checkout/sessions", 500)
+        login(booking.user)
+        assert client.post(f"/bookings/{booking.id}/pay").status_code == 302
+    finally:
+        app.config.update(STRIPE_TIMEOUT=5.0, STRIPE_MAX_NETWORK_RETRIES=2)
+        app.extensions.pop("gonggan_stripe", None)
+    _checkout(client, login, booking)
+    db.session.expire_all()
+    attempts = db.session.scalars(select(Payment).order_by(Payment.attempt)).all()
+    assert [(p.attempt, p.status) for p in attempts] == [(1, "failed"), (2, "open")]
+    sent = _keys(stripe_double.double, "/v1/checkout/sessions")
+    assert sent[0].endswith("-checkout-1") and sent[-1].endswith("-checkout-2")
+
+
+def test_a_capture_stripe_answered_with_a_500_is_retried_under_a_new_key(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    space = paid_space()
+    space.owner.card_holds = True
+    db.session.commit()
+    booking = _authorised(db, factories, space, slot, stripe_double, client, login)
+    double = stripe_double.double
+    double.fail_next("/v1/payment_intents", 500)
+    _approve(db, booking, factories.manager(space.owner))
+    payment = db.session.scalars(select(Payment)).one()
+    assert payment.pending_action == "capture" and payment.key_round == 1
+    work.sweep()
+    jobs.run_deferred()
+    db.session.expire_all()
+    assert payment.status == "succeeded"
+    captures = [r["idempotency_key"] for r in double.api_requests
+                if r["path"].endswith("/capture")]
+    # The library's own retries get the stored 500 again under the first key; the sweep's
+    # try is under the next one.
+    assert captures[-1] == captures[0] + "-r1"
+    assert len(set(captures)) == 2
