@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from app.db import utcnow
 from app.errors import NotAllowed
 from app.extensions import db
-from app.payments import gateway
+from app.payments import gateway, keys
 from app.payments.models import PayoutAccount
 from app.payments.services import payout_account
 
@@ -37,7 +37,7 @@ def onboarding_link(organisation, user, *, return_url: str, refresh_url: str) ->
                                      "transfers": {"requested": True}},
                     "metadata": {"organisation_id": str(organisation.id)},
                 },
-                {"idempotency_key": f"org-{organisation.id}-account"},
+                {"idempotency_key": keys.account(organisation.id)},
             )
             account = PayoutAccount(organisation_id=organisation.id,
                                     stripe_account_id=created.id)

@@ -31,6 +31,14 @@ class ProviderError(DomainError):
     status = 502
 
 
+# The smallest amount Stripe charges, in minor units (about US$0.50; ₩700 for KRW).
+MIN_CHARGE = {"KRW": 700, "USD": 50, "EUR": 50, "JPY": 50}
+
+
+def min_charge(currency: str) -> int:
+    return MIN_CHARGE.get(currency.upper(), 50)
+
+
 def configured() -> bool:
     return bool(current_app.config.get("STRIPE_SECRET_KEY"))
 

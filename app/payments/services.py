@@ -54,6 +54,8 @@ SESSION_MAX = timedelta(hours=23, minutes=55)
 RESEND_MIN = timedelta(minutes=30, seconds=30)
 MAX_REFERENCE = 120
 MAX_REASON = 500
+# The cancellation reasons Stripe gives a hold that lapsed (not captured in time).
+LAPSED_REASONS = ("automatic", "expired")
 # Release a hold this long before Stripe would let it lapse.
 HOLD_MARGIN = timedelta(hours=1)
 
@@ -395,6 +397,10 @@ def open_checkout(booking, user, *, success_url: str, cancel_url: str, locale: s
         if payment.status == "open" and payment.checkout_url and payment.expires_at > now + \
                 timedelta(minutes=1):
             return payment
+    if booking.price_amount < gateway.min_charge(booking.currency):
+        raise InvalidTransition(_(
+            "Card payment needs at least %(min)s. Please pay the facility manager directly.",
+            min=_money(gateway.min_charge(booking.currency), booking.currency)))
     client = gateway.client()  # PaymentsUnavailable before anything is written
     payment = _checkout_attempt(booking, now)
     params = _checkout_params(booking, payment, success_url=success_url,
@@ -677,7 +683,7 @@ def _move(payment: Payment, to: str, now: datetime, reason: str | None = None) -
         else:
             action = None
         _hold_gone(payment, now,
-                   lapsed=reason == "automatic" or action in ("capture", "release"))
+                   lapsed=reason in LAPSED_REASONS or action in ("capture", "release"))
     elif to == "expired":
         payment.checkout_url = None
         _after_checkout_lapsed(booking, now)

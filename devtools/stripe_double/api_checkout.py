@@ -7,6 +7,7 @@ from typing import Any
 from devtools.stripe_double.common import (
     CAPTURE_METHODS,
     StripeDoubleError,
+    check_charge,
     int_param,
     metadata,
     public,
@@ -53,6 +54,7 @@ class CheckoutMixin:
             line_items.append({"object": "item", "description": name, "quantity": quantity,
                                "currency": currency, "amount_total": unit * quantity,
                                "price": {"unit_amount": unit, "currency": currency}})
+        check_charge(total, currency, "line_items")
         now = self.now()
         expires_at = int_param(params, "expires_at")
         if expires_at is None:

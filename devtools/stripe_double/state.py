@@ -336,5 +336,6 @@ class DoubleState:
     def _expire_session(self, session: dict[str, Any], out: list[str]) -> None:
         raise NotImplementedError
 
-    def _lapse_authorization(self, intent: dict[str, Any], out: list[str]) -> None:
+    def _lapse_authorization(self, intent: dict[str, Any], out: list[str], *,
+                             reason: str = "automatic") -> None:
         raise NotImplementedError
