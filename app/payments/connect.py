@@ -1,4 +1,7 @@
-"""Payouts to owners: Stripe Connect Express accounts, onboarding links and their status."""
+"""Payouts to owners: Stripe Connect Express accounts, onboarding links and their status.
+
+Only for owners in a country Stripe serves (`gateway.CONNECT_COUNTRIES`); others, Korean ones
+among them, are paid by the platform, which takes the payments as merchant of record."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import stripe
 from flask_babel import gettext as _
 
 from app.db import utcnow
-from app.errors import NotAllowed
+from app.errors import InvalidTransition, NotAllowed
 from app.extensions import db
 from app.payments import gateway, keys
 from app.payments.models import PayoutAccount
@@ -20,10 +23,18 @@ def can_manage_payouts(user, organisation) -> bool:
     return bool(user.is_admin) or user.org_roles.get(organisation.id) in ("manager", "principal")
 
 
+def not_available_message(organisation) -> str:
+    return _("Stripe does not offer payout accounts to organisations in %(country)s. The "
+             "platform collects the payments for your spaces and settles them with you (see "
+             "the payout report).", country=organisation.country)
+
+
 def onboarding_link(organisation, user, *, return_url: str, refresh_url: str) -> str:
     """Create the owner's Express account (once) and a fresh onboarding link to it."""
     if not can_manage_payouts(user, organisation):
         raise NotAllowed(_("You are not allowed to do this."))
+    if not gateway.connect_available(organisation):
+        raise InvalidTransition(not_available_message(organisation))
     client = gateway.client()
     account = payout_account(organisation.id)
     try:
@@ -31,7 +42,7 @@ def onboarding_link(organisation, user, *, return_url: str, refresh_url: str) ->
             created = client.v1.accounts.create(
                 {
                     "type": "express",
-                    "country": "KR",
+                    "country": organisation.country.upper(),
                     "email": organisation.contact_email or None,
                     "capabilities": {"card_payments": {"requested": True},
                                      "transfers": {"requested": True}},

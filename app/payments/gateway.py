@@ -35,6 +35,22 @@ class ProviderError(DomainError):
 MIN_CHARGE = {"KRW": 700, "USD": 50, "EUR": 50, "JPY": 50}
 
 
+# Countries where Stripe offers Connect Express accounts (stripe.com/global; update as Stripe
+# adds countries). South Korea is not among them: a Korean owner cannot be paid out through
+# Stripe, so the platform takes the payment as merchant of record and settles with the owner
+# itself (the payout report).
+CONNECT_COUNTRIES = frozenset({
+    "AE", "AT", "AU", "BE", "BG", "BR", "CA", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI",
+    "FR", "GB", "GI", "GR", "HK", "HR", "HU", "IE", "IT", "JP", "LI", "LT", "LU", "LV", "MT",
+    "MX", "MY", "NL", "NO", "NZ", "PL", "PT", "RO", "SE", "SG", "SI", "SK", "TH", "US",
+})
+
+
+def connect_available(organisation) -> bool:
+    """Whether the owner can have a Stripe Connect Express account (its country)."""
+    return (organisation.country or "").upper() in CONNECT_COUNTRIES
+
+
 def min_charge(currency: str) -> int:
     return MIN_CHARGE.get(currency.upper(), 50)
 

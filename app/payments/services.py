@@ -449,7 +449,11 @@ def _checkout_attempt(booking, now: datetime) -> Payment:
         payment.status = "failed"  # too late to send unchanged: give the attempt up
     space = booking.space
     account = payout_account(space.owner_id)
-    destination = account.stripe_account_id if account and account.charges_enabled else None
+    # A destination charge only to an owner Stripe serves; otherwise the platform is the
+    # merchant of record and settles with the owner itself.
+    destination = (account.stripe_account_id
+                   if account and account.charges_enabled
+                   and gateway.connect_available(space.owner) else None)
     payment = Payment(
         booking_id=booking.id, attempt=_next_attempt(booking), method="card",
         capture="manual" if hold else "automatic", amount=booking.price_amount,

@@ -14,6 +14,13 @@ ZERO_DECIMAL = {"krw", "jpy", "vnd", "clp", "xaf", "xof", "bif", "djf", "gnf", "
 # list, ₩700 is what a charge needs in practice) and its largest: 8 digits.
 MIN_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "jpy": 50, "krw": 700}
 MAX_CHARGE = 99_999_999
+# Where Stripe offers connected accounts (Express, Custom, Standard). South Korea is not among
+# them: an account there is refused with ``country_unsupported``.
+CONNECT_COUNTRIES = frozenset({
+    "AE", "AT", "AU", "BE", "BG", "BR", "CA", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI",
+    "FR", "GB", "GI", "GR", "HK", "HR", "HU", "IE", "IT", "JP", "LI", "LT", "LU", "LV", "MT",
+    "MX", "MY", "NL", "NO", "NZ", "PL", "PT", "RO", "SE", "SG", "SI", "SK", "TH", "US",
+})
 CARD_SUCCESS = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_INSUFFICIENT_FUNDS = "4000000000009995"

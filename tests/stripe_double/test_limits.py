@@ -44,3 +44,11 @@ def test_charges_stay_within_stripes_amount_limits(client, amount, code):
         with pytest.raises(stripe.InvalidRequestError) as err:
             call()
         assert err.value.code == code and err.value.http_status == 400
+
+
+def test_no_connected_account_in_a_country_stripe_does_not_serve(client):
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.accounts.create({"type": "express", "country": "KR"})
+    assert err.value.http_status == 400 and err.value.code == "country_unsupported"
+    assert err.value.param == "country"
+    assert client.v1.accounts.create({"type": "express", "country": "JP"}).country == "JP"
