@@ -481,7 +481,8 @@ def _checkout_params(booking, payment: Payment, *, success_url: str, cancel_url:
     sending it again gives the same parameters."""
     space = booking.space
     when = booking.local_start.strftime("%Y-%m-%d %H:%M")
-    metadata = {"booking_id": str(booking.id), "attempt": str(payment.attempt)}
+    metadata = {"booking_id": str(booking.id), "attempt": str(payment.attempt),
+                "installation": keys.installation_id()}
     intent_data: dict = {
         "capture_method": payment.capture,
         "description": f"{space.name} {when}",
@@ -533,7 +534,17 @@ def payment_for_session(session) -> Payment | None:
                   amount=session.get("amount_total"))
 
 
+def _ours(metadata) -> bool:
+    """Whether a Stripe object is this installation's: Stripe sends every event of the account
+    to every endpoint, so another installation's booking 1 must not be taken for ours. (Objects
+    from before installation ids carry none and count as ours.)"""
+    other = metadata.get("installation")
+    return other is None or other == keys.installation_id()
+
+
 def _by_attempt(metadata) -> Payment | None:
+    if not _ours(metadata):
+        return None
     try:
         booking_id, attempt = int(metadata.get("booking_id")), int(metadata.get("attempt"))
     except (TypeError, ValueError):
@@ -547,7 +558,8 @@ def _by_attempt(metadata) -> Payment | None:
 def _adopt(metadata, *, session_id=None, intent_id=None, url=None, expires=None, amount=None):
     """A Stripe object for one of our bookings with no row here (our insert was lost after
     Stripe answered): write the row so the money is accounted for."""
-
+    if not _ours(metadata):
+        return None
     try:
         booking_id = int(metadata.get("booking_id"))
     except (TypeError, ValueError):

@@ -144,7 +144,8 @@ def _refund(refund: Refund, now: datetime) -> bool:
     params: dict = {
         "payment_intent": payment.stripe_intent_id,
         "amount": refund.amount,
-        "metadata": {"booking_id": str(payment.booking_id), "refund_id": str(refund.id)},
+        "metadata": {"booking_id": str(payment.booking_id), "refund_id": str(refund.id),
+                     "installation": keys.installation_id()},
     }
     if payment.destination_account:
         params["reverse_transfer"] = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import delete, select
 
 from app import jobs
@@ -132,3 +133,75 @@ def test_a_capture_stripe_answered_with_a_500_is_retried_under_a_new_key(
     # try is under the next one.
     assert captures[-1] == captures[0] + "-r1"
     assert len(set(captures)) == 2
+
+
+def test_another_installations_payment_for_its_booking_1_is_not_taken_for_ours(
+    db, factories, paid_space, slot, stripe_double
+):
+    """Stripe sends every event of the account to every endpoint: a payment the other
+    installation took for its own booking with our booking's id must not pay ours."""
+    import stripe
+
+    booking = _approved(db, factories, paid_space(), slot)
+    other = stripe.StripeClient("sk_test_other", base_addresses={"api": stripe_double.double.url})
+    metadata = {"booking_id": str(booking.id), "attempt": "1", "installation": "0123456789abcdef"}
+    session = other.v1.checkout.sessions.create({
+        "mode": "payment", "success_url": "http://other.test/ok", "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "line_items": [{"quantity": 1, "price_data": {
+            "currency": "krw", "unit_amount": booking.price_amount,
+            "product_data": {"name": "다른 설치의 예약"}}}],
+    }, {"idempotency_key": "gg-0123456789abcdef-booking-1-checkout-1"})
+    stripe_double.pay(session.url)
+    assert "checkout.session.completed" in stripe_double.deliver()
+    assert db.session.scalars(select(Payment)).all() == []
+    assert db.session.get(type(booking), booking.id).payment_status == "due"
+
+
+def test_a_lost_checkout_too_close_to_its_end_to_send_again_becomes_a_new_attempt(
+    app, db, factories, paid_space, slot, stripe_double, client, login, time_machine
+):
+    booking = _request(factories, paid_space(booking_mode="instant"), slot)  # 15-minute hold
+    db.session.commit()
+    app.config.update(STRIPE_TIMEOUT=0.5, STRIPE_MAX_NETWORK_RETRIES=0)
+    app.extensions.pop("gonggan_stripe", None)
+    try:
+        stripe_double.double.delay_next("/v1/checkout/sessions", 1.5, after=True)
+        login(booking.user)
+        assert client.post(f"/bookings/{booking.id}/pay").status_code == 302
+    finally:
+        app.config.update(STRIPE_TIMEOUT=5.0, STRIPE_MAX_NETWORK_RETRIES=2)
+        app.extensions.pop("gonggan_stripe", None)
+    stripe_double.double.wait_idle()
+    # Sent again unchanged, its expires_at (31 minutes after the first click) would be under
+    # Stripe's 30 minutes were the first request lost on the way: a new attempt it is.
+    time_machine.move_to(datetime.now(UTC) + timedelta(minutes=2), tick=True)
+    url = _checkout(client, login, booking)
+    db.session.expire_all()
+    attempts = db.session.scalars(select(Payment).order_by(Payment.attempt)).all()
+    assert [(p.attempt, p.status) for p in attempts] == [(1, "failed"), (2, "open")]
+    assert attempts[1].checkout_url == url
+    assert attempts[1].expires_at > attempts[0].expires_at
+
+
+def test_two_processes_starting_together_agree_on_one_installation_id(app, db, monkeypatch):
+    """The other process writes its id between our look and our insert: ours loses the race
+    and takes the winner's id."""
+    from sqlalchemy import insert
+
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serializes the two writers: the loser's request fails with 'database "
+                    "is locked' and its next one reads the winner's row")
+
+    def other_process_wins(n):
+        with db.engine.begin() as conn:
+            conn.execute(insert(Installation).values(id=1, installation_id="feedfacecafebeef",
+                                                     created_at=datetime.now(UTC)))
+        return "0000000000000000"
+
+    app.extensions.pop("gonggan_installation_id", None)
+    db.session.commit()  # no transaction of ours holds the database
+    monkeypatch.setattr(keys.secrets, "token_hex", other_process_wins)
+    assert keys.installation_id() == "feedfacecafebeef"
+    db.session.commit()
+    assert db.session.scalars(select(Installation.installation_id)).all() == ["feedfacecafebeef"]
