@@ -107,6 +107,12 @@ class Payment(db.Model):
         return self.method != "card"
 
     @property
+    def unanswered(self) -> bool:
+        """An online attempt Stripe gave us no session for (its answer lost, or an error):
+        bookkeeping for the idempotency key, not a payment to show."""
+        return self.method == "card" and not self.stripe_session_id and not self.stripe_intent_id
+
+    @property
     def net_amount(self) -> int:
         return self.amount - self.refunded_amount
 

@@ -222,6 +222,7 @@ def test_a_stripe_failure_answers_502_and_keeps_nothing(
     # Only the failed attempt is kept (its idempotency key is used up); nothing is open.
     assert db.session.scalars(select(Payment.status)).all() == ["failed"]
     assert _payment(api, booking, resident)["status"] == "due"
+    assert _payment(api, booking, resident)["payments"] == []
     # Stripe answers again: the resident can pay.
     assert _checkout(api, booking, resident).status_code == 201
 

@@ -26,6 +26,8 @@ def test_stripe_down_when_opening_checkout_changes_nothing(
     # nothing is open to pay.
     attempts = db.session.scalars(select(Payment).where(Payment.booking_id == booking.id)).all()
     assert [p.status for p in attempts] == ["failed"]
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert 'class="payments"' not in page  # the resident sees no payment, failed or open
     # Trying again works, as a new attempt.
     assert client.post(f"/bookings/{booking.id}/pay").status_code == 303
     db.session.expire_all()
