@@ -282,6 +282,8 @@ def _close_checkouts(booking, now: datetime) -> bool:
         except stripe.StripeError as exc:
             if gateway.is_transient(exc):
                 _remember(payment, exc)
+                if gateway.key_used_up(exc):
+                    payment.key_round += 1
                 return False
             try:
                 services.sync_session(

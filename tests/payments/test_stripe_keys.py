@@ -205,3 +205,24 @@ def test_two_processes_starting_together_agree_on_one_installation_id(app, db, m
     assert keys.installation_id() == "feedfacecafebeef"
     db.session.commit()
     assert db.session.scalars(select(Installation.installation_id)).all() == ["feedfacecafebeef"]
+
+
+def test_closing_a_checkout_stripe_answered_with_a_500_is_retried_under_a_new_key(
+    db, factories, paid_space, slot, stripe_double, client, login, now
+):
+    from app.bookings.models import Booking
+
+    booking = _request(factories, paid_space(booking_mode="instant"), slot)
+    db.session.commit()
+    session_id = _checkout(client, login, booking).rsplit("/", 1)[-1]
+    double = stripe_double.double
+    double.fail_next(f"/v1/checkout/sessions/{session_id}/expire", 500)
+    work.sweep(now=now + timedelta(minutes=16))  # the 15-minute hold is over
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "awaiting_payment"  # not known yet
+    work.sweep(now=now + timedelta(minutes=17))
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "expired"
+    assert double.get(session_id)["status"] == "expired"
+    sent = [r["idempotency_key"] for r in double.api_requests if r["path"].endswith("/expire")]
+    assert sent[-1] == sent[0] + "-r1"
