@@ -6,6 +6,7 @@ among them, are paid by the platform, which takes the payments as merchant of re
 from __future__ import annotations
 
 import stripe
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.db import utcnow
@@ -24,9 +25,12 @@ def can_manage_payouts(user, organisation) -> bool:
 
 
 def not_available_message(organisation) -> str:
+    code = (organisation.country or "").upper()
+    locale = get_locale()
+    name = locale.territories.get(code, code) if locale is not None else code
     return _("Stripe does not offer payout accounts to organisations in %(country)s. The "
              "platform collects the payments for your spaces and settles them with you (see "
-             "the payout report).", country=organisation.country)
+             "the payout report).", country=f"{name} ({code})")
 
 
 def onboarding_link(organisation, user, *, return_url: str, refresh_url: str) -> str:

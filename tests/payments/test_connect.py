@@ -138,7 +138,7 @@ def test_a_korean_owner_is_not_offered_stripe_payouts_and_the_platform_is_paid(
     login(manager)
     page = client.get(f"/manage/organisations/{org.id}/payments").get_data(as_text=True)
     assert "payments/onboard" not in page
-    assert "KR" in page and "Stripe" in page
+    assert "대한민국 (KR)" in page and "Stripe" in page
     response = client.post(f"/manage/organisations/{org.id}/payments/onboard")
     assert response.status_code == 302
     assert any(kind == "error" and "KR" in text for kind, text in flashes(client))
