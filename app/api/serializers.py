@@ -151,7 +151,7 @@ def payment_json(booking: Booking, user, zone: ZoneInfo, now: datetime | None = 
     """
     now = now or utcnow()
     manages = booking.can_decide(user)
-    payments = booking.payments
+    payments = [p for p in booking.payments if not p.unanswered]
     return {
         "status": booking.payment_status,
         "label": booking.payment_label,

@@ -24,6 +24,7 @@ from app.bookings.models import (
 from app.db import utcnow
 from app.errors import InvalidTransition, NotAllowed, RuleViolation, SlotTaken, ValidationFailed
 from app.extensions import db
+from app.formatting import money
 from app.rules.messages import quote_dict, reason_dict
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.spaces.availability import Availability, WeeklyHours, compute_availability
@@ -33,6 +34,8 @@ OVERLAP_CONSTRAINT = "ex_bookings_no_overlap"
 DEADLOCK_DETECTED = "40P01"
 MAX_PURPOSE_LENGTH = 2000
 MAX_DAYS_AHEAD = 366
+# The most one card payment can take: Stripe takes at most 8 digits (₩99,999,999).
+MAX_PRICE_AMOUNT = 99_999_999
 
 
 def space_availability(
@@ -160,10 +163,21 @@ def _check_request_facts(user, purpose_category: str, waiver: str | None, group_
 
 
 def judge_request(space: Space, user, **kw) -> judging.Judgement:
-    """Judge a request by the rules in force; raise `RuleViolation` citing every rule broken."""
+    """Judge a request by the rules in force; raise `RuleViolation` citing every rule broken,
+    or `ValidationFailed` when the price is more than one payment can take."""
     judgement = judging.judge(space, user, **kw)
     if judgement.decision.reasons:
         raise RuleViolation([reason_dict(r) for r in judgement.decision.reasons])
+    if judgement.decision.quote.total > MAX_PRICE_AMOUNT:
+        raise ValidationFailed.single(
+            _(
+                "This booking would cost %(price)s, more than one payment can take (at most "
+                "%(max)s). Please book a shorter time, or several bookings.",
+                price=money(judgement.decision.quote.total, space.currency),
+                max=money(MAX_PRICE_AMOUNT, space.currency),
+            ),
+            "end",
+        )
     return judgement
 
 

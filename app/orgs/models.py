@@ -113,6 +113,9 @@ class Organisation(Model):
     # from the configuration; 0 for public bodies that pay none).
     card_holds: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     platform_fee_bps: Mapped[int | None]
+    # Where the owner is established (ISO 3166-1 alpha-2): decides whether Stripe Connect can
+    # pay it out (app.payments.connect.CONNECT_COUNTRIES).
+    country: Mapped[str] = mapped_column(String(2), default="KR", server_default="KR")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[OrgMembership]] = relationship(

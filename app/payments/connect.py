@@ -1,16 +1,20 @@
-"""Payouts to owners: Stripe Connect Express accounts, onboarding links and their status."""
+"""Payouts to owners: Stripe Connect Express accounts, onboarding links and their status.
+
+Only for owners in a country Stripe serves (`gateway.CONNECT_COUNTRIES`); others, Korean ones
+among them, are paid by the platform, which takes the payments as merchant of record."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import stripe
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.db import utcnow
-from app.errors import NotAllowed
+from app.errors import InvalidTransition, NotAllowed
 from app.extensions import db
-from app.payments import gateway
+from app.payments import gateway, keys
 from app.payments.models import PayoutAccount
 from app.payments.services import payout_account
 
@@ -25,17 +29,28 @@ def can_manage_payouts(user, organisation) -> bool:
     return bool(user.is_admin) or user.org_roles.get(organisation.id) in ("manager", "principal")
 
 
+def not_available_message(organisation) -> str:
+    code = (organisation.country or "").upper()
+    locale = get_locale()
+    name = locale.territories.get(code, code) if locale is not None else code
+    return _("Stripe does not offer payout accounts to organisations in %(country)s. The "
+             "platform collects the payments for your spaces and settles them with you (see "
+             "the payout report).", country=f"{name} ({code})")
+
+
 def onboarding_link(organisation, user, *, return_url: str, refresh_url: str) -> str:
     """Create the owner's Express account (once) and a fresh onboarding link to it."""
     if not can_manage_payouts(user, organisation):
         raise NotAllowed(_("You are not allowed to do this."))
+    if not gateway.connect_available(organisation):
+        raise InvalidTransition(not_available_message(organisation))
     client = gateway.client()
     account = payout_account(organisation.id)
     try:
         if account is None:
             params: AccountCreateParams = {
                 "type": "express",
-                "country": "KR",
+                "country": organisation.country.upper(),
                 "capabilities": {"card_payments": {"requested": True},
                                  "transfers": {"requested": True}},
                 "metadata": {"organisation_id": str(organisation.id)},
@@ -43,7 +58,7 @@ def onboarding_link(organisation, user, *, return_url: str, refresh_url: str) ->
             if organisation.contact_email:  # (stripe-python leaves out None values anyway)
                 params["email"] = organisation.contact_email
             created = client.v1.accounts.create(
-                params, {"idempotency_key": f"org-{organisation.id}-account"}
+                params, {"idempotency_key": keys.account(organisation.id)}
             )
             account = PayoutAccount(organisation_id=organisation.id,
                                     stripe_account_id=created.id)

@@ -35,6 +35,30 @@ class ProviderError(DomainError):
     status = 502
 
 
+# The smallest amount Stripe charges, in minor units (about US$0.50; ₩700 for KRW).
+MIN_CHARGE = {"KRW": 700, "USD": 50, "EUR": 50, "JPY": 50}
+
+
+# Countries where Stripe offers Connect Express accounts (stripe.com/global; update as Stripe
+# adds countries). South Korea is not among them: a Korean owner cannot be paid out through
+# Stripe, so the platform takes the payment as merchant of record and settles with the owner
+# itself (the payout report).
+CONNECT_COUNTRIES = frozenset({
+    "AE", "AT", "AU", "BE", "BG", "BR", "CA", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI",
+    "FR", "GB", "GI", "GR", "HK", "HR", "HU", "IE", "IT", "JP", "LI", "LT", "LU", "LV", "MT",
+    "MX", "MY", "NL", "NO", "NZ", "PL", "PT", "RO", "SE", "SG", "SI", "SK", "TH", "US",
+})
+
+
+def connect_available(organisation) -> bool:
+    """Whether the owner can have a Stripe Connect Express account (its country)."""
+    return (organisation.country or "").upper() in CONNECT_COUNTRIES
+
+
+def min_charge(currency: str) -> int:
+    return MIN_CHARGE.get(currency.upper(), 50)
+
+
 def configured() -> bool:
     return bool(current_app.config.get("STRIPE_SECRET_KEY"))
 
@@ -76,6 +100,16 @@ def is_transient(exc: Exception) -> bool:
         return True
     status = getattr(exc, "http_status", None)
     return status is None or status >= 500 or status in (409, 429)
+
+
+def key_used_up(exc: Exception) -> bool:
+    """Stripe answered with an error it stores against the idempotency key (a 5xx, replayed
+    for 24 hours, or a key sent with other parameters): retrying needs a new key. A lost answer
+    (no status) or a key still in progress (409) keeps it."""
+    status = getattr(exc, "http_status", None)
+    if status is None:
+        return False
+    return status >= 500 or (isinstance(exc, stripe.IdempotencyError) and status != 409)
 
 
 def describe(exc: Exception) -> str:

@@ -58,6 +58,9 @@ class Payment(Model):
         Index("ix_payments_booking", "booking_id", "id"),
         Index("ix_payments_action", "pending_action"),
         Index("ix_payments_paid_at", "paid_at"),
+        # One row per attempt: the attempt is part of the Checkout idempotency key, so two
+        # clicks racing to open a checkout end up on the same row and the same key.
+        Index("ux_payments_booking_attempt", "booking_id", "attempt", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +85,9 @@ class Payment(Model):
     # Work owed to Stripe after the commit: "capture", "cancel" or "expire" (the session).
     pending_action: Mapped[str | None] = mapped_column(String(10))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Bumped when Stripe answered the pending action's call with an error it stores against
+    # the idempotency key (a 5xx is replayed for 24 hours): the next try needs a new key.
+    key_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     test_mode: Mapped[bool] = mapped_column(Boolean, default=True)
     reference: Mapped[str | None] = mapped_column(String(120))  # offline: receipt / transfer no.
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -99,6 +105,12 @@ class Payment(Model):
     @property
     def is_offline(self) -> bool:
         return self.method != "card"
+
+    @property
+    def unanswered(self) -> bool:
+        """An online attempt Stripe gave us no session for (its answer lost, or an error):
+        bookkeeping for the idempotency key, not a payment to show."""
+        return self.method == "card" and not self.stripe_session_id and not self.stripe_intent_id
 
     @property
     def net_amount(self) -> int:
@@ -142,6 +154,7 @@ class Refund(Model):
     fee_refunded: Mapped[int] = mapped_column(Integer, default=0)
     reference: Mapped[str | None] = mapped_column(String(120))
     last_error: Mapped[str | None] = mapped_column(Text)
+    key_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # as Payment
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None]
@@ -152,6 +165,19 @@ class Refund(Model):
     @property
     def status_label(self) -> str:
         return str(REFUND_STATUS_LABELS[self.status])
+
+
+class Installation(Model):
+    """This installation's identity (one row, written at first use): its random id prefixes
+    every Stripe idempotency key, so two installations sharing a Stripe account (staging and
+    production, two towns) never collide on `booking-1-...`."""
+
+    __tablename__ = "installation"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    installation_id: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class StripeEvent(Model):

@@ -31,7 +31,7 @@ from app.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
 from app.formatting import money
 from app.jobs import enqueue_after_commit
-from app.payments import gateway
+from app.payments import gateway, keys
 from app.payments import signals as payment_signals
 from app.payments.models import (
     OFFLINE_METHODS,
@@ -52,11 +52,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Stripe Checkout Sessions live between 30 minutes and 24 hours after their creation.
-SESSION_MIN = timedelta(minutes=31)  # a minute of slack for clock skew
-SESSION_MAX = timedelta(hours=24)
+# Stripe Checkout Sessions live between 30 minutes and 24 hours after their creation, by
+# Stripe's clock on receipt: keep a margin on both sides for clock skew and the request's way.
+SESSION_MIN = timedelta(minutes=31)
+SESSION_MAX = timedelta(hours=23, minutes=55)
+# A Checkout request whose answer was lost is sent again unchanged only while its `expires_at`
+# still fits Stripe's window (were the first one lost before reaching Stripe).
+RESEND_MIN = timedelta(minutes=30, seconds=30)
 MAX_REFERENCE = 120
 MAX_REASON = 500
+# The cancellation reasons Stripe gives a hold that lapsed (not captured in time).
+LAPSED_REASONS = ("automatic", "expired")
 # Release a hold this long before Stripe would let it lapse.
 HOLD_MARGIN = timedelta(hours=1)
 
@@ -383,7 +389,12 @@ def can_pay(booking, user, now: datetime | None = None) -> bool:
 
 def open_checkout(booking, user, *, success_url: str, cancel_url: str, locale: str = "ko",
                   now: datetime | None = None) -> Payment:
-    """The resident's Checkout Session for the booking (the open one, or a new one)."""
+    """The resident's Checkout Session for the booking (the open one, or a new one).
+
+    The attempt (its number, amount and `expires_at`) is committed before Stripe is asked, so
+    that a click after a lost answer sends the same request under the same idempotency key and
+    gets the session Stripe made the first time, instead of a second session or Stripe's
+    refusal of a key reused with other parameters."""
     now = now or utcnow()
     if getattr(user, "id", None) != booking.user_id:
         raise NotAllowed(_("You are not allowed to do this."))
@@ -393,70 +404,123 @@ def open_checkout(booking, user, *, success_url: str, cancel_url: str, locale: s
         if payment.status == "open" and payment.checkout_url and payment.expires_at > now + \
                 timedelta(minutes=1):
             return payment
+    if booking.price_amount < gateway.min_charge(booking.currency):
+        raise InvalidTransition(_(
+            "Card payment needs at least %(min)s. Please pay the facility manager directly.",
+            min=_money(gateway.min_charge(booking.currency), booking.currency)))
+    client = gateway.client()  # PaymentsUnavailable before anything is written
+    payment = _checkout_attempt(booking, now)
+    params = _checkout_params(booking, payment, success_url=success_url,
+                              cancel_url=cancel_url, locale=locale)
+    try:
+        session = client.v1.checkout.sessions.create(
+            params, {"idempotency_key": keys.checkout(payment)}
+        )
+    except stripe.StripeError as exc:
+        if gateway.key_used_up(exc) or not gateway.is_transient(exc):
+            # Stripe answered: nothing to pick up under this key; the next click is a new
+            # attempt. (A lost answer keeps the attempt for the next click to send again.)
+            payment.status = "failed"
+            payment.last_error = gateway.describe(exc)
+        db.session.commit()
+        raise gateway.provider_error(exc) from exc
+    lock(payment)
+    if payment.stripe_session_id is None:
+        payment.stripe_session_id = session.id
+    if payment.status == "open":
+        payment.checkout_url = session.url
+    payment.expires_at = datetime.fromtimestamp(session.expires_at, UTC)
+    payment.last_error = None
+    add_log(booking, "checkout_opened", payment=payment, amount=payment.amount, actor=user,
+            now=now)
+    return payment
+
+
+def checkout_expiry(due_at: datetime | None, now: datetime) -> datetime:
+    """When a new Checkout Session ends: the payment deadline, kept inside Stripe's window with
+    a margin on both sides (Stripe measures from its own clock, on receipt)."""
+    return min(max(due_at or now + SESSION_MIN, now + SESSION_MIN), now + SESSION_MAX)
+
+
+def _checkout_attempt(booking, now: datetime) -> Payment:
+    """The attempt row the next Checkout request belongs to, committed: the one whose answer
+    was lost when it can still be sent again unchanged, else a new one."""
     hold = booking.payment_status == "hold_pending"
+    for payment in booking.payments:
+        if payment.method != "card" or payment.status != "open" or payment.stripe_session_id:
+            continue
+        if (payment.expires_at and payment.expires_at >= now + RESEND_MIN
+                and payment.amount == booking.price_amount
+                and payment.capture == ("manual" if hold else "automatic")):
+            return payment
+        payment.status = "failed"  # too late to send unchanged: give the attempt up
     space = booking.space
-    attempt = _next_attempt(booking)
     account = payout_account(space.owner_id)
-    destination = account.stripe_account_id if account and account.charges_enabled else None
-    fee = fee_for(space.owner, booking.price_amount) if destination else 0
-    expires = min(max(booking.payment_due_at or now + SESSION_MIN, now + SESSION_MIN),
-                  now + SESSION_MAX)
+    # A destination charge only to an owner Stripe serves; otherwise the platform is the
+    # merchant of record and settles with the owner itself.
+    destination = (account.stripe_account_id
+                   if account and account.charges_enabled
+                   and gateway.connect_available(space.owner) else None)
+    payment = Payment(
+        booking_id=booking.id, attempt=_next_attempt(booking), method="card",
+        capture="manual" if hold else "automatic", amount=booking.price_amount,
+        currency=booking.currency, status="open",
+        expires_at=checkout_expiry(booking.payment_due_at, now),
+        application_fee_amount=fee_for(space.owner, booking.price_amount) if destination else 0,
+        destination_account=destination, test_mode=gateway.test_mode(), created_at=now,
+    )
+    booking_id = booking.id
+    try:
+        with db.session.begin_nested():
+            db.session.add(payment)
+    except IntegrityError:  # a second click raced us to the same attempt: share its row
+        db.session.expire_all()
+        booking = db.session.get(Booking, booking_id)
+        payment = max((p for p in booking.payments if p.method == "card"),
+                      key=lambda p: p.attempt)
+    db.session.commit()
+    return payment
+
+
+def _checkout_params(booking, payment: Payment, *, success_url: str, cancel_url: str,
+                     locale: str) -> SessionCreateParams:
+    """The Checkout request of an attempt: only what the attempt row and the booking say, so
+    sending it again gives the same parameters."""
+    space = booking.space
     when = booking.local_start.strftime("%Y-%m-%d %H:%M")
+    expires_at = payment.expires_at
+    assert expires_at is not None, "every attempt is made with its end"
+    metadata = {"booking_id": str(booking.id), "attempt": str(payment.attempt),
+                "installation": keys.installation_id()}
     intent_data: SessionCreateParamsPaymentIntentData = {
-        "capture_method": "manual" if hold else "automatic",
+        "capture_method": "manual" if payment.capture == "manual" else "automatic",
         "description": f"{space.name} {when}",
-        "metadata": {"booking_id": str(booking.id), "attempt": str(attempt)},
+        "metadata": dict(metadata),
     }
-    if destination:
-        intent_data["transfer_data"] = {"destination": destination}
-        intent_data["application_fee_amount"] = fee
+    if payment.destination_account:
+        intent_data["transfer_data"] = {"destination": payment.destination_account}
+        if payment.application_fee_amount:  # Stripe wants no fee parameter rather than 0
+            intent_data["application_fee_amount"] = payment.application_fee_amount
     params: SessionCreateParams = {
         "mode": "payment",
         "client_reference_id": str(booking.id),
         "customer_email": booking.user.email,
         "locale": "ko" if locale == "ko" else "en",
-        "expires_at": int(expires.timestamp()),
+        "expires_at": int(expires_at.timestamp()),
         "success_url": success_url,
         "cancel_url": cancel_url,
-        "metadata": {"booking_id": str(booking.id), "attempt": str(attempt)},
+        "metadata": metadata,
         "payment_intent_data": intent_data,
         "line_items": [{
             "quantity": 1,
             "price_data": {
-                "currency": booking.currency.lower(),
-                "unit_amount": booking.price_amount,
+                "currency": payment.currency.lower(),
+                "unit_amount": payment.amount,
                 "product_data": {"name": f"{space.name} · {when}"},
             },
         }],
     }
-    try:
-        session = gateway.client().v1.checkout.sessions.create(
-            params, {"idempotency_key": f"booking-{booking.id}-checkout-{attempt}"}
-        )
-    except stripe.StripeError as exc:
-        raise gateway.provider_error(exc) from exc
-    payment = Payment(
-        booking_id=booking.id, attempt=attempt, method="card", capture="manual" if hold else
-        "automatic", amount=booking.price_amount, currency=booking.currency, status="open",
-        stripe_session_id=session.id, checkout_url=session.url,
-        expires_at=datetime.fromtimestamp(session.expires_at, UTC),
-        application_fee_amount=fee, destination_account=destination,
-        test_mode=gateway.test_mode(), created_at=now,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(payment)
-    except IntegrityError:  # a second click raced us to the same (idempotent) session
-        existing = db.session.scalar(
-            select(Payment).where(Payment.stripe_session_id == session.id)
-        )
-        if existing is None:
-            raise
-        return existing
-    db.session.expire(booking, ["payments"])
-    add_log(booking, "checkout_opened", payment=payment, amount=payment.amount, actor=user,
-            now=now)
-    return payment
+    return params
 
 
 # --------------------------------------------------------------------------- reconciling
@@ -470,12 +534,27 @@ def payment_for_session(session) -> Payment | None:
     )
     if payment is not None:
         return payment
+    payment = _by_attempt(session.get("metadata") or {})
+    if payment is not None and payment.stripe_session_id is None:
+        # The attempt whose answer was lost: this is the session Stripe made for it.
+        payment.stripe_session_id = session.id
+        return payment
     return _adopt(session.get("metadata") or {}, session_id=session.id,
                   url=session.get("url"), expires=_when(session.get("expires_at")),
                   amount=session.get("amount_total"))
 
 
+def _ours(metadata) -> bool:
+    """Whether a Stripe object is this installation's: Stripe sends every event of the account
+    to every endpoint, so another installation's booking 1 must not be taken for ours. (Objects
+    from before installation ids carry none and count as ours.)"""
+    other = metadata.get("installation")
+    return other is None or other == keys.installation_id()
+
+
 def _by_attempt(metadata) -> Payment | None:
+    if not _ours(metadata):
+        return None
     try:
         booking_id, attempt = int(metadata.get("booking_id")), int(metadata.get("attempt"))
     except (TypeError, ValueError):
@@ -489,7 +568,8 @@ def _by_attempt(metadata) -> Payment | None:
 def _adopt(metadata, *, session_id=None, intent_id=None, url=None, expires=None, amount=None):
     """A Stripe object for one of our bookings with no row here (our insert was lost after
     Stripe answered): write the row so the money is accounted for."""
-
+    if not _ours(metadata):
+        return None
     try:
         booking_id = int(metadata.get("booking_id"))
     except (TypeError, ValueError):
@@ -630,7 +710,7 @@ def _move(payment: Payment, to: str, now: datetime, reason: str | None = None) -
         else:
             action = None
         _hold_gone(payment, now,
-                   lapsed=reason == "automatic" or action in ("capture", "release"))
+                   lapsed=reason in LAPSED_REASONS or action in ("capture", "release"))
     elif to == "expired":
         payment.checkout_url = None
         _after_checkout_lapsed(booking, now)

@@ -23,7 +23,7 @@ from app.bookings.services import transition
 from app.db import utcnow
 from app.extensions import db
 from app.jobs import job, run_deferred
-from app.payments import gateway, services
+from app.payments import gateway, keys, services
 from app.payments.models import Payment, Refund
 
 if TYPE_CHECKING:
@@ -70,11 +70,21 @@ def _remember(obj, exc: Exception) -> None:
 
 
 def _payment_action(payment: Payment, now: datetime) -> bool:
+    if payment.pending_action and payment.key_round:
+        # The last try's outcome is unknown (Stripe answered a 5xx): read the object first,
+        # it may have been done.
+        _reconcile(payment, now)
     action = payment.pending_action
     if action is None:
         return True
     client = gateway.client()
-    key = f"booking-{payment.booking_id}-{action}-{payment.attempt}"
+    if action == "expire" and not payment.stripe_session_id:
+        # An attempt Stripe never answered: no one holds a link to pay it; should Stripe have
+        # made its session, that session's events find the row by its attempt.
+        payment.status = "expired"
+        payment.pending_action = None
+        return True
+    key = keys.payment_action(payment, action)
     try:
         if action == "capture":
             assert payment.stripe_intent_id is not None  # only a hold is captured
@@ -96,6 +106,8 @@ def _payment_action(payment: Payment, now: datetime) -> bool:
     except stripe.StripeError as exc:
         if gateway.is_transient(exc):
             _remember(payment, exc)
+            if gateway.key_used_up(exc):
+                payment.key_round += 1
             return False
         # Stripe refused because the object moved on (already captured, canceled, completed):
         # read it again and reconcile instead of failing.
@@ -105,6 +117,9 @@ def _payment_action(payment: Payment, now: datetime) -> bool:
 
 def _reconcile(payment: Payment, now: datetime) -> bool:
     client = gateway.client()
+    if (payment.status == "open" and not payment.stripe_session_id
+            and payment.expires_at is not None and payment.expires_at <= now):
+        payment.status = "expired"  # an unanswered attempt past its end (see above)
     try:
         if payment.stripe_intent_id:
             services.sync_intent(services.retrieve_intent(payment.stripe_intent_id), now,
@@ -137,18 +152,23 @@ def _refund(refund: Refund, now: datetime) -> bool:
     params: RefundCreateParams = {
         "payment_intent": payment.stripe_intent_id,
         "amount": refund.amount,
-        "metadata": {"booking_id": str(payment.booking_id), "refund_id": str(refund.id)},
+        "metadata": {"booking_id": str(payment.booking_id), "refund_id": str(refund.id),
+                     "installation": keys.installation_id()},
     }
     if payment.destination_account:
         params["reverse_transfer"] = True
         params["refund_application_fee"] = True
     try:
+        if refund.key_round and _refunded_at_stripe(refund, now):
+            return True
         result = gateway.client().v1.refunds.create(
-            params, {"idempotency_key": f"refund-{refund.id}"}
+            params, {"idempotency_key": keys.refund(refund)}
         )
     except stripe.StripeError as exc:
         _remember(refund, exc)
         if gateway.is_transient(exc):
+            if gateway.key_used_up(exc):
+                refund.key_round += 1
             return False
         refund.status = "failed"
         refund.done_at = now
@@ -165,6 +185,24 @@ def _refund(refund: Refund, now: datetime) -> bool:
     refund.last_error = None
     services._refund_done(refund, now, stripe_id=result.id,
                           fee_refunded=fee if payment.destination_account else 0)
+    return True
+
+
+def _refunded_at_stripe(refund: Refund, now: datetime) -> bool:
+    """Before a refund is tried with a new key (Stripe answered the last try with a 5xx, whose
+    outcome is unknown): when the charge shows more refunded than our finished refunds, the last
+    try went through; count it done rather than refund twice."""
+    payment = refund.payment
+    if payment.stripe_intent_id is None:  # never reached Stripe: nothing refunded there
+        return False
+    charge = services.retrieve_intent(payment.stripe_intent_id).get("latest_charge")
+    if charge is None or isinstance(charge, str):
+        return False
+    ours = sum(r.amount for r in payment.refunds if r.status == "succeeded")
+    if (charge.get("amount_refunded") or 0) - ours < refund.amount:
+        return False
+    refund.last_error = None
+    services._refund_done(refund, now)
     return True
 
 
@@ -248,12 +286,14 @@ def _close_checkouts(booking, now: datetime) -> bool:
             if session.status == "open":
                 session = client.v1.checkout.sessions.expire(
                     payment.stripe_session_id, {},
-                    {"idempotency_key": f"booking-{booking.id}-expire-{payment.attempt}"},
+                    {"idempotency_key": keys.payment_action(payment, "expire")},
                 )
             services.sync_session(session, now)
         except stripe.StripeError as exc:
             if gateway.is_transient(exc):
                 _remember(payment, exc)
+                if gateway.key_used_up(exc):
+                    payment.key_round += 1
                 return False
             try:
                 services.sync_session(

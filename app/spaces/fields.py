@@ -22,6 +22,9 @@ from app.spaces.models import AMENITIES, BOOKING_MODES, CHALLENGE_MODES, SPACE_T
 
 MAX_CAPACITY = 100_000
 MAX_PRICE = 10_000_000
+# A paid space charges at least this per hour: card payments (Stripe) need about ₩700 per
+# charge, and a lower price would mostly make bookings too cheap to pay by card.
+MIN_PAID_PRICE = 1_000
 MIN_LENGTH = 15
 MAX_LENGTH = 7 * 24 * 60
 MAX_BUFFER = 240
@@ -316,6 +319,17 @@ SPACE_FIELDS: dict[str, SpaceField] = {
         SpaceField("published", "flag", _l("Published must be yes or no.")),
     )
 }
+
+
+def check_price(price: Any) -> Any:
+    """The message for a paid price below MIN_PAID_PRICE (0, free, is fine), else None."""
+    if isinstance(price, int) and 0 < price < MIN_PAID_PRICE:
+        return _l(
+            "A paid space must charge at least ₩%(n)s an hour (card payments need a minimum "
+            "amount). Enter 0 for a free space.",
+            n=f"{MIN_PAID_PRICE:,}",
+        )
+    return None
 
 
 def check_together(values: Mapping[str, Any], failed: Iterable[str] = ()) -> dict[str, Any]:

@@ -23,7 +23,14 @@ from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
 from app.orgs.models import Jurisdiction, Organisation
 from app.spaces import signals
-from app.spaces.fields import SPACE_FIELDS, FieldInvalid, check_together, text, whole
+from app.spaces.fields import (
+    SPACE_FIELDS,
+    FieldInvalid,
+    check_price,
+    check_together,
+    text,
+    whole,
+)
 from app.spaces.models import (
     WEEKDAYS,
     Closure,
@@ -101,6 +108,10 @@ def _validate(fields: dict, current: dict) -> dict:
             clean[name] = spec.clean(fields[name])
         except FieldInvalid as exc:
             add(name, exc.message)
+
+    message = check_price(clean.get("price_per_hour"))
+    if message is not None:
+        add("price_per_hour", message)
 
     if "jurisdiction_ids" in clean:
         ids = set(clean.pop("jurisdiction_ids"))

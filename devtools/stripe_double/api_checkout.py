@@ -7,6 +7,7 @@ from typing import Any
 from devtools.stripe_double.common import (
     CAPTURE_METHODS,
     StripeDoubleError,
+    check_charge,
     int_param,
     metadata,
     public,
@@ -53,11 +54,12 @@ class CheckoutMixin:
             line_items.append({"object": "item", "description": name, "quantity": quantity,
                                "currency": currency, "amount_total": unit * quantity,
                                "price": {"unit_amount": unit, "currency": currency}})
+        check_charge(total, currency, "line_items")
         now = self.now()
         expires_at = int_param(params, "expires_at")
         if expires_at is None:
             expires_at = now + 24 * 3600
-        elif not now + 30 * 60 - 60 <= expires_at <= now + 24 * 3600 + 60:
+        elif not now + 30 * 60 <= expires_at <= now + 24 * 3600:  # as Stripe: no slack
             raise StripeDoubleError(400, "The `expires_at` timestamp must be between 30 minutes "
                                     "and 24 hours from Checkout Session creation.",
                                     param="expires_at")

@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from devtools.stripe_double.common import (
+    CONNECT_COUNTRIES,
     StripeDoubleError,
     metadata,
     proportional_step,
@@ -191,6 +192,12 @@ class ConnectMixin:
         if kind not in ("express", "standard", "custom") and not controller:
             raise StripeDoubleError(400, "Invalid type: must be one of express, standard, or "
                                     "custom", param="type")
+        country = (params.get("country") or "US").upper()  # Stripe: the platform's country
+        if country not in CONNECT_COUNTRIES:
+            raise StripeDoubleError(
+                400, f"Connected accounts cannot be created in {country}: Stripe does not "
+                "support accounts in this country yet.", code="country_unsupported",
+                param="country")
         requested = [name for name, cap in (params.get("capabilities") or {}).items()
                      if isinstance(cap, dict) and truthy(cap.get("requested"))]
         account = {
@@ -199,8 +206,9 @@ class ConnectMixin:
             "capabilities": {name: "inactive" for name in requested or ["card_payments",
                                                                          "transfers"]},
             "charges_enabled": False, "payouts_enabled": False, "details_submitted": False,
-            "country": params.get("country") or "KR", "created": self.now(),
-            "default_currency": "krw", "email": params.get("email"), "livemode": False,
+            "country": country, "created": self.now(),
+            "default_currency": {"JP": "jpy", "US": "usd", "GB": "gbp", "SG": "sgd"}.get(
+                country, "eur"), "email": params.get("email"), "livemode": False,
             "metadata": metadata(params.get("metadata")),
             "requirements": {"currently_due": ["external_account", "tos_acceptance.date"],
                              "disabled_reason": "requirements.past_due",

@@ -16,6 +16,7 @@ from devtools.stripe_double.common import (
     CARD_SUCCESS,
     StripeDoubleError,
     bool_param,
+    check_charge,
     int_param,
     metadata,
     money,
@@ -40,10 +41,12 @@ class PaymentsMixin:
         )
 
     # ------------------------------------------------------------------ test helpers
-    def expire_authorization(self, intent_id: str) -> dict[str, Any]:
+    def expire_authorization(self, intent_id: str, *,
+                             reason: str = "automatic") -> dict[str, Any]:
         """Let a ``requires_capture`` hold lapse now, as Stripe does after ``capture_before``:
-        the intent is canceled with ``cancellation_reason="automatic"``, the charge is fully
-        refunded, and ``charge.expired`` then ``payment_intent.canceled`` are emitted."""
+        the intent is canceled with ``cancellation_reason`` ``"automatic"`` (or ``"expired"``,
+        which Stripe also reports for a lapsed authorisation), the charge is fully refunded,
+        and ``charge.expired`` then ``payment_intent.canceled`` are emitted."""
         out: list[str] = []
         with self._lock:
             intent = self._find(intent_id, "payment_intent")
@@ -51,7 +54,7 @@ class PaymentsMixin:
                 raise StripeDoubleError(400, f"PaymentIntent {intent_id} has status "
                                         f"{intent['status']}, not requires_capture.",
                                         code="payment_intent_unexpected_state")
-            self._lapse_authorization(intent, out)
+            self._lapse_authorization(intent, out, reason=reason)
         self._flush(out)
         return public(intent)
 
@@ -151,20 +154,24 @@ class PaymentsMixin:
             self._settle_charge(charge, out)
         return None
 
-    def _lapse_authorization(self, intent: dict[str, Any], out: list[str]) -> None:
+    def _lapse_authorization(self, intent: dict[str, Any], out: list[str], *,
+                             reason: str = "automatic") -> None:
         charge = self._objects[intent["latest_charge"]]
         charge.update(amount_refunded=charge["amount"], refunded=True)
         intent.update(status="canceled", canceled_at=self.now(), amount_capturable=0,
-                      cancellation_reason="automatic")
+                      cancellation_reason=reason)
         self._emit("charge.expired", charge, out)
         self._emit("payment_intent.canceled", intent, out)
 
     # ------------------------------------------------------------------ routes
     def _create_intent(self, params: dict, out: list[str]):
         transfer = params.get("transfer_data") or {}
+        amount = int_param(params, "amount", required=True, minimum=1)
+        currency = required(params, "currency").lower()
+        check_charge(amount, currency, "amount")
         intent = self._new_intent(
-            amount=int_param(params, "amount", required=True, minimum=1),
-            currency=required(params, "currency").lower(),
+            amount=amount,
+            currency=currency,
             capture_method=params.get("capture_method") or "automatic",
             metadata=metadata(params.get("metadata")),
             fee=int_param(params, "application_fee_amount", minimum=0),

@@ -10,6 +10,17 @@ from typing import Any
 API_VERSION = "2025-10-29.clover"
 ZERO_DECIMAL = {"krw", "jpy", "vnd", "clp", "xaf", "xof", "bif", "djf", "gnf", "kmf", "mga",
                 "pyg", "rwf", "ugx", "vuv", "xpf"}
+# Stripe's smallest charge per currency in minor units (about US$0.50; KRW is not on Stripe's
+# list, ₩700 is what a charge needs in practice) and its largest: 8 digits.
+MIN_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "jpy": 50, "krw": 700}
+MAX_CHARGE = 99_999_999
+# Where Stripe offers connected accounts (Express, Custom, Standard). South Korea is not among
+# them: an account there is refused with ``country_unsupported``.
+CONNECT_COUNTRIES = frozenset({
+    "AE", "AT", "AU", "BE", "BG", "BR", "CA", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI",
+    "FR", "GB", "GI", "GR", "HK", "HR", "HU", "IE", "IT", "JP", "LI", "LT", "LU", "LV", "MT",
+    "MX", "MY", "NL", "NO", "NZ", "PL", "PT", "RO", "SE", "SG", "SI", "SK", "TH", "US",
+})
 CARD_SUCCESS = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_INSUFFICIENT_FUNDS = "4000000000009995"
@@ -63,6 +74,19 @@ def int_param(params: dict, name: str, *, required: bool = False, minimum: int |
         raise StripeDoubleError(400, f"This value must be greater than or equal to {minimum}.",
                                 code="parameter_invalid_integer", param=name)
     return number
+
+
+def check_charge(amount: int, currency: str, param: str) -> None:
+    """Refuse an amount Stripe cannot charge, as Stripe does."""
+    low = MIN_CHARGE.get(currency.lower(), 50)
+    if amount < low:
+        raise StripeDoubleError(
+            400, f"Amount must be at least {money(low, currency)}", code="amount_too_small",
+            param=param)
+    if amount > MAX_CHARGE:
+        raise StripeDoubleError(
+            400, f"Amount must be no more than {money(MAX_CHARGE, currency)}",
+            code="amount_too_large", param=param)
 
 
 def required(params: dict, name: str) -> Any:

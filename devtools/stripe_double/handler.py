@@ -45,18 +45,33 @@ class Handler(BaseHTTPRequestHandler):
         path = split.path.rstrip("/") or "/"
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        api = path.startswith("/v1/")
+        params = decode(raw if method == "POST" else split.query) if api else {}
+        idem = self.headers.get("Idempotency-Key") if api and method == "POST" else None
         with double._lock:
             double.requests.append((method, path))
+            if api:
+                double.api_requests.append({"method": method, "path": path, "params": params,
+                                            "idempotency_key": idem})
             double._active += 1
             fault = next((f for f in double._faults if path.startswith(f["prefix"])), None)
             if fault:
                 double._faults.remove(fault)
         try:
             if fault and fault["kind"] == "fail":
-                # Answered before any endpoint runs: nothing happens and nothing is stored
-                # against the idempotency key, so a retry with the same key runs for real.
-                self._json(fault["status"], {"error": {"type": "api_error",
-                                                       "message": fault["message"]}})
+                # Nothing happens; like Stripe, the error is stored against the idempotency
+                # key (unless the key is busy or was used with other parameters) and answered
+                # again to any retry with that key for 24 hours: a retry needs a new key.
+                body = {"error": {"type": "api_error", "message": fault["message"]}}
+                status, replayed = fault["status"], False
+                if idem:
+                    with double._lock:
+                        answer = self._idempotent_answer(idem, path, params)
+                        if answer is None:
+                            double._idempotency[idem] = (path, params, status, body)
+                        else:
+                            status, body, replayed = answer
+                self._json(status, body, replayed)
                 return
             if path.startswith("/v1/"):
                 self._api(method, path, split.query, raw, fault)

@@ -59,6 +59,9 @@ class DoubleState:
         self.events: list[dict[str, Any]] = []
         self.deliveries: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []
+        # Every /v1 request with its decoded parameters and idempotency key (for checks of
+        # what a client sends).
+        self.api_requests: list[dict[str, Any]] = []
         self._pending: list[str] = []  # manual mode
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._server: ThreadingHTTPServer | None = None
@@ -113,7 +116,10 @@ class DoubleState:
 
     def fail_next(self, path_prefix: str, status: int = 500, message: str | None = None) -> None:
         """The next request whose path starts with ``path_prefix`` answers ``status`` without
-        running (nothing is created, and the idempotency key is not used up)."""
+        running: nothing is created, but like Stripe the answer is stored against the request's
+        idempotency key and replayed to retries with that key (for a 5xx, Stripe does so for
+        24 hours; the outcome is unknown to the client, which reads the object and tries again
+        with a new key)."""
         with self._lock:
             self._faults.append({"kind": "fail", "prefix": path_prefix, "status": status,
                                  "message": message or "An unknown error occurred (injected)."})
@@ -330,5 +336,6 @@ class DoubleState:
     def _expire_session(self, session: dict[str, Any], out: list[str]) -> None:
         raise NotImplementedError
 
-    def _lapse_authorization(self, intent: dict[str, Any], out: list[str]) -> None:
+    def _lapse_authorization(self, intent: dict[str, Any], out: list[str], *,
+                             reason: str = "automatic") -> None:
         raise NotImplementedError

@@ -219,8 +219,10 @@ def test_a_stripe_failure_answers_502_and_keeps_nothing(
     stripe_double.double.fail_next("/v1/checkout/sessions", status=status)
     assert_error(_checkout(api, booking, resident), 502, "payment_provider_error")
     db.session.expire_all()
-    assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
+    # Only the failed attempt is kept (its idempotency key is used up); nothing is open.
+    assert db.session.scalars(select(Payment.status)).all() == ["failed"]
     assert _payment(api, booking, resident)["status"] == "due"
+    assert _payment(api, booking, resident)["payments"] == []
     # Stripe answers again: the resident can pay.
     assert _checkout(api, booking, resident).status_code == 201
 

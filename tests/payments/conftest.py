@@ -10,6 +10,7 @@ import requests
 
 from app.extensions import db as _db
 from devtools.stripe_double import StripeDouble, sign_payload
+from tests.payments import stripe_params
 
 SECRET = "whsec_test"
 
@@ -74,6 +75,11 @@ def stripe_double(app, _double, client):
     yield Stripe(_double, client)
     app.config.update(old)
     app.extensions.pop("gonggan_stripe", None)
+    # Every request the app sent must be one Stripe knows, to its last nested parameter.
+    found = [p for r in _double.api_requests
+             for p in stripe_params.problems(r["method"], r["path"], r["params"])]
+    if found:
+        pytest.fail("Requests Stripe would refuse:\n" + "\n".join(found), pytrace=False)
 
 
 @pytest.fixture

@@ -11,10 +11,12 @@ from app import jobs
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
 from app.payments.models import PayoutAccount
+from tests.payments.conftest import flashes
 from tests.payments.test_flows import _approve, _checkout, _request
 
 
 def _onboard(db, factories, org, stripe_double, client, login):
+    org.country = "JP"  # Stripe offers no connected accounts to Korean organisations
     manager = factories.manager(org)
     db.session.commit()
     login(manager)
@@ -22,6 +24,7 @@ def _onboard(db, factories, org, stripe_double, client, login):
     assert response.status_code == 303
     account = db.session.query(PayoutAccount).one()
     assert not account.charges_enabled
+    assert stripe_double.get(account.stripe_account_id)["country"] == "JP"
     stripe_double.new_events()
     back = requests.get(response.headers["Location"], allow_redirects=False, timeout=5)
     assert back.headers["Location"].endswith(f"/manage/organisations/{org.id}/payments/return")
@@ -122,3 +125,57 @@ def test_the_payout_report_counts_only_the_period_and_the_owner(
     assert client.get(f"/manage/organisations/{other_space.owner.id}/payouts").status_code == 404
     assert client.get(f"/manage/organisations/{space.owner.id}/payouts?from=x&to=2020-13-45"
                       "&page=99999999999").status_code == 200
+
+
+def test_a_korean_owner_is_not_offered_stripe_payouts_and_the_platform_is_paid(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    space = paid_space()
+    org = space.owner
+    assert org.country == "KR"
+    manager = factories.manager(org)
+    db.session.commit()
+    login(manager)
+    page = client.get(f"/manage/organisations/{org.id}/payments").get_data(as_text=True)
+    assert "payments/onboard" not in page
+    assert "대한민국 (KR)" in page and "Stripe" in page
+    response = client.post(f"/manage/organisations/{org.id}/payments/onboard")
+    assert response.status_code == 302
+    assert any(kind == "error" and "KR" in text for kind, text in flashes(client))
+    assert not [r for r in stripe_double.double.api_requests if r["path"] == "/v1/accounts"]
+
+    # Even with a payout account from before (made when the double still allowed it), a
+    # Korean owner's booking is a plain charge: the platform is the merchant of record.
+    db.session.add(PayoutAccount(organisation_id=org.id, stripe_account_id="acct_OLD",
+                                 charges_enabled=True))
+    db.session.commit()
+    booking = _request(factories, space, slot)
+    db.session.commit()
+    _approve(db, booking, manager)
+    booking = db.session.get(Booking, booking.id)
+    _checkout(client, login, booking)
+    sent = next(r["params"] for r in stripe_double.double.api_requests
+                if r["path"] == "/v1/checkout/sessions")
+    assert "transfer_data" not in sent["payment_intent_data"]
+    payment = db.session.get(Booking, booking.id).payments[-1]
+    assert payment.destination_account is None and payment.application_fee_amount == 0
+
+
+def test_the_owner_sets_its_country_until_a_payout_account_exists(
+    db, factories, stripe_double, client, login
+):
+    org = factories.org()
+    manager = factories.manager(org)
+    db.session.commit()
+    login(manager)
+    url = f"/manage/organisations/{org.id}/payments"
+    assert client.post(url, data={"country": "JP"}).status_code == 302
+    db.session.expire_all()
+    assert org.country == "JP"
+    assert "payments/onboard" in client.get(url).get_data(as_text=True)
+    assert client.post(url, data={"country": "XX"}).status_code == 200  # not a choice
+    db.session.add(PayoutAccount(organisation_id=org.id, stripe_account_id="acct_JP"))
+    db.session.commit()
+    assert client.post(url, data={"country": "US"}).status_code == 200
+    db.session.expire_all()
+    assert org.country == "JP"

@@ -96,11 +96,13 @@ def test_a_hold_is_released_when_the_booking_does_not_happen(
     assert stripe_double.get(intent)["status"] == "canceled"
 
 
+@pytest.mark.parametrize("reason", ["automatic", "expired"])
 def test_a_lapsed_hold_falls_back_to_paying_after_approval(
-    db, factories, hold_space, slot, stripe_double, client, login
+    db, factories, hold_space, slot, stripe_double, client, login, reason
 ):
     booking = _authorised(db, factories, hold_space, slot, stripe_double, client, login)
-    stripe_double.double.expire_authorization(booking.payments[-1].stripe_intent_id)
+    stripe_double.double.expire_authorization(booking.payments[-1].stripe_intent_id,
+                                              reason=reason)
     stripe_double.deliver()
     booking = db.session.get(Booking, booking.id)
     assert booking.payments[-1].status == "canceled"

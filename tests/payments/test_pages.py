@@ -22,9 +22,19 @@ def test_stripe_down_when_opening_checkout_changes_nothing(
     assert response.status_code == 302 and response.headers["Location"].endswith(
         f"/bookings/{booking.id}")
     assert any(kind == "error" for kind, _ in flashes(client))
-    assert db.session.scalar(select(Payment).where(Payment.booking_id == booking.id)) is None
-    # Trying again works.
+    # Stripe answered, so the attempt is closed (its key would only get the 500 again) and
+    # nothing is open to pay.
+    attempts = db.session.scalars(select(Payment).where(Payment.booking_id == booking.id)).all()
+    assert [p.status for p in attempts] == ["failed"]
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert 'class="payments"' not in page  # the resident sees no payment, failed or open
+    # Trying again works, as a new attempt.
     assert client.post(f"/bookings/{booking.id}/pay").status_code == 303
+    db.session.expire_all()
+    attempts = db.session.scalars(
+        select(Payment).where(Payment.booking_id == booking.id).order_by(Payment.attempt)
+    ).all()
+    assert [(p.attempt, p.status) for p in attempts] == [(1, "failed"), (2, "open")]
 
 
 def test_only_the_resident_pays_and_only_managers_record_money(

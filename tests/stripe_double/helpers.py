@@ -102,7 +102,7 @@ def pay(session, card="4242424242424242"):
 
 def onboarded_account(client: stripe.StripeClient) -> stripe.Account:
     """An Express account that went through onboarding (charges and payouts enabled)."""
-    account = client.v1.accounts.create({"type": "express", "country": "KR"})
+    account = client.v1.accounts.create({"type": "express", "country": "JP"})
     link = client.v1.account_links.create({
         "account": account.id, "type": "account_onboarding",
         "refresh_url": "http://app.test/connect/refresh",

@@ -138,7 +138,7 @@ def test_unknown_object_is_404(client):
 
 
 def test_account_and_onboarding_link(double, client, receiver):
-    account = client.v1.accounts.create({"type": "express", "country": "KR",
+    account = client.v1.accounts.create({"type": "express", "country": "JP",
                                          "email": "host@example.kr"})
     assert account.id.startswith("acct_") and account.charges_enabled is False
     link = client.v1.account_links.create({

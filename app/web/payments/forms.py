@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from babel import Locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.payments.gateway import CONNECT_COUNTRIES
 from app.payments.models import OFFLINE_METHODS
 
 MAX_AMOUNT = 2**31 - 1
@@ -39,3 +42,10 @@ class RefundForm(FlaskForm):
 
 class OrgPaymentSettingsForm(FlaskForm):
     card_holds = BooleanField(_l("Authorise the card at request, charge it at approval"))
+    country = SelectField(_l("Country where the organisation is registered"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = (get_locale() or Locale("ko")).territories
+        codes = sorted({"KR", *CONNECT_COUNTRIES}, key=lambda c: (c != "KR", names.get(c, c)))
+        self.country.choices = [(c, f"{names.get(c, c)} ({c})") for c in codes]

@@ -201,8 +201,13 @@ def org_settings(org_id: int):
     org = _organisation(org_id)
     form = OrgPaymentSettingsForm(obj=org)
     if request.method == "POST":
-        if form.validate_on_submit():
+        account = services.payout_account(org.id)
+        if account is not None and form.country.data != org.country:
+            # A Stripe account's country is fixed when it is made.
+            form.country.errors = [_("The country cannot change once a payout account exists.")]
+        elif form.validate_on_submit():
             org.card_holds = bool(form.card_holds.data)
+            org.country = form.country.data
             db.session.commit()
             flash(_("Payment settings saved."), "success")
             return redirect(url_for(".org_settings", org_id=org.id))
@@ -211,6 +216,8 @@ def org_settings(org_id: int):
         "payments/org_settings.html", org=org, form=form,
         account=services.payout_account(org.id), online=gateway.configured(),
         test_mode=gateway.test_mode(), fee_bps=_fee_bps(org),
+        connect_available=gateway.connect_available(org),
+        connect_refused=connect.not_available_message(org),
     )
 
 
