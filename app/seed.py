@@ -20,6 +20,7 @@ from app.accounts.models import User
 from app.accounts.services import create_user
 from app.bookings import services as booking_services
 from app.bookings.models import Booking, BookingStage
+from app.bookings.states import BookingStatus, PaymentState
 from app.db import utcnow
 from app.errors import RuleViolation
 from app.extensions import db
@@ -774,15 +775,16 @@ def _play_outcome(booking: Booking, plan: _Plan, resident: User, decider,
                   decided: datetime, now: datetime) -> None:
     """Move a fresh booking to the planned state through the booking services."""
     outcome = plan.outcome
-    if booking.status == "awaiting_payment":  # an instant booking of a paid space
+    if booking.status == BookingStatus.AWAITING_PAYMENT:  # an instant booking of a paid space
         _settle(booking, decider, booking.created_at, now)
-    if outcome == "requested" or booking.status == "entered":
+    if outcome == "requested" or booking.status == BookingStatus.ENTERED:
         return
-    if outcome in ("expired", "rejected") and booking.status != "requested":
+    if outcome in ("expired", "rejected") and booking.status != BookingStatus.REQUESTED:
         return  # the rules approved it at once (a resident's community use, say)
     if outcome == "expired":
         booking_services.transition(
-            booking, "expired", None, reason="시작 시각까지 처리되지 않아 만료되었습니다.",
+            booking, BookingStatus.EXPIRED, None,
+            reason="시작 시각까지 처리되지 않아 만료되었습니다.",
             now=booking.start_at,
         )
         return
@@ -792,7 +794,7 @@ def _play_outcome(booking: Booking, plan: _Plan, resident: User, decider,
         )
         _backdate(booking, decided)
         return
-    if booking.status == "requested":
+    if booking.status == BookingStatus.REQUESTED:
         approve_all_stages(booking, decider, decided)
         _backdate(booking, decided)
     _settle(booking, decider, min(decided + timedelta(hours=3), booking.start_at), now)
@@ -809,9 +811,9 @@ def _play_outcome(booking: Booking, plan: _Plan, resident: User, decider,
 def _settle(booking: Booking, decider, when: datetime, now: datetime) -> None:
     """Demo money: most paid bookings were paid to the manager (transfer, cash, local-currency
     voucher); a few upcoming approved ones wait for the resident to pay online."""
-    if booking.payment_status not in ("due", "hold_pending"):
+    if booking.payment_status not in (PaymentState.DUE, PaymentState.HOLD_PENDING):
         return
-    if booking.status == "awaiting_payment" or booking.start_at < now or booking.id % 3:
+    if booking.status == BookingStatus.AWAITING_PAYMENT or booking.start_at < now or booking.id % 3:
         method = ("voucher", "bank_transfer", "cash")[booking.id % 3]
         payment_services.record_offline(
             booking, decider(booking, None), method=method, amount=booking.price_amount,

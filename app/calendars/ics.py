@@ -20,7 +20,8 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone, vRecur
 from icalendar.parser import escape_char
 
-from app.bookings.models import PAYMENT_STATES, STATUS_LABELS, Booking
+from app.bookings.models import Booking
+from app.bookings.states import PAYMENT_STATES, STATUS_LABELS
 from app.spaces.availability import local_instant
 
 PRODID = "-//Gonggan//Space bookings//KO"

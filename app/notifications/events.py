@@ -17,6 +17,7 @@ from sqlalchemy import event, inspect, select
 
 from app.accounts.models import User
 from app.bookings import signals as booking_signals
+from app.bookings.states import CALLED_OFF, GRANTED, BookingStatus, StageState
 from app.extensions import db
 from app.notifications import announce, audience
 from app.notifications.services import PREFS_CACHE, prefetch
@@ -161,7 +162,7 @@ def _compose(session, events) -> None:
         booking = tr.booking
         if booking is None:
             continue
-        if tr.to_status in ("approved", "confirmed", "rejected", "cancelled", "expired", "lost"):
+        if tr.to_status in GRANTED or tr.to_status in CALLED_OFF:
             decided_now.add(id(booking))
         if _once(session, ("transition", tr)):
             announce.transition(booking, tr)
@@ -170,18 +171,20 @@ def _compose(session, events) -> None:
         booking = stage.booking
         if booking is None:
             continue
-        if new_state == "pending" and booking.status == "requested":
+        if new_state == StageState.PENDING and booking.status == BookingStatus.REQUESTED:
             if _once(session, ("stage", stage)):
                 announce.stage_started(booking, stage)
-        elif new_state == "notified" and booking.status in ("requested", "approved", "confirmed"):
+        elif new_state == StageState.NOTIFIED and booking.status in (
+            BookingStatus.REQUESTED, *GRANTED
+        ):
             if _once(session, ("notice", stage)):
                 announce.stage_notice(booking, stage)
         elif (
             new_state in ("approved", "auto_approved")
             and id(booking) not in decided_now
-            and booking.status == "requested"
+            and booking.status == BookingStatus.REQUESTED
             # only once the next stage has started (a flush can come between the two)
-            and any(s.state == "pending" for s in booking.stages)
+            and any(s.state == StageState.PENDING for s in booking.stages)
             and _once(session, ("passed", stage))
         ):
             announce.stage_passed(booking, stage)

@@ -10,7 +10,7 @@ from flask import Flask
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from app.bookings.models import STATUS_LABELS
+from app.bookings.states import STATUS_LABELS
 from app.formatting import local, money
 from app.payments.models import METHOD_LABELS
 

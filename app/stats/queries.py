@@ -35,7 +35,6 @@ from app.stats.tables import Column, Table
 ZONE = ZoneInfo("Asia/Seoul")
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
-BOOKED = ("approved", "confirmed", "completed", "no_show")
 WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 
 

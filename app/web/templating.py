@@ -7,7 +7,8 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_login import current_user
 
-from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
+from app.bookings.approvals import stage_who
+from app.bookings.states import STAGE_STATE_LABELS
 from app.formatting import local, money, url_with
 from app.notifications import templating as email_templating
 from app.rules import messages

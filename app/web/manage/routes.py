@@ -21,6 +21,7 @@ from app import access
 from app.bookings import conflicts
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
+from app.bookings.states import BookingStatus
 from app.db import db_int, utcnow
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
@@ -115,7 +116,7 @@ def spaces():
         dict(
             db.session.execute(
                 select(Booking.space_id, func.count(Booking.id))
-                .where(Booking.space_id.in_(ids), Booking.status == "requested")
+                .where(Booking.space_id.in_(ids), Booking.status == BookingStatus.REQUESTED)
                 .group_by(Booking.space_id)
             ).all()
         )

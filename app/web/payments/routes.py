@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import access, csvfile
+from app.bookings.states import BookingStatus
 from app.db import db_int, utcnow
 from app.errors import DomainError
 from app.extensions import db
@@ -106,7 +107,7 @@ checkout_return.writes_on_get = True  # races the webhook: one serialized transa
 @login_required
 def checkout_cancelled(booking_id: int):
     booking = load_booking(booking_id)
-    if booking.status == "awaiting_payment" and booking.payment_due_at:
+    if booking.status == BookingStatus.AWAITING_PAYMENT and booking.payment_due_at:
         flash(_("The payment was not completed. The time stays reserved for you until "
                 "%(time)s; pay now, or cancel the booking to give the time back.",
                 time=booking.payment_due_at.astimezone(booking.space.zone).strftime("%H:%M")),

@@ -5,11 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.bookings.states import ACTIVE, BookingStatus, PaymentState
 from app.db import utcnow
 from app.extensions import db
 from app.payments import gateway, services
 from app.payments.models import LOG_LABELS, PaymentLog
 from app.web.payments.forms import OfflinePaymentForm, RefundForm
+
+# What a manager may record as paid offline.
+OFFLINE_PAYABLE = (PaymentState.AFTER_APPROVAL, PaymentState.DUE, PaymentState.HOLD_PENDING)
 
 
 def booking_payment_context(booking, user) -> dict:
@@ -19,14 +23,15 @@ def booking_payment_context(booking, user) -> dict:
     paid = [p for p in booking.payments if p.status == "succeeded"]
     refundable = sum(p.amount - p.refunded_amount - p.pending_refund_amount for p in paid)
     cancel_refund = None
-    if is_owner and paid and booking.start_at > now and booking.status in (
-        "approved", "confirmed", "requested", "awaiting_payment", "returned"
-    ):
+    if is_owner and paid and booking.start_at > now and booking.status in ACTIVE:
         percent = services.refund_share(booking, now)
         cancel_refund = (percent, sum(p.amount * percent // 100 for p in paid))
     offline_form = None
-    if manages and booking.payment_status in ("after_approval", "due", "hold_pending") and (
-        booking.status in ("requested", "approved", "awaiting_payment", "returned")
+    if (
+        manages
+        and booking.payment_status in OFFLINE_PAYABLE
+        and booking.status in ACTIVE
+        and booking.status != BookingStatus.CONFIRMED
     ):
         offline_form = OfflinePaymentForm(formdata=None, data={"amount": booking.price_amount})
     log = []

@@ -21,6 +21,7 @@ from app.bookings import judging
 from app.bookings import series as series_services
 from app.bookings import services as booking_services
 from app.bookings.search import parse_search_args, search_spaces
+from app.bookings.states import BookingStatus
 from app.db import utcnow
 from app.errors import DomainError, SlotTaken, ValidationFailed
 from app.extensions import db
@@ -282,7 +283,7 @@ def book(space_id: int):
             else:
                 db.session.commit()
                 flash(SENT_MESSAGES[booking.status], "success")
-                if booking.status == "awaiting_payment" and gateway.configured():
+                if booking.status == BookingStatus.AWAITING_PAYMENT and gateway.configured():
                     return _to_checkout(booking)
                 return redirect(url_for("bookings.detail", booking_id=booking.id))
     else:
