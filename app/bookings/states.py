@@ -151,6 +151,12 @@ PAYMENT_STATES = {
     PaymentState.REFUNDED: _l("Refunded"),
     PaymentState.VOID: _l("Not charged"),
 }
+# Owed and not paid yet: a manager may record it paid offline.
+PAYABLE = (PaymentState.AFTER_APPROVAL, PaymentState.DUE, PaymentState.HOLD_PENDING)
+# Paid, whatever was refunded since.
+SETTLED = (PaymentState.PAID, PaymentState.PARTIALLY_REFUNDED, PaymentState.REFUNDED)
+# Nothing to collect.
+NOTHING_OWED = (PaymentState.NONE, PaymentState.VOID)
 
 
 class DrawOutcome(StrEnum):

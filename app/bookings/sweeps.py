@@ -11,7 +11,14 @@ from app.bookings import approvals, signals
 from app.bookings.lottery import run_due_draws
 from app.bookings.models import Booking, BookingStage
 from app.bookings.services import transition
-from app.bookings.states import GRANTED, STAGE_OPEN, UNDECIDED, BookingStatus, StageState
+from app.bookings.states import (
+    GRANTED,
+    STAGE_OPEN,
+    UNDECIDED,
+    BookingStatus,
+    PaymentState,
+    StageState,
+)
 from app.db import utcnow
 from app.extensions import db
 
@@ -62,7 +69,7 @@ def sweep(now: datetime | None = None, complete_after: timedelta = timedelta(day
                 Booking.status.in_(GRANTED),
                 Booking.end_at <= now - complete_after,
                 # an unpaid booking is not completed: the payment sweep expires it
-                Booking.payment_status.not_in(("due", "hold_pending")),
+                Booking.payment_status.not_in((PaymentState.DUE, PaymentState.HOLD_PENDING)),
             )
         )
     ).all()

@@ -22,9 +22,13 @@ from app.extensions import db
 from app.notifications import announce, audience
 from app.notifications.services import PREFS_CACHE, prefetch
 from app.payments import signals as payment_signals
+from app.payments.states import PaymentStatus, RefundStatus
 from app.spaces import signals as space_signals
 
 EVENTS_KEY = "notifications.events"  # [(transaction, what, object)] noted since the last flush
+ANNOUNCED_STAGE_STATES = (
+    StageState.PENDING, StageState.NOTIFIED, StageState.APPROVED, StageState.AUTO_APPROVED
+)
 SEEN_KEY = "notifications.seen"  # (what, object) already announced in this transaction
 
 _listening = False
@@ -88,17 +92,18 @@ def _transitioned(_booking, *, transition, **_extra) -> None:
 
 
 def _stage_moved(stage, *, state, **_extra) -> None:
-    if state in ("pending", "notified", "approved", "auto_approved"):
+    # A stage that starts or passes; an escalated one is announced with the stage after it.
+    if state in ANNOUNCED_STAGE_STATES:
         _note("stage", stage)
 
 
 def _payment_moved(payment, *, to, **_extra) -> None:
-    if to == "succeeded":
+    if to == PaymentStatus.SUCCEEDED:
         _note("paid", payment)
 
 
 def _refund_moved(refund, *, to, **_extra) -> None:
-    if to == "succeeded":
+    if to == RefundStatus.SUCCEEDED:
         _note("refund", refund)
 
 

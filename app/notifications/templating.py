@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 
 from app.bookings.states import STATUS_LABELS
 from app.formatting import local, money
-from app.payments.models import METHOD_LABELS
+from app.payments.states import METHOD_LABELS
 
 DEFAULT_ZONE = "Asia/Seoul"
 

@@ -51,6 +51,7 @@ from app.bookings.models import Booking, BookingStage, BookingTransition
 from app.bookings.states import GRANTED, BookingStatus, StageState
 from app.extensions import db
 from app.payments.models import Payment, Refund
+from app.payments.states import PaymentStatus, RefundStatus
 from app.spaces.models import Space
 from app.spaces.models import space_jurisdictions as sj
 from app.stats import areas
@@ -253,7 +254,7 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     d = day_of(Payment.paid_at)
     for day, amount in db.session.execute(
         _of_spaces(select(d, func.sum(Payment.amount)), Payment.booking_id, spaces)
-        .where(Payment.status == "succeeded",
+        .where(Payment.status == PaymentStatus.SUCCEEDED,
                Payment.paid_at >= start, Payment.paid_at < end)
         .group_by(d)
     ):
@@ -262,7 +263,7 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     for day, amount in db.session.execute(
         _of_spaces(select(d, func.sum(Refund.amount))
                    .join(Payment, Payment.id == Refund.payment_id), Payment.booking_id, spaces)
-        .where(Refund.status == "succeeded",
+        .where(Refund.status == RefundStatus.SUCCEEDED,
                Refund.done_at >= start, Refund.done_at < end)
         .group_by(d)
     ):

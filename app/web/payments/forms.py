@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.payments.models import OFFLINE_METHODS
+from app.payments.states import OFFLINE_METHODS
 
 MAX_AMOUNT = 2**31 - 1
 

@@ -5,22 +5,20 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.bookings.states import ACTIVE, BookingStatus, PaymentState
+from app.bookings.states import ACTIVE, PAYABLE, BookingStatus
 from app.db import utcnow
 from app.extensions import db
 from app.payments import gateway, services
 from app.payments.models import LOG_LABELS, PaymentLog
+from app.payments.states import PaymentStatus
 from app.web.payments.forms import OfflinePaymentForm, RefundForm
-
-# What a manager may record as paid offline.
-OFFLINE_PAYABLE = (PaymentState.AFTER_APPROVAL, PaymentState.DUE, PaymentState.HOLD_PENDING)
 
 
 def booking_payment_context(booking, user) -> dict:
     now = utcnow()
     is_owner = getattr(user, "id", None) == booking.user_id
     manages = booking.can_decide(user)
-    paid = [p for p in booking.payments if p.status == "succeeded"]
+    paid = [p for p in booking.payments if p.status == PaymentStatus.SUCCEEDED]
     refundable = sum(p.amount - p.refunded_amount - p.pending_refund_amount for p in paid)
     cancel_refund = None
     if is_owner and paid and booking.start_at > now and booking.status in ACTIVE:
@@ -29,7 +27,7 @@ def booking_payment_context(booking, user) -> dict:
     offline_form = None
     if (
         manages
-        and booking.payment_status in OFFLINE_PAYABLE
+        and booking.payment_status in PAYABLE
         and booking.status in ACTIVE
         and booking.status != BookingStatus.CONFIRMED
     ):
