@@ -483,6 +483,7 @@ def mark_attendance(booking: Booking, actor, *, showed_up: bool, now=None) -> Bo
     _require(booking.can_decide(actor))
     if booking.start_at > now:
         raise InvalidTransition(_("Attendance can be recorded once the booking has started."))
-    return transition(booking, "completed" if showed_up else "no_show", actor, now=now)
+    to = BookingStatus.COMPLETED if showed_up else BookingStatus.NO_SHOW
+    return transition(booking, to, actor, now=now)
 
 

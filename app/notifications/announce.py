@@ -74,7 +74,8 @@ def transition(booking, tr) -> None:
     params = booking_params(booking)
     params.update(reason=tr.reason, from_status=before, to_status=to)
     by_resident = tr.actor is not None and tr.actor.id == booking.user_id
-    if to == BookingStatus.REQUESTED and before in (None, "awaiting_payment", "entered"):
+    first_request = before in (None, BookingStatus.AWAITING_PAYMENT, BookingStatus.ENTERED)
+    if to == BookingStatus.REQUESTED and first_request:
         if before == BookingStatus.ENTERED:
             notify([resident], "lottery_result", booking=booking,
                    params={**params, "won": True, "next": _next_stage(booking)})
@@ -90,7 +91,7 @@ def transition(booking, tr) -> None:
                    params={**params, "won": True, "approved": True})
         _approved(booking, params)
     elif to == BookingStatus.REJECTED:
-        stage = _last_decided(booking, "rejected")
+        stage = _last_decided(booking, StageState.REJECTED)
         params["stage"] = _stage_params(stage) if stage is not None else None
         notify([resident], "booking_rejected", booking=booking, params=params)
     elif to == BookingStatus.RETURNED:
@@ -120,7 +121,7 @@ def _approved(booking, params: dict) -> None:
     notify([booking.user], "booking_approved", booking=booking, params=params)
 
 
-def _last_decided(booking, state: str):
+def _last_decided(booking, state: StageState):
     for stage in sorted(booking.stages, key=lambda s: s.position, reverse=True):
         if stage.state == state:
             return stage

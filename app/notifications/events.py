@@ -185,7 +185,7 @@ def _compose(session, events) -> None:
             if _once(session, ("notice", stage)):
                 announce.stage_notice(booking, stage)
         elif (
-            new_state in ("approved", "auto_approved")
+            new_state in (StageState.APPROVED, StageState.AUTO_APPROVED)
             and id(booking) not in decided_now
             and booking.status == BookingStatus.REQUESTED
             # only once the next stage has started (a flush can come between the two)

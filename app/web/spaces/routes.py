@@ -380,11 +380,13 @@ def _to_checkout(booking):
 
 
 SENT_MESSAGES = {
-    "awaiting_payment": _l("The time is held for you while you pay."),
-    "confirmed": _l("Booked and confirmed."),
-    "approved": _l("Your request was approved automatically by the rules."),
-    "requested": _l("Your request was sent; it goes through the approval stages shown below."),
-    "entered": _l("You are in the lottery. You will see the result after the draw."),
+    BookingStatus.AWAITING_PAYMENT: _l("The time is held for you while you pay."),
+    BookingStatus.CONFIRMED: _l("Booked and confirmed."),
+    BookingStatus.APPROVED: _l("Your request was approved automatically by the rules."),
+    BookingStatus.REQUESTED: _l(
+        "Your request was sent; it goes through the approval stages shown below."
+    ),
+    BookingStatus.ENTERED: _l("You are in the lottery. You will see the result after the draw."),
 }
 
 
