@@ -403,13 +403,14 @@ def attendance(booking_id: int):
     outcome = request.form.get("outcome")
 
     def action():
-        if outcome not in ("completed", "no_show"):
+        if outcome not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
             raise ValidationFailed.single(_("Choose whether the booking was used."), "outcome")
-        booking_services.mark_attendance(booking, current_user, showed_up=outcome == "completed")
+        showed_up = outcome == BookingStatus.COMPLETED
+        booking_services.mark_attendance(booking, current_user, showed_up=showed_up)
 
     done = (
         _("Marked as used: %(name)s, %(space)s, %(when)s.", **_describe(booking))
-        if outcome == "completed"
+        if outcome == BookingStatus.COMPLETED
         else _("Marked as no-show: %(name)s, %(space)s, %(when)s.", **_describe(booking))
     )
     return _decide(booking, action, done)
