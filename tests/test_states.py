@@ -122,6 +122,17 @@ def test_the_models_check_constraints_are_generated_from_the_enum(app, table, na
     assert str(check.sqltext) == one_of(column, enum)
 
 
+def test_the_exclusion_constraint_covers_exactly_the_active_states(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL has the exclusion constraint")
+    with db.engine.connect() as conn:
+        definition = conn.exec_driver_sql(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conname = 'ex_bookings_no_overlap'"
+        ).scalar_one()
+    assert set(re.findall(r"'([^']*)'", definition.split("WHERE", 1)[1])) == set(ACTIVE)
+
+
 # --- no state as a bare string in app/ -----------------------------------------------------
 APP = Path(__file__).resolve().parent.parent / "app"
 STATE_ATTRIBUTES = {"status", "state", "payment_status", "from_status", "to_status"}
