@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -64,6 +65,23 @@ def rowcount(result: Result[Any]) -> int:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """The SQL of a CHECK that `column` holds one of `values` (an enum's members, in order):
+    `one_of("status", BookingStatus)` is `status IN ('requested', 'approved', ...)`. The order
+    is the definition order, so the text matches the constraint the migrations created."""
+    return f"{column} IN ({', '.join(sql_strings(values))})"
+
+
+def sql_strings(values: Iterable[str]) -> list[str]:
+    """`values` as SQL string literals (state names: no quote inside to escape)."""
+    quoted = []
+    for value in values:
+        if "'" in value:
+            raise ValueError(f"a quote in {value!r}")
+        quoted.append(f"'{value}'")
+    return quoted
 
 
 MAX_DB_INT = 2**31 - 1  # INTEGER columns on PostgreSQL; SQLite overflows at 2**63

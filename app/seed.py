@@ -23,6 +23,7 @@ from app.accounts.models import User
 from app.accounts.services import create_user
 from app.bookings import services as booking_services
 from app.bookings.models import Booking, BookingStage
+from app.bookings.states import BookingStatus, PaymentState
 from app.db import utcnow
 from app.errors import RuleViolation
 from app.extensions import db
@@ -346,97 +347,98 @@ class _Plan(NamedTuple):
     minutes: int
     user: str
     attendees: int
-    outcome: str  # requested | accepted | rejected | cancelled | expired | completed | no_show
+    # The state the demo booking ends in, or "accepted": approved or confirmed, as it comes.
+    outcome: str
     purpose: str
     reason: str | None = None
 
 
-P = _Plan
+P, B = _Plan, BookingStatus  # short names for the table below
 R1, R2, EN = "resident@example.kr", "resident2@example.kr", "en.resident@example.kr"
 BOOKINGS = (
     # --- Past weeks ---
-    P("bundong-gym", -4, 5, "10:00", 120, R1, 12, "completed", "배드민턴 동호회 정기 모임"),
-    P("bundong-gym", -3, 5, "10:00", 120, R1, 14, "completed", "배드민턴 동호회 정기 모임"),
-    P("bundong-gym", -2, 5, "10:00", 120, R1, 10, "no_show", "배드민턴 동호회 정기 모임"),
-    P("bundong-class", -3, 1, "19:00", 120, R2, 8, "completed", "어르신 스마트폰 교실"),
-    P("bundong-class", -2, 2, "18:30", 90, R1, 6, "rejected", "동네 책모임",
+    P("bundong-gym", -4, 5, "10:00", 120, R1, 12, B.COMPLETED, "배드민턴 동호회 정기 모임"),
+    P("bundong-gym", -3, 5, "10:00", 120, R1, 14, B.COMPLETED, "배드민턴 동호회 정기 모임"),
+    P("bundong-gym", -2, 5, "10:00", 120, R1, 10, B.NO_SHOW, "배드민턴 동호회 정기 모임"),
+    P("bundong-class", -3, 1, "19:00", 120, R2, 8, B.COMPLETED, "어르신 스마트폰 교실"),
+    P("bundong-class", -2, 2, "18:30", 90, R1, 6, B.REJECTED, "동네 책모임",
       "이날 저녁에는 학부모 총회로 교실을 사용합니다."),
-    P("beon1-meeting", -4, 1, "10:00", 120, R1, 10, "completed", "번1동 주민자치회 분과 회의"),
-    P("beon1-meeting", -2, 3, "14:00", 60, R2, 5, "no_show", "마을 신문 편집 회의"),
-    P("beon1-meeting", -1, 1, "10:00", 120, R1, 12, "completed", "번1동 주민자치회 분과 회의"),
-    P("suyu1-hall", -3, 3, "19:00", 120, R1, 30, "completed", "주민 인문학 강좌"),
-    P("suyu1-hall", -1, 2, "10:00", 90, EN, 15, "expired", "Language exchange meetup"),
-    P("mia-kitchen", -2, 5, "11:00", 180, R1, 10, "completed", "김장 나눔 행사 준비"),
-    P("mia-kitchen", -1, 3, "14:00", 120, R2, 8, "cancelled", "반찬 나눔 요리 교실"),
-    P("mia-rooftop", -3, 6, "14:00", 120, R1, 8, "completed", "옥상 텃밭 가꾸기"),
-    P("suyu2-studio", -1, 4, "19:00", 60, R2, 3, "completed", "마을 팟캐스트 녹음"),
-    P("mia-gym", -2, 6, "13:00", 180, R2, 60, "completed", "동네 탁구 대회"),
-    P("changdong-gym", -3, 6, "10:00", 180, R2, 20, "completed", "농구 동호회 연습"),
-    P("changdong-av", -1, 5, "14:00", 120, R2, 40, "expired", "독립영화 상영회"),
-    P("banghak-meeting", -2, 0, "19:00", 120, R2, 12, "completed", "방학동 육아 품앗이 모임"),
-    P("ssangmun-kitchen", -1, 5, "11:00", 120, R2, 8, "rejected", "쿠키 판매용 제과",
+    P("beon1-meeting", -4, 1, "10:00", 120, R1, 10, B.COMPLETED, "번1동 주민자치회 분과 회의"),
+    P("beon1-meeting", -2, 3, "14:00", 60, R2, 5, B.NO_SHOW, "마을 신문 편집 회의"),
+    P("beon1-meeting", -1, 1, "10:00", 120, R1, 12, B.COMPLETED, "번1동 주민자치회 분과 회의"),
+    P("suyu1-hall", -3, 3, "19:00", 120, R1, 30, B.COMPLETED, "주민 인문학 강좌"),
+    P("suyu1-hall", -1, 2, "10:00", 90, EN, 15, B.EXPIRED, "Language exchange meetup"),
+    P("mia-kitchen", -2, 5, "11:00", 180, R1, 10, B.COMPLETED, "김장 나눔 행사 준비"),
+    P("mia-kitchen", -1, 3, "14:00", 120, R2, 8, B.CANCELLED, "반찬 나눔 요리 교실"),
+    P("mia-rooftop", -3, 6, "14:00", 120, R1, 8, B.COMPLETED, "옥상 텃밭 가꾸기"),
+    P("suyu2-studio", -1, 4, "19:00", 60, R2, 3, B.COMPLETED, "마을 팟캐스트 녹음"),
+    P("mia-gym", -2, 6, "13:00", 180, R2, 60, B.COMPLETED, "동네 탁구 대회"),
+    P("changdong-gym", -3, 6, "10:00", 180, R2, 20, B.COMPLETED, "농구 동호회 연습"),
+    P("changdong-av", -1, 5, "14:00", 120, R2, 40, B.EXPIRED, "독립영화 상영회"),
+    P("banghak-meeting", -2, 0, "19:00", 120, R2, 12, B.COMPLETED, "방학동 육아 품앗이 모임"),
+    P("ssangmun-kitchen", -1, 5, "11:00", 120, R2, 8, B.REJECTED, "쿠키 판매용 제과",
       "공유부엌에서 판매용 음식은 만들 수 없습니다."),
-    P("dobong-smallhall", -2, 5, "15:00", 180, R2, 70, "completed", "마을 합창단 정기 공연"),
-    P("hyehwa-gym", -4, 6, "10:00", 120, R1, 24, "completed", "배구 동호회 친선 경기"),
-    P("changsin-meeting", -3, 2, "10:00", 90, R1, 8, "completed", "봉제 소상공인 협의회"),
-    P("daehakro-practice", -2, 3, "19:00", 120, EN, 12, "completed", "Improv theatre workshop"),
-    P("daehakro-practice", -1, 4, "19:00", 120, R1, 15, "cancelled", "연극 동아리 연습"),
-    P("haebangchon-rooftop", -3, 5, "16:00", 120, EN, 10, "completed", "Rooftop book club"),
-    P("haebangchon-seminar", -1, 2, "10:00", 120, EN, 15, "no_show", "Startup pitch practice"),
-    P("yongsan-field", -2, 6, "09:00", 120, EN, 22, "completed", "Sunday football"),
-    P("huam-meeting", -4, 3, "14:00", 60, EN, 6, "completed", "후암동 골목 축제 준비 회의"),
-    P("yeouido-gym", -3, 2, "19:00", 120, R1, 18, "completed", "직장인 배드민턴 모임"),
-    P("mullae-kitchen", -2, 6, "11:00", 180, R2, 12, "completed", "비건 요리 교실"),
-    P("mullae-studio", -1, 5, "13:00", 120, R1, 4, "completed", "제품 사진 촬영"),
-    P("ydp-auditorium", -2, 4, "14:00", 180, R1, 150, "rejected", "정당 후원 행사",
+    P("dobong-smallhall", -2, 5, "15:00", 180, R2, 70, B.COMPLETED, "마을 합창단 정기 공연"),
+    P("hyehwa-gym", -4, 6, "10:00", 120, R1, 24, B.COMPLETED, "배구 동호회 친선 경기"),
+    P("changsin-meeting", -3, 2, "10:00", 90, R1, 8, B.COMPLETED, "봉제 소상공인 협의회"),
+    P("daehakro-practice", -2, 3, "19:00", 120, EN, 12, B.COMPLETED, "Improv theatre workshop"),
+    P("daehakro-practice", -1, 4, "19:00", 120, R1, 15, B.CANCELLED, "연극 동아리 연습"),
+    P("haebangchon-rooftop", -3, 5, "16:00", 120, EN, 10, B.COMPLETED, "Rooftop book club"),
+    P("haebangchon-seminar", -1, 2, "10:00", 120, EN, 15, B.NO_SHOW, "Startup pitch practice"),
+    P("yongsan-field", -2, 6, "09:00", 120, EN, 22, B.COMPLETED, "Sunday football"),
+    P("huam-meeting", -4, 3, "14:00", 60, EN, 6, B.COMPLETED, "후암동 골목 축제 준비 회의"),
+    P("yeouido-gym", -3, 2, "19:00", 120, R1, 18, B.COMPLETED, "직장인 배드민턴 모임"),
+    P("mullae-kitchen", -2, 6, "11:00", 180, R2, 12, B.COMPLETED, "비건 요리 교실"),
+    P("mullae-studio", -1, 5, "13:00", 120, R1, 4, B.COMPLETED, "제품 사진 촬영"),
+    P("ydp-auditorium", -2, 4, "14:00", 180, R1, 150, B.REJECTED, "정당 후원 행사",
       "구청 시설은 정치 행사에 대관하지 않습니다."),
-    P("dangsan-seminar", -3, 1, "19:00", 120, R2, 20, "completed", "부동산 계약 교육"),
-    P("godeok-gym", -1, 6, "10:00", 120, R1, 30, "completed", "가족 피구 한마당"),
-    P("amsa-futsal", -2, 2, "20:00", 120, R2, 12, "completed", "풋살 친선 경기"),
-    P("amsa-futsal", -1, 2, "20:00", 120, R2, 12, "no_show", "풋살 친선 경기"),
-    P("cheonho-studio", -3, 4, "14:00", 120, R1, 4, "completed", "마을 라디오 녹음"),
+    P("dangsan-seminar", -3, 1, "19:00", 120, R2, 20, B.COMPLETED, "부동산 계약 교육"),
+    P("godeok-gym", -1, 6, "10:00", 120, R1, 30, B.COMPLETED, "가족 피구 한마당"),
+    P("amsa-futsal", -2, 2, "20:00", 120, R2, 12, B.COMPLETED, "풋살 친선 경기"),
+    P("amsa-futsal", -1, 2, "20:00", 120, R2, 12, B.NO_SHOW, "풋살 친선 경기"),
+    P("cheonho-studio", -3, 4, "14:00", 120, R1, 4, B.COMPLETED, "마을 라디오 녹음"),
     # --- Coming weeks ---
     P("bundong-gym", 1, 5, "10:00", 120, R1, 12, "accepted", "배드민턴 동호회 정기 모임"),
-    P("bundong-gym", 2, 5, "10:00", 120, R1, 12, "requested", "배드민턴 동호회 정기 모임"),
-    P("bundong-gym", 1, 2, "19:00", 120, R2, 20, "requested", "주민 줌바 댄스"),
+    P("bundong-gym", 2, 5, "10:00", 120, R1, 12, B.REQUESTED, "배드민턴 동호회 정기 모임"),
+    P("bundong-gym", 1, 2, "19:00", 120, R2, 20, B.REQUESTED, "주민 줌바 댄스"),
     P("bundong-class", 1, 1, "19:00", 120, R2, 8, "accepted", "어르신 스마트폰 교실"),
-    P("bundong-class", 2, 3, "19:00", 90, EN, 10, "requested", "English storytelling for kids"),
-    P("bundong-class", 2, 6, "10:00", 120, R1, 15, "rejected", "학원 설명회",
+    P("bundong-class", 2, 3, "19:00", 90, EN, 10, B.REQUESTED, "English storytelling for kids"),
+    P("bundong-class", 2, 6, "10:00", 120, R1, 15, B.REJECTED, "학원 설명회",
       "영리 목적의 행사는 학교 시설을 이용할 수 없습니다."),
     P("beon1-meeting", 1, 1, "10:00", 120, R1, 12, "accepted", "번1동 주민자치회 분과 회의"),
-    P("beon1-meeting", 1, 3, "15:00", 60, R2, 4, "cancelled", "마을 신문 편집 회의"),
-    P("suyu1-hall", 1, 3, "19:00", 120, R1, 30, "requested", "주민 인문학 강좌"),
+    P("beon1-meeting", 1, 3, "15:00", 60, R2, 4, B.CANCELLED, "마을 신문 편집 회의"),
+    P("suyu1-hall", 1, 3, "19:00", 120, R1, 30, B.REQUESTED, "주민 인문학 강좌"),
     P("suyu1-hall", 2, 5, "10:00", 120, EN, 18, "accepted", "Language exchange meetup"),
-    P("mia-kitchen", 1, 5, "11:00", 180, R1, 10, "requested", "김장 나눔 행사"),
+    P("mia-kitchen", 1, 5, "11:00", 180, R1, 10, B.REQUESTED, "김장 나눔 행사"),
     P("mia-rooftop", 1, 6, "14:00", 120, R2, 6, "accepted", "옥상 요가"),
     P("suyu2-studio", 2, 4, "19:00", 60, R2, 3, "accepted", "마을 팟캐스트 녹음"),
-    P("mia-field", 1, 6, "09:00", 120, R1, 22, "requested", "조기축구회 경기"),
-    P("mia-gym", 3, 5, "13:00", 180, R2, 80, "requested", "동네 탁구 대회"),
+    P("mia-field", 1, 6, "09:00", 120, R1, 22, B.REQUESTED, "조기축구회 경기"),
+    P("mia-gym", 3, 5, "13:00", 180, R2, 80, B.REQUESTED, "동네 탁구 대회"),
     P("changdong-gym", 1, 6, "10:00", 180, R2, 20, "accepted", "농구 동호회 연습"),
-    P("changdong-av", 2, 5, "14:00", 120, R2, 40, "requested", "독립영화 상영회"),
+    P("changdong-av", 2, 5, "14:00", 120, R2, 40, B.REQUESTED, "독립영화 상영회"),
     P("banghak-meeting", 1, 0, "19:00", 120, R2, 12, "accepted", "방학동 육아 품앗이 모임"),
-    P("ssangmun-kitchen", 2, 3, "11:00", 120, R2, 8, "requested", "이웃과 함께하는 반찬 만들기"),
-    P("changdong-rooftop", 1, 5, "15:00", 120, R2, 15, "requested", "옥상 작은 음악회"),
+    P("ssangmun-kitchen", 2, 3, "11:00", 120, R2, 8, B.REQUESTED, "이웃과 함께하는 반찬 만들기"),
+    P("changdong-rooftop", 1, 5, "15:00", 120, R2, 15, B.REQUESTED, "옥상 작은 음악회"),
     P("dobong-smallhall", 3, 5, "15:00", 180, R2, 70, "accepted", "마을 합창단 송년 공연"),
-    P("hyehwa-care", 1, 5, "10:00", 120, R1, 15, "requested", "주말 어린이 그림책 교실"),
-    P("hyehwa-center-hall", 2, 2, "14:00", 120, R1, 90, "requested", "혜화동 주민총회"),
+    P("hyehwa-care", 1, 5, "10:00", 120, R1, 15, B.REQUESTED, "주말 어린이 그림책 교실"),
+    P("hyehwa-center-hall", 2, 2, "14:00", 120, R1, 90, B.REQUESTED, "혜화동 주민총회"),
     P("daehakro-practice", 1, 4, "19:00", 120, R1, 15, "accepted", "연극 동아리 연습"),
-    P("daehakro-theatre", 3, 5, "14:00", 180, R1, 80, "requested", "청소년 연극제"),
-    P("yongsan-field", 1, 6, "09:00", 120, EN, 22, "requested", "Sunday football"),
+    P("daehakro-theatre", 3, 5, "14:00", 180, R1, 80, B.REQUESTED, "청소년 연극제"),
+    P("yongsan-field", 1, 6, "09:00", 120, EN, 22, B.REQUESTED, "Sunday football"),
     P("yongsan-class", 2, 2, "19:00", 120, EN, 12, "accepted", "Korean study group"),
     P("haebangchon-rooftop", 1, 5, "16:00", 120, EN, 10, "accepted", "Rooftop book club"),
-    P("haebangchon-seminar", 2, 1, "10:00", 120, EN, 15, "cancelled", "Startup pitch practice"),
+    P("haebangchon-seminar", 2, 1, "10:00", 120, EN, 15, B.CANCELLED, "Startup pitch practice"),
     P("huam-meeting", 1, 3, "14:00", 60, EN, 6, "accepted", "후암동 골목 축제 준비 회의"),
-    P("yeouido-gym", 1, 2, "19:00", 120, R1, 18, "requested", "직장인 배드민턴 모임"),
-    P("mullae-kitchen", 2, 6, "11:00", 180, R2, 12, "requested", "비건 요리 교실"),
+    P("yeouido-gym", 1, 2, "19:00", 120, R1, 18, B.REQUESTED, "직장인 배드민턴 모임"),
+    P("mullae-kitchen", 2, 6, "11:00", 180, R2, 12, B.REQUESTED, "비건 요리 교실"),
     P("mullae-studio", 1, 5, "13:00", 120, R1, 4, "accepted", "제품 사진 촬영"),
-    P("ydp-auditorium", 3, 4, "14:00", 180, R1, 150, "requested", "구민 건강 강좌"),
+    P("ydp-auditorium", 3, 4, "14:00", 180, R1, 150, B.REQUESTED, "구민 건강 강좌"),
     P("dangsan-seminar", 2, 1, "19:00", 120, R2, 20, "accepted", "부동산 계약 교육"),
-    P("godeok-gym", 1, 6, "10:00", 120, R1, 30, "rejected", "가족 피구 한마당",
+    P("godeok-gym", 1, 6, "10:00", 120, R1, 30, B.REJECTED, "가족 피구 한마당",
       "이날은 학교 체육대회 준비로 체육관을 쓸 수 없습니다."),
-    P("godeok-science", 2, 5, "10:00", 120, R1, 20, "requested", "어린이 과학 교실"),
+    P("godeok-science", 2, 5, "10:00", 120, R1, 20, B.REQUESTED, "어린이 과학 교실"),
     P("amsa-futsal", 1, 2, "20:00", 120, R2, 12, "accepted", "풋살 친선 경기"),
-    P("gangdong-hall", 2, 5, "14:00", 180, R1, 100, "requested", "구립 합창단 발표회"),
+    P("gangdong-hall", 2, 5, "14:00", 180, R1, 100, B.REQUESTED, "구립 합창단 발표회"),
     P("cheonho-studio", 1, 4, "14:00", 120, R1, 4, "accepted", "마을 라디오 녹음"),
 )
 del P
@@ -737,7 +739,7 @@ def _seed_bookings(
     made = 0
     for plan in sorted(BOOKINGS, key=lambda p: (p.week, p.weekday, p.start)):
         space = spaces[plan.space]
-        if plan.outcome in ("requested", "rejected", "expired"):
+        if plan.outcome in (BookingStatus.REQUESTED, BookingStatus.REJECTED, BookingStatus.EXPIRED):
             assert space.booking_mode == "request", plan
         past = plan.week < 0
         day = monday + timedelta(weeks=plan.week, days=plan.weekday)
@@ -779,34 +781,36 @@ def _play_outcome(booking: Booking, plan: _Plan, resident: User, decider,
                   decided: datetime, now: datetime) -> None:
     """Move a fresh booking to the planned state through the booking services."""
     outcome = plan.outcome
-    if booking.status == "awaiting_payment":  # an instant booking of a paid space
+    if booking.status == BookingStatus.AWAITING_PAYMENT:  # an instant booking of a paid space
         _settle(booking, decider, booking.created_at, now)
-    if outcome == "requested" or booking.status == "entered":
+    if outcome == BookingStatus.REQUESTED or booking.status == BookingStatus.ENTERED:
         return
-    if outcome in ("expired", "rejected") and booking.status != "requested":
+    undecided = booking.status == BookingStatus.REQUESTED
+    if outcome in (BookingStatus.EXPIRED, BookingStatus.REJECTED) and not undecided:
         return  # the rules approved it at once (a resident's community use, say)
-    if outcome == "expired":
+    if outcome == BookingStatus.EXPIRED:
         booking_services.transition(
-            booking, "expired", None, reason="시작 시각까지 처리되지 않아 만료되었습니다.",
+            booking, BookingStatus.EXPIRED, None,
+            reason="시작 시각까지 처리되지 않아 만료되었습니다.",
             now=booking.start_at,
         )
         return
-    if outcome == "rejected":
+    if outcome == BookingStatus.REJECTED:
         booking_services.reject(
             booking, decider(booking, booking.current_stage), reason=plan.reason or ""
         )
         _backdate(booking, decided)
         return
-    if booking.status == "requested":
+    if booking.status == BookingStatus.REQUESTED:
         approve_all_stages(booking, decider, decided)
         _backdate(booking, decided)
     _settle(booking, decider, min(decided + timedelta(hours=3), booking.start_at), now)
-    if outcome == "cancelled":
+    if outcome == BookingStatus.CANCELLED:
         when = min(decided + timedelta(hours=6), booking.start_at - timedelta(hours=2), now)
         booking_services.cancel(booking, resident, reason="일정이 바뀌었습니다.", now=when)
-    elif outcome in ("completed", "no_show"):
+    elif outcome in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
         booking_services.mark_attendance(
-            booking, decider(booking, None), showed_up=outcome == "completed",
+            booking, decider(booking, None), showed_up=outcome == BookingStatus.COMPLETED,
             now=booking.end_at + timedelta(minutes=30),
         )
 
@@ -814,9 +818,9 @@ def _play_outcome(booking: Booking, plan: _Plan, resident: User, decider,
 def _settle(booking: Booking, decider, when: datetime, now: datetime) -> None:
     """Demo money: most paid bookings were paid to the manager (transfer, cash, local-currency
     voucher); a few upcoming approved ones wait for the resident to pay online."""
-    if booking.payment_status not in ("due", "hold_pending"):
+    if booking.payment_status not in (PaymentState.DUE, PaymentState.HOLD_PENDING):
         return
-    if booking.status == "awaiting_payment" or booking.start_at < now or booking.id % 3:
+    if booking.status == BookingStatus.AWAITING_PAYMENT or booking.start_at < now or booking.id % 3:
         method = ("voucher", "bank_transfer", "cash")[booking.id % 3]
         payment_services.record_offline(
             booking, decider(booking, None), method=method, amount=booking.price_amount,

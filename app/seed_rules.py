@@ -23,6 +23,7 @@ from app.accounts.models import User
 from app.bookings import services as bs
 from app.bookings.lottery import run_due_draws
 from app.bookings.services import space_availability
+from app.bookings.states import BookingStatus, PaymentState
 from app.errors import DomainError
 from app.extensions import db
 from app.orgs.models import Jurisdiction, Organisation
@@ -253,9 +254,10 @@ def seed_rule_demos(
     if all(entries):
         run_due_draws(drawn_at + timedelta(minutes=1))
         for entry in entries:
-            if entry.status == "requested":
+            if entry.status == BookingStatus.REQUESTED:
                 approve_all_stages(entry, decider, drawn_at + timedelta(hours=2))
-                if entry.payment_status == "due":  # the winner paid the school by transfer
+                # the winner paid the school by transfer
+                if entry.payment_status == PaymentState.DUE:
                     record_offline(entry, decider(entry, None), method="bank_transfer",
                                    amount=entry.price_amount, reference=f"DEMO-{entry.id:05d}",
                                    now=drawn_at + timedelta(hours=5))
@@ -276,6 +278,6 @@ def seed_rule_demos(
 def approve_all_stages(booking, decider, when: datetime) -> None:
     """Approve stage after stage, each by the person who decides it, an hour apart."""
 
-    while booking.status == "requested":
+    while booking.status == BookingStatus.REQUESTED:
         bs.approve(booking, decider(booking, booking.current_stage), now=when)
         when += timedelta(hours=1)

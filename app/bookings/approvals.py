@@ -14,28 +14,14 @@ from functools import lru_cache
 
 import holidays
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
 from app.bookings import signals
 from app.bookings.models import BookingStage
+from app.bookings.states import STAGE_ENDED, STAGE_OPEN, STAGE_PASSED, StageState
+from app.bookings.states import STAGE_STATE_LABELS as STAGE_STATE_LABELS  # for the API
 from app.rules.engine import Decision, PlannedStage
 from app.rules.schema import APPROVERS
-
-STAGE_STATE_LABELS = {
-    "waiting": _l("Waiting"),
-    "pending": _l("Deciding now"),
-    "approved": _l("Approved"),
-    "rejected": _l("Rejected"),
-    "returned": _l("Returned for changes"),
-    "escalated": _l("Passed on after the deadline"),
-    "auto_approved": _l("Approved automatically"),
-    "notified": _l("Notified"),
-    "expired": _l("Expired"),
-    "skipped": _l("Not reached"),
-}
-
-FINISHED_STAGE_STATES = ("approved", "auto_approved", "notified", "escalated")
 
 
 @lru_cache(maxsize=16)
@@ -65,7 +51,7 @@ def build_stages(booking, decision: Decision) -> list[BookingStage]:
         rows.append(_stage_row(booking, position, planned))
     booking.stages = rows
     for row in rows:
-        if row.state == "auto_approved":
+        if row.state == StageState.AUTO_APPROVED:
             signals.stage_moved.send(row, state=row.state, booking=booking)
     return rows
 
@@ -102,14 +88,14 @@ def advance(booking, now: datetime) -> BookingStage | None:
     Notification-only stages on the way are marked notified.
     """
     for stage in booking.stages:
-        if stage.state in FINISHED_STAGE_STATES or stage.state in ("rejected", "expired"):
+        if stage.state in STAGE_PASSED or stage.state in STAGE_ENDED:
             continue
         if stage.mode == "notify":
-            stage.state = "notified"
+            stage.state = StageState.NOTIFIED
             stage.decided_at = now
             signals.stage_moved.send(stage, state=stage.state, booking=booking)
             continue
-        stage.state = "pending"
+        stage.state = StageState.PENDING
         stage.started_at = now
         stage.due_at = _due(booking, stage, now)
         booking.stage_position = stage.position
@@ -126,14 +112,14 @@ def _due(booking, stage: BookingStage, now: datetime) -> datetime:
     return min(add_working_days(now, stage.deadline_days, booking.space.zone), booking.start_at)
 
 
-def close_open_stages(booking, state: str = "skipped") -> None:
+def close_open_stages(booking, state: StageState = StageState.SKIPPED) -> None:
     """Close the chain: the stage deciding now (or returned) becomes `state`; stages the
     request never reached are skipped."""
     for stage in booking.stages:
-        if stage.state in ("pending", "returned"):
+        if stage.state in STAGE_OPEN:
             stage.state = state
-        elif stage.state == "waiting":
-            stage.state = "skipped"
+        elif stage.state == StageState.WAITING:
+            stage.state = StageState.SKIPPED
     booking.stage_position = None
 
 

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
-from app.bookings.models import ACTIVE_STATUSES, Booking
+from app.bookings.models import Booking
+from app.bookings.states import ACTIVE
 from app.extensions import db
 from app.spaces.models import Closure, Space
 
@@ -21,7 +22,7 @@ def active_bookings_between(space: Space, start: datetime, end: datetime) -> lis
             select(Booking)
             .where(
                 Booking.space_id == space.id,
-                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.status.in_(ACTIVE),
                 Booking.start_at < end,
                 Booking.end_at > start,
             )
@@ -46,7 +47,7 @@ def closure_conflicts(closures: list[Closure]) -> dict[int, list[Booking]]:
                 Booking.end_at > Closure.start_at,
             ),
         )
-        .where(Closure.id.in_(list(result)), Booking.status.in_(ACTIVE_STATUSES))
+        .where(Closure.id.in_(list(result)), Booking.status.in_(ACTIVE))
         .options(selectinload(Booking.user))
         .order_by(Booking.start_at, Booking.id)
     ).all()

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, select
 
 from app.bookings.models import Booking
+from app.bookings.states import COUNTED, BookingStatus
 from app.db import utcnow
 from app.extensions import db
 from app.rules.engine import Applicant, Ask, Decision, Effective, Source, combine, evaluate
@@ -28,7 +29,6 @@ from app.rules.services import (
 from app.spaces.models import Space, space_jurisdictions
 
 # Bookings that count against quotas: everything that holds or held a slot.
-COUNTED_STATUSES = ("requested", "approved", "confirmed", "returned", "completed", "no_show")
 
 
 def _scope_space_filter(source: Source, tree):
@@ -75,7 +75,7 @@ def applicant_facts(
             )
             conditions = [
                 who,
-                Booking.status.in_(COUNTED_STATUSES),
+                Booking.status.in_(COUNTED),
                 Booking.start_at >= lo,
                 Booking.start_at < hi,
                 _scope_space_filter(source, tree),
@@ -94,7 +94,7 @@ def applicant_facts(
             marks = db.session.scalars(
                 select(Booking.start_at).where(
                     Booking.user_id == user_id,
-                    Booking.status == "no_show",
+                    Booking.status == BookingStatus.NO_SHOW,
                     Booking.start_at >= since,
                     _scope_space_filter(source, tree),
                 )

@@ -43,9 +43,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
 from app.bookings import approvals, signals
-from app.bookings.judging import COUNTED_STATUSES
-from app.bookings.models import ACTIVE_STATUSES, Booking, LotteryDraw
+from app.bookings.models import Booking, LotteryDraw
 from app.bookings.services import OVERLAP_CONSTRAINT, hold_range, transition
+from app.bookings.states import ACTIVE, COUNTED, BookingStatus, DrawOutcome
 from app.db import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -57,7 +57,7 @@ from app.spaces.models import Closure, Space
 
 ALGORITHM = "gonggan-1"
 PRIORITY, GENERAL = 0, 1
-WON, LOST = "won", "lost"
+WON, LOST = DrawOutcome.WON, DrawOutcome.LOST
 
 
 # --- The pure draw -----------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def run_due_draws(now: datetime | None = None) -> int:
     now = now or utcnow()
     due = db.session.scalars(
         select(Booking)
-        .where(Booking.status == "entered", Booking.draw_at <= now)
+        .where(Booking.status == BookingStatus.ENTERED, Booking.draw_at <= now)
         .options(
             joinedload(Booking.user),
             selectinload(Booking.space).selectinload(Space.jurisdictions),
@@ -209,13 +209,13 @@ def run_due_draws(now: datetime | None = None) -> int:
         group = list(grouped)
         begun = [b for b in group if b.start_at <= now]
         for b in begun:  # the sweep ran late: a slot already under way is no one's to win
-            _transition(b, "lost", _("The booked time had begun before the draw."), now)
+            _transition(b, BookingStatus.LOST, _("The booked time had begun before the draw."), now)
         group = [b for b in group if b.start_at > now]
         if not group:
             continue
         if (space_id, draw_at) in done:
             for b in group:  # entered after the draw had already been made
-                _transition(b, "lost", _("The draw had already taken place."), now)
+                _transition(b, BookingStatus.LOST, _("The draw had already taken place."), now)
             continue
         if tree is None:
             tree = jurisdiction_tree()
@@ -301,7 +301,7 @@ def _draw_group(space, draw_at, group, windows, tree, now) -> int:
         record.result = _result(entries, caps, prior, busy, outcomes)
     for o in outcomes:
         if o.outcome == LOST:
-            _transition(by_id[o.booking], "lost", _lost_reason(o.why), now)
+            _transition(by_id[o.booking], BookingStatus.LOST, _lost_reason(o.why), now)
     db.session.flush()
     return 1
 
@@ -325,10 +325,10 @@ def _place(booking, now: datetime) -> bool:
 
     try:
         with db.session.begin_nested():
-            _transition(booking, "requested", _("Drawn in the lottery."), now)
+            _transition(booking, BookingStatus.REQUESTED, _("Drawn in the lottery."), now)
             if approvals.advance(booking, now) is None:
                 reason = _("Drawn in the lottery and approved by the rules.")
-                _transition(booking, "approved", reason, now)
+                _transition(booking, BookingStatus.APPROVED, reason, now)
             db.session.flush()
     except IntegrityError as exc:
         if OVERLAP_CONSTRAINT not in str(exc.orig):
@@ -351,7 +351,7 @@ def _prior_wins(space: Space, group) -> dict[int, int]:
             Booking.space_id == space.id,
             Booking.user_id.in_(months),
             Booking.lottery_draw_id.isnot(None),
-            Booking.status.in_(COUNTED_STATUSES),
+            Booking.status.in_(COUNTED),
             Booking.start_at >= min(lo for lo, _hi in months.values()),
             Booking.start_at < max(hi for _lo, hi in months.values()),
         )
@@ -374,7 +374,7 @@ def _busy(
     held = db.session.execute(
         select(Booking.hold_start, Booking.hold_end).where(
             Booking.space_id == space.id,
-            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.status.in_(ACTIVE),
             Booking.hold_start < hi,
             Booking.hold_end > lo,
             Booking.id.not_in(list(besides) or [-1]),

@@ -14,6 +14,7 @@ from app.accounts.group_models import ResidentGroup
 from app.accounts.models import User
 from app.bookings.lottery import _space_residents, mask_name
 from app.bookings.models import Booking, LotteryDraw
+from app.bookings.states import BookingStatus
 from app.extensions import db
 from app.orgs.models import Jurisdiction, jurisdiction_tree
 from app.spaces.models import Space
@@ -60,7 +61,7 @@ def fairness(space: Space, start: datetime, end: datetime) -> Fairness:
     and how many people won twice or more (names masked). SQL aggregates; seven queries."""
 
     residents = _space_residents(space, jurisdiction_tree())
-    won = func.sum(case((Booking.status != "lost", 1), else_=0))
+    won = func.sum(case((Booking.status != BookingStatus.LOST, 1), else_=0))
     where = (
         Booking.space_id == space.id,
         Booking.lottery_draw_id.isnot(None),
@@ -92,7 +93,7 @@ def fairness(space: Space, start: datetime, end: datetime) -> Fairness:
             select(
                 marked.c.residency,
                 func.count(),
-                func.sum(case((marked.c.status != "lost", 1), else_=0)),
+                func.sum(case((marked.c.status != BookingStatus.LOST, 1), else_=0)),
             ).group_by(marked.c.residency)
         )
     }
@@ -126,7 +127,7 @@ def fairness(space: Space, start: datetime, end: datetime) -> Fairness:
     repeat = (
         select(User.id, User.name, func.count(Booking.id).label("wins"))
         .join(User, User.id == Booking.user_id)
-        .where(*where, Booking.status != "lost")
+        .where(*where, Booking.status != BookingStatus.LOST)
         .group_by(User.id, User.name)
         .having(func.count(Booking.id) >= 2)
     )

@@ -6,76 +6,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.group_models import ResidentGroup
 from app.accounts.models import User
-from app.db import utcnow
+from app.bookings.states import (
+    ACTIVE,
+    PAYMENT_STATES,
+    STATUS_LABELS,
+    UNDECIDED,
+    BookingStatus,
+    PaymentState,
+    StageState,
+)
+from app.db import one_of, utcnow
 from app.extensions import Model
 from app.orgs.models import Jurisdiction, Organisation
 from app.spaces.models import Space
 
 if TYPE_CHECKING:  # payments sit above bookings; the relationship is resolved by name
     from app.payments.models import Payment
-
-# What the booking owes (its payment state), kept on the booking for the queue, the calendar
-# and the sweep.
-PAYMENT_STATES = {
-    "none": _l("Nothing to pay"),
-    "after_approval": _l("Payable after approval"),
-    "hold_pending": _l("Card hold to be authorised"),
-    "authorized": _l("Card authorised (held)"),
-    "due": _l("Payment due"),
-    "paid": _l("Paid"),
-    "partially_refunded": _l("Partly refunded"),
-    "refunded": _l("Refunded"),
-    "void": _l("Not charged"),
-}
-
-
-PAYMENT_STATE_SQL = ", ".join(f"'{s}'" for s in PAYMENT_STATES)
-
-STATUS_LABELS = {
-    "requested": _l("Requested"),
-    "approved": _l("Approved"),
-    "confirmed": _l("Confirmed"),
-    "rejected": _l("Rejected"),
-    "cancelled": _l("Cancelled"),
-    "expired": _l("Expired"),
-    "completed": _l("Completed"),
-    "no_show": _l("No-show"),
-    "returned": _l("Returned for changes"),
-    "entered": _l("In the lottery"),
-    "lost": _l("Not drawn"),
-    "awaiting_payment": _l("Awaiting payment"),
-}
-
-# The one table of allowed transitions. `None` is the state before the booking exists.
-TRANSITIONS: dict[str | None, frozenset[str]] = {
-    None: frozenset({"requested", "confirmed", "approved", "entered", "awaiting_payment"}),
-    # The slot is held while the resident pays (instant spaces) or has the card authorised
-    # (card holds at request); then it is confirmed, requested or approved, or it lapses.
-    "awaiting_payment": frozenset({"confirmed", "requested", "approved", "expired", "cancelled"}),
-    "requested": frozenset({"approved", "rejected", "cancelled", "expired", "returned"}),
-    "returned": frozenset({"requested", "cancelled", "expired"}),
-    "entered": frozenset({"requested", "approved", "lost", "cancelled"}),
-    "lost": frozenset(),
-    # An approved booking that is not paid by its payment deadline expires.
-    "approved": frozenset({"completed", "no_show", "cancelled", "expired"}),
-    "confirmed": frozenset({"completed", "no_show", "cancelled"}),
-    "rejected": frozenset(),
-    "cancelled": frozenset(),
-    "expired": frozenset(),
-    "completed": frozenset(),
-    "no_show": frozenset(),
-}
-
-# States in which a booking holds its slot; the database exclusion constraint covers exactly these.
-ACTIVE_STATUSES = ("requested", "approved", "confirmed", "returned", "awaiting_payment")
-STATUS_SQL_LIST = ", ".join(f"'{s}'" for s in STATUS_LABELS)
-ACTIVE_SQL_LIST = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
 
 
 class Booking(Model):
@@ -84,7 +35,7 @@ class Booking(Model):
         CheckConstraint("start_at < end_at", name="range"),
         CheckConstraint("hold_start <= start_at AND hold_end >= end_at", name="hold_covers"),
         CheckConstraint("attendees > 0", name="attendees_positive"),
-        CheckConstraint(f"status IN ({STATUS_SQL_LIST})", name="status"),
+        CheckConstraint(one_of("status", BookingStatus), name="status"),
         Index("ix_bookings_space_hold", "space_id", "hold_start", "hold_end"),
         Index("ix_bookings_user_start", "user_id", "start_at"),
         Index("ix_bookings_status_created", "status", "created_at"),
@@ -96,7 +47,7 @@ class Booking(Model):
               postgresql_include=["space_id", "user_id", "group_id"]),
         Index("ix_bookings_decided", "decided_at"),
         Index("ix_bookings_draw", "draw_at"),
-        CheckConstraint(f"payment_status IN ({PAYMENT_STATE_SQL})", name="payment_status"),
+        CheckConstraint(one_of("payment_status", PaymentState), name="payment_status"),
         # One lottery entry per person per draw, also when two requests race.
         Index(
             "uq_bookings_one_entry",
@@ -104,8 +55,8 @@ class Booking(Model):
             "user_id",
             "draw_at",
             unique=True,
-            postgresql_where=text("status = 'entered'"),
-            sqlite_where=text("status = 'entered'"),
+            postgresql_where=text(f"status = '{BookingStatus.ENTERED}'"),
+            sqlite_where=text(f"status = '{BookingStatus.ENTERED}'"),
         ),
     )
 
@@ -147,7 +98,9 @@ class Booking(Model):
         ForeignKey("lottery_draws.id", ondelete="SET NULL")
     )
     # What the booking owes (see app.payments.models.PAYMENT_STATES) and until when.
-    payment_status: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
+    payment_status: Mapped[str] = mapped_column(
+        String(20), default=PaymentState.NONE, server_default=PaymentState.NONE.value
+    )
     payment_due_at: Mapped[datetime | None]
     # Grows with every change of the booking: the SEQUENCE of its iCalendar event.
     ics_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -183,7 +136,7 @@ class Booking(Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
+        return self.status in ACTIVE
 
     @property
     def local_start(self) -> datetime:
@@ -217,7 +170,7 @@ class Booking(Model):
 
     def can_decide_now(self, user) -> bool:
         """Whether `user` decides the request's current approval stage."""
-        if self.status not in ("requested", "returned"):
+        if self.status not in UNDECIDED:
             return self.can_decide(user)
         if not self.stages:  # requests made before approval chains existed
             return self.can_decide(user)
@@ -258,11 +211,7 @@ class BookingStage(Model):
 
     __tablename__ = "booking_stages"
     __table_args__ = (
-        CheckConstraint(
-            "state IN ('waiting', 'pending', 'approved', 'rejected', 'returned', 'escalated', "
-            "'auto_approved', 'notified', 'expired', 'skipped')",
-            name="state",
-        ),
+        CheckConstraint(one_of("state", StageState), name="state"),
         Index("ix_booking_stages_booking_position", "booking_id", "position", unique=True),
         Index("ix_booking_stages_decided", "decided_at"),
         Index("ix_booking_stages_state_due", "state", "due_at"),
@@ -279,7 +228,7 @@ class BookingStage(Model):
     on_deadline: Mapped[str] = mapped_column(String(10), default="expire")
     label: Mapped[str] = mapped_column(String(80), default="")
     source_name: Mapped[str] = mapped_column(String(160), default="")
-    state: Mapped[str] = mapped_column(String(14), default="waiting")
+    state: Mapped[str] = mapped_column(String(14), default=StageState.WAITING)
     started_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
@@ -318,7 +267,7 @@ class LotteryDraw(Model):
     drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
     seed: Mapped[str] = mapped_column(String(64))
     algorithm: Mapped[str] = mapped_column(String(20), default="gonggan-1")
-    # [{"booking": id, "tier": 0|1, "rank": n, "outcome": "won"|"lost", "why": code}, ...]
+    # [{"booking": id, "tier": 0|1, "rank": n, "outcome": DrawOutcome, "why": code}, ...]
     result: Mapped[list] = mapped_column(JSON)
 
     space: Mapped[Space] = relationship()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from app.bookings import approvals
 from app.bookings.models import Booking, BookingStage
+from app.bookings.states import BookingStatus, StageState
 from app.db import db_int, utcnow
 from app.rules.schema import APPROVERS, PURPOSES
 from app.spaces.availability import local_instant
@@ -95,7 +96,7 @@ def queue_query(user, filters: QueueFilters):
     Requests made before approval chains existed (no stages) go to the space's managers.
     """
     current = aliased(BookingStage)
-    legacy = and_(Booking.stage_position.is_(None), Booking.status == "requested")
+    legacy = and_(Booking.stage_position.is_(None), Booking.status == BookingStatus.REQUESTED)
     if not user.is_admin:
         legacy = and_(legacy, Space.owner_id.in_(user.managed_org_ids))
     query = (
@@ -106,9 +107,9 @@ def queue_query(user, filters: QueueFilters):
             and_(current.booking_id == Booking.id, current.position == Booking.stage_position),
         )
         .where(
-            Booking.status == "requested",
+            Booking.status == BookingStatus.REQUESTED,
             or_(
-                and_(current.state == "pending", approvals.decidable_by(user, current)),
+                and_(current.state == StageState.PENDING, approvals.decidable_by(user, current)),
                 legacy,
             ),
         )

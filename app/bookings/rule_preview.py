@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from app.bookings.models import ACTIVE_STATUSES, Booking
+from app.bookings.models import Booking
+from app.bookings.states import ACTIVE
 from app.extensions import db
 from app.orgs.models import with_descendants
 from app.rules import services
@@ -81,7 +82,7 @@ def preview(scope: Scope, doc: dict, day: date | None, *, now: datetime | None =
             .join(Booking.space)
             .where(
                 _spaces_filter(scope, tree),
-                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.status.in_(ACTIVE),
                 Booking.start_at >= at,
                 Booking.start_at < end,
             )

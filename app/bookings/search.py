@@ -20,7 +20,8 @@ from geopy.distance import distance as geo_distance
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.bookings.models import ACTIVE_STATUSES, Booking
+from app.bookings.models import Booking
+from app.bookings.states import ACTIVE
 from app.db import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -259,7 +260,7 @@ def _base_query(params: SearchParams):
             # A wide prefilter on the hold range; the exact check with buffers follows in Python.
             ~exists().where(
                 Booking.space_id == Space.id,
-                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.status.in_(ACTIVE),
                 and_(Booking.start_at < end, Booking.end_at > start),
             ),
         )
@@ -290,7 +291,7 @@ def _open_for(candidates: list[int], start: datetime, end: datetime) -> set[int]
     near = db.session.execute(
         select(Booking.space_id, Booking.start_at, Booking.end_at).where(
             Booking.space_id.in_(candidates),
-            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.status.in_(ACTIVE),
             Booking.hold_start < end + timedelta(days=1),
             Booking.hold_end > start - timedelta(days=1),
         )

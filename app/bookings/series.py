@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from app.bookings import decisions
 from app.bookings import services as booking_services
 from app.bookings.models import Booking, BookingSeries
+from app.bookings.states import TRANSITIONS, BookingStatus
 from app.db import utcnow
 from app.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
@@ -155,7 +156,7 @@ def _each(space, user, times, request: dict, now, *, series=None):
             with db.session.begin_nested():
                 booking = booking_services.create_booking(
                     space, user, start=start, end=end, now=now, **request)
-                if booking.status == "entered":
+                if booking.status == BookingStatus.ENTERED:
                     raise ValidationFailed.single(
                         _("This time is allocated by lottery; request it on its own."), "start")
                 if series is not None:
@@ -214,7 +215,7 @@ def decide_series(series, actor, *, approve: bool, reason: str | None = None,
     """Approve (or reject) every occurrence of the series whose current stage `actor` decides.
     Each in its own savepoint: one that cannot be decided does not stop the others."""
     waiting = [b for b in series_bookings(series.id)
-               if b.status == "requested" and b.can_decide_now(actor)]
+               if b.status == BookingStatus.REQUESTED and b.can_decide_now(actor)]
     outcomes = decisions.decide_many(waiting, actor, approve=approve, reason=reason, now=now)
     done = sum(o.ok for o in outcomes)
     failed = [(o.booking, o.error.message) for o in outcomes if o.error is not None]
@@ -235,7 +236,7 @@ def cancel_from(booking: Booking, actor, *, reason: str | None = None,
     for later in series_bookings(booking.series_id):
         if later.start_at < booking.start_at or later.start_at <= now:
             continue
-        if "cancelled" in booking_services.TRANSITIONS.get(later.status, ()):
+        if BookingStatus.CANCELLED in TRANSITIONS.get(later.status, ()):
             booking_services.cancel(later, actor, reason=reason, now=now)
             count += 1
     if not count:

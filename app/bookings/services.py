@@ -14,12 +14,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.accounts.groups import user_group_ids
 from app.bookings import approvals, judging, signals
-from app.bookings.models import (
-    ACTIVE_STATUSES,
+from app.bookings.models import Booking, BookingStage, BookingTransition
+from app.bookings.states import (
+    ACTIVE,
+    CALLED_OFF,
+    DECIDED,
     TRANSITIONS,
-    Booking,
-    BookingStage,
-    BookingTransition,
+    BookingStatus,
+    StageState,
 )
 from app.db import utcnow
 from app.errors import InvalidTransition, NotAllowed, RuleViolation, SlotTaken, ValidationFailed
@@ -57,7 +59,7 @@ def space_availability(
     bookings = db.session.execute(
         select(Booking.start_at, Booking.end_at).where(
             Booking.space_id == space.id,
-            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.status.in_(ACTIVE),
             Booking.hold_start < window_end + pad,
             Booking.hold_end > window_start - pad,
         )
@@ -232,7 +234,7 @@ def create_booking(
         waiver_category=waiver,
         group_id=group_id,
         attendees=attendees,
-        status="requested",
+        status=BookingStatus.REQUESTED,
         price_amount=decision.quote.total,
         price_breakdown=quote_dict(decision.quote, space.currency),
         rule_version_ids=judgement.version_ids,
@@ -241,18 +243,19 @@ def create_booking(
         draw_at=decision.draw_at,
     )
     approvals.build_stages(booking, decision)
+    to: str
     if decision.mode == "lottery":
-        to, reason = "entered", None
+        to, reason = BookingStatus.ENTERED, None
     elif decision.mode == "instant":
         approvals.advance(booking, now)  # no stage decides; notification-only ones are notified
-        to, reason = "confirmed", None
+        to, reason = BookingStatus.CONFIRMED, None
     elif approvals.advance(booking, now) is None:
-        to, reason = "approved", _("Approved automatically by the rules.")
+        to, reason = BookingStatus.APPROVED, _("Approved automatically by the rules.")
         booking.decided_at = now
     else:
-        to, reason = "requested", None
+        to, reason = BookingStatus.REQUESTED, None
     to = signals.starting_state(booking, to, now)
-    if to == "awaiting_payment":
+    if to == BookingStatus.AWAITING_PAYMENT:
         reason = None
         booking.decided_at = None
     booking.status = to
@@ -289,7 +292,7 @@ def _refuse_second_entry(space: Space, user, draw_at: datetime | None) -> None:
         select(Booking.id).where(
             Booking.space_id == space.id,
             Booking.user_id == user.id,
-            Booking.status == "entered",
+            Booking.status == BookingStatus.ENTERED,
             Booking.draw_at == draw_at,
         )
     )
@@ -313,11 +316,12 @@ def transition(
         from_status=booking.status, to_status=to, actor=actor, at=now, reason=reason
     )
     booking.transitions.append(row)
-    if to in ("approved", "rejected"):
+    if to in DECIDED:
         booking.decided_at = now
         booking.decided_by = actor
-    if to in ("rejected", "cancelled", "expired", "lost"):
-        approvals.close_open_stages(booking, "expired" if to == "expired" else "skipped")
+    if to in CALLED_OFF:
+        closed = StageState.EXPIRED if to == BookingStatus.EXPIRED else StageState.SKIPPED
+        approvals.close_open_stages(booking, closed)
     if reason:
         booking.reason = reason
     before = booking.status
@@ -336,7 +340,7 @@ def _require(condition: bool) -> None:
 
 def _decide_stage(booking: Booking, actor) -> BookingStage | None:
     """The stage `actor` decides now (None for requests made before approval chains)."""
-    if booking.status != "requested":
+    if booking.status != BookingStatus.REQUESTED:
         raise InvalidTransition(
             _(
                 "A booking that is %(status)s cannot be changed that way.",
@@ -373,11 +377,11 @@ def approve(
             _("The requested time has already begun, so the request can no longer be approved.")
         )
     reason = (reason or "").strip() or None
-    _finish_stage(stage, "approved", actor, reason, now)
+    _finish_stage(stage, StageState.APPROVED, actor, reason, now)
     if stage is not None and approvals.advance(booking, now) is not None:
         db.session.flush()
         return booking
-    return transition(booking, "approved", actor, reason=reason, now=now)
+    return transition(booking, BookingStatus.APPROVED, actor, reason=reason, now=now)
 
 
 def reject(booking: Booking, actor, *, reason: str, now: datetime | None = None) -> Booking:
@@ -386,8 +390,8 @@ def reject(booking: Booking, actor, *, reason: str, now: datetime | None = None)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed.single(_("Please give a reason for the rejection."), "reason")
-    _finish_stage(stage, "rejected", actor, reason, now)
-    return transition(booking, "rejected", actor, reason=reason, now=now)
+    _finish_stage(stage, StageState.REJECTED, actor, reason, now)
+    return transition(booking, BookingStatus.REJECTED, actor, reason=reason, now=now)
 
 
 RETURN_WORKING_DAYS = 3
@@ -405,11 +409,11 @@ def return_to_resident(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed.single(_("Please say what the resident should change."), "reason")
-    _finish_stage(stage, "returned", actor, reason, now)
+    _finish_stage(stage, StageState.RETURNED, actor, reason, now)
     stage.due_at = min(
         approvals.add_working_days(now, RETURN_WORKING_DAYS, booking.space.zone), booking.start_at
     )
-    return transition(booking, "returned", actor, reason=reason, now=now)
+    return transition(booking, BookingStatus.RETURNED, actor, reason=reason, now=now)
 
 
 def resubmit(
@@ -430,7 +434,7 @@ def resubmit(
     now = now or utcnow()
     if booking.user_id != getattr(actor, "id", None):
         raise NotAllowed(_("You are not allowed to do this."))
-    if booking.status != "returned":
+    if booking.status != BookingStatus.RETURNED:
         raise InvalidTransition(_("Only a request returned to you can be changed and resent."))
     if booking.start_at <= now:
         raise InvalidTransition(_("The requested time has already begun."))
@@ -461,11 +465,13 @@ def resubmit(
     stage = booking.current_stage
     if stage is not None:
         # The stage decides afresh; the return and its reason stay in the booking's history.
-        stage.state = "waiting"
+        stage.state = StageState.WAITING
         stage.decided_at = stage.decided_by = stage.reason = None
-    transition(booking, "requested", actor, reason=_("Changed and sent again."), now=now)
+    transition(
+        booking, BookingStatus.REQUESTED, actor, reason=_("Changed and sent again."), now=now
+    )
     if approvals.advance(booking, now) is None:
-        return transition(booking, "approved", None, now=now)
+        return transition(booking, BookingStatus.APPROVED, None, now=now)
     db.session.flush()
     return booking
 
@@ -482,7 +488,7 @@ def cancel(booking: Booking, actor, *, reason: str | None = None, now=None) -> B
         raise ValidationFailed.single(
             _("Please tell the resident why the booking is cancelled."), "reason"
         )
-    return transition(booking, "cancelled", actor, reason=reason, now=now)
+    return transition(booking, BookingStatus.CANCELLED, actor, reason=reason, now=now)
 
 
 def mark_attendance(booking: Booking, actor, *, showed_up: bool, now=None) -> Booking:
@@ -491,6 +497,7 @@ def mark_attendance(booking: Booking, actor, *, showed_up: bool, now=None) -> Bo
     _require(booking.can_decide(actor))
     if booking.start_at > now:
         raise InvalidTransition(_("Attendance can be recorded once the booking has started."))
-    return transition(booking, "completed" if showed_up else "no_show", actor, now=now)
+    to = BookingStatus.COMPLETED if showed_up else BookingStatus.NO_SHOW
+    return transition(booking, to, actor, now=now)
 
 

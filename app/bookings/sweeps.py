@@ -11,6 +11,14 @@ from app.bookings import approvals, signals
 from app.bookings.lottery import run_due_draws
 from app.bookings.models import Booking, BookingStage
 from app.bookings.services import transition
+from app.bookings.states import (
+    GRANTED,
+    STAGE_OPEN,
+    UNDECIDED,
+    BookingStatus,
+    PaymentState,
+    StageState,
+)
 from app.db import utcnow
 from app.extensions import db
 
@@ -28,11 +36,13 @@ def sweep(now: datetime | None = None, complete_after: timedelta = timedelta(day
     counts = {"expired": 0, "escalated": 0, "auto_approved": 0, "drawn": 0, "completed": 0}
     stale = db.session.scalars(
         select(Booking).where(
-            Booking.status.in_(("requested", "returned")), Booking.start_at <= now
+            Booking.status.in_(UNDECIDED), Booking.start_at <= now
         )
     ).all()
     for booking in stale:
-        transition(booking, "expired", None, reason=_("Not decided before the start."), now=now)
+        transition(
+            booking, BookingStatus.EXPIRED, None, reason=_("Not decided before the start."), now=now
+        )
     counts["expired"] += len(stale)
     counts["drawn"] = run_due_draws(now)
     overdue = db.session.scalars(
@@ -45,8 +55,8 @@ def sweep(now: datetime | None = None, complete_after: timedelta = timedelta(day
             ),
         )
         .where(
-            Booking.status.in_(("requested", "returned")),
-            BookingStage.state.in_(("pending", "returned")),
+            Booking.status.in_(UNDECIDED),
+            BookingStage.state.in_(STAGE_OPEN),
             BookingStage.due_at <= now,
         )
         .order_by(Booking.id)
@@ -56,15 +66,15 @@ def sweep(now: datetime | None = None, complete_after: timedelta = timedelta(day
     done = db.session.scalars(
         select(Booking).where(
             and_(
-                Booking.status.in_(("approved", "confirmed")),
+                Booking.status.in_(GRANTED),
                 Booking.end_at <= now - complete_after,
                 # an unpaid booking is not completed: the payment sweep expires it
-                Booking.payment_status.not_in(("due", "hold_pending")),
+                Booking.payment_status.not_in((PaymentState.DUE, PaymentState.HOLD_PENDING)),
             )
         )
     ).all()
     for booking in done:
-        transition(booking, "completed", None, now=now)
+        transition(booking, BookingStatus.COMPLETED, None, now=now)
     counts["completed"] = len(done)
     return counts
 
@@ -73,32 +83,31 @@ def _stage_deadline(booking: Booking, now: datetime) -> str:
     """Apply what the overdue current stage says; returns the counter it belongs to."""
     stage = booking.current_stage
     assert stage is not None  # the sweep found the booking through its current stage
-    if booking.status == "returned" or stage.on_deadline == "expire":
+    if booking.status == BookingStatus.RETURNED or stage.on_deadline == "expire":
         reason = (
             _("The resident did not answer in time.")
-            if booking.status == "returned"
+            if booking.status == BookingStatus.RETURNED
             else _("Not decided in time by: %(who)s.", who=approvals.stage_who(stage))
         )
-        transition(booking, "expired", None, reason=reason, now=now)
+        transition(booking, BookingStatus.EXPIRED, None, reason=reason, now=now)
         return "expired"
     stage.decided_at = now
     if stage.on_deadline == "approve":
-        stage.state = "auto_approved"
+        stage.state = StageState.AUTO_APPROVED
         counter = "auto_approved"
     else:
-        stage.state = "escalated"
+        stage.state = StageState.ESCALATED
         counter = "escalated"
     signals.stage_moved.send(stage, state=stage.state, booking=booking)
     if approvals.advance(booking, now) is None:
         if counter == "escalated":
             # Nobody is left to pass it to: the request cannot be decided, so it expires.
-            stage.state = "expired"
+            stage.state = StageState.EXPIRED
             transition(
-                booking, "expired", None, reason=_("No stage left to decide."), now=now
+                booking, BookingStatus.EXPIRED, None, reason=_("No stage left to decide."), now=now
             )
             return "expired"
-        transition(
-            booking, "approved", None, reason=_("Approved when the deadline passed."), now=now
-        )
+        reason = _("Approved when the deadline passed.")
+        transition(booking, BookingStatus.APPROVED, None, reason=reason, now=now)
     db.session.flush()
     return counter

@@ -20,12 +20,14 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone, vRecur
 from icalendar.parser import escape_char
 
-from app.bookings.models import PAYMENT_STATES, STATUS_LABELS, Booking
+from app.bookings.models import Booking
+from app.bookings.states import CALLED_OFF, GRANTED, PAYMENT_STATES, STATUS_LABELS, BookingStatus
 from app.spaces.availability import local_instant
 
 PRODID = "-//Gonggan//Space bookings//KO"
-CONFIRMED = ("approved", "confirmed", "completed")
-CANCELLED = ("cancelled", "rejected", "expired", "lost", "no_show")
+# Which bookings are STATUS:CONFIRMED and which STATUS:CANCELLED; the rest are TENTATIVE.
+CONFIRMED = (*GRANTED, BookingStatus.COMPLETED)
+CANCELLED = (*CALLED_OFF, BookingStatus.NO_SHOW)
 
 
 def ics_status(status: str) -> str:

@@ -33,7 +33,8 @@ from icalendar import Calendar
 from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
-from app.bookings.models import ACTIVE_STATUSES, Booking
+from app.bookings.models import Booking
+from app.bookings.states import ACTIVE
 from app.calendars.expansion import event_label, expand, window
 from app.calendars.models import ExternalCalendar
 from app.errors import ValidationFailed
@@ -304,7 +305,7 @@ def colliding_bookings(ext: ExternalCalendar, now: datetime) -> list[Booking]:
         )
         .where(
             Closure.external_calendar_id == ext.id,
-            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.status.in_(ACTIVE),
             Booking.end_at > now,
         )
         .options(selectinload(Booking.user), selectinload(Booking.space))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.bookings.models import ACTIVE_STATUSES, Booking
+from app.bookings.models import Booking
+from app.bookings.states import ACTIVE, GRANTED, BookingStatus, StageState
 from app.extensions import db
 from app.notifications.audience import stage_audience, when_iso
 from app.notifications.services import notify
@@ -62,7 +63,7 @@ def _stage_params(stage) -> dict:
 def _next_stage(booking) -> dict | None:
     """The stage deciding now. (Read from the stages' states: an autoflush can run while
     `approvals.advance` has started a stage but not yet moved `stage_position`.)"""
-    stage = next((s for s in booking.stages if s.state == "pending"), None)
+    stage = next((s for s in booking.stages if s.state == StageState.PENDING), None)
     return _stage_params(stage) if stage is not None else None
 
 
@@ -73,36 +74,37 @@ def transition(booking, tr) -> None:
     params = booking_params(booking)
     params.update(reason=tr.reason, from_status=before, to_status=to)
     by_resident = tr.actor is not None and tr.actor.id == booking.user_id
-    if to == "requested" and before in (None, "awaiting_payment", "entered"):
-        if before == "entered":
+    first_request = before in (None, BookingStatus.AWAITING_PAYMENT, BookingStatus.ENTERED)
+    if to == BookingStatus.REQUESTED and first_request:
+        if before == BookingStatus.ENTERED:
             notify([resident], "lottery_result", booking=booking,
                    params={**params, "won": True, "next": _next_stage(booking)})
             return
         notify([resident], "booking_received", booking=booking,
                params={**params, "next": _next_stage(booking)})
-    elif to == "entered":
+    elif to == BookingStatus.ENTERED:
         params["draw_at"] = when_iso(booking.draw_at)
         notify([resident], "booking_received", booking=booking, params=params)
-    elif to in ("approved", "confirmed"):
-        if before == "entered":
+    elif to in GRANTED:
+        if before == BookingStatus.ENTERED:
             notify([resident], "lottery_result", booking=booking,
                    params={**params, "won": True, "approved": True})
         _approved(booking, params)
-    elif to == "rejected":
-        stage = _last_decided(booking, "rejected")
+    elif to == BookingStatus.REJECTED:
+        stage = _last_decided(booking, StageState.REJECTED)
         params["stage"] = _stage_params(stage) if stage is not None else None
         notify([resident], "booking_rejected", booking=booking, params=params)
-    elif to == "returned":
+    elif to == BookingStatus.RETURNED:
         stage = booking.current_stage
         params["answer_by"] = when_iso(stage.due_at) if stage is not None else None
         notify([resident], "booking_returned", booking=booking, params=params)
-    elif to == "cancelled" and not by_resident:
+    elif to == BookingStatus.CANCELLED and not by_resident:
         params["by"] = tr.actor.name if tr.actor is not None else None
         notify([resident], "booking_cancelled", booking=booking, params=params)
-    elif to == "expired":
+    elif to == BookingStatus.EXPIRED:
         params["was"] = before
         notify([resident], "booking_expired", booking=booking, params=params)
-    elif to == "lost":
+    elif to == BookingStatus.LOST:
         notify([resident], "lottery_result", booking=booking, params={**params, "won": False})
 
 
@@ -119,7 +121,7 @@ def _approved(booking, params: dict) -> None:
     notify([booking.user], "booking_approved", booking=booking, params=params)
 
 
-def _last_decided(booking, state: str):
+def _last_decided(booking, state: StageState):
     for stage in sorted(booking.stages, key=lambda s: s.position, reverse=True):
         if stage.state == state:
             return stage
@@ -129,7 +131,7 @@ def _last_decided(booking, state: str):
 def stage_started(booking, stage) -> None:
     """A deciding stage waits: its approvers hear of it (escalated when the stage before it
     passed it on at its deadline)."""
-    escalated = any(s.state == "escalated" and s.position < stage.position
+    escalated = any(s.state == StageState.ESCALATED and s.position < stage.position
                     for s in booking.stages)
     params = booking_params(booking)
     params["stage"] = _stage_params(stage)
@@ -192,7 +194,7 @@ def closures(rows: list) -> None:
         bookings = db.session.scalars(
             select(Booking).where(
                 Booking.space_id == space_id,
-                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.status.in_(ACTIVE),
                 Booking.start_at < hi,
                 Booking.end_at > lo,
             )

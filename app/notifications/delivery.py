@@ -21,7 +21,7 @@ from app.db import rowcount, serialized_writes, utcnow
 from app.extensions import db
 from app.jobs import job
 from app.notifications import mail, render
-from app.notifications.models import EmailDelivery, Notification
+from app.notifications.models import DeliveryState, EmailDelivery, Notification
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,8 @@ def backoff(attempts: int) -> timedelta:
 def _due_condition(now: datetime):
     stale = now - timedelta(minutes=float(_cfg("MAIL_SENDING_STALE_MINUTES", 15)))
     return or_(
-        and_(EmailDelivery.status == "pending", EmailDelivery.next_attempt_at <= now),
-        and_(EmailDelivery.status == "sending", EmailDelivery.claimed_at <= stale),
+        and_(EmailDelivery.status == DeliveryState.PENDING, EmailDelivery.next_attempt_at <= now),
+        and_(EmailDelivery.status == DeliveryState.SENDING, EmailDelivery.claimed_at <= stale),
     )
 
 
@@ -52,7 +52,9 @@ def claim(delivery_id: int, now: datetime) -> bool:
         got = rowcount(db.session.execute(
             update(EmailDelivery)
             .where(EmailDelivery.id == delivery_id, _due_condition(now))
-            .values(status="sending", claimed_at=now, attempts=EmailDelivery.attempts + 1)
+            .values(
+                status=DeliveryState.SENDING, claimed_at=now, attempts=EmailDelivery.attempts + 1
+            )
             .execution_options(synchronize_session=False)
         ))
         db.session.commit()
@@ -82,15 +84,15 @@ def deliver(delivery_id: int | None, now: datetime | None = None) -> str:
         content = _content(row)
         mail.send(content)
     except mail.PermanentFailure as exc:
-        return _finish(row, "failed", str(exc), now)
+        return _finish(row, DeliveryState.FAILED, str(exc), now)
     except Exception as exc:  # TemporaryFailure, or a bug while rendering: try again later
         if not isinstance(exc, mail.TemporaryFailure):
             log.exception("rendering email %s failed", delivery_id)
         error = str(exc) if isinstance(exc, mail.TemporaryFailure) else repr(exc)
         if row.attempts >= int(_cfg("MAIL_MAX_ATTEMPTS", 8)):
-            return _finish(row, "failed", error, now)
-        return _finish(row, "pending", error, now, retry_at=now + backoff(row.attempts))
-    return _finish(row, "sent", None, now)
+            return _finish(row, DeliveryState.FAILED, error, now)
+        return _finish(row, DeliveryState.PENDING, error, now, retry_at=now + backoff(row.attempts))
+    return _finish(row, DeliveryState.SENT, None, now)
 
 
 def _finish(row: EmailDelivery, status: str, error: str | None, now: datetime, *,
@@ -98,7 +100,7 @@ def _finish(row: EmailDelivery, status: str, error: str | None, now: datetime, *
     values: dict = {"status": status}
     if error:  # a success keeps the last error: the row shows it needed another try
         values["last_error"] = error[:2000]
-    if status == "sent":
+    if status == DeliveryState.SENT:
         values["sent_at"] = now
     if retry_at is not None:
         values["next_attempt_at"] = retry_at
@@ -118,7 +120,7 @@ def _finish(row: EmailDelivery, status: str, error: str | None, now: datetime, *
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
-    return "retry" if status == "pending" else status
+    return "retry" if status == DeliveryState.PENDING else status
 
 
 def _content(row: EmailDelivery):

@@ -19,13 +19,18 @@ from sqlalchemy import event, inspect, select
 
 from app.accounts.models import User
 from app.bookings import signals as booking_signals
+from app.bookings.states import CALLED_OFF, GRANTED, BookingStatus, StageState
 from app.extensions import db
 from app.notifications import announce, audience
 from app.notifications.services import PREFS_CACHE, prefetch
 from app.payments import signals as payment_signals
+from app.payments.states import PaymentStatus, RefundStatus
 from app.spaces import signals as space_signals
 
 EVENTS_KEY = "notifications.events"  # [(transaction, what, object)] noted since the last flush
+ANNOUNCED_STAGE_STATES = (
+    StageState.PENDING, StageState.NOTIFIED, StageState.APPROVED, StageState.AUTO_APPROVED
+)
 SEEN_KEY = "notifications.seen"  # (what, object) already announced in this transaction
 
 _listening = False
@@ -89,17 +94,18 @@ def _transitioned(_booking, *, transition, **_extra) -> None:
 
 
 def _stage_moved(stage, *, state, **_extra) -> None:
-    if state in ("pending", "notified", "approved", "auto_approved"):
+    # A stage that starts or passes; an escalated one is announced with the stage after it.
+    if state in ANNOUNCED_STAGE_STATES:
         _note("stage", stage)
 
 
 def _payment_moved(payment, *, to, **_extra) -> None:
-    if to == "succeeded":
+    if to == PaymentStatus.SUCCEEDED:
         _note("paid", payment)
 
 
 def _refund_moved(refund, *, to, **_extra) -> None:
-    if to == "succeeded":
+    if to == RefundStatus.SUCCEEDED:
         _note("refund", refund)
 
 
@@ -167,7 +173,7 @@ def _compose(session, events) -> None:
         booking = tr.booking
         if booking is None:
             continue
-        if tr.to_status in ("approved", "confirmed", "rejected", "cancelled", "expired", "lost"):
+        if tr.to_status in GRANTED or tr.to_status in CALLED_OFF:
             decided_now.add(id(booking))
         if _once(session, ("transition", tr)):
             announce.transition(booking, tr)
@@ -176,18 +182,20 @@ def _compose(session, events) -> None:
         booking = stage.booking
         if booking is None:
             continue
-        if new_state == "pending" and booking.status == "requested":
+        if new_state == StageState.PENDING and booking.status == BookingStatus.REQUESTED:
             if _once(session, ("stage", stage)):
                 announce.stage_started(booking, stage)
-        elif new_state == "notified" and booking.status in ("requested", "approved", "confirmed"):
+        elif new_state == StageState.NOTIFIED and booking.status in (
+            BookingStatus.REQUESTED, *GRANTED
+        ):
             if _once(session, ("notice", stage)):
                 announce.stage_notice(booking, stage)
         elif (
-            new_state in ("approved", "auto_approved")
+            new_state in (StageState.APPROVED, StageState.AUTO_APPROVED)
             and id(booking) not in decided_now
-            and booking.status == "requested"
+            and booking.status == BookingStatus.REQUESTED
             # only once the next stage has started (a flush can come between the two)
-            and any(s.state == "pending" for s in booking.stages)
+            and any(s.state == StageState.PENDING for s in booking.stages)
             and _once(session, ("passed", stage))
         ):
             announce.stage_passed(booking, stage)

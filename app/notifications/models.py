@@ -9,6 +9,7 @@ outbox row stays `pending` until an SMTP server accepted it (or it failed for go
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -23,11 +24,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.db import utcnow
+from app.db import one_of, utcnow
 from app.extensions import Model
 
 CHANNELS = ("email", "digest", "in_app", "off")
-DELIVERY_STATES = ("pending", "sending", "sent", "failed")
+
+
+class DeliveryState(StrEnum):
+    """Where an email in the outbox is."""
+
+    PENDING = "pending"  # to be sent (again, after a temporary failure)
+    SENDING = "sending"  # claimed by a worker
+    SENT = "sent"
+    FAILED = "failed"  # given up
+
+
+DELIVERY_STATES = tuple(DeliveryState)
 
 
 class Notification(Model):
@@ -79,9 +91,7 @@ class EmailDelivery(Model):
     __tablename__ = "email_outbox"
     __table_args__ = (
         Index("ix_email_outbox_due", "status", "next_attempt_at"),
-        CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"
-        ),
+        CheckConstraint(one_of("status", DeliveryState), name="status_known"),
         # One digest per person per day, however many workers build digests at once.
         UniqueConstraint("user_id", "dedupe_key", name="uq_email_outbox_user_dedupe"),
     )
@@ -98,7 +108,7 @@ class EmailDelivery(Model):
     # (services.email_address): what the message says, and "to_address": true.
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=DeliveryState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column()

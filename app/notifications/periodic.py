@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, select
 
 from app.accounts.models import User
 from app.bookings.models import Booking, BookingStage, BookingTransition
+from app.bookings.states import GRANTED, BookingStatus, StageState
 from app.db import utcnow
 from app.extensions import db
 from app.jobs import enqueue_after_commit, exclusive, job
@@ -29,6 +30,13 @@ from app.orgs.models import (
     with_descendants,
 )
 from app.spaces.models import Space, space_jurisdictions
+
+# The moves the weekly digest counts, and the bookings that took (or will take) place.
+DIGEST_MOVES = (
+    *GRANTED, BookingStatus.REJECTED, BookingStatus.CANCELLED, BookingStatus.EXPIRED,
+    BookingStatus.NO_SHOW,
+)
+TOOK_PLACE = (*GRANTED, BookingStatus.COMPLETED)
 
 
 def _zone() -> ZoneInfo:
@@ -51,7 +59,7 @@ def reminders(now: datetime | None = None) -> int:
             select(Booking, User.reminder_hours)
             .join(User, User.id == Booking.user_id)
             .where(
-                Booking.status.in_(("approved", "confirmed")),
+                Booking.status.in_(GRANTED),
                 Booking.start_at > now,
                 Booking.start_at <= horizon,
                 User.reminder_hours > 0,
@@ -90,8 +98,8 @@ def approval_deadlines(now: datetime | None = None) -> int:
             .join(Booking, and_(Booking.id == BookingStage.booking_id,
                                 Booking.stage_position == BookingStage.position))
             .where(
-                Booking.status == "requested",
-                BookingStage.state == "pending",
+                Booking.status == BookingStatus.REQUESTED,
+                BookingStage.state == StageState.PENDING,
                 BookingStage.due_at > now,
                 BookingStage.due_at <= now + timedelta(hours=hours),
             )
@@ -229,15 +237,14 @@ def summary_figures(jurisdiction_id: int, start: datetime, end: datetime,
         .join(Booking, Booking.id == BookingTransition.booking_id)
         .where(Booking.space_id.in_(spaces), BookingTransition.at >= start,
                BookingTransition.at < end,
-               BookingTransition.to_status.in_(("approved", "confirmed", "rejected",
-                                                "cancelled", "expired", "no_show")))
+               BookingTransition.to_status.in_(DIGEST_MOVES))
         .group_by(BookingTransition.to_status)
     ).tuples().all())
     used = db.session.execute(
         select(Space.id, Space.name,
                func.count(Booking.id).label("n"))
         .join(Booking, Booking.space_id == Space.id)
-        .where(Space.id.in_(spaces), Booking.status.in_(("approved", "confirmed", "completed")),
+        .where(Space.id.in_(spaces), Booking.status.in_(TOOK_PLACE),
                Booking.start_at >= start, Booking.start_at < end)
         .group_by(Space.id, Space.name)
         .order_by(func.count(Booking.id).desc(), Space.name)
@@ -245,7 +252,7 @@ def summary_figures(jurisdiction_id: int, start: datetime, end: datetime,
     seconds = db.session.scalar(
         select(func.coalesce(func.sum(_duration_seconds()), 0)).where(
             Booking.space_id.in_(spaces),
-            Booking.status.in_(("approved", "confirmed", "completed")),
+            Booking.status.in_(TOOK_PLACE),
             Booking.start_at >= start, Booking.start_at < end)
     )
     waiting = db.session.execute(
@@ -253,15 +260,15 @@ def summary_figures(jurisdiction_id: int, start: datetime, end: datetime,
                func.count(Booking.id).filter(BookingStage.due_at < now))
         .join(BookingStage, and_(BookingStage.booking_id == Booking.id,
                                  BookingStage.position == Booking.stage_position))
-        .where(Booking.space_id.in_(spaces), Booking.status == "requested")
+        .where(Booking.space_id.in_(spaces), Booking.status == BookingStatus.REQUESTED)
     ).one()
     return {
         "requests": made or 0,
-        "approved": moves.get("approved", 0) + moves.get("confirmed", 0),
-        "rejected": moves.get("rejected", 0),
-        "cancelled": moves.get("cancelled", 0),
-        "expired": moves.get("expired", 0),
-        "no_show": moves.get("no_show", 0),
+        "approved": moves.get(BookingStatus.APPROVED, 0) + moves.get(BookingStatus.CONFIRMED, 0),
+        "rejected": moves.get(BookingStatus.REJECTED, 0),
+        "cancelled": moves.get(BookingStatus.CANCELLED, 0),
+        "expired": moves.get(BookingStatus.EXPIRED, 0),
+        "no_show": moves.get(BookingStatus.NO_SHOW, 0),
         "hours": round(float(seconds or 0) / 3600, 1),
         "waiting": waiting[0] or 0,
         "overdue": waiting[1] or 0,

@@ -10,9 +10,9 @@ from flask import Flask
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from app.bookings.models import STATUS_LABELS
+from app.bookings.states import STATUS_LABELS
 from app.formatting import local, money
-from app.payments.models import METHOD_LABELS
+from app.payments.states import METHOD_LABELS
 
 DEFAULT_ZONE = "Asia/Seoul"
 

@@ -13,33 +13,18 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.db import utcnow
+from app.db import one_of, utcnow
 from app.extensions import Model
-
-PAYMENT_STATUS_LABELS = {
-    "open": _l("Checkout open"),
-    "authorized": _l("Authorised"),
-    "succeeded": _l("Paid"),
-    "canceled": _l("Cancelled"),
-    "expired": _l("Checkout expired"),
-    "failed": _l("Failed"),
-}
-# Forward-only: a payment never moves to a lower rank; terminal states keep their rank.
-PAYMENT_RANK = {"open": 0, "failed": 0, "authorized": 1, "expired": 2, "canceled": 2,
-                "succeeded": 3}
-
-OFFLINE_METHODS = {
-    "cash": _l("Cash"),
-    "bank_transfer": _l("Bank transfer"),
-    "voucher": _l("Local-currency voucher"),
-}
-METHOD_LABELS = {"card": _l("Card"), **OFFLINE_METHODS}
-
-REFUND_STATUS_LABELS = {
-    "pending": _l("Refund in progress"),
-    "succeeded": _l("Refunded"),
-    "failed": _l("Refund failed"),
-}
+from app.payments.states import (
+    METHOD_LABELS,
+    OFFLINE_METHODS,  # noqa: F401  (the payment services and the API import it from here)
+    PAYMENT_RANK,  # noqa: F401  (the payment services import it from here)
+    PAYMENT_STATUS_LABELS,
+    REFUND_STATUS_LABELS,
+    PaymentMethod,
+    PaymentStatus,
+    RefundStatus,
+)
 
 
 class Payment(Model):
@@ -50,11 +35,8 @@ class Payment(Model):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refunded"),
-        CheckConstraint(
-            "status IN ('open', 'authorized', 'succeeded', 'canceled', 'expired', 'failed')",
-            name="status",
-        ),
-        CheckConstraint("method IN ('card', 'cash', 'bank_transfer', 'voucher')", name="method"),
+        CheckConstraint(one_of("status", PaymentStatus), name="status"),
+        CheckConstraint(one_of("method", PaymentMethod), name="method"),
         Index("ix_payments_booking", "booking_id", "id"),
         Index("ix_payments_action", "pending_action"),
         Index("ix_payments_paid_at", "paid_at"),
@@ -67,11 +49,11 @@ class Payment(Model):
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
     # Attempt number per booking; part of the Checkout idempotency key.
     attempt: Mapped[int] = mapped_column(Integer, default=1)
-    method: Mapped[str] = mapped_column(String(20), default="card")
+    method: Mapped[str] = mapped_column(String(20), default=PaymentMethod.CARD)
     capture: Mapped[str] = mapped_column(String(10), default="automatic")  # or "manual" (hold)
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[str] = mapped_column(String(12), default=PaymentStatus.OPEN)
     refunded_amount: Mapped[int] = mapped_column(Integer, default=0)
     application_fee_amount: Mapped[int] = mapped_column(Integer, default=0)
     destination_account: Mapped[str | None] = mapped_column(String(64))
@@ -104,7 +86,7 @@ class Payment(Model):
 
     @property
     def is_offline(self) -> bool:
-        return self.method != "card"
+        return self.method != PaymentMethod.CARD
 
     @property
     def unanswered(self) -> bool:
@@ -126,7 +108,7 @@ class Payment(Model):
 
     @property
     def pending_refund_amount(self) -> int:
-        return sum(r.amount for r in self.refunds if r.status == "pending")
+        return sum(r.amount for r in self.refunds if r.status == RefundStatus.PENDING)
 
 
 class Refund(Model):
@@ -137,7 +119,7 @@ class Refund(Model):
     __tablename__ = "refunds"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+        CheckConstraint(one_of("status", RefundStatus), name="status"),
         Index("ix_refunds_status", "status"),
         Index("ix_refunds_created", "created_at"),
         Index("ix_refunds_done", "done_at"),
@@ -148,7 +130,7 @@ class Refund(Model):
         ForeignKey("payments.id", ondelete="CASCADE"), index=True
     )
     amount: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=RefundStatus.PENDING)
     reason: Mapped[str | None] = mapped_column(Text)
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     fee_refunded: Mapped[int] = mapped_column(Integer, default=0)

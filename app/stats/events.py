@@ -48,8 +48,10 @@ from sqlalchemy import (
 
 from app.accounts.models import User
 from app.bookings.models import Booking, BookingStage, BookingTransition
+from app.bookings.states import GRANTED, BookingStatus, StageState
 from app.extensions import db
 from app.payments.models import Payment, Refund
+from app.payments.states import PaymentStatus, RefundStatus
 from app.spaces.models import Space
 from app.spaces.models import space_jurisdictions as sj
 from app.stats import areas
@@ -197,7 +199,7 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     # Decisions: the states requests moved to; rejections by reason.
     d = day_of(BookingTransition.at)
     instant = BookingTransition.from_status.is_(None)
-    reason = case((BookingTransition.to_status == "rejected",
+    reason = case((BookingTransition.to_status == BookingStatus.REJECTED,
                    func.coalesce(BookingTransition.reason, "")), else_=literal(None))
     for day, status, at_once, why, n in db.session.execute(
         _of_spaces(select(d, BookingTransition.to_status, instant, reason,
@@ -206,7 +208,7 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
         .where(BookingTransition.at >= start,
                BookingTransition.at < end,
                or_(BookingTransition.from_status.isnot(None),
-                   BookingTransition.to_status.in_(("approved", "confirmed"))))
+                   BookingTransition.to_status.in_(GRANTED)))
         .group_by(d, BookingTransition.to_status, instant, reason)
     ):
         add(day, "move", "instant" if at_once else status, n)
@@ -221,7 +223,8 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
                           func.count(BookingStage.id)), BookingStage.booking_id, spaces)
         .where(BookingStage.decided_at >= start,
                BookingStage.decided_at < end, BookingStage.started_at.isnot(None),
-               BookingStage.state.in_(("approved", "rejected", "returned")))
+               BookingStage.state.in_(
+                   (StageState.APPROVED, StageState.REJECTED, StageState.RETURNED)))
         .group_by(d, BookingStage.position, BookingStage.approver, bucket)
     ):
         add(day, "lead", f"{position}|{approver}|{int(b)}", n)
@@ -239,7 +242,7 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     d = day_of(Booking.draw_at)
     for day, who, n, wins in db.session.execute(with_residency(
         select(d, residency, func.count(Booking.id),
-               func.sum(case((Booking.status != "lost", 1), else_=0))))
+               func.sum(case((Booking.status != BookingStatus.LOST, 1), else_=0))))
         .where(in_spaces(Booking.space_id, spaces), Booking.lottery_draw_id.isnot(None),
                Booking.draw_at >= start, Booking.draw_at < end)
         .group_by(d, residency)
@@ -251,7 +254,7 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     d = day_of(Payment.paid_at)
     for day, amount in db.session.execute(
         _of_spaces(select(d, func.sum(Payment.amount)), Payment.booking_id, spaces)
-        .where(Payment.status == "succeeded",
+        .where(Payment.status == PaymentStatus.SUCCEEDED,
                Payment.paid_at >= start, Payment.paid_at < end)
         .group_by(d)
     ):
@@ -260,7 +263,7 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     for day, amount in db.session.execute(
         _of_spaces(select(d, func.sum(Refund.amount))
                    .join(Payment, Payment.id == Refund.payment_id), Payment.booking_id, spaces)
-        .where(Refund.status == "succeeded",
+        .where(Refund.status == RefundStatus.SUCCEEDED,
                Refund.done_at >= start, Refund.done_at < end)
         .group_by(d)
     ):

@@ -23,6 +23,7 @@ import portion as P
 from sqlalchemy import delete, event, inspect, select
 
 from app.bookings.models import Booking
+from app.bookings.states import BOOKED
 from app.extensions import db
 from app.orgs.models import Jurisdiction
 from app.spaces.availability import WeeklyHours, opening_intervals
@@ -30,7 +31,6 @@ from app.spaces.models import Closure, OpeningHours, Space
 from app.stats import areas, months
 from app.stats.models import BookedHour, OpenDay, add_rows
 
-BOOKED = frozenset({"approved", "confirmed", "completed", "no_show"})
 # How far ahead open time is written (the nightly job moves the horizon on).
 OPEN_AHEAD_DAYS = 60
 

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal, or_, select, text
 
+from app.bookings.states import BookingStatus
 from app.db import MAX_DB_INT
 from app.extensions import db
 from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree, with_descendants
@@ -35,7 +36,6 @@ from app.stats.tables import Column, Table
 ZONE = ZoneInfo("Asia/Seoul")
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
-BOOKED = ("approved", "confirmed", "completed", "no_show")
 WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 
 
@@ -415,13 +415,13 @@ def _demand_tables(out: Dashboard, counted) -> None:
     moves = {k: v for (m, k), v in counted.items() if m == "move"}
     figures = {
         "requests": counted.get(("requests", ""), 0),
-        "approved": moves.get("approved", 0) + moves.get("confirmed", 0)
+        "approved": moves.get(BookingStatus.APPROVED, 0) + moves.get(BookingStatus.CONFIRMED, 0)
         + moves.get("instant", 0),
-        "rejected": moves.get("rejected", 0),
-        "cancelled": moves.get("cancelled", 0),
-        "no_show": moves.get("no_show", 0),
-        "expired": moves.get("expired", 0),
-        "lost": moves.get("lost", 0),
+        "rejected": moves.get(BookingStatus.REJECTED, 0),
+        "cancelled": moves.get(BookingStatus.CANCELLED, 0),
+        "no_show": moves.get(BookingStatus.NO_SHOW, 0),
+        "expired": moves.get(BookingStatus.EXPIRED, 0),
+        "lost": moves.get(BookingStatus.LOST, 0),
     }
     out.summary.update(figures)
     labels = {"requests": _l("Requests made"), "approved": _l("Approved"),

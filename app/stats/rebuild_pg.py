@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, delete, text
 
+from app.bookings.states import BOOKED
 from app.extensions import db
 from app.stats import areas, months
-from app.stats.facts import BOOKED
 from app.stats.models import BookedHour
 
 _SELECT = """
@@ -59,7 +59,7 @@ def rebuild_booked_pg(*, space_ids: list[int] | None = None) -> int:
     if db.engine.dialect.name != "postgresql":
         raise RuntimeError("rebuild_booked_pg needs PostgreSQL; use facts.rebuild_booked")
     wipe = delete(BookedHour)
-    params: dict = {"booked": sorted(BOOKED)}
+    params: dict = {"booked": sorted(s.value for s in BOOKED)}
     spaces = ""
     binds: list[BindParameter[Any]] = [bindparam("booked", expanding=True)]
     if space_ids is not None:

@@ -7,9 +7,21 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_login import current_user
 
-from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
+from app.bookings.approvals import stage_who
+from app.bookings.states import (
+    GRANTED,
+    SETTLED,
+    STAGE_PASSED,
+    STAGE_STATE_LABELS,
+    BookingStatus,
+    DrawOutcome,
+    PaymentState,
+    StageState,
+)
 from app.formatting import local, money, url_with
 from app.notifications import templating as email_templating
+from app.notifications.models import DeliveryState
+from app.payments.states import RefundStatus
 from app.rules import messages
 from app.rules.schema import APPROVERS
 from app.spaces.models import WEEKDAYS
@@ -33,6 +45,18 @@ def register(app: Flask) -> None:
         fee_category_text=messages.FEE_CATEGORY_TEXT,
         approver_labels=APPROVERS,
         clock=messages.clock,
+    )
+    # States by name, so the templates compare with members rather than strings.
+    app.jinja_env.globals.update(
+        BookingStatus=BookingStatus,
+        DrawOutcome=DrawOutcome,
+        StageState=StageState,
+        PaymentState=PaymentState,
+        RefundStatus=RefundStatus,
+        DeliveryState=DeliveryState,
+        GRANTED=GRANTED,
+        SETTLED=SETTLED,
+        STAGE_PASSED=STAGE_PASSED,
     )
 
     @app.context_processor

@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import ApiToken
 from app.bookings import services as booking_services
-from app.bookings.models import ACTIVE_STATUSES, Booking
+from app.bookings.models import Booking
+from app.bookings.states import ACTIVE
 from tests.conftest import next_weekday
 
 RACERS = 24
@@ -94,7 +95,7 @@ def booking_calls(space, slots, residents):
 def active_bookings(db, space) -> list[Booking]:
     db.session.commit()  # end this thread's transaction to see what the server committed
     return db.session.scalars(
-        select(Booking).where(Booking.space_id == space.id, Booking.status.in_(ACTIVE_STATUSES))
+        select(Booking).where(Booking.space_id == space.id, Booking.status.in_(ACTIVE))
     ).all()
 
 

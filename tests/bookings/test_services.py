@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.bookings import services, sweeps
-from app.bookings.models import STATUS_LABELS, TRANSITIONS
+from app.bookings.states import STATUS_LABELS, TRANSITIONS
 from app.errors import InvalidTransition, NotAllowed, SlotTaken, ValidationFailed
 from app.payments.services import record_offline
 from tests.conftest import next_weekday

@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload
 
 from app.accounts.groups import user_groups
 from app.bookings import services as booking_services
-from app.bookings.models import STATUS_LABELS, TRANSITIONS, Booking
+from app.bookings.models import Booking
+from app.bookings.states import STATUS_LABELS, TRANSITIONS, BookingStatus
 from app.db import utcnow
 from app.errors import DomainError, InvalidTransition, ValidationFailed
 from app.extensions import db
@@ -45,14 +46,14 @@ def mine():
 
 def offers_cancel(booking: Booking, user, now) -> bool:
     """Whether to show the cancel form; the service has the final word."""
-    if not booking.can_cancel(user) or "cancelled" not in TRANSITIONS[booking.status]:
+    if not booking.can_cancel(user) or BookingStatus.CANCELLED not in TRANSITIONS[booking.status]:
         return False
     return booking.start_at > now or (booking.can_decide(user) and booking.end_at > now)
 
 
 def _resubmit_form(booking: Booking, formdata=None) -> ResubmitForm | None:
     """The change form of a request returned to its resident, prefilled with the request."""
-    if booking.status != "returned" or booking.user_id != current_user.id:
+    if booking.status != BookingStatus.RETURNED or booking.user_id != current_user.id:
         return None
     form = ResubmitForm(
         formdata=formdata,

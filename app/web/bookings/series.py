@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.bookings import series as series_services
 from app.bookings.models import Booking, BookingSeries, BookingStage
+from app.bookings.states import BookingStatus
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
@@ -37,7 +38,7 @@ def _load(series_id: int):
 def series(series_id: int):
     series, bookings = _load(series_id)
     space = bookings[0].space
-    decidable = [b for b in bookings if b.status == "requested"
+    decidable = [b for b in bookings if b.status == BookingStatus.REQUESTED
                  and b.can_decide_now(current_user)]
     return render_template(
         "bookings/series.html", series=series, bookings=bookings, space=space,

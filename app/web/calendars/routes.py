@@ -13,7 +13,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
-from app.bookings.models import ACTIVE_STATUSES, PAYMENT_STATES, Booking, BookingTransition
+from app.bookings.models import Booking, BookingTransition
+from app.bookings.states import ACTIVE, PAYMENT_STATES
 from app.calendars import feeds, ics
 from app.db import utcnow
 from app.extensions import db
@@ -71,7 +72,7 @@ def space_busy(space_id: int):
         abort(404)
     now = utcnow()
     query = select(Booking).where(
-        Booking.space_id == space.id, Booking.status.in_(ACTIVE_STATUSES),
+        Booking.space_id == space.id, Booking.status.in_(ACTIVE),
         Booking.end_at > now - FEED_PAST, Booking.start_at < now + FEED_AHEAD,
     ).order_by(Booking.start_at)
     bookings = db.session.scalars(query).all()

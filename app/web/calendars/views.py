@@ -20,7 +20,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.bookings.models import ACTIVE_STATUSES, Booking
+from app.bookings.models import Booking
+from app.bookings.states import ACTIVE
 from app.calendars.models import ExternalCalendar
 from app.db import utcnow
 from app.extensions import db
@@ -188,7 +189,7 @@ def space_month(space_id: int):
         bookings = db.session.scalars(booking_query.options(selectinload(Booking.user))).all()
     else:
         bookings = db.session.scalars(
-            booking_query.where(Booking.status.in_(ACTIVE_STATUSES))).all()
+            booking_query.where(Booking.status.in_(ACTIVE))).all()
     closures = db.session.execute(
         select(Closure, ExternalCalendar.name)
         .outerjoin(ExternalCalendar, ExternalCalendar.id == Closure.external_calendar_id)
@@ -197,7 +198,7 @@ def space_month(space_id: int):
         .order_by(Closure.start_at, Closure.id)
     ).all()
     hours = [WeeklyHours(h.weekday, h.open_minute, h.close_minute) for h in space.opening_hours]
-    active = [b for b in bookings if b.status in ACTIVE_STATUSES]
+    active = [b for b in bookings if b.status in ACTIVE]
     availability = compute_availability(
         hours=hours, zone=zone, window_start=window_start, window_end=window_end,
         closures=[(_utc(c.start_at), _utc(c.end_at)) for c, _name in closures],

@@ -18,7 +18,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.jobs import PERIODIC
 from app.jobs.models import JobRun
-from app.notifications.models import EmailDelivery
+from app.notifications.models import DeliveryState, EmailDelivery
 from app.notifications.models import EmailDelivery as E
 
 log = logging.getLogger(__name__)
@@ -64,14 +64,14 @@ def outbox(conn: Connection, now: datetime) -> dict:
     late = now - timedelta(minutes=_cfg("HEALTH_BACKLOG_MINUTES"))
     stale = late - timedelta(minutes=current_app.config.get("MAIL_SENDING_STALE_MINUTES", 15))
     counts = {
-        "pending": _capped_count(conn, E.status == "pending"),
-        "retrying": _capped_count(conn, E.status == "pending",
+        "pending": _capped_count(conn, E.status == DeliveryState.PENDING),
+        "retrying": _capped_count(conn, E.status == DeliveryState.PENDING,
                                   E.attempts >= _cfg("HEALTH_MAIL_RETRIES")),
         "overdue": _capped_count(conn, or_(
-            and_(E.status == "pending", E.next_attempt_at < late),
-            and_(E.status == "sending", E.claimed_at < stale),
+            and_(E.status == DeliveryState.PENDING, E.next_attempt_at < late),
+            and_(E.status == DeliveryState.SENDING, E.claimed_at < stale),
         )),
-        "failed_24h": _capped_count(conn, E.status == "failed",
+        "failed_24h": _capped_count(conn, E.status == DeliveryState.FAILED,
                                     E.claimed_at >= now - timedelta(days=1)),
     }
     return {"ok": counts["overdue"] == 0 and counts["retrying"] == 0, **counts}

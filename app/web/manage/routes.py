@@ -21,6 +21,7 @@ from app import access
 from app.bookings import conflicts
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
+from app.bookings.states import BookingStatus
 from app.db import db_int, utcnow
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
@@ -115,7 +116,7 @@ def spaces():
         dict(
             db.session.execute(
                 select(Booking.space_id, func.count(Booking.id))
-                .where(Booking.space_id.in_(ids), Booking.status == "requested")
+                .where(Booking.space_id.in_(ids), Booking.status == BookingStatus.REQUESTED)
                 .group_by(Booking.space_id)
             ).tuples().all()
         )
@@ -403,13 +404,14 @@ def attendance(booking_id: int):
     outcome = request.form.get("outcome")
 
     def action():
-        if outcome not in ("completed", "no_show"):
+        if outcome not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
             raise ValidationFailed.single(_("Choose whether the booking was used."), "outcome")
-        booking_services.mark_attendance(booking, current_user, showed_up=outcome == "completed")
+        showed_up = outcome == BookingStatus.COMPLETED
+        booking_services.mark_attendance(booking, current_user, showed_up=showed_up)
 
     done = (
         _("Marked as used: %(name)s, %(space)s, %(when)s.", **_describe(booking))
-        if outcome == "completed"
+        if outcome == BookingStatus.COMPLETED
         else _("Marked as no-show: %(name)s, %(space)s, %(when)s.", **_describe(booking))
     )
     return _decide(booking, action, done)

@@ -27,7 +27,7 @@ from app.notifications.kinds import (
     REMINDER_CHOICES,
     kinds_for,
 )
-from app.notifications.models import DELIVERY_STATES, EmailDelivery, Notification
+from app.notifications.models import DELIVERY_STATES, DeliveryState, EmailDelivery, Notification
 from app.security import headers
 from app.web.accounts.routes import safe_next
 from app.web.helpers import paginate, writes_on_get
@@ -39,10 +39,10 @@ MAIL_PER_PAGE = 30
 OUTBOX_ROWS = 100  # failed and pending rows shown on the outbox page (newest first)
 UNREAD_KEY = "gonggan.unread_notifications"
 STATE_LABELS = {
-    "pending": _l("Waiting"),
-    "sending": _l("Sending"),
-    "sent": _l("Sent"),
-    "failed": _l("Failed"),
+    DeliveryState.PENDING: _l("Waiting"),
+    DeliveryState.SENDING: _l("Sending"),
+    DeliveryState.SENT: _l("Sent"),
+    DeliveryState.FAILED: _l("Failed"),
 }
 
 
@@ -328,7 +328,8 @@ def outbox():
     )
     rows = db.session.scalars(
         select(EmailDelivery)
-        .where(EmailDelivery.status.in_(("failed", "pending", "sending")))
+        .where(EmailDelivery.status.in_(
+            (DeliveryState.FAILED, DeliveryState.PENDING, DeliveryState.SENDING)))
         .order_by(EmailDelivery.created_at.desc(), EmailDelivery.id.desc())
         .limit(OUTBOX_ROWS)
     ).all()
@@ -349,10 +350,10 @@ def retry(delivery_id: int):
     row = db.session.get(EmailDelivery, delivery_id)
     if row is None:
         abort(404)
-    if row.status != "failed":
+    if row.status != DeliveryState.FAILED:
         flash(_("Only a failed email can be sent again."), "error")
         return redirect(url_for("notifications.outbox"))
-    row.status = "pending"
+    row.status = DeliveryState.PENDING
     row.next_attempt_at = utcnow()
     enqueue_after_commit("notifications.deliver", row)
     db.session.commit()

@@ -18,7 +18,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.bookings.models import STATUS_LABELS, Booking
+from app.bookings.models import Booking
+from app.bookings.states import STATUS_LABELS
 from app.db import db_int
 from app.extensions import db
 from app.orgs.models import Jurisdiction, jurisdiction_tree, with_descendants

@@ -10,7 +10,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.payments.gateway import CONNECT_COUNTRIES
-from app.payments.models import OFFLINE_METHODS
+from app.payments.states import OFFLINE_METHODS
 
 MAX_AMOUNT = 2**31 - 1
 

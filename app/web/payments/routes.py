@@ -21,12 +21,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import access, csvfile
+from app.bookings.states import BookingStatus
 from app.db import db_int, utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.payments import connect, gateway, report, services
-from app.payments.models import METHOD_LABELS, Refund
+from app.payments.models import Refund
+from app.payments.states import COLLECTED, METHOD_LABELS, PaymentStatus
 from app.web.helpers import load_booking, writes_on_get
 from app.web.payments.forms import OfflinePaymentForm, OrgPaymentSettingsForm, RefundForm
 from app.web.payments.webhooks import webhook_bp  # noqa: F401  (registered by the app factory)
@@ -89,10 +91,10 @@ def checkout_return(booking_id: int):
         db.session.rollback()
         flash(_("Your payment is being confirmed; this page will show it shortly."), "info")
         return _detail(booking_id)
-    if payment.status == "succeeded":
+    if payment.status == PaymentStatus.SUCCEEDED:
         flash(_("Payment received. Thank you!"), "success")
         return redirect(url_for("payments.receipt", booking_id=booking_id))
-    if payment.status == "authorized":
+    if payment.status == PaymentStatus.AUTHORIZED:
         flash(_("Your card was authorised. It is charged only if the request is approved."),
               "success")
     else:
@@ -104,7 +106,7 @@ def checkout_return(booking_id: int):
 @login_required
 def checkout_cancelled(booking_id: int):
     booking = load_booking(booking_id)
-    if booking.status == "awaiting_payment" and booking.payment_due_at:
+    if booking.status == BookingStatus.AWAITING_PAYMENT and booking.payment_due_at:
         flash(_("The payment was not completed. The time stays reserved for you until "
                 "%(time)s; pay now, or cancel the booking to give the time back.",
                 time=booking.payment_due_at.astimezone(booking.space.zone).strftime("%H:%M")),
@@ -118,7 +120,7 @@ def checkout_cancelled(booking_id: int):
 @login_required
 def receipt(booking_id: int):
     booking = load_booking(booking_id)
-    paid = [p for p in booking.payments if p.status in ("succeeded", "authorized")]
+    paid = [p for p in booking.payments if p.status in COLLECTED]
     if not paid:
         abort(404)
     return render_template("payments/receipt.html", booking=booking, payments=paid,

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.bookings.states import ACTIVE, PAYABLE, BookingStatus
 from app.db import utcnow
 from app.extensions import db
 from app.payments import gateway, services
 from app.payments.models import LOG_LABELS, PaymentLog
+from app.payments.states import PaymentStatus
 from app.web.payments.forms import OfflinePaymentForm, RefundForm
 
 
@@ -18,17 +20,18 @@ def booking_payment_context(booking, user) -> dict:
     now = utcnow()
     is_owner = getattr(user, "id", None) == booking.user_id
     manages = booking.can_decide(user)
-    paid = [p for p in booking.payments if p.status == "succeeded"]
+    paid = [p for p in booking.payments if p.status == PaymentStatus.SUCCEEDED]
     refundable = sum(p.amount - p.refunded_amount - p.pending_refund_amount for p in paid)
     cancel_refund = None
-    if is_owner and paid and booking.start_at > now and booking.status in (
-        "approved", "confirmed", "requested", "awaiting_payment", "returned"
-    ):
+    if is_owner and paid and booking.start_at > now and booking.status in ACTIVE:
         percent = services.refund_share(booking, now)
         cancel_refund = (percent, sum(p.amount * percent // 100 for p in paid))
     offline_form = None
-    if manages and booking.payment_status in ("after_approval", "due", "hold_pending") and (
-        booking.status in ("requested", "approved", "awaiting_payment", "returned")
+    if (
+        manages
+        and booking.payment_status in PAYABLE
+        and booking.status in ACTIVE
+        and booking.status != BookingStatus.CONFIRMED
     ):
         offline_form = OfflinePaymentForm(formdata=None, data={"amount": booking.price_amount})
     log: Sequence[PaymentLog] = []

@@ -6,9 +6,9 @@ from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -21,6 +21,7 @@ from app.bookings import judging
 from app.bookings import series as series_services
 from app.bookings import services as booking_services
 from app.bookings.search import parse_search_args, search_spaces
+from app.bookings.states import BookingStatus
 from app.db import utcnow
 from app.errors import DomainError, SlotTaken, ValidationFailed
 from app.extensions import db
@@ -319,7 +320,7 @@ def book(space_id: int):
             else:
                 db.session.commit()
                 flash(SENT_MESSAGES[booking.status], "success")
-                if booking.status == "awaiting_payment" and gateway.configured():
+                if booking.status == BookingStatus.AWAITING_PAYMENT and gateway.configured():
                     return _to_checkout(booking)
                 return redirect(url_for("bookings.detail", booking_id=booking.id))
     else:
@@ -417,12 +418,14 @@ def _to_checkout(booking):
     return redirect(payment.checkout_url, code=303)
 
 
-SENT_MESSAGES = {
-    "awaiting_payment": _l("The time is held for you while you pay."),
-    "confirmed": _l("Booked and confirmed."),
-    "approved": _l("Your request was approved automatically by the rules."),
-    "requested": _l("Your request was sent; it goes through the approval stages shown below."),
-    "entered": _l("You are in the lottery. You will see the result after the draw."),
+SENT_MESSAGES: dict[str, LazyString] = {
+    BookingStatus.AWAITING_PAYMENT: _l("The time is held for you while you pay."),
+    BookingStatus.CONFIRMED: _l("Booked and confirmed."),
+    BookingStatus.APPROVED: _l("Your request was approved automatically by the rules."),
+    BookingStatus.REQUESTED: _l(
+        "Your request was sent; it goes through the approval stages shown below."
+    ),
+    BookingStatus.ENTERED: _l("You are in the lottery. You will see the result after the draw."),
 }
 
 
