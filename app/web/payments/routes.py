@@ -25,7 +25,7 @@ from app.db import db_int, utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.orgs.models import Organisation
-from app.payments import connect, gateway, report, services
+from app.payments import connect, gateway, report, services, settlement
 from app.payments.models import METHOD_LABELS, Refund
 from app.web.helpers import load_booking
 from app.web.payments.forms import OfflinePaymentForm, OrgPaymentSettingsForm, RefundForm
@@ -286,7 +286,8 @@ def payouts(org_id: int):
     if request.args.get("format") == "csv":
         return _csv(org, result, start, end)
     return render_template("payments/payouts.html", org=org, result=result, start=start,
-                           end=end, zone=zone, method_labels=METHOD_LABELS)
+                           end=end, zone=zone, method_labels=METHOD_LABELS,
+                           transfers=settlement.transfers_between(org.id, start, end))
 
 
 def _csv(org, result, start: date, end: date) -> Response:
