@@ -84,7 +84,7 @@ def test_the_owner_sees_statements_masked_account_and_downloads_the_csv(owed, cl
     detail = client.get(f"/manage/organisations/{org.id}/statements/{statement.id}")
     body = detail.get_data(as_text=True)
     assert detail.status_code == 200 and "123456789012" not in body and "₩43,650" in body
-    assert "Mark as transferred" not in body and "transfer" in body.lower()
+    assert "이체 완료로 표시" not in body and "이체 대기" in body  # the owner cannot mark it
     rows = _rows(client.get(
         f"/manage/organisations/{org.id}/statements/{statement.id}?format=csv"))
     assert rows[0][:5] == ["date", "kind", "booking", "space", "amount"]
@@ -102,12 +102,12 @@ def test_the_manager_enters_an_account_through_the_form(db, factories, money, cl
     login(manager)
     url = f"/manage/organisations/{org.id}/bank-account"
     bad = client.post(url, data={"bank_code": "004", "number": "12", "holder": "번동초"})
-    assert bad.status_code == 200 and "digits" in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "숫자 8~20자리" in bad.get_data(as_text=True)
     response = client.post(url, data={"bank_code": "004", "number": "123-456-789012",
                                       "holder": "번동초"})
     assert response.status_code == 302
     page = client.get(url).get_data(as_text=True)
-    assert "****9012" in page and "123456789012" not in page and "Bank account entered" in page
+    assert "****9012" in page and "123456789012" not in page and "계좌 등록" in page
 
 
 def test_the_administrator_verifies_issues_exports_and_records_the_transfer(

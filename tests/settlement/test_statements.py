@@ -162,5 +162,5 @@ def test_the_command_settles_a_month(app, db, money, runner):
         result = runner.invoke(args=["payments", "settle", "--month", "2026-11"])
         assert "0 statement(s)" in result.output
         result = runner.invoke(args=["payments", "settle", "--month", "2026-12"])
-        assert result.exit_code != 0 and "over" in result.output
+        assert result.exit_code != 0 and "지난 달만" in result.output
     assert runner.invoke(args=["payments", "settle", "--month", "11-2026"]).exit_code != 0

@@ -8,6 +8,7 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -117,7 +118,8 @@ def _account_page(org, form, verify_form, status: int = 200):
 @settlement_per_account
 def verify(org_id: int):
     org = _org(org_id)
-    _operator()
+    if not bank_accounts.can_operate(current_user):
+        abort(403)  # the owner's managers see the account, administrators verify it
     verify_form = VerifyForm(prefix="verify")
     if verify_form.validate_on_submit():
         try:
@@ -239,9 +241,11 @@ def issue():
         db.session.rollback()
         flash(_("The statements were being issued at the same time; see the list."), "error")
         return redirect(url_for(".desk", month=f"{month:%Y-%m}"))
-    flash(_("%(n)d statements issued for %(month)s.", n=len(issued), month=f"{month:%Y-%m}"),
+    label = month.strftime("%Y-%m")
+    flash(ngettext("%(num)d statement issued for %(month)s.",
+                   "%(num)d statements issued for %(month)s.", len(issued), month=label),
           "success")
-    return redirect(url_for(".desk", month=f"{month:%Y-%m}"))
+    return redirect(url_for(".desk", month=label))
 
 
 @bp.get("/admin/settlements/transfers.csv")
@@ -267,8 +271,10 @@ transfers.writes_on_get = True
 @login_required
 @settlement_per_account
 def paid(statement_id: int):
-    _operator()
     row = load_or_404(SettlementStatement, statement_id)
+    _org(row.organisation_id)
+    if not bank_accounts.can_operate(current_user):
+        abort(403)  # the owner sees the statement; the platform records its transfer
     form = PaidForm()
     back = url_for(".statement", org_id=row.organisation_id, statement_id=row.id)
     if not form.validate_on_submit():
