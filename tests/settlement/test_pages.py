@@ -189,3 +189,17 @@ def test_pages_read_a_fixed_number_of_queries(db, factories, money, admin, login
         counts["desk"].append(queries_of_get("/admin/settlements"))
     for page, (one, many) in counts.items():
         assert one == many, page
+
+
+def test_the_forms_are_rate_limited(app, db, factories, money, client, login, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_SETTLEMENT_PER_ACCOUNT", "2 per minute")
+    org, _space = money.owner()
+    manager = factories.manager(org)
+    db.session.commit()
+    login(manager)
+    url = f"/manage/organisations/{org.id}/bank-account"
+    for number, status in (("1234567890", 302), ("1234567891", 302), ("1234567892", 429)):
+        response = client.post(url, data={"bank_code": "004", "number": number, "holder": "x"})
+        assert response.status_code == status
+    assert client.get(url).status_code == 200  # reading is not limited
+    assert bank_accounts.account_of(org.id).number_last4 == "7891"
