@@ -354,6 +354,8 @@ MATRIX = {
     "settlement.issue": ("POST", "/admin/settlements/issue", {"month": "2020-01"},
                          SETTLEMENT_DESK),
     "settlement.transfers": ("GET", "/admin/settlements/transfers.csv", None, SETTLEMENT_DESK),
+    "settlement.transfers#xlsx": ("GET", "/admin/settlements/transfers.xlsx", None,
+                                  SETTLEMENT_DESK),
     # Stripe's webhooks: public, but only signed events count (this unsigned post gets 400).
     "stripe_webhook.receive": ("POST", "/stripe/webhook", {}, ALL_OK),
     "api.checkout": ("POST", "/api/v1/bookings/{booking}/checkout", {}, RESIDENT_ONLY),

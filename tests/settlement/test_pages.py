@@ -203,3 +203,24 @@ def test_the_forms_are_rate_limited(app, db, factories, money, client, login, mo
         assert response.status_code == status
     assert client.get(url).status_code == 200  # reading is not limited
     assert bank_accounts.account_of(org.id).number_last4 == "7891"
+
+
+def test_the_excel_transfer_file_keeps_leading_zeros(db, factories, money, admin, client,
+                                                     login):
+    from openpyxl import load_workbook
+
+    org, space = money.owner()
+    money.paid(space, 20_000, "2026-11-10 12:00")
+    bank_accounts.set_account(org, factories.manager(org), bank_code="081",
+                              number="0012-3456-7890", holder="@번동초")
+    bank_accounts.verify_account(org, admin, number="001234567890")
+    settlement.issue_month(NOV, now=at("2026-12-02 09:00"))
+    db.session.commit()
+    login(admin)
+    response = client.get("/admin/settlements/transfers.xlsx")
+    assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[1][:6] == ["081", "하나은행", "001234567890", "@번동초", 19_400,
+                           "공간 정산 2026-11"]
+    assert sheet["C2"].data_type == "s"

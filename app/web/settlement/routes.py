@@ -4,7 +4,10 @@ bank's bulk-transfer file and record transfers. Anyone else gets 404."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
+
+import xlsxwriter
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -248,20 +251,49 @@ def issue():
     return redirect(url_for(".desk", month=label))
 
 
-@bp.get("/admin/settlements/transfers.csv")
+TRANSFER_HEADER = ["은행코드", "은행명", "계좌번호", "예금주", "이체금액", "받는분통장표시",
+                   "정산서번호"]
+
+
+@bp.get("/admin/settlements/transfers.<any(csv, xlsx):kind>")
 @login_required
-def transfers():
-    """The bank's bulk-transfer file (docs/payments.md): full account numbers, so every
-    download is written to the audit log."""
+def transfers(kind: str):
+    """The bank's bulk-transfer file (docs/payments.md), as CSV or as an Excel sheet whose
+    account numbers are text (leading zeros kept): full account numbers, so every download is
+    written to the audit log."""
     _operator()
-    rows = settlement.transfer_file(current_user)
+    rows = [[t.account.bank_code, t.account.bank_name, t.number, t.account.holder,
+             t.statement.net, t.statement.memo, t.statement.id]
+            for t in settlement.transfer_file(current_user)]
     db.session.commit()
-    body = csvfile.to_csv(
-        ["은행코드", "은행명", "계좌번호", "예금주", "이체금액", "받는분통장표시", "정산서번호"],
-        ([t.account.bank_code, t.account.bank_name, t.number, t.account.holder,
-          t.statement.net, t.statement.memo, t.statement.id] for t in rows),
-    )
-    return _download(body, f"settlement-transfers-{_today().isoformat()}.csv")
+    name = f"settlement-transfers-{_today().isoformat()}"
+    if kind == "csv":
+        return _download(csvfile.to_csv(TRANSFER_HEADER, rows), f"{name}.csv")
+    return Response(_xlsx(rows), mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename={name}.xlsx", "Cache-Control": "no-store"})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(rows) -> bytes:
+    """One sheet; text cells written as strings (never formulas), amounts as numbers."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False,
+                                     "strings_to_numbers": False, "strings_to_urls": False})
+    sheet = book.add_worksheet("대량이체")
+    text = book.add_format({"num_format": "@"})
+    for col, title in enumerate(TRANSFER_HEADER):
+        sheet.write_string(0, col, title)
+    for r, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
+            if isinstance(value, int) and col in (4, 6):
+                sheet.write_number(r, col, value)
+            else:
+                sheet.write_string(r, col, str(value), text)
+    sheet.set_column(0, 6, 16)
+    book.close()
+    return out.getvalue()
 
 
 transfers.writes_on_get = True
