@@ -8,7 +8,6 @@ import io
 from datetime import date
 
 import xlsxwriter
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
