@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import InvalidTransition, NotAllowed, ValidationFailed
-from app.payments import bank_accounts, settlement
+from app.payments import bank_accounts, sealed, settlement
 from app.payments.settlement_models import BankAccount, SettlementLog
 from tests.settlement.conftest import at
 
@@ -164,10 +165,6 @@ def test_a_stale_copy_cannot_pay_twice(db, factories, money, admin):
 
 
 def test_sealed_numbers_follow_key_rotation(app, db, factories, money):
-    from cryptography.fernet import Fernet
-
-    from app.payments import sealed
-
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     app.config["SETTLEMENT_KEYS"] = old
     try:

@@ -9,8 +9,10 @@ from datetime import date
 
 import pytest
 import time_machine
+from openpyxl import load_workbook
 from sqlalchemy import select
 
+from app.orgs.models import OrgMembership
 from app.payments import bank_accounts, settlement
 from app.payments.settlement_models import SettlementLog, SettlementStatement
 from tests.settlement.conftest import at
@@ -43,8 +45,6 @@ def test_strangers_other_managers_officers_and_staff_get_404(db, factories, mone
                                                              client, login):
     org, _manager, statement = owed
     staff = factories.user()
-    from app.orgs.models import OrgMembership
-
     db.session.add(OrgMembership(user=staff, organisation=org, role="staff"))
     people = [factories.user(), factories.manager(factories.org()), factories.officer(), staff]
     db.session.commit()
@@ -207,8 +207,6 @@ def test_the_forms_are_rate_limited(app, db, factories, money, client, login, mo
 
 def test_the_excel_transfer_file_keeps_leading_zeros(db, factories, money, admin, client,
                                                      login):
-    from openpyxl import load_workbook
-
     org, space = money.owner()
     money.paid(space, 20_000, "2026-11-10 12:00")
     bank_accounts.set_account(org, factories.manager(org), bank_code="081",
