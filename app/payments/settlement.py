@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -53,6 +54,12 @@ from app.spaces.models import Space
 ZONE = ZoneInfo("Asia/Seoul")
 CURRENCY = "KRW"
 MAX_REFERENCE = 120
+
+# Announced for the packages above payments (notifications tell the owner's managers); sent
+# inside the transaction, receivers never commit. Sender: the statement.
+_signals = Namespace()
+statement_issued = _signals.signal("settlement-statement-issued")
+statement_paid = _signals.signal("settlement-statement-paid")
 
 
 # --------------------------------------------------------------------------- months
@@ -220,6 +227,7 @@ def issue_month(month: date, *, actor=None, now: datetime | None = None
         db.session.flush()
         log("statement_issued", organisation_id=org_id, statement_id=statement.id, actor=actor,
             now=now, month=f"{month:%Y-%m}", net=statement.net, lines=statement.line_count)
+        statement_issued.send(statement, now=now)
         issued.append(statement)
     return issued
 
@@ -311,6 +319,7 @@ def mark_paid(statement: SettlementStatement, actor, *, reference: str, paid_on:
     log("statement_paid", organisation_id=statement.organisation_id, statement_id=statement.id,
         actor=actor, now=now, reference=reference, paid_on=paid_on.isoformat(),
         account=account.masked, amount=statement.net)
+    statement_paid.send(statement, now=now)
     return statement
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import InvalidTransition, NotAllowed, ValidationFailed
+from app.notifications.models import Notification
+from app.orgs.models import OrgMembership
 from app.payments import bank_accounts, sealed, settlement
 from app.payments.settlement_models import BankAccount, SettlementLog
 from tests.settlement.conftest import at
@@ -176,3 +178,22 @@ def test_sealed_numbers_follow_key_rotation(app, db, factories, money):
             sealed.unseal(token)
     finally:
         app.config["SETTLEMENT_KEYS"] = ""
+
+
+def test_the_owners_managers_hear_of_the_statement_and_the_transfer(db, factories, money,
+                                                                    admin):
+    org, statement = _owed(db, factories, money, admin)
+    staff = factories.user()
+    db.session.add(OrgMembership(user=staff, organisation=org, role="staff"))
+    settlement.mark_paid(statement, admin, reference="IBK-1", paid_on=date(2026, 12, 3),
+                         now=at("2026-12-03 10:00"))
+    db.session.commit()
+    notes = db.session.scalars(select(Notification).where(
+        Notification.kind.like("settlement%")).order_by(Notification.id)).all()
+    manager_ids = {m.user_id for m in db.session.scalars(
+        select(OrgMembership).where(OrgMembership.organisation_id == org.id,
+                                    OrgMembership.role == "manager"))}
+    assert [n.kind for n in notes] == ["settlement_issued", "settlement_paid"]
+    assert {n.user_id for n in notes} == manager_ids
+    assert notes[1].params["last4"] == "9012" and notes[1].params["net"] == 19_400
+    assert "123456789012" not in str(notes[1].params)
