@@ -227,6 +227,19 @@ class Config:
     HEALTH_BACKLOG_MINUTES = int(os.environ.get("HEALTH_BACKLOG_MINUTES", "10"))
     HEALTH_MAIL_RETRIES = int(os.environ.get("HEALTH_MAIL_RETRIES", "3"))
 
+    # Settlement by bank transfer for owners Stripe Connect cannot pay (app/payments/
+    # settlement.py, docs/payments.md). SETTLEMENT_KEYS: comma-separated Fernet keys sealing
+    # owners' account numbers (first one encrypts; empty: derived from SECRET_KEY). Last month's
+    # statements are issued this many hours after it ends (late webhooks still land in it).
+    # Test-mode payments are not real money: settled only where this says so (development).
+    SETTLEMENT_KEYS = os.environ.get("SETTLEMENT_KEYS", "")
+    SETTLEMENT_GRACE_HOURS = int(os.environ.get("SETTLEMENT_GRACE_HOURS", "24"))
+    SETTLEMENT_INCLUDE_TEST_PAYMENTS = os.environ.get(
+        "SETTLEMENT_INCLUDE_TEST_PAYMENTS", "0") == "1"
+    RATELIMIT_SETTLEMENT_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_SETTLEMENT_PER_ACCOUNT", "20 per minute; 200 per day"
+    )
+
 
 class DevelopmentConfig(Config):
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
@@ -234,6 +247,8 @@ class DevelopmentConfig(Config):
     # so `make run` needs no set-up and its sessions survive a restart.
     GENERATE_SECRET_KEY = True
     SECRET_KEY_FILE = None  # default: instance/secret_key
+    SETTLEMENT_INCLUDE_TEST_PAYMENTS = os.environ.get(
+        "SETTLEMENT_INCLUDE_TEST_PAYMENTS", "1") == "1"
 
 
 class ProductionConfig(Config):
@@ -267,6 +282,7 @@ class TestConfig(Config):
     # Cheap proofs of work: the tests solve them in Python.
     CHALLENGE_COST = 10
     CHALLENGE_MAX_NUMBER = 50
+    SETTLEMENT_INCLUDE_TEST_PAYMENTS = True
     REDIS_URL = None
     # Jobs queued by a request run before the test client gets the response.
     JOBS_INLINE_AFTER_RESPONSE = False

@@ -13,12 +13,13 @@ from app import jobs
 from app.accounts.models import ApiToken, User
 from app.accounts.services import create_user_with_role
 from app.calendars.fetch import sync_all
-from app.db import serialized_writes
+from app.db import serialized_writes, utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.jobs import backend_name, rq_backend
 from app.notifications.models import EmailDelivery
 from app.orgs.models import Jurisdiction, jurisdiction_tree, with_descendants
+from app.payments import settlement
 from app.seed import seed_demo
 from app.stats import events, exports, facts, open_data, queries
 from app.stats.rebuild_pg import rebuild_booked_pg
@@ -111,6 +112,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(calendars_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(stats_cli)
+    app.cli.add_command(payments_cli)
 
 
 jobs_cli = AppGroup("jobs", help="Background jobs: run the periodic ones, workers, status.")
@@ -270,3 +272,31 @@ def stats_export_command(month, formats, out, jurisdiction) -> None:
         with open(path, "wb") as fh:
             fh.write(data)
         click.echo(path)
+
+
+payments_cli = AppGroup("payments", help="Payments: settlement by bank transfer.")
+
+
+@payments_cli.command("settle")
+@click.option("--month", default=None,
+              help="Month to settle (YYYY-MM, Seoul time; default: last month).")
+def payments_settle_command(month) -> None:
+    """Issue the month's settlement statements for owners paid by bank transfer (idempotent:
+    owners who have theirs keep them; what happened after they were issued goes into the next
+    month). The monthly job `payments.settle` does the same for last month on its own."""
+    now = utcnow()
+    first = settlement.parse_month(month) if month else settlement.last_month(now)
+    if first is None:
+        raise click.BadParameter("write a month from 2000-01 to 2100-12 as YYYY-MM",
+                                 param_hint="--month")
+    try:
+        with serialized_writes():
+            issued = settlement.issue_month(first, now=now)
+            db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    for statement in issued:
+        click.echo(f"{first:%Y-%m} {statement.organisation_id} {statement.status} "
+                   f"{statement.net}")
+    click.echo(f"{len(issued)} statement(s) issued for {first:%Y-%m}")

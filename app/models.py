@@ -8,6 +8,12 @@ from app.jobs.models import JobRun
 from app.notifications.models import EmailDelivery, Notification, NotificationPreference
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
 from app.payments.models import Payment, PaymentLog, PayoutAccount, Refund, StripeEvent
+from app.payments.settlement_models import (
+    BankAccount,
+    SettlementLine,
+    SettlementLog,
+    SettlementStatement,
+)
 from app.rules.models import RuleSet
 from app.security.models import SecurityEvent, SpentChallenge
 from app.spaces.models import Closure, OpeningHours, Space, SpaceAmenity, space_jurisdictions
@@ -43,6 +49,10 @@ __all__ = [
     "PaymentLog",
     "PayoutAccount",
     "Refund",
+    "BankAccount",
+    "SettlementLine",
+    "SettlementLog",
+    "SettlementStatement",
     "StripeEvent",
     "Organisation",
     "Space",

@@ -10,7 +10,7 @@ deciding who may use it). Outcomes:
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.notifications.models import EmailDelivery, Notification
 from app.payments import services as payment_services
+from app.payments.settlement_models import SettlementStatement
 from app.spaces.models import SpacePhoto
 from tests.conftest import next_weekday
 
@@ -81,6 +82,10 @@ def world(factories, media):
                                  invited_by=users["resident"])
     invitation.renew(utcnow())
     db.session.add(invitation)
+    # November's settlement statement of the owner (nothing to transfer).
+    statement = SettlementStatement(organisation_id=org.id, month=date(2026, 11, 1),
+                                    status="carried")
+    db.session.add(statement)
     db.session.commit()
     # The resident's first notification (the request received) and its email.
     note = db.session.scalars(
@@ -115,6 +120,7 @@ def world(factories, media):
         "org": org.id,
         "paid_booking": paid.id,
         "refund": refund.id,
+        "statement": statement.id,
         "series": series.id,
         "users": users,
         "start": start,
@@ -186,6 +192,12 @@ PAYMENT_PAGES = BOOKING_VIEW
 # Payout set-up and reports: the owner's managers and principals, and the platform's admins;
 # no one else may know the organisation's money exists.
 PAYOUTS = {**{role: "404" for role in ROLES}, "anon": "login", "manager": "ok", "admin": "ok"}
+# Settlement by bank transfer: the owner's managers enter the account, the platform's
+# administrators verify it and run the settlement desk; nobody else learns it exists.
+SETTLEMENT_EDIT = {**PAYOUTS, "admin": "403"}
+SETTLEMENT_OPERATE = {**PAYOUTS, "manager": "403"}
+SETTLEMENT_DESK = {**{role: "404" for role in ROLES}, "anon": "login", "admin": "ok"}
+BANK_ACCOUNT = {"bank_code": "004", "number": "123-456-789012", "holder": "번동초등학교"}
 OFFLINE_PAYMENT = {"method": "cash", "amount": "10000", "reference": "영수증 2"}
 REFUND = {"amount": "1000", "reason": "냉방기 고장", "reference": "계좌 이체"}
 API_OFFLINE_PAYMENT = {"method": "cash", "amount": 20_000, "reference": "영수증 2"}
@@ -346,6 +358,26 @@ MATRIX = {
     "payments.payouts": ("GET", "/manage/organisations/{org}/payouts", None, PAYOUTS),
     "payments.payouts#csv": ("GET", "/manage/organisations/{org}/payouts?format=csv", None,
                              PAYOUTS),
+    "settlement.bank_account": ("GET", "/manage/organisations/{org}/bank-account", None,
+                                PAYOUTS),
+    "settlement.bank_account#post": ("POST", "/manage/organisations/{org}/bank-account",
+                                     BANK_ACCOUNT, SETTLEMENT_EDIT),
+    "settlement.verify": ("POST", "/manage/organisations/{org}/bank-account/verify",
+                          {"verify-number": "123456789012"}, SETTLEMENT_OPERATE),
+    "settlement.statements": ("GET", "/manage/organisations/{org}/statements", None, PAYOUTS),
+    "settlement.statement": ("GET", "/manage/organisations/{org}/statements/{statement}", None,
+                             PAYOUTS),
+    "settlement.statement#csv": ("GET",
+                                 "/manage/organisations/{org}/statements/{statement}?format=csv",
+                                 None, PAYOUTS),
+    "settlement.paid": ("POST", "/admin/settlements/{statement}/paid",
+                        {"reference": "IBK-1", "paid_on": "2026-12-02"}, SETTLEMENT_OPERATE),
+    "settlement.desk": ("GET", "/admin/settlements", None, SETTLEMENT_DESK),
+    "settlement.issue": ("POST", "/admin/settlements/issue", {"month": "2020-01"},
+                         SETTLEMENT_DESK),
+    "settlement.transfers": ("GET", "/admin/settlements/transfers.csv", None, SETTLEMENT_DESK),
+    "settlement.transfers#xlsx": ("GET", "/admin/settlements/transfers.xlsx", None,
+                                  SETTLEMENT_DESK),
     # Stripe's webhooks: public, but only signed events count (this unsigned post gets 400).
     "stripe_webhook.receive": ("POST", "/stripe/webhook", {}, ALL_OK),
     "api.checkout": ("POST", "/api/v1/bookings/{booking}/checkout", {}, RESIDENT_ONLY),

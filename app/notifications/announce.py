@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.bookings.models import Booking
 from app.bookings.states import ACTIVE, GRANTED, BookingStatus, StageState
 from app.extensions import db
 from app.notifications.audience import stage_audience, when_iso
 from app.notifications.services import notify
+from app.orgs.models import OrgMembership
 
 
 def booking_params(booking) -> dict:
@@ -176,6 +178,42 @@ def refunded(refund) -> None:
                   reason=refund.reason, reference=refund.reference)
     notify([booking.user], "payment_refunded", booking=booking, params=params,
            dedupe_key=f"refund-{refund.id}" if refund.id else None)
+
+
+# --------------------------------------------------------------------------- settlement
+def _owner_managers(organisation_id: int) -> list:
+    return list(db.session.scalars(
+        select(User).join(OrgMembership, OrgMembership.user_id == User.id)
+        .where(OrgMembership.organisation_id == organisation_id,
+               OrgMembership.role.in_(("manager", "principal")))
+        .order_by(User.id)
+    ))
+
+
+def _statement_params(statement) -> dict:
+    org = statement.organisation
+    return {"org": statement.organisation_id, "owner": org.name if org is not None else "",
+            "statement": statement.id, "month": f"{statement.month:%Y-%m}",
+            "net": statement.net, "currency": statement.currency, "status": statement.status,
+            "gross": statement.gross, "lines": statement.line_count}
+
+
+def statement_issued(statement, *, now=None) -> None:
+    """The owner's managers hear that a month's statement is out (and what will be sent)."""
+    notify(_owner_managers(statement.organisation_id), "settlement_issued",
+           params=_statement_params(statement), dedupe_key=f"settlement-{statement.id}-issued",
+           now=now)
+
+
+def statement_paid(statement, *, now=None) -> None:
+    """...and that the money was transferred: the day, the account (masked), the reference."""
+    params = _statement_params(statement)
+    # The account as its last four digits: the bank's name is Korean whatever the language.
+    last4 = (statement.paid_to or "").rpartition("*")[2]
+    params.update(paid_on=statement.paid_on.isoformat() if statement.paid_on else None,
+                  last4=last4, reference=statement.transfer_reference)
+    notify(_owner_managers(statement.organisation_id), "settlement_paid", params=params,
+           dedupe_key=f"settlement-{statement.id}-paid", now=now)
 
 
 # --------------------------------------------------------------------------- closures

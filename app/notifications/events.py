@@ -23,6 +23,7 @@ from app.bookings.states import CALLED_OFF, GRANTED, BookingStatus, StageState
 from app.extensions import db
 from app.notifications import announce, audience
 from app.notifications.services import PREFS_CACHE, prefetch
+from app.payments import settlement
 from app.payments import signals as payment_signals
 from app.payments.states import PaymentStatus, RefundStatus
 from app.spaces import signals as space_signals
@@ -48,6 +49,9 @@ def register() -> None:
     booking_signals.stage_moved.connect(_stage_moved)
     payment_signals.payment_moved.connect(_payment_moved)
     payment_signals.refund_moved.connect(_refund_moved)
+    # A statement is complete when it is announced: composed at once, not at the next flush.
+    settlement.statement_issued.connect(announce.statement_issued)
+    settlement.statement_paid.connect(announce.statement_paid)
     space_signals.closure_added.connect(_closure_added)
 
     @event.listens_for(db.session, "before_flush")

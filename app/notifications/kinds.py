@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 RESIDENT, APPROVER, OFFICER = "resident", "approver", "officer"
+# The owner's managers and head: what the platform settles with their organisation.
+OWNER = "owner"
 # Messages about the account itself: always sent, never on the preferences page.
 ACCOUNT = "account"
 
@@ -20,6 +22,7 @@ AUDIENCE_LABELS = {
     RESIDENT: _l("Your bookings"),
     APPROVER: _l("Requests you decide"),
     OFFICER: _l("Your jurisdiction"),
+    OWNER: _l("Your organisation's settlements"),
 }
 
 CHANNEL_LABELS = {
@@ -40,7 +43,8 @@ class Kind:
     # email goes out too.
     mandatory: bool = False
     digest: bool = False  # may be gathered into the daily digest
-    # The page the notification opens: "booking" (the booking), "queue", "oversight", "groups".
+    # The page the notification opens: "booking" (the booking), "queue", "oversight", "groups",
+    # "statement" (a settlement statement).
     opens: str = "booking"
     # May also be emailed to an address without an account (services.email_address): the
     # template then renders with no `user` and may give a `reason` block for the footer.
@@ -91,6 +95,11 @@ KINDS: dict[str, Kind] = {
              opens="queue"),
         Kind("approval_escalated", APPROVER, _l("A request passed on to you after a deadline"),
              opens="queue"),
+        # --- owners settled by bank transfer
+        Kind("settlement_issued", OWNER, _l("Monthly settlement statement issued"),
+             opens="statement"),
+        Kind("settlement_paid", OWNER, _l("Settlement transferred to your account"),
+             opens="statement"),
         # --- the account itself
         Kind("email_verification", ACCOUNT, _l("Confirm your email address"), mandatory=True,
              opens="verify"),
@@ -116,4 +125,6 @@ def kinds_for(roles: list[str]) -> list[Kind]:
         audiences.add(APPROVER)
     if {"officer", "admin"} & set(roles):
         audiences.add(OFFICER)
+    if {"manager", "principal"} & set(roles):
+        audiences.add(OWNER)
     return [k for k in KINDS.values() if k.audience in audiences]

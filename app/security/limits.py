@@ -116,3 +116,8 @@ feed_per_ip = limiter.shared_limit(
 api_per_client = limiter.limit(
     setting("RATELIMIT_API_PER_CLIENT"), key_func=api_client_key, scope="api",
 )
+# Settlement forms (bank accounts, verifications, transfers recorded): per account.
+settlement_per_account = limiter.limit(
+    setting("RATELIMIT_SETTLEMENT_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
+    scope="settlement",
+)

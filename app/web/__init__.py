@@ -20,6 +20,7 @@ from app.web.payments.routes import bp as payments_bp
 from app.web.payments.routes import webhook_bp
 from app.web.rules.routes import bp as rules_bp
 from app.web.security.routes import bp as security_bp
+from app.web.settlement.routes import bp as settlement_bp
 from app.web.spaces import bp as spaces_bp
 from app.web.stats.exports import bp as stats_exports_bp
 from app.web.stats.routes import bp as stats_bp
@@ -42,6 +43,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(stats_bp)
     app.register_blueprint(stats_exports_bp, url_prefix="/stats")
     app.register_blueprint(payments_bp)
+    app.register_blueprint(settlement_bp)
     app.register_blueprint(calendars_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(webhook_bp)

@@ -161,6 +161,20 @@ def params_for(case: str, lang: str) -> dict:
             "invitation": 7, "group": w["group"], "inviter": w["inviter"],
             "email": "reader@example.org", "expires": "2026-12-09T03:00:00+00:00",
         },
+        "settlement_issued": {
+            "org": 3, "owner": w["owner"], "statement": 12, "month": "2026-11",
+            "net": 43650, "currency": "KRW", "status": "issued", "gross": 50000, "lines": 3,
+        },
+        "settlement_issued-carried": {
+            "org": 3, "owner": w["owner"], "statement": 12, "month": "2026-11",
+            "net": -19400, "currency": "KRW", "status": "carried", "gross": 0, "lines": 1,
+        },
+        "settlement_paid": {
+            "org": 3, "owner": w["owner"], "statement": 12, "month": "2026-11",
+            "net": 43650, "currency": "KRW", "status": "paid", "gross": 50000, "lines": 3,
+            "paid_on": "2026-12-03", "last4": "9012",
+            "reference": "IBK-20261203-0001",
+        },
     }
     return cases[case]
 
@@ -172,7 +186,8 @@ CASES = [
     "payment_received", "payment_refunded", "booking_reminder", "lottery_result",
     "lottery_result-approved", "lottery_result-lost", "closure_conflict", "approval_requested",
     "approval_notice", "approval_deadline", "approval_escalated", "weekly_summary",
-    "email_verification", "signup_attempt", "group_invitation",
+    "email_verification", "signup_attempt", "group_invitation", "settlement_issued",
+    "settlement_issued-carried", "settlement_paid",
 ]
 # Messages about the account, not a booking: where their button leads.
 ACCOUNT_LINKS = {
@@ -209,6 +224,9 @@ KIND_WORDS = {
     "email_verification": ("이메일 주소 확인", "Confirm your email address"),
     "signup_attempt": ("이미", "already"),
     "group_invitation": ("초대", "invited you"),
+    "settlement_issued": ("정산서", "Settlement statement"),
+    "settlement_issued-carried": ("정산서", "Settlement statement"),
+    "settlement_paid": ("이체", "Settlement transferred"),
     "digest": ("알림", "Daily digest"),
 }
 
@@ -226,7 +244,8 @@ def kind_of(case: str) -> str:
 
 def note_for(case: str, lang: str, reader, **kw) -> Notification:
     kind = kind_of(case)
-    no_booking = ("weekly_summary", "group_invitation", *ACCOUNT_LINKS)
+    no_booking = ("weekly_summary", "group_invitation", "settlement_issued", "settlement_paid",
+                  *ACCOUNT_LINKS)
     booking_id = None if kind in no_booking else BOOKING_ID
     return Notification(kind=kind, params=params_for(case, lang), user=reader,
                         booking_id=booking_id, **kw)
@@ -305,6 +324,8 @@ def test_the_link_is_absolute_and_opens_the_right_page(case, reader):
         expected = ACCOUNT_LINKS[kind]
     elif kind == "group_invitation":
         expected = f"{BASE}/account/groups"
+    elif kind.startswith("settlement_"):
+        expected = f"{BASE}/manage/organisations/3/statements/12"
     else:
         expected = f"{BASE}/bookings/{BOOKING_ID}"
     for lang in ("ko", "en"):

@@ -26,7 +26,7 @@ from app.db import db_int, utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.orgs.models import Organisation
-from app.payments import connect, gateway, report, services
+from app.payments import connect, gateway, report, services, settlement
 from app.payments.models import Refund
 from app.payments.states import COLLECTED, METHOD_LABELS, PaymentStatus
 from app.web.helpers import load_booking, writes_on_get
@@ -291,7 +291,8 @@ def payouts(org_id: int):
     if request.args.get("format") == "csv":
         return _csv(org, result, start, end)
     return render_template("payments/payouts.html", org=org, result=result, start=start,
-                           end=end, zone=zone, method_labels=METHOD_LABELS)
+                           end=end, zone=zone, method_labels=METHOD_LABELS,
+                           transfers=settlement.transfers_between(org.id, start, end))
 
 
 def _csv(org, result, start: date, end: date) -> Response:
