@@ -274,6 +274,7 @@ MATRIX = {
     "manage.spaces": ("GET", "/manage/spaces", None, MANAGE_LIST),
     "manage.new_space": ("GET", "/manage/spaces/new", None, MANAGE_LIST),
     "manage.edit_space": ("GET", "/manage/spaces/{space}/edit", None, MANAGE_SPACE),
+    "manage.publish": ("POST", "/manage/spaces/{space}/publish", {"value": "0"}, MANAGE_SPACE),
     "manage.hours": ("GET", "/manage/spaces/{space}/hours", None, MANAGE_SPACE),
     "manage.closures": ("GET", "/manage/spaces/{space}/closures", None, MANAGE_SPACE),
     "manage.calendar": ("GET", "/manage/spaces/{space}/calendar", None, MANAGE_SPACE),
