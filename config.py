@@ -153,6 +153,11 @@ class Config:
     RATELIMIT_PHOTO_UPLOAD_PER_ACCOUNT = os.environ.get(
         "RATELIMIT_PHOTO_UPLOAD_PER_ACCOUNT", "30 per hour; 100 per day"
     )
+    # Changes made in the admin console (roles, accounts, jurisdictions) per administrator:
+    # generous for real work, a brake on a script run with a stolen session.
+    RATELIMIT_ADMIN_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_ADMIN_PER_ACCOUNT", "60 per minute; 1000 per day"
+    )
 
     SEARCH_PER_PAGE = 20
     API_MAX_PER_PAGE = 100

@@ -32,7 +32,7 @@ from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, 
 from app.payments import services as payment_services
 from app.seed_rules import approve_all_stages, seed_groups, seed_rule_demos, seed_rule_sets
 from app.spaces.availability import local_instant
-from app.spaces.models import AMENITIES, Closure, OpeningHours, Space
+from app.spaces.models import ACCESSIBILITY, AMENITIES, Closure, OpeningHours, Space
 from app.stats import events, facts
 
 DEMO_PASSWORD = "gonggan-demo"
@@ -162,7 +162,7 @@ class _SpaceSeed(NamedTuple):
     price: int
     mode: str
     hours: str
-    amenities: tuple[str, ...]
+    amenities: tuple[str, ...]  # accessibility features (ACCESSIBILITY codes) included
     address: str
     lat: float
     lon: float
@@ -190,7 +190,8 @@ SPACES = (
       "school", ("piano", "whiteboard"), "서울특별시 강북구 오현로 145", 37.6348, 127.0430,
       "방음 공사 후 공개 예정입니다.", published=False),
     S("mia-gym", "mia-ms", "미아중학교 강당 겸 체육관", "gym", 150, 30000, "request", "school",
-      ("sound_system", "projector", "air_conditioning", "wheelchair_access"),
+      ("sound_system", "projector", "air_conditioning", "step_free_entrance",
+       "accessible_toilet"),
       "서울특별시 강북구 솔샘로 174", 37.6215, 127.0178,
       "무대가 있는 다목적 강당입니다. 생활체육과 주민 행사에 모두 쓸 수 있습니다.",
       min_minutes=120, buffer=30),
@@ -198,11 +199,12 @@ SPACES = (
       ("lighting", "parking"), "서울특별시 강북구 솔샘로 174", 37.6212, 127.0182,
       "인조잔디 운동장입니다. 야간 조명은 21시 50분에 꺼집니다."),
     S("beon1-meeting", "gangbuk-centers", "번1동 주민센터 2층 회의실", "meeting_room", 16, 0,
-      "instant", "center", ("wifi", "whiteboard", "tables_chairs", "air_conditioning"),
+      "instant", "center", ("wifi", "whiteboard", "tables_chairs", "air_conditioning", "lift"),
       "서울특별시 강북구 도봉로98길 29", 37.6378, 127.0322,
       "주민자치회와 동아리가 무료로 쓰는 회의실입니다. 바로 예약됩니다.", max_minutes=180),
     S("suyu1-hall", "gangbuk-centers", "수유1동 주민센터 다목적실", "meeting_room", 40, 0,
-      "request", "center_sat", ("projector", "sound_system", "tables_chairs", "wheelchair_access"),
+      "request", "center_sat", ("projector", "sound_system", "tables_chairs", "step_free_entrance",
+                             "lift", "accessible_toilet"),
       "서울특별시 강북구 도봉로89길 13", 37.6398, 127.0249,
       "강연, 주민 교육, 소모임에 알맞은 다목적실입니다."),
     S("mia-kitchen", "gangbuk-centers", "미아동 마을활력소 공유부엌", "kitchen", 12, 10000,
@@ -220,7 +222,8 @@ SPACES = (
       max_minutes=120),
     # --- 도봉구 ---
     S("changdong-gym", "changdong-hs", "창동고등학교 체육관", "gym", 120, 25000, "request",
-      "school", ("sound_system", "showers", "wheelchair_access"), "서울특별시 도봉구 덕릉로 351",
+      "school", ("sound_system", "showers", "step_free_entrance", "accessible_toilet",
+                 "accessible_parking"), "서울특별시 도봉구 덕릉로 351",
       37.6489, 127.0435, "농구 코트 1면, 배구 코트 2면 규모의 체육관입니다.", buffer=30),
     S("changdong-av", "changdong-hs", "창동고등학교 시청각실", "classroom", 60, 0, "request",
       "school", ("projector", "sound_system", "air_conditioning"), "서울특별시 도봉구 덕릉로 351",
@@ -253,7 +256,8 @@ SPACES = (
       "점심시간(12~13시)에는 쉽니다. 봉제 골목 소상공인 모임에도 열려 있습니다.",
       max_minutes=180),
     S("hyehwa-center-hall", "jongno-centers", "혜화동 주민센터 대강당", "auditorium", 120, 0,
-      "request", "center_sat", ("projector", "sound_system", "wheelchair_access"),
+      "request", "center_sat", ("projector", "sound_system", "step_free_entrance", "lift",
+                             "accessible_toilet", "hearing_loop"),
       "서울특별시 종로구 혜화로 35", 37.5865, 126.9992,
       "주민총회, 강연, 발표회를 위한 강당입니다.", min_minutes=120, buffer=30),
     S("daehakro-practice", "daehakro-stage", "대학로 공유무대 연습실", "studio", 25, 15000,
@@ -288,7 +292,7 @@ SPACES = (
       ("sound_system", "showers", "air_conditioning"), "서울특별시 영등포구 여의공원로 56",
       37.5270, 126.9210, "직장인 생활체육 동호회가 많이 찾는 체육관입니다.", buffer=30),
     S("mullae-kitchen", "mullae-kitchen", "문래 공유부엌", "kitchen", 16, 12000, "request",
-      "kitchen", ("kitchen_equipment", "tables_chairs", "air_conditioning", "wheelchair_access"),
+      "kitchen", ("kitchen_equipment", "tables_chairs", "air_conditioning", "step_free_entrance"),
       "서울특별시 영등포구 문래로 164", 37.5175, 126.8950,
       "철공소 골목의 공유부엌입니다. 식품위생 교육 이수자가 함께해야 합니다.",
       min_minutes=120, buffer=30),
@@ -296,7 +300,8 @@ SPACES = (
       "studio", ("wifi", "tables_chairs", "lighting"), "서울특별시 영등포구 경인로 775",
       37.5155, 126.8935, "촬영과 소규모 워크숍에 쓰는 작업실입니다."),
     S("ydp-auditorium", "yeongdeungpo-office", "영등포구청 별관 대강당", "auditorium", 200, 50000,
-      "request", "office", ("projector", "sound_system", "wheelchair_access", "parking"),
+      "request", "office", ("projector", "sound_system", "parking", "step_free_entrance", "lift",
+                         "accessible_toilet", "hearing_loop", "accessible_parking"),
       "서울특별시 영등포구 당산로 123", 37.5264, 126.8962,
       "200석 대강당입니다. 비영리 주민 행사는 사용료를 감면받을 수 있습니다.",
       min_minutes=120, buffer=30),
@@ -316,7 +321,8 @@ SPACES = (
       "instant", "field", ("lighting", "showers", "parking"), "서울특별시 강동구 올림픽로 875",
       37.5530, 127.1290, "조명이 있는 인조잔디 풋살장입니다.", max_minutes=120, buffer=10),
     S("gangdong-hall", "gangdong-facilities", "강동구민회관 소강당", "auditorium", 150, 30000,
-      "request", "office", ("sound_system", "projector", "piano", "wheelchair_access"),
+      "request", "office", ("sound_system", "projector", "piano", "step_free_entrance", "lift",
+                         "accessible_toilet", "hearing_loop"),
       "서울특별시 강동구 성내로 25", 37.5301, 127.1238,
       "피아노가 있는 소강당입니다. 합창단 연습과 발표회에 많이 쓰입니다.",
       min_minutes=120, buffer=30),
@@ -608,7 +614,7 @@ def _seed_spaces(
 def _new_space(
     seed: _SpaceSeed, org: Organisation, jurisdictions: dict[str, Jurisdiction], district: str
 ) -> Space:
-    assert set(seed.amenities) <= set(AMENITIES), seed.key
+    assert set(seed.amenities) <= set(AMENITIES) | set(ACCESSIBILITY), seed.key
     space = Space(
         owner=org,
         name=seed.name,
@@ -635,7 +641,8 @@ def _new_space(
             space.opening_hours.append(
                 OpeningHours(weekday=weekday, open_minute=open_minute, close_minute=close_minute)
             )
-    space.amenities = list(seed.amenities)
+    space.amenities = [c for c in seed.amenities if c in AMENITIES]
+    space.accessibility = [c for c in seed.amenities if c in ACCESSIBILITY]
     return space
 
 

@@ -1,10 +1,11 @@
 """Space search, shared by the search page and `GET /api/v1/spaces`.
 
-Filters that SQL answers well (text, type, capacity, amenities, district, bounding box, bookings and
-closures in the way) run in the database; the two that need exact geometry or wall-clock hours
-(great-circle distance, opening hours covering a requested time) run in Python on the narrowed
-candidate list, which holds ids and coordinates only. A page then loads its spaces with their
-owner, jurisdictions and amenities eagerly: a bounded number of queries whatever the data size.
+Filters that SQL answers well (text, type, capacity, amenities and accessibility features,
+district, bounding box, bookings and closures in the way) run in the database; the two that
+need exact geometry or wall-clock hours (great-circle distance, opening hours covering a
+requested time) run in Python on the narrowed candidate list, which holds ids and coordinates
+only. A page then loads its spaces with their owner, jurisdictions and amenities eagerly: a
+bounded number of queries whatever the data size.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from app.extensions import db
 from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree, with_descendants
 from app.spaces.availability import WeeklyHours, is_slot_free
 from app.spaces.models import (
+    ACCESSIBILITY,
     AMENITIES,
     SPACE_TYPES,
     Closure,
@@ -39,6 +41,8 @@ from app.spaces.models import (
 
 MAX_RADIUS_KM = 100.0
 MAX_FREE_WINDOW = timedelta(days=14)
+# The amenity that accessibility features replaced (migration 0017): read as a step-free entrance.
+LEGACY_WHEELCHAIR = "wheelchair_access"
 
 
 @dataclass
@@ -48,6 +52,7 @@ class SearchParams:
     min_capacity: int | None = None
     free_only: bool = False  # free of charge (price 0)
     amenities: tuple[str, ...] = ()
+    accessibility: tuple[str, ...] = ()  # every one of these accessibility features
     district: str | None = None  # jurisdiction slug; includes the jurisdictions below it
     near: tuple[float, float] | None = None
     radius_km: float = 5.0
@@ -149,15 +154,26 @@ def parse_search_args(
     params.page = integer("page", 1, 100000) or 1
     params.per_page = integer("per_page", 1, per_page_max) or per_page_default
 
-    raw_amenities: list[str] = []
-    getlist = getattr(args, "getlist", None)
-    values = getlist("amenities") if getlist else [args.get("amenities") or ""]
-    for value in values:
-        raw_amenities += [a.strip() for a in (value or "").split(",") if a.strip()]
+    def codes(name: str) -> list[str]:
+        getlist = getattr(args, "getlist", None)
+        values = getlist(name) if getlist else [args.get(name) or ""]
+        return [c.strip() for value in values for c in (value or "").split(",") if c.strip()]
+
+    raw_amenities = codes("amenities")
+    raw_access = codes("accessibility")
+    # Links and API clients from before accessibility had its own filter.
+    if LEGACY_WHEELCHAIR in raw_amenities:
+        raw_amenities.remove(LEGACY_WHEELCHAIR)
+        raw_access.append("step_free_entrance")
     unknown = [a for a in raw_amenities if a not in AMENITIES]
     if unknown:
         err("amenities", _("Unknown amenity: %(name)s.", name=", ".join(unknown)))
     params.amenities = tuple(sorted(set(raw_amenities) - set(unknown)))
+    unknown = [a for a in raw_access if a not in ACCESSIBILITY]
+    if unknown:
+        err("accessibility",
+            _("Unknown accessibility feature: %(name)s.", name=", ".join(unknown)))
+    params.accessibility = tuple(sorted(set(raw_access) - set(unknown)))
 
     near = (args.get("near") or "").strip()
     lat_raw, lon_raw = (args.get("lat") or "").strip(), (args.get("lon") or "").strip()
@@ -231,7 +247,7 @@ def _base_query(params: SearchParams):
         query = query.where(Space.capacity >= params.min_capacity)
     if params.free_only:
         query = query.where(Space.price_per_hour == 0)
-    for code in params.amenities:
+    for code in params.amenities + params.accessibility:
         query = query.where(
             exists().where(SpaceAmenity.space_id == Space.id, SpaceAmenity.code == code)
         )

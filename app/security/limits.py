@@ -108,6 +108,11 @@ photo_upload_per_account = limiter.limit(
     setting("RATELIMIT_PHOTO_UPLOAD_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
     scope="photo-upload",
 )
+# Changes made in the admin console.
+admin_change_per_account = limiter.limit(
+    setting("RATELIMIT_ADMIN_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
+    scope="admin",
+)
 # Calendar apps poll feeds; a poll every few minutes is normal, hundreds a minute is not.
 feed_per_ip = limiter.shared_limit(
     setting("RATELIMIT_FEED_PER_IP"), scope="feeds", key_func=client_ip,

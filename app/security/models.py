@@ -26,6 +26,23 @@ BOOKING_REQUESTED = "booking_requested"
 EVENT_KINDS = (THROTTLED, LOGIN_FAILED, LOGIN, ACCOUNT_CREATED, CHALLENGE_FAILED,
                BOOKING_REQUESTED)
 
+# What platform administrators did in the admin console (app.accounts.admin): the audit trail
+# of roles, accounts and the jurisdiction hierarchy. `user_id` is the administrator; `detail`
+# names the person or jurisdiction acted on.
+ADMIN_GRANTED = "admin_granted"
+ADMIN_REVOKED = "admin_revoked"
+OFFICER_GRANTED = "officer_granted"
+OFFICER_REVOKED = "officer_revoked"
+ACCOUNT_DEACTIVATED = "account_deactivated"
+ACCOUNT_REACTIVATED = "account_reactivated"
+JURISDICTION_ADDED = "jurisdiction_added"
+JURISDICTION_RENAMED = "jurisdiction_renamed"
+JURISDICTION_MOVED = "jurisdiction_moved"
+
+AUDIT_KINDS = (ADMIN_GRANTED, ADMIN_REVOKED, OFFICER_GRANTED, OFFICER_REVOKED,
+               ACCOUNT_DEACTIVATED, ACCOUNT_REACTIVATED, JURISDICTION_ADDED,
+               JURISDICTION_RENAMED, JURISDICTION_MOVED)
+
 
 class SecurityEvent(Model):
     __tablename__ = "security_events"

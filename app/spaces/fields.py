@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 
-from app.spaces.models import AMENITIES, BOOKING_MODES, CHALLENGE_MODES, SPACE_TYPES
+from app.spaces.models import ACCESSIBILITY, AMENITIES, BOOKING_MODES, CHALLENGE_MODES, SPACE_TYPES
 
 MAX_CAPACITY = 100_000
 MAX_PRICE = 10_000_000
@@ -314,6 +314,13 @@ SPACE_FIELDS: dict[str, SpaceField] = {
             _l("Unknown amenity: %(name)s."),
             choices=AMENITIES,
             extra={"not_list": _l("Give the amenities as a list.")},
+        ),
+        SpaceField(
+            "accessibility",
+            "codes",
+            _l("Unknown accessibility feature: %(name)s."),
+            choices=ACCESSIBILITY,
+            extra={"not_list": _l("Give the accessibility features as a list.")},
         ),
         SpaceField("jurisdiction_ids", "ids", _l("Unknown jurisdiction.")),
         SpaceField("published", "flag", _l("Published must be yes or no.")),

@@ -49,8 +49,18 @@ AMENITIES = {
     "piano": _l("Piano"),
     "showers": _l("Showers"),
     "parking": _l("Parking"),
-    "wheelchair_access": _l("Wheelchair access"),
     "lighting": _l("Night lighting"),
+}
+
+# Accessibility features: searchable like amenities and stored beside them (space_amenities),
+# but a group of their own on the form, the space page and the search filters. The old
+# "wheelchair_access" amenity became "step_free_entrance" (migration 0017).
+ACCESSIBILITY = {
+    "step_free_entrance": _l("Step-free entrance"),
+    "lift": _l("Lift"),
+    "accessible_toilet": _l("Accessible toilet"),
+    "hearing_loop": _l("Hearing loop"),
+    "accessible_parking": _l("Accessible parking"),
 }
 
 BOOKING_MODES = {"instant": _l("Instant booking"), "request": _l("Request and approval")}
@@ -146,12 +156,29 @@ class Space(Model):
 
     @property
     def amenities(self) -> list[str]:
-        return sorted(row.code for row in self.amenity_rows)
+        return sorted(row.code for row in self.amenity_rows if row.code not in ACCESSIBILITY)
 
     @amenities.setter
     def amenities(self, codes: list[str]) -> None:
+        self._set_codes(codes, accessibility=False)
+
+    @property
+    def accessibility(self) -> list[str]:
+        """The accessibility features (codes of ACCESSIBILITY), in the order of that list."""
+        have = {row.code for row in self.amenity_rows}
+        return [code for code in ACCESSIBILITY if code in have]
+
+    @accessibility.setter
+    def accessibility(self, codes: list[str]) -> None:
+        self._set_codes(codes, accessibility=True)
+
+    def _set_codes(self, codes: list[str], *, accessibility: bool) -> None:
+        """Replace the codes of one group (amenities or accessibility), keeping the other's."""
         wanted = set(codes)
-        self.amenity_rows = [row for row in self.amenity_rows if row.code in wanted]
+        self.amenity_rows = [
+            row for row in self.amenity_rows
+            if row.code in wanted or (row.code in ACCESSIBILITY) != accessibility
+        ]
         have = {row.code for row in self.amenity_rows}
         for code in sorted(wanted - have):
             self.amenity_rows.append(SpaceAmenity(code=code))

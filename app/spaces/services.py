@@ -60,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "challenge_mode": "auto",
     "published": False,
     "amenities": [],
+    "accessibility": [],
     "jurisdiction_ids": [],
 }
 
@@ -182,6 +183,7 @@ def create_space(actor, owner: Organisation, **fields) -> Space:
     clean = _validate(values, {})
     space = Space(owner=owner)
     space.amenities = clean.pop("amenities")
+    space.accessibility = clean.pop("accessibility")
     _apply(space, clean)
     _locate(space, "", (None, None))
     db.session.add(space)
@@ -198,8 +200,9 @@ def update_space(space: Space, actor, **fields) -> Space:
     _require_manage(space, actor)
     clean = _validate(fields, _current_values(space))
     previous_address, previous_point = space.address, (space.latitude, space.longitude)
-    if "amenities" in clean:
-        space.amenities = clean.pop("amenities")
+    for group in ("amenities", "accessibility"):
+        if group in clean:
+            setattr(space, group, clean.pop(group))
     _apply(space, clean)
     _locate(space, previous_address, previous_point)
     db.session.flush()

@@ -7,6 +7,7 @@ from flask import Flask
 
 from app.extensions import csrf
 from app.web.accounts import bp as accounts_bp
+from app.web.admin import bp as admin_bp
 from app.web.bookings import bp as bookings_bp
 from app.web.calendars import bp as calendars_bp
 from app.web.health import bp as health_bp
@@ -39,6 +40,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
     app.register_blueprint(rules_bp, url_prefix="/rules")
     app.register_blueprint(security_bp, url_prefix="/security")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(lottery_bp, url_prefix="/lottery")
     app.register_blueprint(stats_bp)
     app.register_blueprint(stats_exports_bp, url_prefix="/stats")

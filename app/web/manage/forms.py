@@ -21,7 +21,13 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.spaces.fields import SPACE_FIELDS, FieldInvalid, check_together, whole
-from app.spaces.models import AMENITIES, BOOKING_MODES, CHALLENGE_MODES, SPACE_TYPES
+from app.spaces.models import (
+    ACCESSIBILITY,
+    AMENITIES,
+    BOOKING_MODES,
+    CHALLENGE_MODES,
+    SPACE_TYPES,
+)
 from app.spaces.photos import MAX_ALT
 from app.spaces.services import MAX_REASON
 
@@ -112,6 +118,10 @@ class SpaceForm(FlaskForm):
     )
     amenities = _space_field(
         MultiCheckboxField, _l("Amenities"), "amenities", choices=list(AMENITIES.items())
+    )
+    accessibility = _space_field(
+        MultiCheckboxField, _l("Accessibility"), "accessibility",
+        choices=list(ACCESSIBILITY.items()),
     )
     jurisdiction_ids = _space_field(
         SelectMultipleField, _l("Jurisdictions"), "jurisdiction_ids", coerce=int

@@ -216,6 +216,22 @@ def edit_space(space_id: int):
                            surge_until=surge.surge_until(space, utcnow()))
 
 
+@bp.post("/spaces/<int:space_id>/publish")
+def publish(space_id: int):
+    """Publish or unpublish in one click (`value` 1 or 0), from the list or the space's page."""
+    space = _managed_space(space_id)
+    value = request.form.get("value") == "1"
+    space_services.update_space(space, current_user, published=value)
+    db.session.commit()
+    if value:
+        flash(_("%(name)s is published: residents can find and book it.", name=space.name),
+              "success")
+    else:
+        flash(_("%(name)s is no longer published: residents cannot find or book it.",
+                name=space.name), "success")
+    return redirect(safe_next(request.form.get("next")) or url_for(".spaces"))
+
+
 # --- Opening hours ---------------------------------------------------------------------------
 def _parse_hours(form) -> tuple[list[tuple[int, int, int]], dict[int, list[str]]]:
     ranges: list[tuple[int, int, int]] = []

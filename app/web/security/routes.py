@@ -26,6 +26,7 @@ LIMIT_LABELS = {
     "challenge-account": _l("Anti-macro checks fetched by one account"),
     "challenge-ip": _l("Anti-macro checks fetched from one address"),
     "invitation": _l("Invitations"),
+    "admin": _l("Changes in the admin console"),
     "feeds": _l("Calendar feeds"),
     "api": _l("API calls"),
 }

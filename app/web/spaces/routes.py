@@ -33,7 +33,15 @@ from app.security import challenge, limits
 from app.spaces import surge
 from app.spaces.availability import WeeklyHours, week_window
 from app.spaces.calendar import WeekGrid, build_week_grid
-from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES, WEEKDAYS, Closure, Space
+from app.spaces.models import (
+    ACCESSIBILITY,
+    AMENITIES,
+    BOOKING_MODES,
+    SPACE_TYPES,
+    WEEKDAYS,
+    Closure,
+    Space,
+)
 from app.web.helpers import required
 from app.web.payments.routes import start_checkout
 from app.web.spaces import bp
@@ -99,6 +107,7 @@ def search():
         view=view,
         types=SPACE_TYPES,
         amenities=AMENITIES,
+        access_labels=ACCESSIBILITY,
         jurisdictions=jurisdiction_options(),
         map_data=_map_data(result, params) if result is not None and view == "map" else None,
     )
@@ -264,6 +273,7 @@ def detail(space_id: int):
         manages=space.can_manage(current_user),
         weekly_hours=weekly_hours(space),
         amenity_labels=AMENITIES,
+        access_labels=ACCESSIBILITY,
         booking_modes=BOOKING_MODES,
         map_data=map_data,
     )
