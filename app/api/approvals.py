@@ -3,7 +3,6 @@ query as the web queue, `app.bookings.queue.queue_query`) and bulk decisions on 
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,23 +11,22 @@ from sqlalchemy.orm import selectinload
 from app.api import bp
 from app.api import serializers as out
 from app.api.auth import token_required
-from app.api.inputs import (
-    MAX_INT,
-    Fields,
-    json_body,
-    query_args,
-    query_choice,
-    query_date,
-    query_int,
+from app.api.document import errors
+from app.api.routes import BOOKING_OPTIONS
+from app.api.schemas.answers import (
+    ApprovalPageSchema,
+    BulkResultSchema,
 )
-from app.api.routes import BOOKING_OPTIONS, MAX_BULK
+from app.api.schemas.requests import (
+    ApprovalQuery,
+    BulkRequestSchema,
+)
 from app.bookings import decisions
 from app.bookings.models import Booking, BookingStage, BookingTransition
-from app.bookings.queue import SORTS, QueueFilters, queue_query
-from app.errors import NotAllowed, ValidationFailed
+from app.bookings.queue import QueueFilters, queue_query
+from app.errors import NotAllowed
 from app.extensions import db
 from app.payments.models import Payment
-from app.rules.schema import APPROVERS, PURPOSES
 
 # What the queue's query does not load but the booking serializer reads.
 QUEUE_EXTRA_OPTIONS = (
@@ -45,35 +43,26 @@ def _require_approver() -> None:
         )
 
 
-@bp.get("/approvals")
+@bp.get("/approvals", tags=["approvals"])
 @token_required
-def approvals():
-    args = query_args()
-    errors: dict = {}
-    space_id = query_int(args, "space", 0, 1, MAX_INT, errors) or None
-    approver = query_choice(args, "approver", APPROVERS, errors)
-    purpose = query_choice(args, "purpose", PURPOSES, errors)
-    first, last = query_date(args, "from", errors), query_date(args, "to", errors)
-    sort = query_choice(args, "sort", SORTS, errors) or "requested"
-    overdue = query_choice(args, "overdue", ("0", "1"), errors) == "1"
-    page = query_int(args, "page", 1, 1, 100000, errors)
-    per_page_max = current_app.config["API_MAX_PER_PAGE"]
-    per_page = query_int(
-        args, "per_page", current_app.config["SEARCH_PER_PAGE"], 1, per_page_max, errors
-    )
-    if first and last and last < first:
-        errors.setdefault("to", []).append(_("The end date must not be before the start date."))
-    if errors:
-        raise ValidationFailed(errors)
+@bp.arguments(ApprovalQuery, location="query")
+@bp.response(200, ApprovalPageSchema, description="A page of the queue.")
+@bp.doc(tags=["approvals"], responses=errors(403, 422))
+def approvals(args: dict):
+    """My approval queue
+
+    Requests whose current stage I decide (facility managers, heads of organisations, officers),
+    as in the web queue. Oldest request first unless `sort` says otherwise."""
+    page, per_page = args["page"], args["per_page"]
     _require_approver()
     filters = QueueFilters(
-        space_id=space_id,
-        approver=approver,
-        purpose=purpose,
-        date_from=first,
-        date_to=last,
-        overdue=overdue,
-        sort=sort,
+        space_id=args.get("space"),
+        approver=args.get("approver"),
+        purpose=args.get("purpose"),
+        date_from=args.get("first"),
+        date_to=args.get("last"),
+        overdue=args.get("overdue") == "1",
+        sort=args["sort"],
     )
     query = filters.order(queue_query(current_user, filters)).options(*QUEUE_EXTRA_OPTIONS)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
@@ -87,18 +76,15 @@ def _failure(code: str, message: str) -> dict:
 
 @bp.post("/approvals/bulk")
 @token_required
-def bulk_decide():
-    """Approve or reject several requests; each is decided in its own savepoint, so one that
-    cannot be decided does not undo or stop the others. Answers 200 with a result per id."""
-    fields = Fields(json_body())
-    action = fields.choice("action", ("approve", "reject"))
-    if action is None and "action" not in fields.errors:
-        fields.error("action", _("This field is required."))
-    ids = fields.ids("ids", limit=MAX_BULK)
-    reason = fields.text("reason", required=False)
-    if action == "reject" and not (reason or "").strip() and "reason" not in fields.errors:
-        fields.error("reason", _("Please give a reason for the rejection."))
-    fields.done()
+@bp.arguments(BulkRequestSchema, example={"action": "approve", "ids": [12, 15]})
+@bp.response(200, BulkResultSchema, description="One result per id.")
+@bp.doc(tags=["approvals"], responses=errors(403))
+def bulk_decide(body: dict):
+    """Approve or reject several requests
+
+    Each request is decided on its own: one that cannot be decided (not yours to decide, already
+    decided, time begun) does not undo or stop the others. Answers 200 with a result per id."""
+    action, ids, reason = body["action"], body["ids"], body.get("reason")
     _require_approver()
     found = {
         b.id: b
@@ -111,18 +97,22 @@ def bulk_decide():
     for booking_id in ids:
         booking = found.get(booking_id)
         if booking is None or not booking.can_view(current_user):
-            results[booking_id] = _result(booking_id, None,
-                                          _failure("not_found", _("No such request.")))
+            results[booking_id] = _result(
+                booking_id, None, _failure("not_found", _("No such request."))
+            )
         else:
             visible.append(booking)
     approve = action == "approve"
-    for outcome in decisions.decide_many(visible, current_user, approve=approve,
-                                         reason=reason if approve else reason or ""):
+    for outcome in decisions.decide_many(
+        visible, current_user, approve=approve, reason=reason if approve else reason or ""
+    ):
         booking = outcome.booking
         error = outcome.error
-        results[booking.id] = _result(booking.id, booking.status if error is None else None,
-                                      None if error is None else _failure(error.code,
-                                                                          error.message))
+        results[booking.id] = _result(
+            booking.id,
+            booking.status if error is None else None,
+            None if error is None else _failure(error.code, error.message),
+        )
     results = [results[booking_id] for booking_id in ids]
     db.session.commit()
     done = sum(1 for r in results if r["ok"])

@@ -7,25 +7,28 @@ the pages, in the language the client asks for (Accept-Language).
 
 from __future__ import annotations
 
-from flask import current_app
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.api import bp
 from app.api import serializers as out
 from app.api.auth import token_required
-from app.api.inputs import Fields, json_body, query_args, query_int
-from app.errors import ValidationFailed
+from app.api.schemas.answers import (
+    MarkedReadSchema,
+    NotificationPageSchema,
+    NotificationPreferencesSchema,
+)
+from app.api.schemas.requests import (
+    MarkReadSchema,
+    NotificationQuery,
+    NotificationSettingsSchema,
+)
 from app.extensions import db
 from app.notifications import render, services
 from app.notifications.kinds import KINDS, REMINDER_CHOICES, kinds_for
 from app.notifications.models import Notification
 
 ZONE = "Asia/Seoul"
-# Most ids one call may mark read.
-MAX_READ_IDS = 500
-TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
 def _zone():
@@ -49,51 +52,43 @@ def notification_json(note: Notification, user) -> dict:
     }
 
 
-@bp.get("/notifications")
+@bp.get("/notifications", tags=["notifications"])
 @token_required
-def notifications():
-    """The user's notifications, newest first."""
-    args = query_args()
-    errors: dict = {}
-    unread_raw = (args.get("unread") or "").strip().lower()
-    if unread_raw and unread_raw not in TRUE + FALSE:
-        errors["unread"] = [_("Choose true or false.")]
-    page = query_int(args, "page", 1, 1, 100000, errors)
-    per_page = query_int(args, "per_page", current_app.config["SEARCH_PER_PAGE"], 1,
-                         current_app.config["API_MAX_PER_PAGE"], errors)
-    if errors:
-        raise ValidationFailed(errors)
+@bp.arguments(NotificationQuery, location="query")
+@bp.response(200, NotificationPageSchema, description="A page of notifications.")
+def notifications(args: dict):
+    """Your notifications
+
+    Newest first, with the title shown in the inbox (in the language of Accept-Language), the
+    page each opens (`url`) and the booking it is about. `unread` counts all your unread
+    notifications."""
+    page, per_page = args["page"], args["per_page"]
     query = select(Notification).where(Notification.user_id == current_user.id)
-    if unread_raw in TRUE:
+    if args["unread"]:
         query = query.where(Notification.read_at.is_(None))
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
     user = current_user._get_current_object()
-    body = out.page([notification_json(n, user) for n in result.items], page=page,
-                    per_page=per_page, total=result.total)
+    body = out.page(
+        [notification_json(n, user) for n in result.items],
+        page=page,
+        per_page=per_page,
+        total=result.total,
+    )
     body["unread"] = services.unread_count(user)
     return body
 
 
-@bp.post("/notifications/read")
+@bp.post("/notifications/read", tags=["notifications"])
 @token_required
-def read_notifications():
-    """Mark some (`ids`) or all (`all: true`) of the user's notifications read. Ids that are
-    not the user's, or already read, change nothing."""
-    fields = Fields(json_body())
-    unknown = sorted(set(fields.data) - {"ids", "all"})
-    for name in unknown:
-        fields.error(name, _("Unknown field."))
-    every = fields.data.get("all")
-    ids = None
-    if "ids" in fields.data and every is not None:
-        fields.error("all", _("Send either ids or all, not both."))
-    elif every is not None:
-        if every is not True:
-            fields.error("all", _("Send true to mark every notification read."))
-    else:
-        ids = fields.ids("ids", limit=MAX_READ_IDS)
-    fields.done()
+@bp.arguments(MarkReadSchema, example={"ids": [3, 4]})
+@bp.response(200, MarkedReadSchema, description="How many changed.")
+def read_notifications(body: dict):
+    """Mark notifications read
+
+    `{"ids": [...]}` marks those (ids that are not yours or already read change nothing),
+    `{"all": true}` marks every one."""
+    ids = None if body.get("all") else body["ids"]
     user = current_user._get_current_object()
     changed = services.mark_read(user, ids)
     db.session.commit()
@@ -119,50 +114,33 @@ def _preferences_json(user) -> dict:
     }
 
 
-@bp.get("/notifications/preferences")
+@bp.get("/notifications/preferences", tags=["notifications"])
 @token_required
+@bp.response(200, NotificationPreferencesSchema, description="Your notification settings.")
 def notification_preferences():
-    """How each kind of notification the user can receive reaches them."""
+    """Your notification settings
+
+    Each kind you can receive, how it reaches you and the choices it offers (mandatory kinds
+    cannot be `off`), and the reminder lead time."""
     return _preferences_json(current_user._get_current_object())
 
 
-@bp.put("/notifications/preferences")
+@bp.put("/notifications/preferences", tags=["notifications"])
 @token_required
-def save_notification_preferences():
-    """Change some kinds' channels and/or the reminder lead time; kinds left out keep theirs.
-    Any refused value (an unknown kind, a channel the kind does not offer, turning off a
-    mandatory kind, a lead time not offered) is a 422 naming the field; nothing is saved."""
+@bp.arguments(
+    NotificationSettingsSchema,
+    example={"channels": {"booking_approved": "email"}, "reminder_hours": 24},
+)
+@bp.response(200, NotificationPreferencesSchema, description="Your notification settings.")
+def save_notification_preferences(body: dict):
+    """Change your notification settings
+
+    Kinds left out keep their channel. An unknown kind, a channel the kind does not offer
+    (such as `off` for a mandatory kind) or a reminder time not offered is refused (422, naming
+    `channels.<kind>` or `reminder_hours`) and nothing is saved."""
     user = current_user._get_current_object()
-    fields = Fields(json_body())
-    for name in sorted(set(fields.data) - {"channels", "reminder_hours"}):
-        fields.error(name, _("Unknown field."))
-    offered = {spec.name: spec for spec in kinds_for(user.role_names)}
-    choices: dict[str, str] = {}
-    channels = fields.data.get("channels")
-    if channels is not None:
-        if not isinstance(channels, dict):
-            fields.error("channels", _("Enter a JSON object of kinds and channels."))
-        else:
-            for kind, channel in channels.items():
-                name = f"channels.{kind}"
-                spec = offered.get(kind)
-                if spec is None:
-                    fields.error(name, _("There is no such kind of notification."))
-                elif not isinstance(channel, str) or channel not in spec.choices:
-                    if channel == "off" and spec.mandatory:
-                        fields.error(name, _("This notification cannot be turned off."))
-                    else:
-                        fields.error(name, _("Choose one of: %(list)s.",
-                                             list=", ".join(spec.choices)))
-                else:
-                    choices[kind] = channel
-    hours = None
-    if fields.data.get("reminder_hours") is not None:
-        hours = fields.integer("reminder_hours")
-        if hours is not None and hours not in REMINDER_CHOICES:
-            fields.error("reminder_hours", _("Choose one of: %(list)s.",
-                                             list=", ".join(map(str, REMINDER_CHOICES))))
-    fields.done()
+    choices = body.get("channels") or {}
+    hours = body.get("reminder_hours")
     services.set_preferences(user, choices)
     if hours is not None:
         user.reminder_hours = hours

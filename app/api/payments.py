@@ -19,18 +19,25 @@ from flask_login import current_user
 from app.api import bp
 from app.api import serializers as out
 from app.api.auth import token_required
-from app.api.inputs import Fields, json_body, query_args, query_date, query_int
+from app.api.document import errors
 from app.api.routes import _booking_response, _get, _viewable_booking
+from app.api.schemas.answers import (
+    BookingSchema,
+    CheckoutLinkSchema,
+    PayoutReportSchema,
+)
+from app.api.schemas.requests import (
+    EmptySchema,
+    OfflinePaymentRequestSchema,
+    PayoutQuery,
+    RefundRequestSchema,
+)
 from app.db import utcnow
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
 from app.orgs.models import Organisation
 from app.payments import connect, report, services
-from app.payments.models import OFFLINE_METHODS
 
-# Longest reference and refund reason accepted (the columns and the payment forms).
-MAX_REFERENCE = 120
-MAX_REASON = 500
 # The longest period of one payout report, as on the payouts page.
 MAX_REPORT_DAYS = 3660
 
@@ -44,23 +51,22 @@ def _managed_booking(booking_id: int):
     return booking
 
 
-def _bounded_text(fields: Fields, name: str, limit: int, *, required: bool) -> str | None:
-    value = fields.text(name, required=required)
-    if value is not None and len(value) > limit:
-        fields.error(name, _("Enter at most %(n)d characters.", n=limit))
-        return None
-    return value
-
-
 # --- The resident pays ----------------------------------------------------------------------
 
 
 @bp.post("/bookings/<int:booking_id>/checkout")
 @token_required
-def checkout(booking_id: int):
-    """A Checkout Session for the booking (the open one, or a new one), as the booking page's
-    Pay button makes it; the client sends the resident to `checkout_url`."""
-    Fields(json_body()).done()  # no fields; a body that is not a JSON object is refused
+@bp.arguments(EmptySchema, required=False, example={})
+@bp.response(201, CheckoutLinkSchema, description="The checkout link.")
+@bp.doc(tags=["payments"], responses=errors(400, 403, 404, 409, 413, 422, 502, 503))
+def checkout(_body: dict, booking_id: int):
+    """A checkout link to pay for a booking
+
+    The person who booked (403 for others who can see the booking), while the booking has
+    something to pay: approved and `due`, or an instant booking or card hold holding its time
+    (409 `invalid_transition` otherwise). Answers the open Checkout Session when there is one,
+    else opens a new one; send the resident to `checkout_url`. Stripe reports the payment to the
+    app, and the booking's `payment` shows it. No body."""
     booking = _viewable_booking(booking_id)
     payment = services.open_checkout(
         booking,
@@ -83,15 +89,20 @@ def checkout(booking_id: int):
 
 @bp.post("/bookings/<int:booking_id>/payments")
 @token_required
-def record_payment(booking_id: int):
-    """Cash, a bank transfer or a local-currency voucher paid to the manager."""
-    fields = Fields(json_body())
-    method = fields.choice("method", OFFLINE_METHODS)
-    if method is None and "method" not in fields.errors:
-        fields.error("method", _("This field is required."))
-    amount = fields.integer("amount")
-    reference = _bounded_text(fields, "reference", MAX_REFERENCE, required=True)
-    fields.done()
+@bp.arguments(
+    OfflinePaymentRequestSchema,
+    example={"method": "bank_transfer", "amount": 24000, "reference": "국민 123-45"},
+)
+@bp.response(201, BookingSchema, description="The booking, with its payment.")
+@bp.doc(tags=["payments"], responses=errors(403, 404, 409))
+def record_payment(body: dict, booking_id: int):
+    """Record a payment made to the manager
+
+    The space's managers (403 for others who can see the booking): cash, a bank transfer or a
+    local-currency voucher for the whole price. The booking is then paid (an instant booking
+    awaiting payment is confirmed) and any open checkout is closed. 409 `invalid_transition`
+    when nothing is left to pay."""
+    method, amount, reference = body["method"], body["amount"], body["reference"]
     booking = _managed_booking(booking_id)
     services.record_offline(
         booking, current_user, method=method, amount=amount, reference=reference
@@ -102,14 +113,17 @@ def record_payment(booking_id: int):
 
 @bp.post("/bookings/<int:booking_id>/refunds")
 @token_required
-def refund(booking_id: int):
-    """Part or all of what was paid back to the resident: card payments through Stripe (after
-    the commit), offline payments handed back as `reference` says."""
-    fields = Fields(json_body())
-    amount = fields.integer("amount")
-    reason = _bounded_text(fields, "reason", MAX_REASON, required=True)
-    reference = _bounded_text(fields, "reference", MAX_REFERENCE, required=False)
-    fields.done()
+@bp.arguments(RefundRequestSchema, example={"amount": 12000, "reason": "행사 취소"})
+@bp.response(201, BookingSchema, description="The booking, with its payment.")
+@bp.doc(tags=["payments"], responses=errors(403, 404, 409))
+def refund(body: dict, booking_id: int):
+    """Refund part or all of a payment
+
+    The space's managers (403 for others who can see the booking), from the latest payment. Card
+    payments are refunded through Stripe just after the answer, so the refund may still show
+    `pending`; an offline payment's refund is done when `reference` says how the money was
+    handed back. 409 `invalid_transition` when nothing was paid."""
+    amount, reason, reference = body["amount"], body["reason"], body.get("reference")
     booking = _managed_booking(booking_id)
     services.refund(booking, current_user, amount=amount, reason=reason, reference=reference)
     db.session.commit()
@@ -137,18 +151,20 @@ def _row_json(row: report.Row) -> dict:
 
 @bp.get("/organisations/<int:org_id>/payouts")
 @token_required
-def payouts(org_id: int):
-    """What was paid for the organisation's spaces in a period (Korean dates, both included):
-    the platform's fees, refunds and the net, per currency and per payment."""
+@bp.arguments(PayoutQuery, location="query")
+@bp.response(200, PayoutReportSchema, description="The report.")
+@bp.doc(tags=["payments"], responses=errors(404, 422))
+def payouts(args: dict, org_id: int):
+    """An owner's payout report
+
+    For the organisation's managers and principals (404 for everyone else): payments for its
+    spaces made in the period, platform fees, refunds and the net, per currency, and the
+    payments page by page (50 a page). Dates are Korean days, both included; without them, this
+    month so far (`from` alone runs to today, `to` alone from the first of its month)."""
     org = _get(Organisation, org_id)
     if not connect.can_manage_payouts(current_user, org):
         abort(404)
-    args = query_args()
-    errors: dict = {}
-    first, last = query_date(args, "from", errors), query_date(args, "to", errors)
-    page = query_int(args, "page", 1, 1, 100000, errors)
-    if errors:
-        raise ValidationFailed(errors)
+    first, last, page = args.get("first"), args.get("last"), args["page"]
     # Without dates, this month so far; `from` alone runs to today, `to` alone from the first
     # of its month.
     today = utcnow().astimezone(report.ZONE).date()

@@ -16,24 +16,35 @@ from sqlalchemy.orm import selectinload
 from app.api import bp
 from app.api import serializers as out
 from app.api.auth import authenticate_request, token_required
-from app.api.inputs import (
+from app.api.document import build, errors
+from app.api.parsing import (
     MAX_INT,
-    Fields,
-    json_body,
-    parse_instant,
     query_args,
-    query_date,
-    query_int,
 )
-from app.api.openapi import build_document
+from app.api.schemas.answers import (
+    AvailabilitySchema,
+    BookingPageSchema,
+    BookingSchema,
+    SpaceDetailSchema,
+    SpacePageSchema,
+)
+from app.api.schemas.requests import (
+    BOOKING_REQUEST_EXAMPLE,
+    BookingListQuery,
+    BookingRequestSchema,
+    DatesQuery,
+    ReasonSchema,
+    ResubmitRequestSchema,
+    ReturnRequestSchema,
+    SpaceSearchQuery,
+)
 from app.bookings import services as booking_services
-from app.bookings.models import STATUS_LABELS, Booking, BookingStage, BookingTransition
+from app.bookings.models import Booking, BookingStage, BookingTransition
 from app.bookings.search import parse_search_args, search_spaces
 from app.db import utcnow
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
 from app.payments.models import Payment
-from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.security import limits
 from app.spaces import surge
 from app.spaces.availability import local_instant, week_window
@@ -55,8 +66,6 @@ BOOKING_OPTIONS = (
     selectinload(Booking.group),
     selectinload(Booking.payments).selectinload(Payment.refunds),
 )
-# Bodies may hold at most this many ids (bulk decisions).
-MAX_BULK = 100
 
 
 @bp.before_request
@@ -105,34 +114,25 @@ def _decidable_booking(booking_id: int) -> Booking:
     return booking
 
 
-def request_facts(fields: Fields) -> dict:
-    """The rule facts of a request body: purpose category (community when absent, as before
-    categories existed), fee waiver and resident group."""
-    return {
-        "purpose_category": fields.choice("purpose_category", PURPOSES, default="community"),
-        "waiver": fields.choice("waiver", WAIVER_CATEGORIES),
-        "group_id": fields.integer("group_id", required=False),
-    }
+def request_facts(body: dict) -> dict:
+    """The rule facts of a request body (`RequestFactsSchema`): purpose category (community
+    when absent, as before categories existed), fee waiver and resident group."""
+    return {name: body.get(name) for name in ("purpose_category", "waiver", "group_id")}
 
 
 # --- Spaces -------------------------------------------------------------------------------
 
 
-@bp.get("/spaces")
-def spaces():
-    args = query_args()
-    # The API asks for explicit offsets everywhere; the search form may send wall-clock times.
-    errors = {}
-    for name in ("free_from", "free_to"):
-        if args.get(name):
-            try:
-                parse_instant(args[name])
-            except ValueError as exc:
-                errors[name] = [str(exc)]
-    if errors:
-        raise ValidationFailed(errors)
+@bp.get("/spaces", tags=["spaces"])
+@bp.arguments(SpaceSearchQuery, location="query")
+@bp.response(200, SpacePageSchema, description="One page of results.")
+@bp.doc(tags=["spaces"], responses=errors(422))
+def spaces(_args: dict):
+    """Search published spaces"""
+    # The search reads the query string itself (as the search page does); the schema has
+    # checked that times carry an offset, which the search form does not ask for.
     params = parse_search_args(
-        args,
+        query_args(),
         per_page_default=current_app.config["SEARCH_PER_PAGE"],
         per_page_max=current_app.config["API_MAX_PER_PAGE"],
     )
@@ -141,20 +141,28 @@ def spaces():
     return out.page(items, page=result.page, per_page=result.per_page, total=result.total)
 
 
-@bp.get("/spaces/<int:space_id>")
+@bp.get("/spaces/<int:space_id>", tags=["spaces"])
+@bp.response(200, SpaceDetailSchema, description="The space.")
+@bp.doc(tags=["spaces"], responses=errors(404))
 def space(space_id: int):
+    """A space with its opening hours and rules of use
+
+    Unpublished spaces only for their managers and officers."""
     return out.space_detail(_viewable_space(space_id))
 
 
-@bp.get("/spaces/<int:space_id>/availability")
-def availability(space_id: int):
+@bp.get("/spaces/<int:space_id>/availability", tags=["spaces"])
+@bp.arguments(DatesQuery, location="query")
+@bp.response(200, AvailabilitySchema, description="Open, free and busy spans.")
+@bp.doc(tags=["spaces"], responses=errors(404, 422))
+def availability(args: dict, space_id: int):
+    """Free and busy time of a space
+
+    Dates are local to the space; `to` is included. Without either, the current week (Monday to
+    Sunday); with one, seven days."""
     space = _viewable_space(space_id)
     zone = space.zone
-    args = query_args()
-    errors: dict = {}
-    first, last = query_date(args, "from", errors), query_date(args, "to", errors)
-    if errors:
-        raise ValidationFailed(errors)
+    first, last = args.get("first"), args.get("last")
     if first is None and last is None:
         first, _start, _end = week_window(utcnow().astimezone(zone).date(), zone)
     first = first or last - timedelta(days=6)
@@ -192,18 +200,25 @@ def _booking_response(booking_id: int, status: int = 200, headers=None):
     return out.booking_json(booking, current_user), status, headers or {}
 
 
-@bp.post("/bookings")
+@bp.post("/bookings", tags=["bookings"])
 @token_required
 @limits.booking_per_account
 @limits.booking_per_ip
-def create_booking():
-    fields = Fields(json_body())
-    space_id = fields.integer("space_id")
-    start, end = fields.instant("start"), fields.instant("end")
-    purpose = fields.text("purpose")
-    attendees = fields.integer("attendees")
-    facts = request_facts(fields)
-    fields.done()
+@bp.arguments(BookingRequestSchema, example=BOOKING_REQUEST_EXAMPLE)
+@bp.response(201, BookingSchema, description="The booking, with its history.")
+@bp.doc(tags=["bookings"], responses=errors(403, 409))
+def create_booking(body: dict):
+    """Book a space
+
+    The rules in force decide: instant spaces answer `confirmed`, others `requested` (its
+    approval stages decide), `approved` (the rules approve it) or `entered` (a lottery draws
+    it). A request the rules refuse answers 422 `rule_violation` with `reasons`, each citing its
+    rule set. Two bookings never overlap, buffers included: of requests racing for the same time
+    exactly one succeeds, the others get 409 `slot_taken`."""
+    space_id = body["space_id"]
+    start, end = body["start"], body["end"]
+    purpose, attendees = body["purpose"], body["attendees"]
+    facts = request_facts(body)
     space = db.session.get(Space, space_id) if 0 < space_id <= MAX_INT else None
     if space is None or not space.can_view(current_user):
         raise ValidationFailed.single(_("There is no such space."), "space_id")
@@ -219,25 +234,17 @@ def create_booking():
     return _booking_response(booking.id, 201, {"Location": location})
 
 
-@bp.get("/bookings")
+@bp.get("/bookings", tags=["bookings"])
 @token_required
-def bookings():
-    args = query_args()
-    errors: dict = {}
-    scope = args.get("scope") or "mine"
-    if scope not in ("mine", "managed"):
-        errors["scope"] = [_("Choose mine or managed.")]
-    statuses = [s.strip() for s in (args.get("status") or "").split(",") if s.strip()]
-    unknown = [s for s in statuses if s not in STATUS_LABELS]
-    if unknown:
-        errors["status"] = [_("Unknown status: %(name)s.", name=", ".join(unknown))]
-    page = query_int(args, "page", 1, 1, 100000, errors)
-    per_page_max = current_app.config["API_MAX_PER_PAGE"]
-    per_page = query_int(
-        args, "per_page", current_app.config["SEARCH_PER_PAGE"], 1, per_page_max, errors
-    )
-    if errors:
-        raise ValidationFailed(errors)
+@bp.arguments(BookingListQuery, location="query")
+@bp.response(200, BookingPageSchema, description="A page of bookings.")
+@bp.doc(tags=["bookings"], responses=errors(403, 422))
+def bookings(args: dict):
+    """My bookings, or the bookings of the spaces I manage
+
+    Latest start first."""
+    scope, statuses = args["scope"], args["status"]
+    page, per_page = args["page"], args["per_page"]
 
     query = select(Booking).options(*BOOKING_OPTIONS)
     if scope == "managed":
@@ -257,64 +264,84 @@ def bookings():
     return out.page(items, page=page, per_page=per_page, total=result.total)
 
 
-@bp.get("/bookings/<int:booking_id>")
+@bp.get("/bookings/<int:booking_id>", tags=["bookings"])
 @token_required
+@bp.response(200, BookingSchema, description="The booking, with its history.")
+@bp.doc(tags=["bookings"], responses=errors(404))
 def booking(booking_id: int):
+    """One booking
+
+    For the person who booked, the space's managers and officers."""
     return out.booking_json(_viewable_booking(booking_id), current_user)
 
 
-def _reason() -> str | None:
-    fields = Fields(json_body())
-    reason = fields.text("reason", required=False)
-    fields.done()
-    return reason
+REASON_EXAMPLE = {"reason": "서류를 확인했습니다."}
 
 
-@bp.post("/bookings/<int:booking_id>/approve")
+@bp.post("/bookings/<int:booking_id>/approve", tags=["bookings"])
 @token_required
-def approve(booking_id: int):
-    reason = _reason()
+@bp.arguments(ReasonSchema, required=False, example=REASON_EXAMPLE)
+@bp.response(200, BookingSchema, description="The booking, with its history.")
+@bp.doc(tags=["bookings"], responses=errors(403, 404, 409))
+def approve(body: dict, booking_id: int):
+    """Approve the current stage of a request
+
+    Whoever decides the request's current stage (the owner's managers, its head, or the
+    jurisdiction's officers; 403 for others who can see the request). The last deciding stage's
+    approval approves the booking. Optional reason."""
+    reason = body.get("reason")
     booking = _decidable_booking(booking_id)
     booking_services.approve(booking, current_user, reason=reason)
     db.session.commit()
     return _booking_response(booking_id)
 
 
-@bp.post("/bookings/<int:booking_id>/reject")
+@bp.post("/bookings/<int:booking_id>/reject", tags=["bookings"])
 @token_required
-def reject(booking_id: int):
-    reason = _reason()
+@bp.arguments(ReasonSchema, required=False, example=REASON_EXAMPLE)
+@bp.response(200, BookingSchema, description="The booking, with its history.")
+@bp.doc(tags=["bookings"], responses=errors(403, 404, 409))
+def reject(body: dict, booking_id: int):
+    """Reject a request
+
+    Whoever decides the request's current stage; a reason is required."""
+    reason = body.get("reason")
     booking = _decidable_booking(booking_id)
     booking_services.reject(booking, current_user, reason=reason or "")
     db.session.commit()
     return _booking_response(booking_id)
 
 
-@bp.post("/bookings/<int:booking_id>/return")
+@bp.post("/bookings/<int:booking_id>/return", tags=["bookings"])
 @token_required
-def return_booking(booking_id: int):
-    fields = Fields(json_body())
-    reason = fields.text("reason")
-    fields.done()
+@bp.arguments(ReturnRequestSchema, example={"reason": "참석 인원을 다시 확인해 주세요."})
+@bp.response(200, BookingSchema, description="The booking, with its history.")
+@bp.doc(tags=["bookings"], responses=errors(403, 404, 409))
+def return_booking(body: dict, booking_id: int):
+    """Return a request to the resident for changes
+
+    Whoever decides the current stage; the reason says what to change. The request keeps its
+    time until the resident resubmits or the answer is overdue."""
+    reason = body["reason"]
     booking = _decidable_booking(booking_id)
     booking_services.return_to_resident(booking, current_user, reason=reason)
     db.session.commit()
     return _booking_response(booking_id)
 
 
-@bp.post("/bookings/<int:booking_id>/resubmit")
+@bp.post("/bookings/<int:booking_id>/resubmit", tags=["bookings"])
 @token_required
-def resubmit(booking_id: int):
-    """The resident answers a returned request. A field left out keeps the request's value;
-    `waiver` and `group_id` sent as null are cleared."""
-    data = json_body()
-    fields = Fields(data)
-    purpose = fields.text("purpose", required=False)
-    attendees = fields.integer("attendees", required=False)
-    category = fields.choice("purpose_category", PURPOSES)
-    waiver = fields.choice("waiver", WAIVER_CATEGORIES)
-    group_id = fields.integer("group_id", required=False)
-    fields.done()
+@bp.arguments(ResubmitRequestSchema, required=False, example={"attendees": 8, "waiver": None})
+@bp.response(200, BookingSchema, description="The booking, with its history.")
+@bp.doc(tags=["bookings"], responses=errors(403, 404, 409))
+def resubmit(data: dict, booking_id: int):
+    """Change a returned request and send it again
+
+    The person who booked; the same stage decides again. The request is judged again by the
+    rule-set versions it was first judged by (422 `rule_violation` with reasons when they refuse
+    it)."""
+    purpose, attendees = data.get("purpose"), data.get("attendees")
+    category, waiver, group_id = (data.get(k) for k in ("purpose_category", "waiver", "group_id"))
     booking = _viewable_booking(booking_id)
     booking_services.resubmit(
         booking,
@@ -329,11 +356,17 @@ def resubmit(booking_id: int):
     return _booking_response(booking_id)
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
+@bp.post("/bookings/<int:booking_id>/cancel", tags=["bookings"])
 @token_required
-def cancel(booking_id: int):
+@bp.arguments(ReasonSchema, required=False, example=REASON_EXAMPLE)
+@bp.response(200, BookingSchema, description="The booking, with its history.")
+@bp.doc(tags=["bookings"], responses=errors(403, 404, 409))
+def cancel(body: dict, booking_id: int):
+    """Cancel a booking
+
+    The person who booked (before the start) or a manager; optional reason."""
     booking = _viewable_booking(booking_id)
-    booking_services.cancel(booking, current_user, reason=_reason())
+    booking_services.cancel(booking, current_user, reason=body.get("reason"))
     db.session.commit()
     return _booking_response(booking_id)
 
@@ -341,6 +374,15 @@ def cancel(booking_id: int):
 # --- The document -------------------------------------------------------------------------
 
 
-@bp.get("/openapi.json")
+@bp.get("/openapi.json", tags=["meta"])
+@bp.doc(
+    responses={
+        "200": {
+            "description": "OpenAPI 3.1 document.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    }
+)
 def openapi():
-    return build_document()
+    """This document"""
+    return build()

@@ -16,8 +16,20 @@ from app.accounts.groups import user_group_ids
 from app.api import bp
 from app.api import serializers as out
 from app.api.auth import token_required
-from app.api.inputs import Fields, json_body
+from app.api.document import errors
 from app.api.routes import _get, _viewable_space, request_facts
+from app.api.schemas.answers import (
+    LotteryDrawSchema,
+    QuoteSchema,
+    RuleSetVersionsSchema,
+    SavedRuleSetSchema,
+    SpaceRulesSchema,
+)
+from app.api.schemas.requests import (
+    QUOTE_REQUEST_EXAMPLE,
+    QuoteRequestSchema,
+    RuleSetRequestSchema,
+)
 from app.bookings import judging, lottery
 from app.bookings import services as booking_services
 from app.bookings.models import LotteryDraw
@@ -38,16 +50,18 @@ KIND = "<any(jurisdiction, organisation, space):level>"
 
 @bp.post("/spaces/<int:space_id>/quote")
 @token_required
-def quote(space_id: int):
-    """Judge a request like `POST /bookings` would, without making it. Input the booking
-    itself would refuse (times, length, attendees) answers 422; what the rules refuse answers
-    200 with `allowed: false` and the reasons."""
-    fields = Fields(json_body())
-    start, end = fields.instant("start"), fields.instant("end")
-    purpose = fields.text("purpose", required=False)
-    attendees = fields.integer("attendees")
-    facts = request_facts(fields)
-    fields.done()
+@bp.arguments(QuoteRequestSchema, example=QUOTE_REQUEST_EXAMPLE)
+@bp.response(200, QuoteSchema, description="The judgement of the request.")
+@bp.doc(tags=["rules"], responses=errors(403, 404))
+def quote(body: dict, space_id: int):
+    """What the rules say about a request, without making it
+
+    Whether the rules allow it (with every reason citing its rule set), how it would be
+    allocated, its approval stages and its price. Input a booking would refuse (times, length,
+    attendees) answers 422."""
+    start, end = body["start"], body["end"]
+    purpose, attendees = body.get("purpose"), body["attendees"]
+    facts = request_facts(body)
     space = _viewable_space(space_id)
     now = utcnow()
     # The checks of the request itself, as a booking would make them (purpose text is not
@@ -76,7 +90,13 @@ def quote(space_id: int):
 
 
 @bp.get("/spaces/<int:space_id>/rules")
+@bp.response(200, SpaceRulesSchema, description="The rules in force now.")
+@bp.doc(tags=["rules"], responses=errors(404))
 def space_rules(space_id: int):
+    """The rules in force at a space
+
+    The combined rules in words, each citing its source, and the version of every rule set in
+    force (jurisdictions, owner, space)."""
     space = _viewable_space(space_id)
     now = utcnow()
     found = rule_services.rule_sets_in_force(space, now)
@@ -120,7 +140,14 @@ def _scope_json(scope: editing.Scope) -> dict:
 
 @bp.get(f"/rule-sets/{KIND}/<int:scope_id>")
 @token_required
+@bp.response(200, RuleSetVersionsSchema, description="Every version, newest first.")
+@bp.doc(tags=["rules"], responses=errors(403, 404))
 def rule_set(level: str, scope_id: int):
+    """The versions of a rule set
+
+    For those who may change it: officers (their jurisdictions and those below), members of the
+    organisation (its rule set and its spaces'), admins. 403 for those who may see it but not
+    change it."""
     scope = _editable_scope(level, scope_id)
     now = utcnow()
     versions = editing.versions_of(scope)
@@ -152,12 +179,23 @@ def _rule_errors(errors: dict) -> dict:
 
 @bp.post(f"/rule-sets/{KIND}/<int:scope_id>")
 @token_required
-def save_rule_set(level: str, scope_id: int):
-    fields = Fields(json_body())
-    doc = fields.document("rules")
-    day = fields.day("effective_from")
-    note = fields.text("note", required=False)
-    fields.done()
+@bp.arguments(
+    RuleSetRequestSchema,
+    example={
+        "rules": {"stages": [{"approver": "owner_manager", "deadline_days": 3}]},
+        "effective_from": "2026-12-01",
+        "note": "승인 단계 추가",
+    },
+)
+@bp.response(201, SavedRuleSetSchema, description="The new version.")
+@bp.doc(tags=["rules"], responses=errors(403, 404))
+def save_rule_set(body: dict, level: str, scope_id: int):
+    """Save a new version of a rule set
+
+    Appends a version taking effect on `effective_from` (today: at once) that replaces the
+    latest. A document the rules refuse answers 422 with messages per field (`rules.<field>`),
+    and nothing is saved."""
+    doc, day, note = body["rules"], body["effective_from"], body.get("note")
     scope = _editable_scope(level, scope_id)
     try:
         version = editing.save_rule_set(current_user, scope, doc, day, note or "")
@@ -179,8 +217,13 @@ def save_rule_set(level: str, scope_id: int):
 
 
 @bp.get("/lottery/draws/<int:draw_id>")
+@bp.response(200, LotteryDrawSchema, description="The draw.")
+@bp.doc(tags=["lottery"], responses=errors(404))
 def lottery_draw(draw_id: int):
-    """Public, like the space: the seed, the algorithm and the ranking with masked names."""
+    """The public result of a lottery draw
+
+    Seed, algorithm and ranking (names masked), so anyone can check the draw. 404 when the space
+    is not one you may see."""
     record = _get(LotteryDraw, draw_id)
     space = _get(Space, record.space_id, (selectinload(Space.jurisdictions),))
     if not space.can_view(current_user):

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.document_check import CheckedClient
+
 # `stripe_double`: the Stripe double (one server for the session) with the app pointed at it,
 # as the payments tests use it; webhooks are delivered with `stripe_double.deliver()`.
 from tests.payments.conftest import _double, stripe_double  # noqa: F401
+
+
+@pytest.fixture
+def client(app):
+    """Every API answer in these tests is checked against the OpenAPI document."""
+    return CheckedClient(app, app.response_class, use_cookies=True)
 
 
 @pytest.fixture

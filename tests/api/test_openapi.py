@@ -55,10 +55,53 @@ def test_path_parameters_match_the_routes(app, document):
                 document["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
                 if "$ref" in p
                 else p
-                for p in operation.get("parameters", [])
+                # The operation's parameters and those of the path item it shares.
+                for p in [
+                    *operation.get("parameters", []),
+                    *document["paths"][path].get("parameters", []),
+                ]
             ]
             in_path = {p["name"] for p in params if p["in"] == "path"}
             assert in_path == set(rule.arguments), (path, method)
+
+
+def _operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                yield f"{method.upper()} {path}", operation
+
+
+def test_every_operation_is_described_and_answers_json(document):
+    tags = {tag["name"] for tag in document["tags"]}
+    for name, operation in _operations(document):
+        assert operation.get("summary"), name
+        assert set(operation["tags"]) <= tags, name
+        success = [s for s in operation["responses"] if s.startswith("2")]
+        assert success, name
+        for status in success:
+            content = operation["responses"][status]["content"]
+            assert "schema" in content["application/json"], (name, status)
+
+
+def test_every_request_body_has_an_example_and_documents_bad_input(document):
+    bodies = 0
+    for name, operation in _operations(document):
+        if "requestBody" not in operation:
+            continue
+        bodies += 1
+        content = operation["requestBody"]["content"]["application/json"]
+        assert "example" in content, name
+        schema = content["schema"]
+        assert "$ref" in schema, name
+        example_errors = list(
+            Draft202012Validator({**schema, "components": document["components"]}).iter_errors(
+                content["example"]
+            )
+        )
+        assert not example_errors, (name, example_errors[0].message)
+        assert {"400", "413", "422"} <= set(operation["responses"]), name
+    assert bodies >= 10
 
 
 def test_token_protected_routes_require_bearer_and_document_401(app, document):
@@ -80,6 +123,8 @@ def test_errors_share_one_schema(document):
         schema = response["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/Error"}, name
     error = document["components"]["schemas"]["Error"]["properties"]["error"]
+    if "$ref" in error:
+        error = document["components"]["schemas"][error["$ref"].rsplit("/", 1)[1]]
     assert set(error["required"]) == {"code", "message"}
     assert "details" in error["properties"]
 
