@@ -10,6 +10,7 @@ deciding who may use it). Outcomes:
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -25,6 +26,7 @@ from app.payments import services as payment_services
 from app.payments.settlement_models import SettlementStatement
 from app.spaces.models import SpacePhoto
 from tests.conftest import next_weekday
+from tests.media.pictures import picture
 
 ROLES = ["anon", "resident", "stranger", "manager", "other_manager", "officer", "other_officer",
          "admin"]
@@ -185,6 +187,10 @@ HIDDEN_SPACE = {
     "other_manager": "ok", "officer": "404", "other_officer": "404", "admin": "ok",
 }
 REASON = {"reason": "시설 점검으로 사용할 수 없습니다."}
+# Creating a space: the organisation's managers (and admins); anyone else signed in is refused.
+CREATE_SPACE = {**{role: "403" for role in ROLES}, "anon": "login", "manager": "ok",
+                "admin": "ok"}
+API_CLOSURE = {"start": "2030-01-01T10:00:00+09:00", "end": "2030-01-02T10:00:00+09:00"}
 # Payments. A receipt exists only once something was paid.
 NOTHING_PAID = {**{role: "404" for role in ROLES}, "anon": "login"}
 # The payment pages of a booking answer everyone who may see it with a redirect to the booking
@@ -317,6 +323,27 @@ MATRIX = {
     "api.space": ("GET", "/api/v1/spaces/{space}", None, ALL_OK),
     "api.space#hidden": ("GET", "/api/v1/spaces/{hidden}", None, HIDDEN_SPACE),
     "api.availability": ("GET", "/api/v1/spaces/{space}/availability", None, ALL_OK),
+    # The owner's API: as the manager's pages (an overseeing officer sees but may not change).
+    "api.create_space": ("POST", "/api/v1/spaces", "new-space", CREATE_SPACE),
+    "api.update_space": ("PATCH", "/api/v1/spaces/{space}", {"capacity": 25}, MANAGE_SPACE),
+    "api.update_space#hidden": ("PATCH", "/api/v1/spaces/{hidden}", {"capacity": 25},
+                                {**HIDDEN_SPACE, "anon": "login"}),
+    "api.set_hours": ("PUT", "/api/v1/spaces/{space}/hours",
+                      {"hours": [{"weekday": 0, "open": "09:00", "close": "18:00"}]},
+                      MANAGE_SPACE),
+    "api.add_closure": ("POST", "/api/v1/spaces/{space}/closures", API_CLOSURE, MANAGE_SPACE),
+    "api.delete_closure": ("DELETE", "/api/v1/spaces/{space}/closures/{closure}", None,
+                           MANAGE_SPACE),
+    "api.add_photo": ("POST", "/api/v1/spaces/{space}/photos", "photo-upload", MANAGE_SPACE),
+    "api.describe_photo": ("PATCH", "/api/v1/spaces/{space}/photos/{photo}", {"alt": "새 설명"},
+                           MANAGE_SPACE),
+    "api.delete_photo": ("DELETE", "/api/v1/spaces/{space}/photos/{photo}", None,
+                         MANAGE_SPACE),
+    # The manager is told the list must name every photo (422: the action is theirs).
+    "api.order_photos": ("PUT", "/api/v1/spaces/{space}/photos/order", {"ids": []},
+                         MANAGE_SPACE),
+    "api.cover_photo": ("POST", "/api/v1/spaces/{space}/photos/{photo}/cover", {},
+                        MANAGE_SPACE),
     "api.bookings": ("GET", "/api/v1/bookings", None, LOGGED_IN_OK),
     "api.booking": ("GET", "/api/v1/bookings/{booking}", None, BOOKING_VIEW),
     "api.create_booking": ("POST", "/api/v1/bookings", "new-booking", LOGGED_IN_OK),
@@ -548,7 +575,12 @@ def test_route_access(app, world, api_token, monkeypatch, key, role):
         start = world["start"] + timedelta(days=7)
         data = {"space_id": world["space"], "start": start.isoformat(),
                 "end": (start + timedelta(hours=1)).isoformat(), "purpose": "회의"}
-    if method == "GET":
+    if data == "new-space":
+        data = {"organisation_id": world["org"], "name": "새 공간", "type": "gym", "capacity": 10}
+    if data == "photo-upload":
+        response = client.post(url, headers=headers, content_type="multipart/form-data",
+                               data={"file": (io.BytesIO(picture()), "p.jpg"), "alt": "사진"})
+    elif method == "GET":
         response = client.get(url, headers=headers)
     elif api:
         response = client.open(url, method=method, json=data, headers=headers)

@@ -18,8 +18,10 @@ from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
 from app.errors import DomainError, ValidationFailed
+from app.spaces.fields import parse_clock
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_INT = 2**31 - 1  # the database's integer
@@ -132,6 +134,11 @@ class Parser(FlaskParser):
     def load_querystring(self, req, schema):
         return self._makeproxy(query_args(), schema)
 
+    def load_files(self, req, schema):
+        """A multipart form: its files and its text fields together (an upload and its
+        description come in one request)."""
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         raise ValidationFailed(field_errors(error.normalized_messages()))
 
@@ -213,6 +220,80 @@ class Text(Field):
         if self.max_length is not None and len(value) > self.max_length:
             raise ma.ValidationError(_("Enter at most %(n)d characters.", n=self.max_length))
         return value
+
+
+class Number(Field):
+    """A JSON number (whole or not); the range is the service's to check."""
+
+    def check(self, value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ma.ValidationError(_("Enter a number."))
+        return value
+
+
+class Flag(Field):
+    def check(self, value):
+        if not isinstance(value, bool):
+            raise ma.ValidationError(_("Choose true or false."))
+        return value
+
+
+class Codes(Field):
+    """A list of codes; which codes exist is the service's to say (in its own words)."""
+
+    def check(self, value):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ma.ValidationError(_("Enter a list of codes."))
+        return value
+
+
+class Upload(Field):
+    """A file of a multipart form; what it holds is the service's to judge."""
+
+    def check(self, value):
+        if not isinstance(value, FileStorage):
+            raise ma.ValidationError(_("Choose a photo to upload."))
+        return value
+
+
+MAX_RANGES = 7 * 12  # opening ranges a week may have: twelve a day
+
+
+class OpeningRanges(Field):
+    """`[{"weekday": 0, "open": "09:00", "close": "18:00"}, ...]` as (weekday, open minute,
+    close minute); weekdays, order and overlaps are checked by the service."""
+
+    def check(self, value):
+        if not isinstance(value, list):
+            raise ma.ValidationError(_("Enter a list of opening ranges."))
+        if len(value) > MAX_RANGES:
+            raise ma.ValidationError(_("Send at most %(n)d opening ranges.", n=MAX_RANGES))
+        ranges: list[tuple[int, int, int]] = []
+        errors: dict[str, dict[str, list[str]] | list[str]] = {}
+        clock = _("Enter times as HH:MM, for example 09:00 or 24:00.")
+        for n, item in enumerate(value):
+            if not isinstance(item, dict):
+                errors[str(n)] = [
+                    _("Give each opening range as an object with weekday, open and close.")
+                ]
+                continue
+            problems: dict[str, list[str]] = {}
+            weekday = item.get("weekday")
+            if isinstance(weekday, bool) or not isinstance(weekday, int):
+                problems["weekday"] = [_("Enter a whole number.")]
+            times = []
+            for key in ("open", "close"):
+                minute = parse_clock(item[key]) if isinstance(item.get(key), str) else None
+                if minute is None:
+                    problems[key] = [clock]
+                times.append(minute)
+            if problems:
+                errors[str(n)] = problems
+            else:
+                ranges.append((weekday, times[0], times[1]))
+        if errors:
+            raise ma.ValidationError(errors)
+        return ranges
 
 
 class Instant(Field):
@@ -386,6 +467,9 @@ FIELD_TYPES = {
     Integer: ("integer", None),
     Text: ("string", None),
     Instant: ("string", "date-time"),
+    Number: ("number", None),
+    Flag: ("boolean", None),
+    Upload: ("string", "binary"),
     Choice: ("string", None),
     Ids: ("array", None),
     Day: ("string", "date"),
@@ -401,6 +485,23 @@ def field_properties(self, field, **kwargs) -> dict:
     """apispec attribute function: type, enum, bounds and nullability of the custom fields."""
     if isinstance(field, Document):
         return {"$ref": "#/components/schemas/RuleDocument"}
+    if isinstance(field, Codes):
+        return {"type": ["array", "null"], "items": {"type": "string"}}
+    if isinstance(field, OpeningRanges):
+        return {
+            "type": "array",
+            "maxItems": MAX_RANGES,
+            "items": {
+                "type": "object",
+                "required": ["weekday", "open", "close"],
+                "properties": {
+                    "weekday": {"type": "integer", "minimum": 0, "maximum": 6,
+                                "description": "Monday = 0"},
+                    "open": {"type": "string", "examples": ["09:00"]},
+                    "close": {"type": "string", "examples": ["18:00", "24:00"]},
+                },
+            },
+        }
     found = [types for cls, types in FIELD_TYPES.items() if isinstance(field, cls)]
     if not found:
         return {}
@@ -410,7 +511,9 @@ def field_properties(self, field, **kwargs) -> dict:
     if fmt:
         props["format"] = fmt
     if isinstance(field, Integer):
+        # The bounds a schema gives in its metadata (the service's limits) win.
         props.update(minimum=-MAX_INT, maximum=MAX_INT)
+        props.update({k: field.metadata[k] for k in ("minimum", "maximum") if k in field.metadata})
     if isinstance(field, QueryInt):
         props["minimum"] = field.low
         if not callable(field._high):  # else known per app: the PerPage component says it

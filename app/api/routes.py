@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.api import bp
 from app.api import serializers as out
@@ -48,7 +49,7 @@ from app.payments.models import Payment
 from app.security import limits
 from app.spaces import surge
 from app.spaces.availability import local_instant, week_window
-from app.spaces.models import Space
+from app.spaces.models import Space, SpacePhoto
 
 MAX_AVAILABILITY_DAYS = 62
 
@@ -57,6 +58,7 @@ SPACE_OPTIONS = (
     selectinload(Space.jurisdictions),
     selectinload(Space.amenity_rows),
     selectinload(Space.opening_hours),
+    selectinload(Space.photos),
 )
 BOOKING_OPTIONS = (
     selectinload(Booking.space).selectinload(Space.jurisdictions),
@@ -98,6 +100,22 @@ def _viewable_space(space_id: int) -> Space:
     return space
 
 
+def load_photos(spaces: list[Space]) -> None:
+    """Load the photos of `spaces` in one query (the search loads the spaces itself)."""
+    if not spaces:
+        return
+    by_space: dict[int, list[SpacePhoto]] = {s.id: [] for s in spaces}
+    rows = db.session.scalars(
+        select(SpacePhoto)
+        .where(SpacePhoto.space_id.in_(by_space))
+        .order_by(SpacePhoto.space_id, SpacePhoto.position, SpacePhoto.id)
+    )
+    for photo in rows:
+        by_space[photo.space_id].append(photo)
+    for space in spaces:
+        set_committed_value(space, "photos", by_space[space.id])
+
+
 def _viewable_booking(booking_id: int) -> Booking:
     booking = _get(Booking, booking_id, BOOKING_OPTIONS)
     if not booking.can_view(current_user):
@@ -137,6 +155,7 @@ def spaces(_args: dict):
         per_page_max=current_app.config["API_MAX_PER_PAGE"],
     )
     result = search_spaces(params)
+    load_photos(result.items)
     items = [out.space_summary(s, result.distances.get(s.id)) for s in result.items]
     return out.page(items, page=result.page, per_page=result.per_page, total=result.total)
 

@@ -21,7 +21,7 @@ from app.rules.messages import quote_dict, reason_dict
 from app.rules.models import RuleSet
 from app.rules.schema import APPROVERS
 from app.spaces.availability import Span
-from app.spaces.models import OpeningHours, Space
+from app.spaces.models import Closure, OpeningHours, Space, SpacePhoto
 
 
 def iso(dt: datetime | None, zone: ZoneInfo) -> str | None:
@@ -45,8 +45,52 @@ def spans(items: list[Span], zone: ZoneInfo) -> list[dict]:
     return [{"start": iso(s.start, zone), "end": iso(s.end, zone)} for s in items]
 
 
+def _file_url(key: str) -> str:
+    return url_for("media.file", key=key, _external=True)
+
+
+def photo_json(photo: SpacePhoto) -> dict:
+    """A photo with the address of each stored file (`urls.webp["480"]`, …)."""
+    renditions = photo.renditions()
+    return {
+        "id": photo.id,
+        "alt": photo.alt,
+        "position": photo.position,
+        "cover": photo.is_cover,
+        "width": photo.width,
+        "height": photo.height,
+        "urls": {
+            "webp": {str(w): _file_url(webp) for w, _h, webp, _jpg in renditions},
+            "jpeg": {str(w): _file_url(jpg) for w, _h, _webp, jpg in renditions},
+        },
+    }
+
+
+def cover_json(photos: list[SpacePhoto]) -> dict | None:
+    """The cover among `photos` as the pages show it: the JPEG of middle width (the <img>
+    fallback of `_photos.html`), or None for a space without photos."""
+    cover = next((p for p in photos if p.is_cover), None)
+    if cover is None:
+        return None
+    renditions = cover.renditions()
+    fallback = renditions[1] if len(renditions) > 1 else renditions[0]
+    return {"id": cover.id, "url": _file_url(fallback[3]), "alt": cover.alt}
+
+
+def closure_json(closure: Closure, affected_booking_ids: list[int]) -> dict:
+    zone = closure.space.zone
+    return {
+        "id": closure.id,
+        "start": iso(closure.start_at, zone),
+        "end": iso(closure.end_at, zone),
+        "reason": closure.reason,
+        "affected_booking_ids": affected_booking_ids,
+    }
+
+
 def space_summary(space: Space, distance_km: float | None = None) -> dict:
-    """A space as a search result. Needs `owner`, `jurisdictions` and `amenity_rows` loaded."""
+    """A space as a search result. Needs `owner`, `jurisdictions`, `amenity_rows` and `photos`
+    loaded."""
     data = {
         "id": space.id,
         "name": space.name,
@@ -60,6 +104,9 @@ def space_summary(space: Space, distance_km: float | None = None) -> dict:
         "timezone": space.timezone,
         "booking_mode": space.booking_mode,
         "amenities": space.amenities,
+        "accessibility": space.accessibility,
+        "cover_photo": cover_json(space.photos),
+        "photos": [photo_json(p) for p in space.photos],
         "jurisdictions": [{"slug": j.slug, "name": j.display_name} for j in space.jurisdictions],
         "url": url_for("spaces.detail", space_id=space.id, _external=True),
     }
@@ -77,6 +124,7 @@ def space_detail(space: Space) -> dict:
         min_minutes=space.min_minutes,
         max_minutes=space.max_minutes,
         buffer_minutes=space.buffer_minutes,
+        challenge_mode=space.challenge_mode,
         opening_hours=[
             {
                 "weekday": h.weekday,

@@ -11,6 +11,7 @@ jurisdictions in the database stay in the service.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 
+from app.db import MAX_DB_INT
 from app.spaces.models import ACCESSIBILITY, AMENITIES, BOOKING_MODES, CHALLENGE_MODES, SPACE_TYPES
 
 MAX_CAPACITY = 100_000
@@ -64,9 +66,23 @@ def real(value: Any) -> float | None:
         return None
     try:
         number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # an int too large for a float too
         return None
     return number if math.isfinite(number) else None
+
+
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
+
+
+def parse_clock(value: str | None) -> int | None:
+    """Minutes after midnight of "HH:MM" (24:00 allowed), or None if it is not a time."""
+    match = _CLOCK.match((value or "").strip()) if isinstance(value, str | None) else None
+    if not match:
+        return None
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+        return None
+    return hours * 60 + minutes
 
 
 def text(value: Any) -> str | None:
@@ -167,7 +183,8 @@ def _clean_codes(spec: SpaceField, value: Any) -> list[str]:
     if isinstance(codes, str) or not isinstance(codes, Iterable):
         raise FieldInvalid(spec.extra["not_list"])
     codes = list(codes)
-    unknown = [str(c) for c in codes if c not in spec.choices]
+    # Only text can be a code (a list or an object in the list is not, and cannot be hashed).
+    unknown = [str(c) for c in codes if not isinstance(c, str) or c not in spec.choices]
     if unknown:
         raise FieldInvalid(spec.message % {"name": ", ".join(unknown)})
     return sorted(set(codes))
@@ -179,7 +196,7 @@ def _clean_ids(spec: SpaceField, value: Any) -> list[int]:
     if isinstance(raw, str) or not isinstance(raw, Iterable):
         raise FieldInvalid(spec.message)
     read = [whole(v) for v in raw]
-    ids = [i for i in read if i is not None]
+    ids = [i for i in read if i is not None and 0 < i <= MAX_DB_INT]
     if len(ids) != len(read):
         raise FieldInvalid(spec.message)
     return ids

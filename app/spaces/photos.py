@@ -42,6 +42,16 @@ def clean_alt(alt: str | None) -> str:
     return alt
 
 
+def read_upload(upload) -> bytes:
+    """The bytes of an uploaded file (a werkzeug `FileStorage`), read no further than needed to
+    know it is too large; ValidationFailed when no file was chosen."""
+    if upload is None or not getattr(upload, "filename", "") or not hasattr(upload, "stream"):
+        raise ValidationFailed.single(_("Choose a photo to upload."), "file")
+    # One byte more than allowed is enough to know it is too large.
+    data: bytes = upload.stream.read(images.MAX_BYTES + 1)
+    return data
+
+
 def _count(space: Space) -> int:
     return db.session.execute(
         select(func.count(SpacePhoto.id)).where(SpacePhoto.space_id == space.id)
@@ -104,6 +114,26 @@ def move(photo: SpacePhoto, actor, offset: int) -> None:
         p.position = n
     db.session.flush()
     db.session.expire(space, ["photos"])  # reloaded in the new order when next read
+
+
+def reorder(space: Space, actor, ids) -> None:
+    """Put the photos in the order of `ids`, which must name every photo of the space exactly
+    once; positions become 0, 1, 2, … The cover stays the cover."""
+    _require_manager(space, actor)
+    by_id = {p.id: p for p in space.photos}
+    if (
+        not isinstance(ids, list)
+        or any(isinstance(i, bool) or not isinstance(i, int) for i in ids)
+        or len(ids) != len(set(ids))
+        or set(ids) != set(by_id)
+    ):
+        raise ValidationFailed.single(
+            _("List every photo of the space exactly once, in the new order."), "ids"
+        )
+    for n, photo_id in enumerate(ids):
+        by_id[photo_id].position = n
+    db.session.flush()
+    db.session.expire(space, ["photos"])
 
 
 def set_cover(photo: SpacePhoto, actor) -> None:

@@ -63,6 +63,14 @@ class Api:
         headers = {**self.headers(user), **(headers or {})}
         return self.client.post(path, json=json, headers=headers, **kw)
 
+    def send(self, method: str, path: str, json=None, *, user=None, headers=None, **kw):
+        """Any method: `api.send("PATCH", path, {...}, user=manager)`."""
+        self.db.session.commit()
+        headers = {**self.headers(user), **(headers or {})}
+        if json is not None:
+            kw["json"] = json
+        return self.client.open(path, method=method, headers=headers, **kw)
+
 
 @pytest.fixture
 def api(client, api_token, db):

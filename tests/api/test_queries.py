@@ -272,3 +272,74 @@ def _measure_any(api, count_queries, path: str, user) -> int:
     assert body.get("items", [None]) and body.get("versions", [None]), "measure with data"
     assert body.get("entries", [None]) and body.get("rule_sets", [None]), "measure with data"
     return q.count
+
+
+# --- Photos in the answers about spaces, and the owner's writes ---------------------------------
+
+
+def _photo_world(factories, db, n: int):
+    """`n` spaces of one owner, each with `n` photos (the first the cover) and `n` closures."""
+    from app.spaces.models import SpacePhoto
+
+    spaces, _bookings, _resident, manager = _world(factories, db, n)
+    first = next_weekday(0, 9) + timedelta(days=30)
+    for space in spaces:
+        space.accessibility = ["lift"]
+        for i in range(n):
+            db.session.add(SpacePhoto(space_id=space.id, position=i, alt=f"사진 {i}",
+                                      is_cover=i == 0, digest=f"{space.id:016x}{i:016x}",
+                                      width=1600, height=1200))
+            factories.closure(space, first + timedelta(days=i), first + timedelta(days=i, hours=1))
+    db.session.commit()
+    return spaces, manager
+
+
+PHOTO_GETS = {
+    "search": lambda s: "/api/v1/spaces?per_page=100",
+    "space": lambda s: f"/api/v1/spaces/{s[0].id}",
+}
+
+
+@pytest.mark.parametrize("name", PHOTO_GETS)
+def test_photos_in_answers_cost_a_fixed_number_of_queries(api, db, factories, count_queries,
+                                                           name):
+    counts = []
+    for n in (2, 12):
+        spaces, _manager = _photo_world(factories, db, n)
+        counts.append(_measure(api, count_queries, PHOTO_GETS[name](spaces), None))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 12, counts
+
+
+OWNER_WRITES = {
+    "patch": ("PATCH", lambda s: f"/api/v1/spaces/{s.id}", lambda s: {"capacity": 33}),
+    "hours": ("PUT", lambda s: f"/api/v1/spaces/{s.id}/hours",
+              lambda s: {"hours": [{"weekday": d, "open": "09:00", "close": "18:00"}
+                                   for d in range(7)]}),
+    "closure": ("POST", lambda s: f"/api/v1/spaces/{s.id}/closures",
+                lambda s: {"start": "2030-01-01T10:00:00+09:00",
+                           "end": "2030-01-02T10:00:00+09:00"}),
+    "order": ("PUT", lambda s: f"/api/v1/spaces/{s.id}/photos/order",
+              lambda s: {"ids": [p.id for p in reversed(s.photos)]}),
+    "cover": ("POST", lambda s: f"/api/v1/spaces/{s.id}/photos/{s.photos[-1].id}/cover",
+              lambda s: None),
+}
+
+
+@pytest.mark.parametrize("name", OWNER_WRITES)
+def test_owner_writes_run_a_bounded_number_of_queries(api, db, factories, count_queries, name):
+    method, path, body = OWNER_WRITES[name]
+    counts = []
+    for n in (2, 12):
+        spaces, manager = _photo_world(factories, db, n)
+        space = spaces[0]
+        url, payload = path(space), body(space)
+        headers = api.headers(manager)
+        db.session.commit()
+        db.session.expunge_all()
+        with count_queries() as q:
+            response = api.client.open(url, method=method, json=payload, headers=headers)
+        assert response.status_code in (200, 201), response.get_json()
+        counts.append(q.count)
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 40, counts  # replacing hours: a statement per row (at most 84)

@@ -48,6 +48,9 @@ def test_search_lists_published_spaces_with_their_facts(api, factories, org):
         "timezone": "Asia/Seoul",
         "booking_mode": "instant",
         "amenities": ["showers", "wifi"],
+        "accessibility": [],
+        "cover_photo": None,
+        "photos": [],
         "jurisdictions": [{"slug": "gangbuk-gu", "name": "강북구"}],
         "url": f"http://localhost/spaces/{gym.id}",
     }

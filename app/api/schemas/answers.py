@@ -24,7 +24,7 @@ from app.rules.schema import (
     STAGE_MODES,
     WAIVER_CATEGORIES,
 )
-from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES
+from app.spaces.models import ACCESSIBILITY, AMENITIES, BOOKING_MODES, CHALLENGE_MODES, SPACE_TYPES
 
 # Bodies may hold at most this many ids (bulk decisions).
 INSTANT_EXAMPLE = "2026-12-01T18:00:00+09:00"
@@ -154,6 +154,38 @@ class JurisdictionRefSchema(ma.Schema):
     name = _out(fields.String)
 
 
+class PhotoUrlsSchema(ma.Schema):
+    """Width in pixels (as text) -> the file's address, for each format."""
+
+    webp = _out(fields.Dict, keys=fields.String(), values=fields.String())
+    jpeg = _out(fields.Dict, keys=fields.String(), values=fields.String())
+
+
+class PhotoSchema(ma.Schema):
+    id = _out(fields.Integer)
+    alt = _out(fields.String, description="The description for people who cannot see it.")
+    position = _out(fields.Integer, minimum=0, description="0 is shown first.")
+    cover = _out(fields.Boolean, description="The photo search results show.")
+    width = _out(fields.Integer, minimum=1, description="Of the largest file.")
+    height = _out(fields.Integer, minimum=1, description="Of the largest file.")
+    urls = _out(
+        fields.Nested,
+        PhotoUrlsSchema,
+        description="Every stored width as WebP and as JPEG (smaller pictures are never "
+        "enlarged); the files never change, so they may be cached for ever.",
+    )
+
+
+class PhotoListSchema(ma.Schema):
+    photos = _out(fields.List, fields.Nested(PhotoSchema), description="In their order.")
+
+
+class CoverPhotoSchema(ma.Schema):
+    id = _out(fields.Integer)
+    url = _out(fields.String, format="uri", description="A JPEG of middle width.")
+    alt = _out(fields.String)
+
+
 class SpaceSchema(ma.Schema):
     id = _out(fields.Integer)
     name = _out(fields.String)
@@ -167,6 +199,13 @@ class SpaceSchema(ma.Schema):
     timezone = _out(fields.String, examples=["Asia/Seoul"])
     booking_mode = _out(fields.String, enum=list(BOOKING_MODES))
     amenities = _out(fields.List, fields.String(metadata={"enum": list(AMENITIES)}))
+    accessibility = _out(
+        fields.List,
+        fields.String(metadata={"enum": list(ACCESSIBILITY)}),
+        description="Accessibility features.",
+    )
+    cover_photo = _out(fields.Nested, CoverPhotoSchema, nullable=True)
+    photos = _out(fields.List, fields.Nested(PhotoSchema), description="In their order.")
     jurisdictions = _out(fields.List, fields.Nested(JurisdictionRefSchema))
     distance_km = fields.Float(metadata={"description": "Only when the search gave `near`."})
     url = _out(fields.String, format="uri", description="The space's page.")
@@ -184,10 +223,24 @@ class SpaceDetailSchema(SpaceSchema):
     min_minutes = _out(fields.Integer)
     max_minutes = _out(fields.Integer)
     buffer_minutes = _out(fields.Integer, description="Minutes kept free between two bookings.")
+    challenge_mode = _out(fields.String, enum=list(CHALLENGE_MODES))
     opening_hours = _out(
         fields.List,
         fields.Nested(OpeningHoursSchema),
         description="Local wall-clock hours; a weekday without an entry is closed.",
+    )
+
+
+class ClosureSchema(ma.Schema):
+    id = _out(fields.Integer)
+    start = _out(fields.String, **INSTANT)
+    end = _out(fields.String, **INSTANT)
+    reason = _out(fields.String)
+    affected_booking_ids = _out(
+        fields.List,
+        fields.Integer(),
+        description="Active bookings in this time. They are not cancelled: contact the "
+        "residents, or cancel them.",
     )
 
 

@@ -12,12 +12,16 @@ from flask_login import current_user
 from app.api.parsing import (
     MAX_INT,
     Choice,
+    Codes,
     Day,
     Document,
     Field,
+    Flag,
     Ids,
     Instant,
     Integer,
+    Number,
+    OpeningRanges,
     QueryChoice,
     QueryDate,
     QueryField,
@@ -26,6 +30,7 @@ from app.api.parsing import (
     QueryInt,
     QueryList,
     Text,
+    Upload,
 )
 from app.bookings.models import STATUS_LABELS
 from app.bookings.queue import SORTS
@@ -37,7 +42,25 @@ from app.rules.schema import (
     PURPOSES,
     WAIVER_CATEGORIES,
 )
-from app.spaces.models import AMENITIES, SPACE_TYPES
+from app.spaces.fields import (
+    MAX_ADDRESS,
+    MAX_BUFFER,
+    MAX_CAPACITY,
+    MAX_DESCRIPTION,
+    MAX_LENGTH,
+    MAX_NAME,
+    MAX_PRICE,
+    MIN_LENGTH,
+)
+from app.spaces.models import (
+    ACCESSIBILITY,
+    AMENITIES,
+    BOOKING_MODES,
+    CHALLENGE_MODES,
+    SPACE_TYPES,
+)
+from app.spaces.photos import MAX_ALT
+from app.spaces.services import MAX_REASON as MAX_CLOSURE_REASON
 
 # Bodies may hold at most this many ids (bulk decisions).
 MAX_BULK = 100
@@ -223,6 +246,135 @@ class RuleSetRequestSchema(Body):
     rules = Document(required=True, metadata={"description": "The rule set document."})
     effective_from = Day(required=True)
     note = Text()
+
+
+# --- Spaces of one's own organisation -----------------------------------------------------
+# The fields are only read here (their JSON types); what they may hold is checked by
+# `app.spaces.services` with `app.spaces.fields`, as on the manager's pages, and its messages
+# come back per field. The limits below only describe them in the document.
+
+
+class SpaceFieldsSchema(Body):
+    """The editable fields of a space. A field this schema does not know is refused."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    error_messages = {"unknown": _l("Unknown field.")}
+    name = Text(metadata={"maxLength": MAX_NAME})
+    type = Text(metadata={"enum": list(SPACE_TYPES)})
+    description = Text(metadata={"maxLength": MAX_DESCRIPTION})
+    capacity = Integer(metadata={"minimum": 1, "maximum": MAX_CAPACITY})
+    address = Text(
+        metadata={
+            "maxLength": MAX_ADDRESS,
+            "description": "Looked up on the map when no coordinates come with it.",
+        }
+    )
+    latitude = Number(metadata={"minimum": -90, "maximum": 90})
+    longitude = Number(metadata={"minimum": -180, "maximum": 180})
+    timezone = Text(metadata={"examples": ["Asia/Seoul"], "description": "An IANA zone."})
+    price_per_hour = Integer(
+        metadata={
+            "minimum": 0,
+            "maximum": MAX_PRICE,
+            "description": "Minor units (won); 0 is free, a paid space charges at least 1000.",
+        }
+    )
+    min_minutes = Integer(metadata={"minimum": MIN_LENGTH, "maximum": MAX_LENGTH})
+    max_minutes = Integer(metadata={"minimum": MIN_LENGTH, "maximum": MAX_LENGTH})
+    buffer_minutes = Integer(
+        metadata={"minimum": 0, "maximum": MAX_BUFFER, "description": "Kept free between bookings."}
+    )
+    booking_mode = Text(metadata={"enum": list(BOOKING_MODES)})
+    challenge_mode = Text(
+        metadata={
+            "enum": list(CHALLENGE_MODES),
+            "description": "When requests need a proof of work against macro programs.",
+        }
+    )
+    published = Flag()
+    amenities = Codes(metadata={"description": "Codes: " + ", ".join(AMENITIES) + "."})
+    accessibility = Codes(
+        metadata={"description": "Accessibility features: " + ", ".join(ACCESSIBILITY) + "."}
+    )
+    jurisdiction_ids = Field(
+        metadata={
+            "type": ["array", "null"],
+            "items": {"type": "integer"},
+            "description": "The jurisdictions the space lies in (their officers oversee it).",
+        }
+    )
+
+
+class SpaceCreateSchema(SpaceFieldsSchema):
+    """`organisation_id`, `name`, `type` and `capacity` are required; the others default. (Only
+    `organisation_id` is required by the schema: the space's own fields are checked together,
+    missing ones included, by the service.)"""
+
+    organisation_id = Integer(
+        required=True, metadata={"description": "An organisation you manage."}
+    )
+
+
+SPACE_CREATE_EXAMPLE = {
+    "organisation_id": 1,
+    "name": "번동초 다목적실",
+    "type": "classroom",
+    "capacity": 40,
+    "address": "서울특별시 강북구 번동 123",
+    "latitude": 37.6397,
+    "longitude": 127.0256,
+    "timezone": "Asia/Seoul",
+    "price_per_hour": 10000,
+    "booking_mode": "request",
+    "buffer_minutes": 15,
+    "min_minutes": 60,
+    "max_minutes": 240,
+    "amenities": ["wifi", "projector"],
+    "accessibility": ["step_free_entrance", "lift"],
+    "published": False,
+}
+
+
+class OpeningHoursRequestSchema(Body):
+    hours = OpeningRanges(
+        required=True,
+        metadata={"description": "Every opening range of the week; a weekday without one is "
+                  "closed. Ranges of a day must not overlap (touching is fine)."},
+    )
+
+
+class ClosureRequestSchema(Body):
+    start = Instant(required=True, metadata=WITH_OFFSET)
+    end = Instant(required=True, metadata=WITH_OFFSET)
+    reason = Text(
+        metadata={"maxLength": MAX_CLOSURE_REASON, "description": "Shown to residents."}
+    )
+
+
+class PhotoUploadSchema(Body):
+    """A multipart form: the picture and its description."""
+
+    file = Upload(metadata={"description": "JPEG, PNG or WebP, at most 10 MB and 40 megapixels."})
+    alt = Text(
+        metadata={"maxLength": MAX_ALT, "description": "For people who cannot see the photo."}
+    )
+
+
+class PhotoAltSchema(Body):
+    alt = Text(required=True, metadata={"maxLength": MAX_ALT})
+
+
+class PhotoOrderSchema(Body):
+    ids = Field(
+        required=True,
+        metadata={
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "Every photo of the space, once each, in the new order.",
+        },
+    )
 
 
 # --- Query strings -------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from flask_login import current_user
 
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.media.images import MAX_BYTES
 from app.media.storage import storage
 from app.security import limits
 from app.spaces import photos as photo_services
@@ -32,14 +31,6 @@ def _photo(space_id: int, photo_id: int) -> SpacePhoto:
     return photo
 
 
-def _uploaded_bytes(form: PhotoForm) -> bytes:
-    upload = form.file.data
-    if upload is None or not getattr(upload, "filename", ""):
-        raise ValidationFailed.single(_("Choose a photo to upload."), "file")
-    # One byte more than allowed is enough to know it is too large.
-    return upload.stream.read(MAX_BYTES + 1)
-
-
 def _back(space_id: int, photo_id: int | None = None):
     anchor = f"photo-{photo_id}" if photo_id else None
     return redirect(url_for(".photos", space_id=space_id, _anchor=anchor))
@@ -54,7 +45,10 @@ def photos(space_id: int):
     if form.validate_on_submit():
         try:
             photo = photo_services.add_photo(
-                space, current_user, _uploaded_bytes(form), required(form.alt.data),
+                space,
+                current_user,
+                photo_services.read_upload(form.file.data),
+                required(form.alt.data),
                 storage=storage(),
             )
         except ValidationFailed as exc:

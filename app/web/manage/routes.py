@@ -31,12 +31,13 @@ from app.spaces import services as space_services
 from app.spaces import surge
 from app.spaces.availability import WeeklyHours, week_window
 from app.spaces.calendar import build_week_grid
+from app.spaces.fields import parse_clock
 from app.spaces.models import WEEKDAYS, Closure, Space
 from app.web.accounts.routes import apply_errors, safe_next
 from app.web.helpers import paginate
 from app.web.manage import bp
 from app.web.manage.forms import ClosureForm, SpaceForm
-from app.web.spaces.forms import parse_clock, wall_to_instant
+from app.web.spaces.forms import wall_to_instant
 
 PER_PAGE = 20
 HOUR_SLOTS = 3  # empty ranges offered per day; days with more stored ranges show them all

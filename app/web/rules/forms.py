@@ -39,8 +39,8 @@ from app.rules.schema import (
     WAIVER_CATEGORIES,
     parse_rules,
 )
+from app.spaces.fields import parse_clock
 from app.spaces.models import WEEKDAYS
-from app.web.spaces.forms import parse_clock
 
 MAX_NOTE = 300
 _WHOLE = re.compile(r"^[+-]?\d+$")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,19 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.bookings.series import Repeat
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
-
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
-
-
-def parse_clock(value: str | None) -> int | None:
-    """Minutes after midnight of "HH:MM" (24:00 allowed), or None if it is not a time."""
-    match = _CLOCK.match((value or "").strip())
-    if not match:
-        return None
-    hours, minutes = int(match.group(1)), int(match.group(2))
-    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
-        return None
-    return hours * 60 + minutes
+from app.spaces.fields import parse_clock
 
 
 def wall_to_instant(day: date, minute: int, zone: ZoneInfo) -> datetime | None:

@@ -33,6 +33,7 @@ from app.security import challenge, limits
 from app.spaces import surge
 from app.spaces.availability import WeeklyHours, week_window
 from app.spaces.calendar import WeekGrid, build_week_grid
+from app.spaces.fields import parse_clock
 from app.spaces.models import (
     ACCESSIBILITY,
     AMENITIES,
@@ -45,7 +46,7 @@ from app.spaces.models import (
 from app.web.helpers import required
 from app.web.payments.routes import start_checkout
 from app.web.spaces import bp
-from app.web.spaces.forms import BookingRequestForm, parse_clock
+from app.web.spaces.forms import BookingRequestForm
 
 # How far from today the calendar may be moved; farther weeks fall back to this week.
 CALENDAR_RANGE = timedelta(days=2 * 366)
