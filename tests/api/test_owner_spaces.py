@@ -90,6 +90,31 @@ def test_only_managers_of_the_organisation_create_its_spaces(api, db, factories,
     assert _count(db) == before
 
 
+def test_a_refusal_of_the_creation_service_is_a_403(api, db, org, manager, monkeypatch):
+    """The service decides which organisations may offer spaces; its refusal is the API's 403
+    in the usual envelope, and nothing is created."""
+    from app.errors import NotAllowed
+    from app.spaces import services
+
+    def refuse(actor, owner, **fields):
+        raise NotAllowed("This organisation may not offer spaces yet.")
+
+    monkeypatch.setattr(services, "create_space", refuse)
+    before = _count(db)
+    response = api.post("/api/v1/spaces", {"organisation_id": org.id, **NEW}, user=manager)
+    error = assert_error(response, 403, "forbidden")
+    assert error["message"] == "This organisation may not offer spaces yet."
+    assert _count(db) == before
+
+
+def test_messages_are_korean_by_default(api, org, manager):
+    response = api.post("/api/v1/spaces", {"organisation_id": org.id, "capacity": "많이"},
+                        user=manager)
+    assert response.headers["Content-Language"] == "ko"
+    details = assert_error(response, 422, "invalid")["details"]
+    assert details["capacity"] == ["정수를 입력해 주세요."]
+
+
 def test_an_unknown_organisation_is_a_field_error(api, manager):
     for org_id in (999_999, 0, -1, 2**31 - 1):
         response = api.post("/api/v1/spaces", {"organisation_id": org_id, **NEW}, user=manager)
