@@ -13,7 +13,7 @@ from app.security import limits
 bp = Blueprint("api", __name__)
 bp.ARGUMENTS_PARSER = Parser()
 
-from app.api import approvals, notifications, payments, routes, rules  # noqa: E402,F401
+from app.api import approvals, notifications, payments, privacy, routes, rules  # noqa: E402,F401
 
 
 def register(app: Flask) -> None:
