@@ -35,11 +35,13 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_consents')),
     )
     op.create_index('ix_consents_user_purpose', 'consents', ['user_id', 'purpose'])
-    with op.batch_alter_table('users') as batch:
-        batch.add_column(sa.Column('last_active_at', sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column('retention_warned_at', sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column('anonymised_at', sa.DateTime(timezone=True), nullable=True))
-        batch.create_index(batch.f('ix_users_last_active_at'), ['last_active_at'])
+    # Plain ALTER TABLE, not batch mode: on SQLite batch mode copies and drops `users`, and
+    # dropping it (foreign keys on) would delete every row that cascades from it.
+    op.add_column('users', sa.Column('last_active_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('users', sa.Column('retention_warned_at', sa.DateTime(timezone=True),
+                                     nullable=True))
+    op.add_column('users', sa.Column('anonymised_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_index(op.f('ix_users_last_active_at'), 'users', ['last_active_at'])
     op.execute(
         "UPDATE users SET last_active_at = COALESCE("
         "(SELECT MAX(login_sessions.created_at) FROM login_sessions"
@@ -48,10 +50,10 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('users') as batch:
-        batch.drop_index(batch.f('ix_users_last_active_at'))
-        batch.drop_column('anonymised_at')
-        batch.drop_column('retention_warned_at')
-        batch.drop_column('last_active_at')
+    # ALTER TABLE DROP COLUMN (SQLite 3.35+), for the reason given in upgrade.
+    op.drop_index(op.f('ix_users_last_active_at'), table_name='users')
+    op.drop_column('users', 'anonymised_at')
+    op.drop_column('users', 'retention_warned_at')
+    op.drop_column('users', 'last_active_at')
     op.drop_index('ix_consents_user_purpose', table_name='consents')
     op.drop_table('consents')

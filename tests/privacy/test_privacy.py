@@ -306,3 +306,53 @@ def test_erasing_twice_changes_nothing(db, factories, now):
     email = user.email
     assert erasure.erase(user, how=erasure.BY_OWNER, now=now) == {"cancelled": 0}
     assert user.email == email
+
+
+def test_the_privacy_and_delete_pages_run_bounded_queries(client, db, factories, login, now,
+                                                          queries_of_get):
+    me, *_rest = _world(db, factories, now)
+    login(me)
+    assert queries_of_get("/account/privacy") <= 8
+    assert queries_of_get("/account/delete") <= 8
+    assert queries_of_get("/privacy") <= 5
+
+
+def test_the_api_export_is_rate_limited_per_token(app, client, db, factories, api_token,
+                                                  monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_EXPORT_PER_ACCOUNT", "1 per hour")
+    headers = api_token(factories.user())
+    assert client.get("/api/v1/me/export", headers=headers).status_code == 200
+    assert client.get("/api/v1/me/export", headers=headers).status_code == 429
+
+
+def test_a_booking_under_way_is_not_cancelled_by_the_deletion(db, factories, now):
+    space = factories.space()
+    me = factories.user()
+    start = now - timedelta(minutes=30)
+    ongoing = factories.booking(space, me, start=start, end=start + timedelta(hours=2),
+                                status=BookingStatus.APPROVED, now=start - timedelta(days=2))
+    db.session.commit()
+    assert erasure.erase(me, how=erasure.BY_OWNER, now=now) == {"cancelled": 0}
+    assert ongoing.status == BookingStatus.APPROVED
+
+
+def test_the_migration_goes_down_and_up_and_starts_activity_at_the_last_log_in(
+        app, db, factories, now):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    user = factories.user()
+    user.created_at = now - timedelta(days=400)
+    db.session.add(LoginSession(user=user, key_hash="k" * 64, created_at=now - timedelta(days=9),
+                                expires_at=now))
+    db.session.commit()
+    uid = user.id
+    db.session.remove()
+    downgrade(revision="0017")
+    db.session.remove()
+    upgrade()
+    with db.engine.connect() as conn:
+        last = conn.execute(text("SELECT last_active_at FROM users WHERE id = :id"),
+                            {"id": uid}).scalar()
+        assert conn.execute(text("SELECT count(*) FROM consents")).scalar() == 0
+    assert str(last)[:10] == (now - timedelta(days=9)).date().isoformat()
