@@ -89,6 +89,11 @@ class Config:
     # Security events (throttled requests, sign-ups and log-ins with their address) are kept
     # this long, then deleted by the sweep.
     SECURITY_EVENT_RETENTION_DAYS = int(os.environ.get("SECURITY_EVENT_RETENTION_DAYS", "90"))
+    # Accounts inactive this long are anonymised (app/privacy/retention.py, docs/privacy.md),
+    # after an email this many days before; each run handles at most a batch of accounts.
+    ACCOUNT_RETENTION_DAYS = int(os.environ.get("ACCOUNT_RETENTION_DAYS", "1095"))
+    ACCOUNT_RETENTION_WARNING_DAYS = int(os.environ.get("ACCOUNT_RETENTION_WARNING_DAYS", "30"))
+    ACCOUNT_RETENTION_BATCH = int(os.environ.get("ACCOUNT_RETENTION_BATCH", "200"))
 
     # Proof of work before a booking request (app/security/challenge.py), ALTCHA's PBKDF2:
     # the browser tries counters until it finds the one the server drew below
@@ -241,6 +246,13 @@ class Config:
     SETTLEMENT_GRACE_HOURS = int(os.environ.get("SETTLEMENT_GRACE_HOURS", "24"))
     SETTLEMENT_INCLUDE_TEST_PAYMENTS = os.environ.get(
         "SETTLEMENT_INCLUDE_TEST_PAYMENTS", "0") == "1"
+    # "Download my data" (page and API) and "Delete my account" (each try checks a password).
+    RATELIMIT_EXPORT_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_EXPORT_PER_ACCOUNT", "5 per hour; 20 per day"
+    )
+    RATELIMIT_DELETE_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_DELETE_PER_ACCOUNT", "5 per 15 minutes; 20 per day"
+    )
     RATELIMIT_SETTLEMENT_PER_ACCOUNT = os.environ.get(
         "RATELIMIT_SETTLEMENT_PER_ACCOUNT", "20 per minute; 200 per day"
     )

@@ -28,6 +28,7 @@ seed_cli = AppGroup("seed", help="Load data.")
 users_cli = AppGroup("users", help="Manage user accounts.")
 bookings_cli = AppGroup("bookings", help="Booking housekeeping.")
 calendars_cli = AppGroup("calendars", help="External calendars imported as closures.")
+privacy_cli = AppGroup("privacy", help="Personal data: retention of inactive accounts.")
 
 # Staff members of an organisation manage its spaces and requests as its managers do.
 ROLES = ("resident", "manager", "principal", "staff", "officer", "admin")
@@ -105,6 +106,15 @@ def calendars_sync_command() -> None:
         raise click.ClickException(f"{failed} calendar(s) failed")
 
 
+@privacy_cli.command("retention")
+def privacy_retention_command() -> None:
+    """Warn, then anonymise, accounts inactive beyond ACCOUNT_RETENTION_DAYS (one batch of
+    each; the same job `flask jobs run` runs daily)."""
+
+    counts = cast(dict[str, int], jobs.run("privacy.retention"))
+    click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(users_cli)
@@ -113,6 +123,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(stats_cli)
     app.cli.add_command(payments_cli)
+    app.cli.add_command(privacy_cli)
 
 
 jobs_cli = AppGroup("jobs", help="Background jobs: run the periodic ones, workers, status.")

@@ -1,5 +1,6 @@
 """Imports every model so the metadata is complete (Alembic, create_all, shell)."""
 
+from app.accounts.consents import Consent
 from app.accounts.group_models import GroupInvitation, ResidentGroup, ResidentGroupMember
 from app.accounts.models import ApiToken, User
 from app.bookings.models import Booking, BookingSeries, BookingStage, BookingTransition, LotteryDraw
@@ -20,6 +21,7 @@ from app.spaces.models import Closure, OpeningHours, Space, SpaceAmenity, space_
 from app.stats.models import BookedHour, OpenDay
 
 __all__ = [
+    "Consent",
     "BookedHour",
     "OpenDay",
     "EmailDelivery",

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.jobs import exclusive, job, schedule
 from app.notifications import delivery, periodic  # noqa: F401  (they register their jobs)
 from app.payments import settlement, work  # noqa: F401  (settlement registers its job)
+from app.privacy import retention as privacy_retention  # noqa: F401  (registers its job)
 from app.security import retention
 from app.stats.events import close_days
 from app.stats.facts import extend_open
@@ -94,5 +95,6 @@ for _name, _every in (
     ("stats.close_days", timedelta(hours=1)),
     ("security.sweep", timedelta(hours=1)),
     ("payments.settle", timedelta(hours=1)),
+    ("privacy.retention", timedelta(days=1)),
 ):
     schedule(_name, _every)

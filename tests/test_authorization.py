@@ -256,6 +256,18 @@ MATRIX = {
     "bookings.cancel": ("POST", "/bookings/{booking}/cancel", REASON, BOOKING_CANCEL),
     "bookings.resubmit": ("POST", "/bookings/{booking}/resubmit", {}, RESIDENT_ONLY),
     "accounts.groups": ("GET", "/account/groups", None, LOGGED_IN_OK),
+    # Privacy: the notice is public; one's consents, data and deletion are one's own (no id in
+    # the address: nobody can reach another person's). Deleting without the password changes
+    # nothing (422).
+    "accounts.privacy_notice": ("GET", "/privacy", None, ALL_OK),
+    "accounts.privacy": ("GET", "/account/privacy", None, LOGGED_IN_OK),
+    "accounts.privacy#post": ("POST", "/account/privacy", {"booking": "y"}, LOGGED_IN_OK),
+    "accounts.export_json": ("GET", "/account/export.json", None, LOGGED_IN_OK),
+    "accounts.export_zip": ("GET", "/account/export.zip", None, LOGGED_IN_OK),
+    "accounts.delete_account": ("GET", "/account/delete", None, LOGGED_IN_OK),
+    "accounts.delete_account#wrong-password": ("POST", "/account/delete",
+                                               {"password": "wrong", "understood": "y"},
+                                               LOGGED_IN_OK),
     "accounts.new_group": ("POST", "/account/groups", {"name": "책모임"}, LOGGED_IN_OK),
     "accounts.invite_to_group": ("POST", "/account/groups/{group}/invitations",
                                  {"email": "someone@example.kr"}, GROUP_LEADER),
@@ -468,6 +480,7 @@ MATRIX = {
     "notifications.dev_mail_html": ("GET", "/dev/mail/{resident_mail}/html", None, OWN_MAIL),
     "notifications.outbox": ("GET", "/admin/outbox", None, ADMIN_ONLY),
     "notifications.retry": ("POST", "/admin/outbox/{resident_mail}/retry", {}, ADMIN_ONLY),
+    "api.my_data": ("GET", "/api/v1/me/export", None, LOGGED_IN_OK),
     "api.notifications": ("GET", "/api/v1/notifications?unread=true", None, LOGGED_IN_OK),
     "api.read_notifications": ("POST", "/api/v1/notifications/read", {"all": True},
                                LOGGED_IN_OK),

@@ -41,6 +41,6 @@ def load_user_from_token(req) -> User | None:
     if req.method not in ("GET", "HEAD", "OPTIONS"):
         # Only write requests commit, so only they can record the use; on a read, the pending
         # UPDATE would also turn SQLite's read transaction into a write that fails under load.
-        row.last_used_at = utcnow()
+        row.last_used_at = row.user.last_active_at = utcnow()
     request.environ["gonggan.token_auth"] = True
     return row.user

@@ -47,6 +47,12 @@ class User(UserMixin, Model):
     # made by an administrator or the CLI are created verified.
     email_verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Privacy (app.privacy): the last log-in or API call, which the retention job measures
+    # inactivity from; when it warned of the coming anonymisation; when the account was erased
+    # (deleted by its owner or anonymised for inactivity: the row stays as a tombstone).
+    last_active_at: Mapped[datetime | None] = mapped_column(index=True)
+    retention_warned_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]
 
     home_district: Mapped[Jurisdiction | None] = relationship()
     org_memberships: Mapped[list[OrgMembership]] = relationship(

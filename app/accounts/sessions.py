@@ -38,6 +38,9 @@ def log_in(user: User, *, remember: bool = False) -> LoginSession:
         user_agent=(request.headers.get("User-Agent") or "")[:200],
     )
     db.session.add(row)
+    # Activity, for the retention of inactive accounts (app.privacy.retention): a log-in also
+    # lifts a warning that the account would be anonymised.
+    user.last_active_at, user.retention_warned_at = now, None
     db.session.flush()
     kept = {name: session[name] for name in KEPT_ACROSS_LOGIN if name in session}
     session.clear()

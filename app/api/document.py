@@ -41,6 +41,7 @@ TAGS = [
         "name": "notifications",
         "description": "Your notifications, marking them read, and your settings.",
     },
+    {"name": "account", "description": "Your own data: a copy of everything held about you."},
     {"name": "meta", "description": "This document."},
 ]
 PREFIX = "/api/v1"

@@ -105,6 +105,8 @@ KINDS: dict[str, Kind] = {
              opens="verify"),
         Kind("signup_attempt", ACCOUNT, _l("Someone signed up with your address"),
              mandatory=True, opens="account"),
+        Kind("account_retention", ACCOUNT, _l("Your inactive account will be anonymised"),
+             mandatory=True, opens="account"),
         # --- officers
         Kind("weekly_summary", OFFICER, _l("Weekly summary of your jurisdiction"),
              default="off", opens="oversight"),

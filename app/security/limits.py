@@ -126,3 +126,15 @@ settlement_per_account = limiter.limit(
     setting("RATELIMIT_SETTLEMENT_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
     scope="settlement",
 )
+# "Download my data": a page or an API call builds a whole copy of a person's data.
+export_per_account = limiter.shared_limit(
+    setting("RATELIMIT_EXPORT_PER_ACCOUNT"), scope="export", key_func=user_or_ip,
+)
+api_export_per_client = limiter.limit(
+    setting("RATELIMIT_EXPORT_PER_ACCOUNT"), key_func=api_client_key, scope="api-export",
+)
+# "Delete my account": each try checks the password.
+delete_per_account = limiter.limit(
+    setting("RATELIMIT_DELETE_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
+    scope="delete-account",
+)

@@ -38,10 +38,13 @@ ACCOUNT_REACTIVATED = "account_reactivated"
 JURISDICTION_ADDED = "jurisdiction_added"
 JURISDICTION_RENAMED = "jurisdiction_renamed"
 JURISDICTION_MOVED = "jurisdiction_moved"
+# An account was erased, by its owner or for inactivity (app.privacy.erasure): `user_id` is the
+# tombstone left behind, `detail` says how; no personal data.
+ACCOUNT_ERASED = "account_erased"
 
 AUDIT_KINDS = (ADMIN_GRANTED, ADMIN_REVOKED, OFFICER_GRANTED, OFFICER_REVOKED,
                ACCOUNT_DEACTIVATED, ACCOUNT_REACTIVATED, JURISDICTION_ADDED,
-               JURISDICTION_RENAMED, JURISDICTION_MOVED)
+               JURISDICTION_RENAMED, JURISDICTION_MOVED, ACCOUNT_ERASED)
 
 
 class SecurityEvent(Model):

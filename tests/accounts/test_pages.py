@@ -18,6 +18,7 @@ def _register(client, **overrides):
         "email": "resident@example.org",
         "password": "long-enough-1",
         "confirm": "long-enough-1",
+        "consent_booking": "y",
         "locale": "en",
         "phone": "",
         "district": "0",

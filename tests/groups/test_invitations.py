@@ -336,7 +336,7 @@ def test_a_visitor_is_asked_to_log_in_or_register_and_comes_back(client, login, 
     assert f'href="/login?next={link}"' in page and f'href="/register?next={link}"' in page
     response = client.post(f"/register?next={link}", data={
         "name": "최새내", "email": "New@example.kr", "password": "password123",
-        "confirm": "password123", "locale": "en", "district": "0",
+        "confirm": "password123", "locale": "en", "district": "0", "consent_booking": "y",
     })
     # Sign-up never signs in: the address is confirmed from the email first, then the person
     # logs in from the page, which keeps where they were going.

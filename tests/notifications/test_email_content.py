@@ -156,6 +156,7 @@ def params_for(case: str, lang: str) -> dict:
         },
         "email_verification": {"email": "reader@example.org", "token": "TOKEN"},
         "signup_attempt": {"email": "reader@example.org"},
+        "account_retention": {"email": "reader@example.org", "deadline": "2026-12-31"},
         # No such invitation in the database: the link falls back to the groups page.
         "group_invitation": {
             "invitation": 7, "group": w["group"], "inviter": w["inviter"],
@@ -186,13 +187,15 @@ CASES = [
     "payment_received", "payment_refunded", "booking_reminder", "lottery_result",
     "lottery_result-approved", "lottery_result-lost", "closure_conflict", "approval_requested",
     "approval_notice", "approval_deadline", "approval_escalated", "weekly_summary",
-    "email_verification", "signup_attempt", "group_invitation", "settlement_issued",
+    "email_verification", "signup_attempt", "account_retention", "group_invitation",
+    "settlement_issued",
     "settlement_issued-carried", "settlement_paid",
 ]
 # Messages about the account, not a booking: where their button leads.
 ACCOUNT_LINKS = {
     "email_verification": f"{BASE}/verify-email/TOKEN",
     "signup_attempt": f"{BASE}/account",
+    "account_retention": f"{BASE}/account",
 }
 
 # A word the Korean subject must have (the kind in Korean) and its English counterpart.
@@ -223,6 +226,7 @@ KIND_WORDS = {
     "weekly_summary": ("주간 요약", "Weekly summary"),
     "email_verification": ("이메일 주소 확인", "Confirm your email address"),
     "signup_attempt": ("이미", "already"),
+    "account_retention": ("익명 처리", "anonymised"),
     "group_invitation": ("초대", "invited you"),
     "settlement_issued": ("정산서", "Settlement statement"),
     "settlement_issued-carried": ("정산서", "Settlement statement"),

@@ -89,11 +89,11 @@ def test_signing_up_is_limited_per_network_address(client, db):
     for n in range(5):
         response = client.post("/register", data={
             "name": "가입자", "email": f"new{n}@example.org", "password": "long-enough-1",
-            "confirm": "long-enough-1", "locale": "ko", "district": "0"})
+            "confirm": "long-enough-1", "locale": "ko", "district": "0", "consent_booking": "y"})
         assert response.status_code == 200
     response = client.post("/register", data={
         "name": "가입자", "email": "new9@example.org", "password": "long-enough-1",
-        "confirm": "long-enough-1", "locale": "ko", "district": "0"})
+        "confirm": "long-enough-1", "locale": "ko", "district": "0", "consent_booking": "y"})
     assert response.status_code == 429
 
 

@@ -650,3 +650,100 @@ class LotteryDrawSchema(ma.Schema):
     )
     outcome = _out(fields.Nested, DrawOutcomeSchema)
     entries = _out(fields.List, fields.Nested(DrawEntrySchema), description="In rank order.")
+
+
+# --------------------------------------------------------------------------- one's own data
+# "Download my data" (app.privacy.export): instants are ISO 8601 strings, as stored.
+def _instant(nullable: bool = False):
+    return _out(fields.String, nullable=nullable, format="date-time", example=INSTANT_EXAMPLE)
+
+
+class ExportProfileSchema(ma.Schema):
+    id = _out(fields.Integer)
+    email = _out(fields.String)
+    name = _out(fields.String)
+    phone = _out(fields.String, nullable=True)
+    locale = _out(fields.String, enum=["ko", "en"])
+    home_district = _out(fields.String, nullable=True)
+    email_verified_at = _instant(nullable=True)
+    created_at = _instant()
+    last_active_at = _instant(nullable=True)
+    reminder_hours = _out(fields.Integer)
+
+
+class ExportConsentSchema(ma.Schema):
+    purpose = _out(fields.String, enum=["booking", "notifications", "statistics"])
+    version = _out(fields.String)
+    given_at = _instant()
+    withdrawn_at = _instant(nullable=True)
+
+
+class ExportBookingSchema(ma.Schema):
+    id = _out(fields.Integer)
+    space = _out(fields.String)
+    start_at = _instant()
+    end_at = _instant()
+    status = _out(fields.String, enum=list(STATUS_LABELS))
+    purpose = _out(fields.String)
+    purpose_category = _out(fields.String)
+    attendees = _out(fields.Integer)
+    price_amount = _out(fields.Integer)
+    currency = _out(fields.String)
+    payment_status = _out(fields.String, enum=list(PAYMENT_STATES))
+    created_at = _instant()
+    decided_at = _instant(nullable=True)
+    reason = _out(fields.String, nullable=True)
+
+
+class ExportPaymentSchema(ma.Schema):
+    id = _out(fields.Integer)
+    booking_id = _out(fields.Integer)
+    method = _out(fields.String)
+    amount = _out(fields.Integer)
+    currency = _out(fields.String)
+    status = _out(fields.String, enum=list(PAYMENT_STATUS_LABELS))
+    refunded_amount = _out(fields.Integer)
+    card_last4 = _out(fields.String, nullable=True)
+    reference = _out(fields.String, nullable=True)
+    created_at = _instant()
+    paid_at = _instant(nullable=True)
+
+
+class ExportRefundSchema(ma.Schema):
+    id = _out(fields.Integer)
+    payment_id = _out(fields.Integer)
+    amount = _out(fields.Integer)
+    status = _out(fields.String, enum=list(REFUND_STATUS_LABELS))
+    reason = _out(fields.String, nullable=True)
+    created_at = _instant()
+
+
+class ExportNotificationSchema(ma.Schema):
+    id = _out(fields.Integer)
+    kind = _out(fields.String, enum=list(KINDS))
+    channel = _out(fields.String, enum=list(CHANNELS))
+    booking_id = _out(fields.Integer, nullable=True)
+    created_at = _instant()
+    read_at = _instant(nullable=True)
+
+
+class ExportGroupSchema(ma.Schema):
+    id = _out(fields.Integer)
+    name = _out(fields.String)
+    is_leader = _out(fields.Boolean)
+    created_at = _instant()
+
+
+class MyDataSchema(ma.Schema):
+    generated_at = _instant()
+    profile = _out(fields.Nested, ExportProfileSchema)
+    consents = _out(fields.List, fields.Nested(ExportConsentSchema))
+    bookings = _out(fields.List, fields.Nested(ExportBookingSchema))
+    payments = _out(fields.List, fields.Nested(ExportPaymentSchema))
+    refunds = _out(fields.List, fields.Nested(ExportRefundSchema))
+    notifications = _out(fields.List, fields.Nested(ExportNotificationSchema))
+    groups = _out(fields.List, fields.Nested(ExportGroupSchema))
+    truncated = _out(
+        fields.List, fields.String(),
+        description="Sections cut at their newest 5,000 rows (empty when nothing was cut).",
+    )

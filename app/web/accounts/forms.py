@@ -103,6 +103,46 @@ class RegisterForm(_ProfileFields):
     )
 
 
+    # Consent to named purposes (app.accounts.consents); booking is required.
+    consent_booking = BooleanField(
+        _l("I agree to the processing of my personal data for booking spaces (required)."),
+        validators=[DataRequired(_l("An account is for booking spaces: please agree to that "
+                                    "use of your data to sign up."))],
+    )
+    consent_notifications = BooleanField(
+        _l("Send me optional emails: reminders, digests and summaries (optional).")
+    )
+    consent_statistics = BooleanField(
+        _l("Count my bookings in the anonymised usage statistics (optional).")
+    )
+
+
+class ConsentForm(FlaskForm):
+    booking = BooleanField(
+        _l("I agree to the processing of my personal data for booking spaces (required)."),
+        validators=[DataRequired(_l("Booking needs this consent. To stop all processing, "
+                                    "delete your account instead."))],
+    )
+    notifications = BooleanField(
+        _l("Send me optional emails: reminders, digests and summaries (optional).")
+    )
+    statistics = BooleanField(
+        _l("Count my bookings in the anonymised usage statistics (optional).")
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(_l("Please enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    understood = BooleanField(
+        _l("I understand that my account is deleted for good and cannot be restored."),
+        validators=[DataRequired(_l("Please confirm that you understand."))],
+    )
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("Email"),

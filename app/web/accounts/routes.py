@@ -10,8 +10,8 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts import consents, sessions
 from app.accounts import services as account_services
-from app.accounts import sessions
 from app.accounts.models import ApiToken
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -28,6 +28,7 @@ from app.web.accounts.forms import (
     TokenForm,
     district_by_id,
 )
+from app.web.accounts.privacy import ASK_KEY
 from app.web.helpers import required, writes_on_get
 
 
@@ -75,6 +76,13 @@ def register():
             )
             if user is not None:
                 security_events.record(ACCOUNT_CREATED, user=user)
+                consents.record(user.id, {
+                    purpose for purpose, given in (
+                        (consents.BOOKING, form.consent_booking.data),
+                        (consents.NOTIFICATIONS, form.consent_notifications.data),
+                        (consents.STATISTICS, form.consent_statistics.data),
+                    ) if given
+                })
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -125,6 +133,10 @@ def login():
             sessions.log_in(user, remember=form.remember.data)
             session["locale"] = user.locale
             security_events.record(LOGIN, user=user)
+            # Accounts without consent under the current notice (older accounts, or the
+            # notice changed) are asked once logged in: see docs/privacy.md.
+            if consents.needs_asking(user.id):
+                session[ASK_KEY] = True
             db.session.commit()
             flash(_("You are logged in."), "success")
             target = safe_next(form.next.data) or safe_next(request.args.get("next"))

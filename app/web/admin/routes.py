@@ -27,6 +27,7 @@ from app.orgs.models import (
 from app.security import limits
 from app.security.models import (
     ACCOUNT_DEACTIVATED,
+    ACCOUNT_ERASED,
     ACCOUNT_REACTIVATED,
     ADMIN_GRANTED,
     ADMIN_REVOKED,
@@ -54,6 +55,7 @@ AUDIT_LABELS = {
     JURISDICTION_ADDED: _l("Jurisdiction added"),
     JURISDICTION_RENAMED: _l("Jurisdiction renamed"),
     JURISDICTION_MOVED: _l("Jurisdiction moved"),
+    ACCOUNT_ERASED: _l("Account erased"),
 }
 
 
