@@ -14,8 +14,10 @@ from flask import url_for
 
 from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
 from app.bookings.models import Booking, LotteryDraw
+from app.bookings.states import UNDECIDED, StageState
 from app.db import utcnow
 from app.payments import services as payment_services
+from app.payments.states import PaymentStatus
 from app.rules.engine import Decision, PlannedStage
 from app.rules.messages import quote_dict, reason_dict
 from app.rules.models import RuleSet
@@ -96,7 +98,7 @@ def approval_json(booking: Booking, zone: ZoneInfo) -> dict:
     resident's answer to a returned request).
     """
     stages = booking.stages
-    current = booking.current_stage if booking.status in ("requested", "returned") else None
+    current = booking.current_stage if booking.status in UNDECIDED else None
     return {
         "stage": current.position + 1 if current is not None else None,
         "of": len(stages),
@@ -112,7 +114,7 @@ def approval_json(booking: Booking, zone: ZoneInfo) -> dict:
                 "state_label": str(STAGE_STATE_LABELS.get(s.state, s.state)),
                 "due_at": iso(s.due_at, zone),
                 "decided_at": iso(s.decided_at, zone)
-                if s.state not in ("waiting", "skipped")
+                if s.state not in (StageState.WAITING, StageState.SKIPPED)
                 else None,
                 "reason": s.reason,
             }
@@ -133,7 +135,7 @@ def open_checkout_url(booking: Booking, user, now: datetime) -> str | None:
         return None
     for payment in booking.payments:
         if (
-            payment.status == "open"
+            payment.status == PaymentStatus.OPEN
             and payment.checkout_url
             and payment.pending_action is None
             and payment.expires_at is not None
