@@ -86,6 +86,18 @@ class StripeSessionStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class StripeIntentStatus(StrEnum):
+    """A PaymentIntent's `status`."""
+
+    REQUIRES_PAYMENT_METHOD = "requires_payment_method"
+    REQUIRES_CONFIRMATION = "requires_confirmation"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    REQUIRES_CAPTURE = "requires_capture"
+    CANCELED = "canceled"
+    SUCCEEDED = "succeeded"
+
+
 class StripeRefundStatus(StrEnum):
     """A Refund's `status`."""
 

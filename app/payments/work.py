@@ -137,9 +137,11 @@ def _reconcile(payment: Payment, now: datetime) -> bool:
     except stripe.StripeError as exc:
         _remember(payment, exc)
         return False
-    done = {"capture": ("succeeded", "canceled"), "cancel": ("canceled", "succeeded"),
-            "release": ("canceled", "succeeded"), "expire": ("expired", "succeeded",
-                                                              "authorized", "canceled")}
+    done = {"capture": (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED),
+            "cancel": (PaymentStatus.CANCELED, PaymentStatus.SUCCEEDED),
+            "release": (PaymentStatus.CANCELED, PaymentStatus.SUCCEEDED),
+            "expire": (PaymentStatus.EXPIRED, PaymentStatus.SUCCEEDED, PaymentStatus.AUTHORIZED,
+                       PaymentStatus.CANCELED)}
     if payment.pending_action and payment.status in done[payment.pending_action]:
         if payment.pending_action == "expire" and payment.status == PaymentStatus.AUTHORIZED:
             # Completed at the last moment for a booking that is gone: release the hold.
