@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.api import bp
 from app.api import serializers as out
 from app.api.auth import token_required
+from app.api.paging import paginate
 from app.api.schemas.answers import (
     MarkedReadSchema,
     NotificationPageSchema,
@@ -67,13 +68,13 @@ def notifications(args: dict):
     if args["unread"]:
         query = query.where(Notification.read_at.is_(None))
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
-    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    rows, total = paginate(query, page=page, per_page=per_page)
     user = current_user._get_current_object()
     body = out.page(
-        [notification_json(n, user) for n in result.items],
+        [notification_json(n, user) for n in rows],
         page=page,
         per_page=per_page,
-        total=result.total,
+        total=total,
     )
     body["unread"] = services.unread_count(user)
     return body

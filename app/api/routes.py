@@ -4,7 +4,7 @@ services as the pages -> commit once -> serialize. Domain errors become JSON err
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import abort, current_app, url_for
 from flask_babel import get_locale
@@ -17,6 +17,7 @@ from app.api import bp
 from app.api import serializers as out
 from app.api.auth import authenticate_request, token_required
 from app.api.document import build, errors
+from app.api.paging import paginate
 from app.api.parsing import (
     MAX_INT,
     query_args,
@@ -162,11 +163,15 @@ def availability(args: dict, space_id: int):
     Sunday); with one, seven days."""
     space = _viewable_space(space_id)
     zone = space.zone
-    first, last = args.get("first"), args.get("last")
-    if first is None and last is None:
-        first, _start, _end = week_window(utcnow().astimezone(zone).date(), zone)
-    first = first or last - timedelta(days=6)
-    last = last or first + timedelta(days=6)
+    first: date | None = args.get("first")
+    last: date | None = args.get("last")
+    if first is None:
+        if last is None:
+            first, _start, _end = week_window(utcnow().astimezone(zone).date(), zone)
+        else:
+            first = last - timedelta(days=6)
+    if last is None:
+        last = first + timedelta(days=6)
     if last < first:
         raise ValidationFailed.single(_("The end date must not be before the start date."), "to")
     if (last - first).days + 1 > MAX_AVAILABILITY_DAYS:
@@ -259,9 +264,9 @@ def bookings(args: dict):
     if statuses:
         query = query.where(Booking.status.in_(statuses))
     query = query.order_by(Booking.start_at.desc(), Booking.id.desc())
-    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    items = [out.booking_json(b, current_user) for b in result.items]
-    return out.page(items, page=page, per_page=per_page, total=result.total)
+    rows, total = paginate(query, page=page, per_page=per_page)
+    items = [out.booking_json(b, current_user) for b in rows]
+    return out.page(items, page=page, per_page=per_page, total=total)
 
 
 @bp.get("/bookings/<int:booking_id>", tags=["bookings"])

@@ -170,7 +170,7 @@ def rule_set(level: str, scope_id: int):
 def _rule_errors(errors: dict) -> dict:
     """Field errors of a draft, named as in the request body: the document's own fields under
     `rules` (`rules.stages.0`), the document as a whole as `rules`."""
-    named = {}
+    named: dict[str, list[str]] = {}
     for key, messages in errors.items():
         name = f"rules.{key}" if key else "rules"
         named.setdefault(key if key in ("effective_from", "note") else name, []).extend(messages)

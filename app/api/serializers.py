@@ -43,6 +43,11 @@ def ref(obj) -> dict | None:
     return {"id": obj.id, "name": obj.name}
 
 
+def space_ref(space: Space) -> dict:
+    """`{"id", "name", "timezone"}` of a space."""
+    return {"id": space.id, "name": space.name, "timezone": space.timezone}
+
+
 def spans(items: list[Span], zone: ZoneInfo) -> list[dict]:
     return [{"start": iso(s.start, zone), "end": iso(s.end, zone)} for s in items]
 
@@ -200,7 +205,7 @@ def booking_json(booking: Booking, user) -> dict:
         "id": booking.id,
         "status": booking.status,
         "status_label": booking.status_label,
-        "space": {**ref(booking.space), "timezone": booking.space.timezone},
+        "space": space_ref(booking.space),
         "user": ref(booking.user),
         "start": iso(booking.start_at, zone),
         "end": iso(booking.end_at, zone),
@@ -298,7 +303,7 @@ def lottery_draw_json(record: LotteryDraw, space: Space, rows, verified: bool) -
     won = sum(1 for r in rows if r.outcome == "won")
     return {
         "id": record.id,
-        "space": {**ref(space), "timezone": space.timezone},
+        "space": space_ref(space),
         "draw_at": iso(record.draw_at, zone),
         "drawn_at": iso(record.drawn_at, zone),
         "seed": record.seed,

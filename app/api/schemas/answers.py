@@ -4,6 +4,8 @@ answer is always present (`required`); `allow_none` ones may be null."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import marshmallow as ma
 from marshmallow import fields
 
@@ -26,7 +28,6 @@ from app.rules.schema import (
 )
 from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES
 
-# Bodies may hold at most this many ids (bulk decisions).
 INSTANT_EXAMPLE = "2026-12-01T18:00:00+09:00"
 
 
@@ -127,7 +128,14 @@ class NotificationPreferencesSchema(ma.Schema):
     reminder_choices = _out(fields.List, fields.Integer())
 
 
-INSTANT = {"format": "date-time", "examples": [INSTANT_EXAMPLE]}
+class _Format(TypedDict, total=False):
+    """Field metadata for a string's format in the document."""
+
+    format: str
+    examples: list[str]
+
+
+INSTANT: _Format = {"format": "date-time", "examples": [INSTANT_EXAMPLE]}
 
 
 class RefSchema(ma.Schema):
@@ -218,7 +226,7 @@ class AvailabilitySchema(ma.Schema):
 
 # --- Bookings ------------------------------------------------------------------------------
 
-NULLABLE_INSTANT = {"format": "date-time"}
+NULLABLE_INSTANT: _Format = {"format": "date-time"}
 
 
 class BookingSpaceSchema(ma.Schema):
