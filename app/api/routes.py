@@ -29,6 +29,7 @@ from app.api.schemas.answers import (
     SpaceDetailSchema,
     SpacePageSchema,
 )
+from app.api.schemas.dumping import dump_context, dumps_in_context
 from app.api.schemas.requests import (
     BOOKING_REQUEST_EXAMPLE,
     BookingListQuery,
@@ -125,6 +126,7 @@ def request_facts(body: dict) -> dict:
 
 
 @bp.get("/spaces", tags=["spaces"])
+@dumps_in_context
 @bp.arguments(SpaceSearchQuery, location="query")
 @bp.response(200, SpacePageSchema, description="One page of results.")
 @bp.doc(tags=["spaces"], responses=errors(422))
@@ -138,8 +140,8 @@ def spaces(_args: dict):
         per_page_max=current_app.config["API_MAX_PER_PAGE"],
     )
     result = search_spaces(params)
-    items = [out.space_summary(s, result.distances.get(s.id)) for s in result.items]
-    return out.page(items, page=result.page, per_page=result.per_page, total=result.total)
+    dump_context()["distances"] = result.distances
+    return out.page(result.items, page=result.page, per_page=result.per_page, total=result.total)
 
 
 @bp.get("/spaces/<int:space_id>", tags=["spaces"])
@@ -149,10 +151,11 @@ def space(space_id: int):
     """A space with its opening hours and rules of use
 
     Unpublished spaces only for their managers and officers."""
-    return out.space_detail(_viewable_space(space_id))
+    return _viewable_space(space_id)
 
 
 @bp.get("/spaces/<int:space_id>/availability", tags=["spaces"])
+@dumps_in_context
 @bp.arguments(DatesQuery, location="query")
 @bp.response(200, AvailabilitySchema, description="Open, free and busy spans.")
 @bp.doc(tags=["spaces"], responses=errors(404, 422))
@@ -162,7 +165,7 @@ def availability(args: dict, space_id: int):
     Dates are local to the space; `to` is included. Without either, the current week (Monday to
     Sunday); with one, seven days."""
     space = _viewable_space(space_id)
-    zone = space.zone
+    zone = dump_context()["zone"] = space.zone
     first: date | None = args.get("first")
     last: date | None = args.get("last")
     if first is None:
@@ -189,9 +192,9 @@ def availability(args: dict, space_id: int):
         "timezone": space.timezone,
         "from": first.isoformat(),
         "to": last.isoformat(),
-        "open": out.spans(result.open, zone),
-        "free": out.spans(result.free, zone),
-        "busy": out.spans(result.busy, zone),
+        "open": result.open,
+        "free": result.free,
+        "busy": result.busy,
     }
 
 

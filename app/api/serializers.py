@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import url_for
-
 from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
 from app.bookings.models import Booking, LotteryDraw
 from app.bookings.states import UNDECIDED, StageState
@@ -22,8 +20,7 @@ from app.rules.engine import Decision, PlannedStage
 from app.rules.messages import quote_dict, reason_dict
 from app.rules.models import RuleSet
 from app.rules.schema import APPROVERS
-from app.spaces.availability import Span
-from app.spaces.models import OpeningHours, Space
+from app.spaces.models import Space
 
 
 def iso(dt: datetime | None, zone: ZoneInfo) -> str | None:
@@ -46,54 +43,6 @@ def ref(obj) -> dict | None:
 def space_ref(space: Space) -> dict:
     """`{"id", "name", "timezone"}` of a space."""
     return {"id": space.id, "name": space.name, "timezone": space.timezone}
-
-
-def spans(items: list[Span], zone: ZoneInfo) -> list[dict]:
-    return [{"start": iso(s.start, zone), "end": iso(s.end, zone)} for s in items]
-
-
-def space_summary(space: Space, distance_km: float | None = None) -> dict:
-    """A space as a search result. Needs `owner`, `jurisdictions` and `amenity_rows` loaded."""
-    data = {
-        "id": space.id,
-        "name": space.name,
-        "type": space.type,
-        "owner": ref(space.owner),
-        "capacity": space.capacity,
-        "price_per_hour": money(space.price_per_hour, space.currency),
-        "address": space.address,
-        "latitude": space.latitude,
-        "longitude": space.longitude,
-        "timezone": space.timezone,
-        "booking_mode": space.booking_mode,
-        "amenities": space.amenities,
-        "jurisdictions": [{"slug": j.slug, "name": j.display_name} for j in space.jurisdictions],
-        "url": url_for("spaces.detail", space_id=space.id, _external=True),
-    }
-    if distance_km is not None:
-        data["distance_km"] = distance_km
-    return data
-
-
-def space_detail(space: Space) -> dict:
-    """A space with its rules of use. Also needs `opening_hours` loaded."""
-    data = space_summary(space)
-    data.update(
-        description=space.description,
-        published=space.published,
-        min_minutes=space.min_minutes,
-        max_minutes=space.max_minutes,
-        buffer_minutes=space.buffer_minutes,
-        opening_hours=[
-            {
-                "weekday": h.weekday,
-                "open": OpeningHours.fmt(h.open_minute),
-                "close": OpeningHours.fmt(h.close_minute),
-            }
-            for h in space.opening_hours
-        ],
-    )
-    return data
 
 
 def approval_json(booking: Booking, zone: ZoneInfo) -> dict:
@@ -236,7 +185,7 @@ def booking_json(booking: Booking, user) -> dict:
     }
 
 
-def page(items: list[dict], *, page: int, per_page: int, total: int) -> dict:
+def page(items: list, *, page: int, per_page: int, total: int) -> dict:
     return {"items": items, "page": page, "per_page": per_page, "total": total}
 
 

@@ -4,14 +4,16 @@ answer is always present (`required`); `allow_none` ones may be null."""
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import marshmallow as ma
-from marshmallow import fields
+from flask import url_for
+from marshmallow import fields, missing
 
 from app.api.parsing import (
     Document,
 )
+from app.api.schemas.dumping import ComputedString, Dump, DumpContext, Instant
 from app.bookings.approvals import STAGE_STATE_LABELS
 from app.bookings.models import PAYMENT_STATES, STATUS_LABELS
 from app.notifications.kinds import AUDIENCE_LABELS, KINDS, REMINDER_CHOICES
@@ -26,7 +28,7 @@ from app.rules.schema import (
     STAGE_MODES,
     WAIVER_CATEGORIES,
 )
-from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES
+from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES, OpeningHours
 
 INSTANT_EXAMPLE = "2026-12-01T18:00:00+09:00"
 
@@ -153,22 +155,43 @@ class MoneySchema(ma.Schema):
 
 
 class SpanSchema(ma.Schema):
-    start = _out(fields.String, **INSTANT)
-    end = _out(fields.String, **INSTANT)
+    """A `Span` in the context's zone."""
+
+    start = _out(Instant, **INSTANT)
+    end = _out(Instant, **INSTANT)
 
 
 class JurisdictionRefSchema(ma.Schema):
     slug = _out(fields.String)
-    name = _out(fields.String)
+    name = fields.String(attribute="display_name", required=True)
+
+
+class PriceOf(fields.Nested):
+    """An amount of the object's currency as a `MoneySchema`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(MoneySchema, required=True, **kwargs)
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return {"amount": getattr(obj, attr), "currency": obj.currency}
+
+
+class DistanceKm(fields.Float):
+    """A searched space's distance from the point the search was near, from the context."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return DumpContext.get(Dump()).get("distances", {}).get(obj.id, missing)
 
 
 class SpaceSchema(ma.Schema):
+    """A `Space`. Needs `owner`, `jurisdictions` and `amenity_rows` loaded."""
+
     id = _out(fields.Integer)
     name = _out(fields.String)
     type = _out(fields.String, enum=list(SPACE_TYPES))
     owner = _out(fields.Nested, RefSchema)
     capacity = _out(fields.Integer)
-    price_per_hour = _out(fields.Nested, MoneySchema)
+    price_per_hour = PriceOf()
     address = _out(fields.String)
     latitude = _out(fields.Float, nullable=True)
     longitude = _out(fields.Float, nullable=True)
@@ -176,17 +199,29 @@ class SpaceSchema(ma.Schema):
     booking_mode = _out(fields.String, enum=list(BOOKING_MODES))
     amenities = _out(fields.List, fields.String(metadata={"enum": list(AMENITIES)}))
     jurisdictions = _out(fields.List, fields.Nested(JurisdictionRefSchema))
-    distance_km = fields.Float(metadata={"description": "Only when the search gave `near`."})
-    url = _out(fields.String, format="uri", description="The space's page.")
+    distance_km = DistanceKm(metadata={"description": "Only when the search gave `near`."})
+    url = ComputedString(
+        lambda space: url_for("spaces.detail", space_id=space.id, _external=True),
+        required=True,
+        metadata={"format": "uri", "description": "The space's page."},
+    )
 
 
 class OpeningHoursSchema(ma.Schema):
     weekday = _out(fields.Integer, minimum=0, maximum=6, description="Monday = 0")
-    open = _out(fields.String, examples=["09:00"])
-    close = _out(fields.String, examples=["22:00", "24:00"])
+    open = ComputedString(
+        lambda h: OpeningHours.fmt(h.open_minute), required=True, metadata={"examples": ["09:00"]}
+    )
+    close = ComputedString(
+        lambda h: OpeningHours.fmt(h.close_minute),
+        required=True,
+        metadata={"examples": ["22:00", "24:00"]},
+    )
 
 
 class SpaceDetailSchema(SpaceSchema):
+    """Also needs `opening_hours` loaded."""
+
     description = _out(fields.String)
     published = _out(fields.Boolean)
     min_minutes = _out(fields.Integer)
