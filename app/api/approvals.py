@@ -18,6 +18,7 @@ from app.api.schemas.answers import (
     ApprovalPageSchema,
     BulkResultSchema,
 )
+from app.api.schemas.dumping import dumps_in_context
 from app.api.schemas.requests import (
     ApprovalQuery,
     BulkRequestSchema,
@@ -45,6 +46,7 @@ def _require_approver() -> None:
 
 
 @bp.get("/approvals", tags=["approvals"])
+@dumps_in_context
 @token_required
 @bp.arguments(ApprovalQuery, location="query")
 @bp.response(200, ApprovalPageSchema, description="A page of the queue.")
@@ -67,8 +69,7 @@ def approvals(args: dict):
     )
     query = filters.order(queue_query(current_user, filters)).options(*QUEUE_EXTRA_OPTIONS)
     rows, total = paginate(query, page=page, per_page=per_page)
-    items = [out.booking_json(b, current_user) for b in rows]
-    return out.page(items, page=page, per_page=per_page, total=total)
+    return out.page(rows, page=page, per_page=per_page, total=total)
 
 
 def _failure(code: str, message: str) -> dict:

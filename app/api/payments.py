@@ -26,6 +26,7 @@ from app.api.schemas.answers import (
     CheckoutLinkSchema,
     PayoutReportSchema,
 )
+from app.api.schemas.dumping import dumps_in_context
 from app.api.schemas.requests import (
     EmptySchema,
     OfflinePaymentRequestSchema,
@@ -88,6 +89,7 @@ def checkout(_body: dict, booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/payments")
+@dumps_in_context
 @token_required
 @bp.arguments(
     OfflinePaymentRequestSchema,
@@ -112,6 +114,7 @@ def record_payment(body: dict, booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/refunds")
+@dumps_in_context
 @token_required
 @bp.arguments(RefundRequestSchema, example={"amount": 12000, "reason": "행사 취소"})
 @bp.response(201, BookingSchema, description="The booking, with its payment.")

@@ -205,10 +205,11 @@ def _booking_response(booking_id: int, status: int = 200, headers=None):
     """Reload after the commit with everything the serializer reads, in a bounded number of
     queries, and answer with it."""
     booking = _get(Booking, booking_id, BOOKING_OPTIONS)
-    return out.booking_json(booking, current_user), status, headers or {}
+    return booking, status, headers or {}
 
 
 @bp.post("/bookings", tags=["bookings"])
+@dumps_in_context
 @token_required
 @limits.booking_per_account
 @limits.booking_per_ip
@@ -243,6 +244,7 @@ def create_booking(body: dict):
 
 
 @bp.get("/bookings", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.arguments(BookingListQuery, location="query")
 @bp.response(200, BookingPageSchema, description="A page of bookings.")
@@ -268,11 +270,11 @@ def bookings(args: dict):
         query = query.where(Booking.status.in_(statuses))
     query = query.order_by(Booking.start_at.desc(), Booking.id.desc())
     rows, total = paginate(query, page=page, per_page=per_page)
-    items = [out.booking_json(b, current_user) for b in rows]
-    return out.page(items, page=page, per_page=per_page, total=total)
+    return out.page(rows, page=page, per_page=per_page, total=total)
 
 
 @bp.get("/bookings/<int:booking_id>", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.response(200, BookingSchema, description="The booking, with its history.")
 @bp.doc(tags=["bookings"], responses=errors(404))
@@ -280,13 +282,14 @@ def booking(booking_id: int):
     """One booking
 
     For the person who booked, the space's managers and officers."""
-    return out.booking_json(_viewable_booking(booking_id), current_user)
+    return _viewable_booking(booking_id)
 
 
 REASON_EXAMPLE = {"reason": "서류를 확인했습니다."}
 
 
 @bp.post("/bookings/<int:booking_id>/approve", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.arguments(ReasonSchema, required=False, example=REASON_EXAMPLE)
 @bp.response(200, BookingSchema, description="The booking, with its history.")
@@ -305,6 +308,7 @@ def approve(body: dict, booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/reject", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.arguments(ReasonSchema, required=False, example=REASON_EXAMPLE)
 @bp.response(200, BookingSchema, description="The booking, with its history.")
@@ -321,6 +325,7 @@ def reject(body: dict, booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/return", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.arguments(ReturnRequestSchema, example={"reason": "참석 인원을 다시 확인해 주세요."})
 @bp.response(200, BookingSchema, description="The booking, with its history.")
@@ -338,6 +343,7 @@ def return_booking(body: dict, booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/resubmit", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.arguments(ResubmitRequestSchema, required=False, example={"attendees": 8, "waiver": None})
 @bp.response(200, BookingSchema, description="The booking, with its history.")
@@ -365,6 +371,7 @@ def resubmit(data: dict, booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/cancel", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.arguments(ReasonSchema, required=False, example=REASON_EXAMPLE)
 @bp.response(200, BookingSchema, description="The booking, with its history.")

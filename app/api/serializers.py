@@ -7,15 +7,10 @@ the routes loaded eagerly: none of them runs a query per row.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
-from app.bookings.models import Booking, LotteryDraw
-from app.bookings.states import UNDECIDED, StageState
-from app.db import utcnow
-from app.payments import services as payment_services
-from app.payments.states import PaymentStatus
+from app.bookings.models import LotteryDraw
 from app.rules.engine import Decision, PlannedStage
 from app.rules.messages import quote_dict, reason_dict
 from app.rules.models import RuleSet
@@ -43,146 +38,6 @@ def ref(obj) -> dict | None:
 def space_ref(space: Space) -> dict:
     """`{"id", "name", "timezone"}` of a space."""
     return {"id": space.id, "name": space.name, "timezone": space.timezone}
-
-
-def approval_json(booking: Booking, zone: ZoneInfo) -> dict:
-    """The approval chain of a booking: the stage deciding now ("stage k of n") and every stage.
-
-    `stage`, `who` and `due_at` are null when no stage is deciding (or waiting for the
-    resident's answer to a returned request).
-    """
-    stages = booking.stages
-    current = booking.current_stage if booking.status in UNDECIDED else None
-    return {
-        "stage": current.position + 1 if current is not None else None,
-        "of": len(stages),
-        "who": stage_who(current) if current is not None else None,
-        "due_at": iso(current.due_at, zone) if current is not None else None,
-        "stages": [
-            {
-                "position": s.position + 1,
-                "approver": s.approver,
-                "who": stage_who(s),
-                "mode": s.mode,
-                "state": s.state,
-                "state_label": str(STAGE_STATE_LABELS.get(s.state, s.state)),
-                "due_at": iso(s.due_at, zone),
-                "decided_at": iso(s.decided_at, zone)
-                if s.state not in (StageState.WAITING, StageState.SKIPPED)
-                else None,
-                "reason": s.reason,
-            }
-            for s in stages
-        ],
-    }
-
-
-# An open checkout is offered again while it has at least this long to run (as
-# `app.payments.services.open_checkout` reuses it).
-CHECKOUT_MARGIN = timedelta(minutes=1)
-
-
-def open_checkout_url(booking: Booking, user, now: datetime) -> str | None:
-    """The link of the booking's open Checkout Session, for its resident while the booking can
-    be paid; None for everyone else."""
-    if not payment_services.can_pay(booking, user, now):
-        return None
-    for payment in booking.payments:
-        if (
-            payment.status == PaymentStatus.OPEN
-            and payment.checkout_url
-            and payment.pending_action is None
-            and payment.expires_at is not None
-            and payment.expires_at > now + CHECKOUT_MARGIN
-        ):
-            return payment.checkout_url
-    return None
-
-
-def payment_json(booking: Booking, user, zone: ZoneInfo, now: datetime | None = None) -> dict:
-    """What the booking owes and how it was paid or refunded. Needs `payments.refunds` loaded.
-
-    Offline references (receipt, transfer numbers) only for the space's managers; the checkout
-    link only for the resident who booked.
-    """
-    now = now or utcnow()
-    manages = booking.can_decide(user)
-    payments = [p for p in booking.payments if not p.unanswered]
-    return {
-        "status": booking.payment_status,
-        "label": booking.payment_label,
-        "amount": booking.price_amount,
-        "currency": booking.currency,
-        "due_at": iso(booking.payment_due_at, zone),
-        "payments": [
-            {
-                "id": p.id,
-                "method": p.method,
-                "status": p.status,
-                "amount": p.amount,
-                "refunded_amount": p.refunded_amount,
-                "paid_at": iso(p.paid_at, zone),
-                "card_last4": p.card_last4,
-                "reference": p.reference if manages else None,
-                "test_mode": p.test_mode,
-            }
-            for p in payments
-        ],
-        "refunds": [
-            {
-                "id": r.id,
-                "payment_id": p.id,
-                "amount": r.amount,
-                "status": r.status,
-                "reason": r.reason,
-                "created_at": iso(r.created_at, zone),
-                "done_at": iso(r.done_at, zone),
-            }
-            for p in payments
-            for r in p.refunds
-        ],
-        "checkout_url": open_checkout_url(booking, user, now),
-    }
-
-
-def booking_json(booking: Booking, user) -> dict:
-    """A booking with its history, approval chain and payment, as `user` may see it. Needs
-    `space`, `user`, `transitions.actor`, `stages.jurisdiction`, `group` and
-    `payments.refunds` loaded."""
-    zone = booking.space.zone
-    return {
-        "id": booking.id,
-        "status": booking.status,
-        "status_label": booking.status_label,
-        "space": space_ref(booking.space),
-        "user": ref(booking.user),
-        "start": iso(booking.start_at, zone),
-        "end": iso(booking.end_at, zone),
-        "purpose": booking.purpose,
-        "attendees": booking.attendees,
-        "price": money(booking.price_amount, booking.currency),
-        "created_at": iso(booking.created_at, zone),
-        "decided_at": iso(booking.decided_at, zone),
-        "reason": booking.reason,
-        "history": [
-            {
-                "from": t.from_status,
-                "to": t.to_status,
-                "at": iso(t.at, zone),
-                "actor": ref(t.actor),
-                "reason": t.reason,
-            }
-            for t in booking.transitions
-        ],
-        "purpose_category": booking.purpose_category,
-        "waiver": booking.waiver_category,
-        "group": ref(booking.group),
-        "price_breakdown": booking.price_breakdown or None,
-        "approval": approval_json(booking, zone),
-        "draw_at": iso(booking.draw_at, zone),
-        "lottery_draw_id": booking.lottery_draw_id,
-        "payment": payment_json(booking, user, zone),
-    }
 
 
 def page(items: list, *, page: int, per_page: int, total: int) -> dict:

@@ -4,7 +4,10 @@ answer is always present (`required`); `allow_none` ones may be null."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, TypedDict
+from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask import url_for
@@ -13,12 +16,30 @@ from marshmallow import fields, missing
 from app.api.parsing import (
     Document,
 )
-from app.api.schemas.dumping import ComputedString, Dump, DumpContext, Instant
-from app.bookings.approvals import STAGE_STATE_LABELS
-from app.bookings.models import PAYMENT_STATES, STATUS_LABELS
+from app.api.schemas.dumping import (
+    ComputedInteger,
+    ComputedList,
+    ComputedNested,
+    ComputedString,
+    Dump,
+    DumpContext,
+    Instant,
+    dump_context,
+)
+from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
+from app.bookings.models import PAYMENT_STATES, STATUS_LABELS, Booking, BookingStage
+from app.bookings.states import UNDECIDED, StageState
 from app.notifications.kinds import AUDIENCE_LABELS, KINDS, REMINDER_CHOICES
 from app.notifications.models import CHANNELS
-from app.payments.models import OFFLINE_METHODS, PAYMENT_STATUS_LABELS, REFUND_STATUS_LABELS
+from app.payments import services as payment_services
+from app.payments.models import (
+    OFFLINE_METHODS,
+    PAYMENT_STATUS_LABELS,
+    REFUND_STATUS_LABELS,
+    Payment,
+    Refund,
+)
+from app.payments.states import PaymentStatus
 from app.rules.schema import (
     ALLOCATION_MODES,
     APPROVERS,
@@ -33,8 +54,10 @@ from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES, OpeningHour
 INSTANT_EXAMPLE = "2026-12-01T18:00:00+09:00"
 
 
-def _out(field_class, *args, nullable: bool = False, **metadata):
-    return field_class(*args, required=True, allow_none=nullable, metadata=metadata)
+def _out(field_class, *args, nullable: bool = False, attribute: str | None = None, **metadata):
+    return field_class(
+        *args, required=True, allow_none=nullable, attribute=attribute, metadata=metadata
+    )
 
 
 
@@ -173,7 +196,7 @@ class PriceOf(fields.Nested):
         super().__init__(MoneySchema, required=True, **kwargs)
 
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
-        return {"amount": getattr(obj, attr), "currency": obj.currency}
+        return {"amount": getattr(obj, self.attribute or attr), "currency": obj.currency}
 
 
 class DistanceKm(fields.Float):
@@ -270,10 +293,27 @@ class BookingSpaceSchema(ma.Schema):
     timezone = _out(fields.String)
 
 
+def _booking_zone(booking: Booking) -> ZoneInfo:
+    return booking.space.zone
+
+
+def _zone_of_booking(obj: Any) -> ZoneInfo:
+    """The zone of the booking a transition, stage or payment belongs to."""
+    return obj.booking.space.zone
+
+
+def _viewer() -> Any:
+    return dump_context()["viewer"]
+
+
 class TransitionSchema(ma.Schema):
-    from_ = fields.String(attribute="from", data_key="from", required=True, allow_none=True)
-    to = _out(fields.String)
-    at = _out(fields.String, **INSTANT)
+    """A `BookingTransition`."""
+
+    from_ = fields.String(
+        attribute="from_status", data_key="from", required=True, allow_none=True
+    )
+    to = _out(fields.String, attribute="to_status")
+    at = _out(Instant, _zone_of_booking, **INSTANT)
     actor = _out(fields.Nested, RefSchema, nullable=True)
     reason = _out(fields.String, nullable=True)
 
@@ -298,38 +338,80 @@ class PriceBreakdownSchema(ma.Schema):
 
 
 class ApprovalStageSchema(ma.Schema):
-    position = _out(fields.Integer, minimum=1, description="1 for the first stage, as in `stage`.")
+    """A `BookingStage`. Needs its `jurisdiction` loaded."""
+
+    position = _out(
+        ComputedInteger,
+        lambda s: s.position + 1,
+        minimum=1,
+        description="1 for the first stage, as in `stage`.",
+    )
     approver = _out(fields.String, enum=list(APPROVERS))
-    who = _out(fields.String, description="Who decides, in words.")
+    who = _out(ComputedString, stage_who, description="Who decides, in words.")
     mode = _out(fields.String, enum=list(STAGE_MODES))
     state = _out(fields.String, enum=list(STAGE_STATE_LABELS))
-    state_label = _out(fields.String)
-    due_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
-    decided_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    state_label = _out(ComputedString, lambda s: str(STAGE_STATE_LABELS.get(s.state, s.state)))
+    due_at = _out(Instant, _zone_of_booking, nullable=True, **NULLABLE_INSTANT)
+    decided_at = _out(
+        Instant,
+        _zone_of_booking,
+        lambda s: None if s.state in (StageState.WAITING, StageState.SKIPPED) else s.decided_at,
+        nullable=True,
+        **NULLABLE_INSTANT,
+    )
     reason = _out(fields.String, nullable=True)
+
+
+def _deciding(booking: Booking) -> BookingStage | None:
+    """The stage deciding now (or waiting for the resident's answer to a returned request)."""
+    return booking.current_stage if booking.status in UNDECIDED else None
+
+
+def _of_deciding(get: Callable[[BookingStage], Any]) -> Callable[[Booking], Any]:
+    def value(booking: Booking) -> Any:
+        stage = _deciding(booking)
+        return get(stage) if stage is not None else None
+
+    return value
 
 
 class ApprovalSchema(ma.Schema):
     """The approval chain, frozen when the request was made. `stage` of `of` is deciding now
     (or, for a returned request, waiting for the resident's answer); null when none is."""
 
-    stage = _out(fields.Integer, nullable=True, minimum=1)
-    of = _out(fields.Integer, minimum=0)
-    who = _out(fields.String, nullable=True)
-    due_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    # Dumps the booking.
+    stage = _out(
+        ComputedInteger, _of_deciding(lambda s: s.position + 1), nullable=True, minimum=1
+    )
+    of = _out(ComputedInteger, lambda b: len(b.stages), minimum=0)
+    who = _out(ComputedString, _of_deciding(stage_who), nullable=True)
+    due_at = _out(
+        Instant,
+        _booking_zone,
+        _of_deciding(lambda s: s.due_at),
+        nullable=True,
+        **NULLABLE_INSTANT,
+    )
     stages = _out(fields.List, fields.Nested(ApprovalStageSchema))
 
 
+def _manages(payment: Payment) -> bool:
+    return payment.booking.can_decide(_viewer())
+
+
 class PaymentSchema(ma.Schema):
+    """A `Payment`: offline references only for the space's managers."""
+
     id = _out(fields.Integer)
     method = _out(fields.String, enum=["card", *OFFLINE_METHODS])
     status = _out(fields.String, enum=list(PAYMENT_STATUS_LABELS))
     amount = _out(fields.Integer, minimum=1)
     refunded_amount = _out(fields.Integer, minimum=0)
-    paid_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    paid_at = _out(Instant, _zone_of_booking, nullable=True, **NULLABLE_INSTANT)
     card_last4 = _out(fields.String, nullable=True)
     reference = _out(
-        fields.String,
+        ComputedString,
+        lambda p: p.reference if _manages(p) else None,
         nullable=True,
         description="Offline payments: the receipt, transfer or voucher number; only for the "
         "space's managers.",
@@ -337,48 +419,88 @@ class PaymentSchema(ma.Schema):
     test_mode = _out(fields.Boolean, description="A test payment: no real money moved.")
 
 
+def _zone_of_refund(refund: Refund) -> ZoneInfo:
+    return refund.payment.booking.space.zone
+
+
 class RefundSchema(ma.Schema):
+    """A `Refund`."""
+
     id = _out(fields.Integer)
     payment_id = _out(fields.Integer)
     amount = _out(fields.Integer, minimum=1)
     status = _out(fields.String, enum=list(REFUND_STATUS_LABELS))
     reason = _out(fields.String, nullable=True)
-    created_at = _out(fields.String, **INSTANT)
-    done_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    created_at = _out(Instant, _zone_of_refund, **INSTANT)
+    done_at = _out(Instant, _zone_of_refund, nullable=True, **NULLABLE_INSTANT)
+
+
+# An open checkout is offered again while it has at least this long to run (as
+# `app.payments.services.open_checkout` reuses it).
+CHECKOUT_MARGIN = timedelta(minutes=1)
+
+
+def open_checkout_url(booking: Booking, user, now: datetime) -> str | None:
+    """The link of the booking's open Checkout Session, for its resident while the booking can
+    be paid; None for everyone else."""
+    if not payment_services.can_pay(booking, user, now):
+        return None
+    for payment in booking.payments:
+        if (
+            payment.status == PaymentStatus.OPEN
+            and payment.checkout_url
+            and payment.pending_action is None
+            and payment.expires_at is not None
+            and payment.expires_at > now + CHECKOUT_MARGIN
+        ):
+            return payment.checkout_url
+    return None
+
+
+def _shown_payments(booking: Booking) -> list[Payment]:
+    """Payments to show: not the online attempts Stripe never answered."""
+    return [p for p in booking.payments if not p.unanswered]
 
 
 class BookingPaymentSchema(ma.Schema):
     """What the booking owes and how it was paid and refunded."""
 
+    # Dumps the booking; the checkout link only for the resident who booked.
     status = _out(
         fields.String,
+        attribute="payment_status",
         enum=list(PAYMENT_STATES),
         description="`none`: free; `after_approval`: payable once approved; `hold_pending`: "
         "the card is to be authorised to keep the request; `authorized`: held, charged at "
         "approval; `due`: to pay by `due_at` or the booking expires; `paid`, "
         "`partially_refunded`, `refunded`; `void`: nothing was charged and nothing will be.",
     )
-    label = _out(fields.String)
-    amount = _out(fields.Integer, minimum=0, description="The price.")
+    label = _out(fields.String, attribute="payment_label")
+    amount = _out(fields.Integer, minimum=0, attribute="price_amount", description="The price.")
     currency = _out(fields.String, examples=["KRW"])
     due_at = _out(
-        fields.String,
+        Instant,
+        _booking_zone,
         nullable=True,
+        attribute="payment_due_at",
         description="The payment deadline while something is due.",
         **NULLABLE_INSTANT,
     )
     payments = _out(
-        fields.List,
+        ComputedList,
+        _shown_payments,
         fields.Nested(PaymentSchema),
         description="Every attempt to collect the price, oldest first.",
     )
     refunds = _out(
-        fields.List,
+        ComputedList,
+        lambda b: [r for p in _shown_payments(b) for r in p.refunds],
         fields.Nested(RefundSchema),
         description="Refunds of all the payments, oldest first.",
     )
     checkout_url = _out(
-        fields.String,
+        ComputedString,
+        lambda b: open_checkout_url(b, _viewer(), dump_context()["now"]),
         nullable=True,
         format="uri",
         description="The open Checkout Session to pay on; only for the resident who booked, "
@@ -387,32 +509,40 @@ class BookingPaymentSchema(ma.Schema):
 
 
 class BookingSchema(ma.Schema):
+    """A `Booking` with its history, approval chain and payment, as the viewer may see it. Needs
+    `space`, `user`, `transitions.actor`, `stages.jurisdiction`, `group` and
+    `payments.refunds` loaded."""
+
     id = _out(fields.Integer)
     status = _out(fields.String, enum=list(STATUS_LABELS))
     status_label = _out(fields.String)
     space = _out(fields.Nested, BookingSpaceSchema)
     user = _out(fields.Nested, RefSchema)
-    start = _out(fields.String, **INSTANT)
-    end = _out(fields.String, **INSTANT)
+    start = _out(Instant, _booking_zone, attribute="start_at", **INSTANT)
+    end = _out(Instant, _booking_zone, attribute="end_at", **INSTANT)
     purpose = _out(fields.String)
     attendees = _out(fields.Integer)
-    price = _out(fields.Nested, MoneySchema)
-    created_at = _out(fields.String, **INSTANT)
-    decided_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    price = PriceOf(attribute="price_amount")
+    created_at = _out(Instant, _booking_zone, **INSTANT)
+    decided_at = _out(Instant, _booking_zone, nullable=True, **NULLABLE_INSTANT)
     reason = _out(fields.String, nullable=True)
-    history = _out(fields.List, fields.Nested(TransitionSchema))
+    history = _out(fields.List, fields.Nested(TransitionSchema), attribute="transitions")
     purpose_category = _out(fields.String, enum=list(PURPOSES))
-    waiver = _out(fields.String, nullable=True, enum=[*WAIVER_CATEGORIES, None])
+    waiver = _out(
+        fields.String, nullable=True, attribute="waiver_category", enum=[*WAIVER_CATEGORIES, None]
+    )
     group = _out(fields.Nested, RefSchema, nullable=True)
     price_breakdown = _out(
-        fields.Nested,
+        ComputedNested,
+        lambda b: b.price_breakdown or None,
         PriceBreakdownSchema,
         nullable=True,
         description="How the price was reached (null for bookings made before rule sets).",
     )
-    approval = _out(fields.Nested, ApprovalSchema)
+    approval = _out(ComputedNested, lambda b: b, ApprovalSchema)
     draw_at = _out(
-        fields.String,
+        Instant,
+        _booking_zone,
         nullable=True,
         description="Lottery entries: when the draw is made.",
         **NULLABLE_INSTANT,
@@ -422,7 +552,7 @@ class BookingSchema(ma.Schema):
         nullable=True,
         description="The draw that decided this entry: `/lottery/draws/{id}`.",
     )
-    payment = _out(fields.Nested, BookingPaymentSchema)
+    payment = _out(ComputedNested, lambda b: b, BookingPaymentSchema)
 
 
 class BookingPageSchema(ma.Schema):

@@ -13,12 +13,17 @@ from functools import wraps
 from typing import Any, TypedDict, TypeVar
 from zoneinfo import ZoneInfo
 
+from flask_login import current_user
 from marshmallow import fields, missing
 from marshmallow.experimental.context import Context
 
+from app.db import utcnow
+
 
 class Dump(TypedDict, total=False):
-    zone: ZoneInfo  # times are shown in it, with its offset
+    viewer: Any  # the user the answer is for (anonymous without a token)
+    now: datetime
+    zone: ZoneInfo  # times not of a booking are shown in it, with its offset
     distances: dict[int, float]  # space id: km from the point a search was near
 
 
@@ -33,7 +38,7 @@ def dumps_in_context(view: V) -> V:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with DumpContext({}):
+        with DumpContext({"viewer": current_user._get_current_object(), "now": utcnow()}):
             return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]  # same signature: `wraps` keeps it
@@ -49,18 +54,66 @@ def iso(dt: datetime | None, zone: ZoneInfo) -> str | None:
     return dt.astimezone(zone).isoformat(timespec="seconds")
 
 
+Getter = Callable[[Any], Any]
+
+
 class Instant(fields.String):
-    """A datetime as ISO 8601 with the offset of the context's zone; null stays null."""
+    """A datetime as ISO 8601 with the offset of a zone: `zone_of(obj)`, or the context's zone.
+    The datetime is the field's attribute, or `source(obj)`. Null stays null."""
+
+    def __init__(
+        self,
+        zone_of: Callable[[Any], ZoneInfo] | None = None,
+        source: Getter | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.zone_of = zone_of
+        self.source = source
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        if self.source is not None:
+            return self.source(obj)
+        return super().get_value(obj, attr, accessor, default)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return iso(value, dump_context()["zone"])
+        zone = self.zone_of(obj) if self.zone_of is not None else dump_context()["zone"]
+        return iso(value, zone)
+
+
+# Fields whose value is computed from the whole object (and documented as their type).
 
 
 class ComputedString(fields.String):
-    """A string computed from the whole object (documented as a string)."""
-
-    def __init__(self, compute: Callable[[Any], str], **kwargs: Any) -> None:
+    def __init__(self, compute: Getter, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.compute = compute
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return self.compute(obj)
+
+
+class ComputedInteger(fields.Integer):
+    def __init__(self, compute: Getter, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.compute = compute
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return self.compute(obj)
+
+
+class ComputedNested(fields.Nested):
+    def __init__(self, compute: Getter, nested: Any, **kwargs: Any) -> None:
+        super().__init__(nested, **kwargs)
+        self.compute = compute
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return self.compute(obj)
+
+
+class ComputedList(fields.List):
+    def __init__(self, compute: Getter, inner: fields.Field, **kwargs: Any) -> None:
+        super().__init__(inner, **kwargs)
         self.compute = compute
 
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
