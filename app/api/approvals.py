@@ -8,8 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.api import bp
-from app.api import serializers as out
+from app.api import bp, paging
 from app.api.auth import token_required
 from app.api.document import errors
 from app.api.paging import paginate
@@ -69,7 +68,7 @@ def approvals(args: dict):
     )
     query = filters.order(queue_query(current_user, filters)).options(*QUEUE_EXTRA_OPTIONS)
     rows, total = paginate(query, page=page, per_page=per_page)
-    return out.page(rows, page=page, per_page=per_page, total=total)
+    return paging.page(rows, page=page, per_page=per_page, total=total)
 
 
 def _failure(code: str, message: str) -> dict:

@@ -15,3 +15,8 @@ def paginate(query: Select[Any], *, page: int, per_page: int) -> tuple[list[Any]
     total = result.total
     assert total is not None  # db.paginate counts unless told not to (count=False)
     return list(result.items), total
+
+
+def page(items: list[Any], *, page: int, per_page: int, total: int) -> dict[str, Any]:
+    """A list answer: the page's items (what the page schema's `items` dumps) and where it is."""
+    return {"items": items, "page": page, "per_page": per_page, "total": total}

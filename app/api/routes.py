@@ -13,8 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.api import bp
-from app.api import serializers as out
+from app.api import bp, paging
 from app.api.auth import authenticate_request, token_required
 from app.api.document import build, errors
 from app.api.paging import paginate
@@ -141,7 +140,7 @@ def spaces(_args: dict):
     )
     result = search_spaces(params)
     dump_context()["distances"] = result.distances
-    return out.page(result.items, page=result.page, per_page=result.per_page, total=result.total)
+    return paging.page(result.items, page=result.page, per_page=result.per_page, total=result.total)
 
 
 @bp.get("/spaces/<int:space_id>", tags=["spaces"])
@@ -270,7 +269,7 @@ def bookings(args: dict):
         query = query.where(Booking.status.in_(statuses))
     query = query.order_by(Booking.start_at.desc(), Booking.id.desc())
     rows, total = paginate(query, page=page, per_page=per_page)
-    return out.page(rows, page=page, per_page=per_page, total=total)
+    return paging.page(rows, page=page, per_page=per_page, total=total)
 
 
 @bp.get("/bookings/<int:booking_id>", tags=["bookings"])

@@ -17,6 +17,7 @@ from app.api.parsing import (
     Document,
 )
 from app.api.schemas.dumping import (
+    ComputedBoolean,
     ComputedInteger,
     ComputedList,
     ComputedNested,
@@ -28,9 +29,10 @@ from app.api.schemas.dumping import (
 )
 from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
 from app.bookings.models import PAYMENT_STATES, STATUS_LABELS, Booking, BookingStage
-from app.bookings.states import UNDECIDED, StageState
+from app.bookings.states import UNDECIDED, DrawOutcome, StageState
+from app.notifications import render
 from app.notifications.kinds import AUDIENCE_LABELS, KINDS, REMINDER_CHOICES
-from app.notifications.models import CHANNELS
+from app.notifications.models import CHANNELS, Notification
 from app.payments import services as payment_services
 from app.payments.models import (
     OFFLINE_METHODS,
@@ -40,6 +42,9 @@ from app.payments.models import (
     Refund,
 )
 from app.payments.states import PaymentStatus
+from app.rules.engine import Source
+from app.rules.messages import quote_dict, reason_dict
+from app.rules.models import RuleSet
 from app.rules.schema import (
     ALLOCATION_MODES,
     APPROVERS,
@@ -49,7 +54,7 @@ from app.rules.schema import (
     STAGE_MODES,
     WAIVER_CATEGORIES,
 )
-from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES, OpeningHours
+from app.spaces.models import AMENITIES, BOOKING_MODES, SPACE_TYPES, OpeningHours, Space
 
 INSTANT_EXAMPLE = "2026-12-01T18:00:00+09:00"
 
@@ -113,15 +118,32 @@ class ErrorSchema(ma.Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
+def _kind_label(note: Notification) -> str:
+    spec = KINDS.get(note.kind)
+    return str(spec.label) if spec else note.kind
+
+
+def _title(note: Notification) -> str:
+    """As the viewer's inbox shows it."""
+    return render.subject_of(note, _viewer()) if note.kind in KINDS else note.kind
+
+
 class NotificationSchema(ma.Schema):
+    """A `Notification` of the viewer, its times in the context's zone."""
+
     id = _out(fields.Integer)
     kind = _out(fields.String, enum=list(KINDS))
-    kind_label = _out(fields.String)
-    title = _out(fields.String)
-    created_at = _out(fields.String, format="date-time")
-    read = _out(fields.Boolean)
-    read_at = _out(fields.String, nullable=True, format="date-time")
-    url = _out(fields.String, format="uri", description="The page the notification opens.")
+    kind_label = _out(ComputedString, _kind_label)
+    title = _out(ComputedString, _title)
+    created_at = _out(Instant, format="date-time")
+    read = _out(ComputedBoolean, lambda note: note.read_at is not None)
+    read_at = _out(Instant, nullable=True, format="date-time")
+    url = _out(
+        ComputedString,
+        lambda note: render.link_for(note, external=True),
+        format="uri",
+        description="The page the notification opens.",
+    )
     booking_id = _out(fields.Integer, nullable=True)
 
 
@@ -598,7 +620,7 @@ class CheckoutLinkSchema(ma.Schema):
     checkout_url = _out(
         fields.String, format="uri", description="Send the resident here to pay (Stripe Checkout)."
     )
-    expires_at = _out(fields.String, description="The session closes then.", **INSTANT)
+    expires_at = _out(Instant, description="The session closes then.", **INSTANT)
     payment_id = _out(fields.Integer)
 
 
@@ -611,10 +633,12 @@ class MoneyTotalsSchema(ma.Schema):
 
 
 class PayoutRowSchema(ma.Schema):
+    """A `report.Row`, in the context's zone."""
+
     kind = _out(fields.String, enum=["payment", "refund"])
     booking_id = _out(fields.Integer)
     space = _out(fields.String)
-    paid_at = _out(fields.String, **INSTANT)
+    paid_at = _out(Instant, **INSTANT)
     method = _out(fields.String, enum=["card", *OFFLINE_METHODS])
     currency = _out(fields.String)
     gross = _out(fields.Integer)
@@ -655,29 +679,54 @@ class RuleReasonSchema(ma.Schema):
     message = _out(fields.String)
 
 
+def _space() -> Space:
+    return dump_context()["space"]
+
+
 class PlannedStageSchema(ma.Schema):
-    approver = _out(fields.String, enum=list(APPROVERS))
-    label = _out(fields.String, nullable=True)
-    who = _out(fields.String)
-    source = _out(fields.String)
-    mode = _out(fields.String, enum=list(STAGE_MODES))
-    deadline_days = _out(
-        fields.Integer, nullable=True, description="Working days; null: until the booking starts."
+    """A `PlannedStage` at the context's space."""
+
+    approver = _out(fields.String, enum=list(APPROVERS), attribute="stage.approver")
+    label = _out(fields.String, nullable=True, attribute="stage.label")
+    who = _out(ComputedString, lambda p: p.stage.label or str(APPROVERS[p.stage.approver]))
+    # The default stage (no rule set names one) is decided by the owner's managers.
+    source = _out(
+        ComputedString,
+        lambda p: p.source.name if p.source is not None else _space().owner.name,
     )
-    on_deadline = _out(fields.String, enum=list(ON_DEADLINE))
+    mode = _out(fields.String, enum=list(STAGE_MODES), attribute="stage.mode")
+    deadline_days = _out(
+        fields.Integer,
+        nullable=True,
+        attribute="stage.deadline_days",
+        description="Working days; null: until the booking starts.",
+    )
+    on_deadline = _out(fields.String, enum=list(ON_DEADLINE), attribute="stage.on_deadline")
     auto_approved = _out(fields.Boolean)
 
 
 class QuoteSchema(ma.Schema):
+    """A `Decision` of the rules on a request at the context's space, without making it."""
+
     allowed = _out(fields.Boolean)
-    reasons = _out(fields.List, fields.Nested(RuleReasonSchema))
+    reasons = _out(
+        ComputedList,
+        lambda d: [reason_dict(r) for r in d.reasons],
+        fields.Nested(RuleReasonSchema),
+    )
     mode = _out(fields.String, enum=list(ALLOCATION_MODES))
-    draw_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    draw_at = _out(Instant, nullable=True, **NULLABLE_INSTANT)
     stages = _out(fields.List, fields.Nested(PlannedStageSchema))
-    price = _out(fields.Nested, PriceBreakdownSchema)
+    price = _out(
+        ComputedNested,
+        lambda d: quote_dict(d.quote, _space().currency),
+        PriceBreakdownSchema,
+    )
 
 
 class RuleSetScopeSchema(ma.Schema):
+    """`{"kind", "id", "name"}`: kind as in `/rule-sets/{kind}/{id}` (an `editing.Scope`)."""
+
     kind = _out(fields.String, enum=["jurisdiction", "organisation", "space"])
     id = _out(fields.Integer)
     name = _out(fields.String)
@@ -688,18 +737,40 @@ class RuleSummaryLineSchema(ma.Schema):
     text = _out(fields.String)
 
 
+RULE_SET_KINDS = {"jurisdiction": "jurisdiction", "owner": "organisation", "space": "space"}
+
+
+def _scope_of(found: tuple[Source, Any, RuleSet]) -> dict:
+    source, _rules, rs = found
+    ident = rs.jurisdiction_id or rs.organisation_id or rs.space_id
+    return {"kind": RULE_SET_KINDS[rs.level], "id": ident, "name": source.name}
+
+
+class ComputedDocument(Document):
+    def __init__(self, compute: Callable[[Any], Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.compute = compute
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return self.compute(obj)
+
+
 class RuleSetInForceSchema(ma.Schema):
-    id = _out(fields.Integer)
-    scope = _out(fields.Nested, RuleSetScopeSchema)
-    source_level = _out(fields.String, enum=["jurisdiction", "owner", "space"])
-    version = _out(fields.Integer, minimum=1)
-    effective_from = _out(fields.String, **INSTANT)
-    body = _out(Document)
+    """A rule set in force: `(source, rules, rule set)` as `rule_sets_in_force` finds it."""
+
+    id = _out(ComputedInteger, lambda f: f[2].id)
+    scope = _out(ComputedNested, _scope_of, RuleSetScopeSchema)
+    source_level = _out(
+        ComputedString, lambda f: f[0].level, enum=["jurisdiction", "owner", "space"]
+    )
+    version = _out(ComputedInteger, lambda f: f[2].version, minimum=1)
+    effective_from = _out(Instant, None, lambda f: f[2].effective_from, **INSTANT)
+    body = _out(ComputedDocument, lambda f: f[2].body)
 
 
 class SpaceRulesSchema(ma.Schema):
     space_id = _out(fields.Integer)
-    at = _out(fields.String, **INSTANT)
+    at = _out(Instant, **INSTANT)
     summary = _out(
         fields.List,
         fields.Nested(RuleSummaryLineSchema),
@@ -713,16 +784,20 @@ class SpaceRulesSchema(ma.Schema):
 
 
 class RuleSetVersionSchema(ma.Schema):
+    """One stored version (a `RuleSet`), its state from the context. Needs `created_by`
+    loaded."""
+
     id = _out(fields.Integer)
     version = _out(fields.Integer, minimum=1)
-    effective_from = _out(fields.String, **INSTANT)
-    created_at = _out(fields.String, **INSTANT)
+    effective_from = _out(Instant, **INSTANT)
+    created_at = _out(Instant, **INSTANT)
     created_by = _out(fields.Nested, RefSchema, nullable=True)
-    note = _out(fields.String)
+    note = _out(ComputedString, lambda rs: rs.note or "")
     replaces_id = _out(fields.Integer, nullable=True)
     body = _out(Document)
     state = _out(
-        fields.String,
+        ComputedString,
+        lambda rs: dump_context()["states"][rs.id],
         enum=["in_force", "scheduled", "replaced"],
         description="In force now, taking effect later, or replaced by a later version.",
     )
@@ -735,7 +810,7 @@ class RuleSetVersionsSchema(ma.Schema):
 
 
 class SavedRuleSetSchema(RuleSetVersionSchema):
-    scope = _out(fields.Nested, RuleSetScopeSchema)
+    scope = _out(ComputedNested, lambda rs: dump_context()["scope"], RuleSetScopeSchema)
 
 
 class DrawOutcomeSchema(ma.Schema):
@@ -745,28 +820,43 @@ class DrawOutcomeSchema(ma.Schema):
 
 
 class DrawEntrySchema(ma.Schema):
+    """A row of a draw's result (`lottery.result_rows`)."""
+
     rank = _out(fields.Integer, minimum=1)
-    booking_id = _out(fields.Integer)
-    name = _out(fields.String, description="Masked: the first character and two stars.")
-    start = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
-    end = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    booking_id = _out(fields.Integer, attribute="booking")
+    name = _out(
+        fields.String,
+        attribute="masked_name",
+        description="Masked: the first character and two stars.",
+    )
+    start = _out(Instant, nullable=True, **NULLABLE_INSTANT)
+    end = _out(Instant, nullable=True, **NULLABLE_INSTANT)
     tier = _out(fields.Integer, enum=[0, 1], description="0: resident priority; 1: general.")
-    priority = _out(fields.Boolean)
+    priority = _out(ComputedBoolean, lambda r: r.tier == 0)
     key = _out(fields.Float)
     outcome = _out(fields.String, enum=["won", "lost"])
     why = _out(fields.String, nullable=True, enum=["taken", "overlap", "cap", None])
 
 
+def _outcome(draw: dict) -> dict:
+    won = sum(1 for r in draw["entries"] if r.outcome == DrawOutcome.WON)
+    return {"entries": len(draw["entries"]), "won": won, "lost": len(draw["entries"]) - won}
+
+
 class LotteryDrawSchema(ma.Schema):
+    """The public result of a draw: the seed, the ranking with names masked, and whether running
+    the draw again from its stored inputs gives the same result (`verified`). Dumps
+    `{"id", "space", "draw_at", "drawn_at", "seed", "algorithm", "verified", "entries"}`."""
+
     id = _out(fields.Integer)
     space = _out(fields.Nested, BookingSpaceSchema)
-    draw_at = _out(fields.String, **INSTANT)
-    drawn_at = _out(fields.String, **INSTANT)
+    draw_at = _out(Instant, **INSTANT)
+    drawn_at = _out(Instant, **INSTANT)
     seed = _out(fields.String, description="The published seed (hex).")
     algorithm = _out(fields.String, examples=["gonggan-1"])
     verified = _out(
         fields.Boolean,
         description="Running the draw again from its stored inputs and seed gives this result.",
     )
-    outcome = _out(fields.Nested, DrawOutcomeSchema)
+    outcome = _out(ComputedNested, _outcome, DrawOutcomeSchema)
     entries = _out(fields.List, fields.Nested(DrawEntrySchema), description="In rank order.")

@@ -25,6 +25,9 @@ class Dump(TypedDict, total=False):
     now: datetime
     zone: ZoneInfo  # times not of a booking are shown in it, with its offset
     distances: dict[int, float]  # space id: km from the point a search was near
+    space: Any  # the space a quote is for
+    states: dict[int, str]  # rule-set version id: in_force, scheduled or replaced
+    scope: Any  # the `editing.Scope` of a saved rule set
 
 
 DumpContext = Context[Dump]
@@ -114,6 +117,15 @@ class ComputedNested(fields.Nested):
 class ComputedList(fields.List):
     def __init__(self, compute: Getter, inner: fields.Field, **kwargs: Any) -> None:
         super().__init__(inner, **kwargs)
+        self.compute = compute
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return self.compute(obj)
+
+
+class ComputedBoolean(fields.Boolean):
+    def __init__(self, compute: Getter, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.compute = compute
 
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
