@@ -201,7 +201,7 @@ def availability(args: dict, space_id: int):
 
 
 def _booking_response(booking_id: int, status: int = 200, headers=None):
-    """Reload after the commit with everything the serializer reads, in a bounded number of
+    """Reload after the commit with everything the schema reads, in a bounded number of
     queries, and answer with it."""
     booking = _get(Booking, booking_id, BOOKING_OPTIONS)
     return booking, status, headers or {}
