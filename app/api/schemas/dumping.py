@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Any, TypedDict, TypeVar
+from typing import Any, TypedDict, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from flask_login import current_user
@@ -44,7 +44,7 @@ def dumps_in_context(view: V) -> V:
         with DumpContext({"viewer": current_user._get_current_object(), "now": utcnow()}):
             return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]  # same signature: `wraps` keeps it
+    return cast(V, wrapper)  # the view's own signature: `wraps` keeps it
 
 
 def dump_context() -> Dump:
