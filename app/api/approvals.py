@@ -8,15 +8,16 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.api import bp
-from app.api import serializers as out
+from app.api import bp, paging
 from app.api.auth import token_required
 from app.api.document import errors
+from app.api.paging import paginate
 from app.api.routes import BOOKING_OPTIONS
 from app.api.schemas.answers import (
     ApprovalPageSchema,
     BulkResultSchema,
 )
+from app.api.schemas.dumping import dumps_in_context
 from app.api.schemas.requests import (
     ApprovalQuery,
     BulkRequestSchema,
@@ -44,6 +45,7 @@ def _require_approver() -> None:
 
 
 @bp.get("/approvals", tags=["approvals"])
+@dumps_in_context
 @token_required
 @bp.arguments(ApprovalQuery, location="query")
 @bp.response(200, ApprovalPageSchema, description="A page of the queue.")
@@ -65,9 +67,8 @@ def approvals(args: dict):
         sort=args["sort"],
     )
     query = filters.order(queue_query(current_user, filters)).options(*QUEUE_EXTRA_OPTIONS)
-    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    items = [out.booking_json(b, current_user) for b in result.items]
-    return out.page(items, page=page, per_page=per_page, total=result.total)
+    rows, total = paginate(query, page=page, per_page=per_page)
+    return paging.page(rows, page=page, per_page=per_page, total=total)
 
 
 def _failure(code: str, message: str) -> dict:
@@ -113,10 +114,10 @@ def bulk_decide(body: dict):
             booking.status if error is None else None,
             None if error is None else _failure(error.code, error.message),
         )
-    results = [results[booking_id] for booking_id in ids]
+    ordered = [results[booking_id] for booking_id in ids]
     db.session.commit()
-    done = sum(1 for r in results if r["ok"])
-    return {"action": action, "done": done, "failed": len(results) - done, "results": results}
+    done = sum(1 for r in ordered if r["ok"])
+    return {"action": action, "done": done, "failed": len(ordered) - done, "results": ordered}
 
 
 def _result(booking_id: int, status: str | None, error: dict | None) -> dict:

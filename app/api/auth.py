@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, request
+from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.auth import load_user_from_token
 from app.error_pages import api_error
+from app.extensions import login_manager
 
 TOKEN_FLAG = "gonggan.token_auth"
 
@@ -25,7 +26,7 @@ def authenticate_request() -> None:
         return  # already resolved from the token
     user = load_user_from_token(request)
     # Flask-Login keeps the request's user on `g`; this replaces whatever the session gave.
-    current_app.login_manager._update_request_context_with_user(user)
+    login_manager._update_request_context_with_user(user)
 
 
 def unauthorized():
@@ -47,5 +48,6 @@ def token_required(view):
             return unauthorized()
         return view(*args, **kwargs)
 
-    wrapper.token_required = True  # read by the OpenAPI document
+    # Read by the OpenAPI document; `functools.wraps` carries it to the decorators above.
+    wrapper.__dict__["token_required"] = True
     return wrapper

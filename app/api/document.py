@@ -47,8 +47,8 @@ TAGS = [
 PREFIX = "/api/v1"
 # Query parameters every paged list shares, described once as components.
 SHARED_PARAMETERS = {"page": "Page", "per_page": "PerPage"}
-BEARER = [{"bearerAuth": []}]
-OPTIONAL_BEARER = [{}, {"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 
 # The error responses operations refer to, by status.
 ERROR_RESPONSES = {
@@ -151,7 +151,7 @@ class Api(flask_smorest.Api):
 
 def build() -> dict:
     """The document for the current app, with its server URL."""
-    app = current_app._get_current_object()
+    app = current_app
     api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
     doc = copy.deepcopy(api.spec.to_dict())
     # The server URL carries the prefix; paths are relative to it.

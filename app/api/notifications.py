@@ -7,52 +7,35 @@ the pages, in the language the client asks for (Accept-Language).
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.api import bp
-from app.api import serializers as out
+from app.api import bp, paging
 from app.api.auth import token_required
+from app.api.paging import paginate
 from app.api.schemas.answers import (
     MarkedReadSchema,
     NotificationPageSchema,
     NotificationPreferencesSchema,
 )
+from app.api.schemas.dumping import dump_context, dumps_in_context
 from app.api.schemas.requests import (
     MarkReadSchema,
     NotificationQuery,
     NotificationSettingsSchema,
 )
 from app.extensions import db
-from app.notifications import render, services
-from app.notifications.kinds import KINDS, REMINDER_CHOICES, kinds_for
+from app.notifications import services
+from app.notifications.kinds import REMINDER_CHOICES, kinds_for
 from app.notifications.models import Notification
 
-ZONE = "Asia/Seoul"
-
-
-def _zone():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(ZONE)
-
-
-def notification_json(note: Notification, user) -> dict:
-    spec = KINDS.get(note.kind)
-    return {
-        "id": note.id,
-        "kind": note.kind,
-        "kind_label": str(spec.label) if spec else note.kind,
-        "title": render.subject_of(note, user) if spec else note.kind,
-        "created_at": out.iso(note.created_at, _zone()),
-        "read": note.read_at is not None,
-        "read_at": out.iso(note.read_at, _zone()),
-        "url": render.link_for(note, external=True),
-        "booking_id": note.booking_id,
-    }
+ZONE = ZoneInfo("Asia/Seoul")
 
 
 @bp.get("/notifications", tags=["notifications"])
+@dumps_in_context
 @token_required
 @bp.arguments(NotificationQuery, location="query")
 @bp.response(200, NotificationPageSchema, description="A page of notifications.")
@@ -67,14 +50,10 @@ def notifications(args: dict):
     if args["unread"]:
         query = query.where(Notification.read_at.is_(None))
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
-    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    rows, total = paginate(query, page=page, per_page=per_page)
     user = current_user._get_current_object()
-    body = out.page(
-        [notification_json(n, user) for n in result.items],
-        page=page,
-        per_page=per_page,
-        total=result.total,
-    )
+    dump_context()["zone"] = ZONE
+    body = paging.page(rows, page=page, per_page=per_page, total=total)
     body["unread"] = services.unread_count(user)
     return body
 

@@ -15,7 +15,6 @@ from flask_login import current_user
 
 from app import access
 from app.api import bp
-from app.api import serializers as out
 from app.api.auth import token_required
 from app.api.document import errors
 from app.api.parsing import MAX_INT
@@ -25,6 +24,8 @@ from app.api.schemas.answers import (
     PhotoListSchema,
     PhotoSchema,
     SpaceDetailSchema,
+    closure_json,
+    photo_json,
 )
 from app.api.schemas.requests import (
     SPACE_CREATE_EXAMPLE,
@@ -60,7 +61,7 @@ def _managed_space(space_id: int) -> Space:
 
 def _space_answer(space_id: int, status: int = 200, headers=None):
     """The space reloaded after the commit with everything its answer reads."""
-    return out.space_detail(_get(Space, space_id, SPACE_OPTIONS)), status, headers or {}
+    return _get(Space, space_id, SPACE_OPTIONS), status, headers or {}
 
 
 def _photo(space: Space, photo_id: int) -> SpacePhoto:
@@ -72,7 +73,7 @@ def _photo(space: Space, photo_id: int) -> SpacePhoto:
 
 def _photos_answer(space_id: int) -> dict:
     space = _get(Space, space_id, SPACE_OPTIONS)
-    return {"photos": [out.photo_json(p) for p in space.photos]}
+    return {"photos": [photo_json(p) for p in space.photos]}
 
 
 # --- Spaces --------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ def add_closure(body: dict, space_id: int):
     closure = space_services.add_closure(space, current_user, start, end, reason)
     affected = [b.id for b in conflicts.active_bookings_between(space, start, end)]
     db.session.commit()
-    return out.closure_json(closure, affected), 201
+    return closure_json(closure, affected), 201
 
 
 @bp.delete("/spaces/<int:space_id>/closures/<int:closure_id>")
@@ -209,7 +210,7 @@ def add_photo(form: dict, space_id: int):
         space, current_user, data, form.get("alt") or "", storage=storage()
     )
     db.session.commit()
-    return out.photo_json(_get(SpacePhoto, photo.id)), 201
+    return photo_json(_get(SpacePhoto, photo.id)), 201
 
 
 @bp.patch("/spaces/<int:space_id>/photos/<int:photo_id>")
@@ -222,7 +223,7 @@ def describe_photo(body: dict, space_id: int, photo_id: int):
     photo = _photo(_managed_space(space_id), photo_id)
     photo_services.describe(photo, current_user, body["alt"])
     db.session.commit()
-    return out.photo_json(_get(SpacePhoto, photo_id))
+    return photo_json(_get(SpacePhoto, photo_id))
 
 
 @bp.delete("/spaces/<int:space_id>/photos/<int:photo_id>")

@@ -281,16 +281,17 @@ class OpeningRanges(Field):
             weekday = item.get("weekday")
             if isinstance(weekday, bool) or not isinstance(weekday, int):
                 problems["weekday"] = [_("Enter a whole number.")]
-            times = []
+            times: list[int | None] = []
             for key in ("open", "close"):
                 minute = parse_clock(item[key]) if isinstance(item.get(key), str) else None
                 if minute is None:
                     problems[key] = [clock]
                 times.append(minute)
-            if problems:
+            opens, closes = times
+            if problems or not isinstance(weekday, int) or opens is None or closes is None:
                 errors[str(n)] = problems
             else:
-                ranges.append((weekday, times[0], times[1]))
+                ranges.append((weekday, opens, closes))
         if errors:
             raise ma.ValidationError(errors)
         return ranges

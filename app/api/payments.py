@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.api import bp
-from app.api import serializers as out
 from app.api.auth import token_required
 from app.api.document import errors
 from app.api.routes import _booking_response, _get, _viewable_booking
@@ -26,6 +25,7 @@ from app.api.schemas.answers import (
     CheckoutLinkSchema,
     PayoutReportSchema,
 )
+from app.api.schemas.dumping import dump_context, dumps_in_context
 from app.api.schemas.requests import (
     EmptySchema,
     OfflinePaymentRequestSchema,
@@ -55,6 +55,7 @@ def _managed_booking(booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/checkout")
+@dumps_in_context
 @token_required
 @bp.arguments(EmptySchema, required=False, example={})
 @bp.response(201, CheckoutLinkSchema, description="The checkout link.")
@@ -77,9 +78,10 @@ def checkout(_body: dict, booking_id: int):
         locale=str(get_locale() or "ko"),
     )
     db.session.commit()
+    dump_context()["zone"] = booking.space.zone
     return {
         "checkout_url": payment.checkout_url,
-        "expires_at": out.iso(payment.expires_at, booking.space.zone),
+        "expires_at": payment.expires_at,
         "payment_id": payment.id,
     }, 201
 
@@ -88,6 +90,7 @@ def checkout(_body: dict, booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/payments")
+@dumps_in_context
 @token_required
 @bp.arguments(
     OfflinePaymentRequestSchema,
@@ -112,6 +115,7 @@ def record_payment(body: dict, booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/refunds")
+@dumps_in_context
 @token_required
 @bp.arguments(RefundRequestSchema, example={"amount": 12000, "reason": "행사 취소"})
 @bp.response(201, BookingSchema, description="The booking, with its payment.")
@@ -133,23 +137,8 @@ def refund(body: dict, booking_id: int):
 # --- Owners: the payout report --------------------------------------------------------------
 
 
-def _row_json(row: report.Row) -> dict:
-    return {
-        "kind": row.kind,
-        "booking_id": row.booking_id,
-        "space": row.space,
-        "paid_at": out.iso(row.paid_at, report.ZONE),
-        "method": row.method,
-        "currency": row.currency,
-        "gross": row.gross,
-        "fee": row.fee,
-        "refunded": row.refunded,
-        "fee_refunded": row.fee_refunded,
-        "net": row.net,
-    }
-
-
 @bp.get("/organisations/<int:org_id>/payouts")
+@dumps_in_context
 @token_required
 @bp.arguments(PayoutQuery, location="query")
 @bp.response(200, PayoutReportSchema, description="The report.")
@@ -181,12 +170,13 @@ def payouts(args: dict, org_id: int):
     since = datetime.combine(first, time(), report.ZONE)
     until = datetime.combine(last + timedelta(days=1), time(), report.ZONE)
     result = report.payout_report(org.id, since, until, page=page)
+    dump_context()["zone"] = report.ZONE
     return {
-        "organisation": out.ref(org),
+        "organisation": org,
         "from": first.isoformat(),
         "to": last.isoformat(),
         "totals": result.totals,
-        "rows": [_row_json(r) for r in result.rows],
+        "rows": result.rows,
         "page": result.page,
         "pages": result.pages,
         "per_page": report.PER_PAGE,

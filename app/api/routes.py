@@ -4,7 +4,7 @@ services as the pages -> commit once -> serialize. Domain errors become JSON err
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import abort, current_app, url_for
 from flask_babel import get_locale
@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.api import bp
-from app.api import serializers as out
+from app.api import bp, paging
 from app.api.auth import authenticate_request, token_required
 from app.api.document import build, errors
+from app.api.paging import paginate
 from app.api.parsing import (
     MAX_INT,
     query_args,
@@ -29,6 +29,7 @@ from app.api.schemas.answers import (
     SpaceDetailSchema,
     SpacePageSchema,
 )
+from app.api.schemas.dumping import dump_context, dumps_in_context
 from app.api.schemas.requests import (
     BOOKING_REQUEST_EXAMPLE,
     BookingListQuery,
@@ -142,6 +143,7 @@ def request_facts(body: dict) -> dict:
 
 
 @bp.get("/spaces", tags=["spaces"])
+@dumps_in_context
 @bp.arguments(SpaceSearchQuery, location="query")
 @bp.response(200, SpacePageSchema, description="One page of results.")
 @bp.doc(tags=["spaces"], responses=errors(422))
@@ -156,8 +158,8 @@ def spaces(_args: dict):
     )
     result = search_spaces(params)
     load_photos(result.items)
-    items = [out.space_summary(s, result.distances.get(s.id)) for s in result.items]
-    return out.page(items, page=result.page, per_page=result.per_page, total=result.total)
+    dump_context()["distances"] = result.distances
+    return paging.page(result.items, page=result.page, per_page=result.per_page, total=result.total)
 
 
 @bp.get("/spaces/<int:space_id>", tags=["spaces"])
@@ -167,10 +169,11 @@ def space(space_id: int):
     """A space with its opening hours and rules of use
 
     Unpublished spaces only for their managers and officers."""
-    return out.space_detail(_viewable_space(space_id))
+    return _viewable_space(space_id)
 
 
 @bp.get("/spaces/<int:space_id>/availability", tags=["spaces"])
+@dumps_in_context
 @bp.arguments(DatesQuery, location="query")
 @bp.response(200, AvailabilitySchema, description="Open, free and busy spans.")
 @bp.doc(tags=["spaces"], responses=errors(404, 422))
@@ -180,12 +183,16 @@ def availability(args: dict, space_id: int):
     Dates are local to the space; `to` is included. Without either, the current week (Monday to
     Sunday); with one, seven days."""
     space = _viewable_space(space_id)
-    zone = space.zone
-    first, last = args.get("first"), args.get("last")
-    if first is None and last is None:
-        first, _start, _end = week_window(utcnow().astimezone(zone).date(), zone)
-    first = first or last - timedelta(days=6)
-    last = last or first + timedelta(days=6)
+    zone = dump_context()["zone"] = space.zone
+    first: date | None = args.get("first")
+    last: date | None = args.get("last")
+    if first is None:
+        if last is None:
+            first, _start, _end = week_window(utcnow().astimezone(zone).date(), zone)
+        else:
+            first = last - timedelta(days=6)
+    if last is None:
+        last = first + timedelta(days=6)
     if last < first:
         raise ValidationFailed.single(_("The end date must not be before the start date."), "to")
     if (last - first).days + 1 > MAX_AVAILABILITY_DAYS:
@@ -203,9 +210,9 @@ def availability(args: dict, space_id: int):
         "timezone": space.timezone,
         "from": first.isoformat(),
         "to": last.isoformat(),
-        "open": out.spans(result.open, zone),
-        "free": out.spans(result.free, zone),
-        "busy": out.spans(result.busy, zone),
+        "open": result.open,
+        "free": result.free,
+        "busy": result.busy,
     }
 
 
@@ -213,13 +220,14 @@ def availability(args: dict, space_id: int):
 
 
 def _booking_response(booking_id: int, status: int = 200, headers=None):
-    """Reload after the commit with everything the serializer reads, in a bounded number of
+    """Reload after the commit with everything the schema reads, in a bounded number of
     queries, and answer with it."""
     booking = _get(Booking, booking_id, BOOKING_OPTIONS)
-    return out.booking_json(booking, current_user), status, headers or {}
+    return booking, status, headers or {}
 
 
 @bp.post("/bookings", tags=["bookings"])
+@dumps_in_context
 @token_required
 @limits.booking_per_account
 @limits.booking_per_ip
@@ -254,6 +262,7 @@ def create_booking(body: dict):
 
 
 @bp.get("/bookings", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.arguments(BookingListQuery, location="query")
 @bp.response(200, BookingPageSchema, description="A page of bookings.")
@@ -278,12 +287,12 @@ def bookings(args: dict):
     if statuses:
         query = query.where(Booking.status.in_(statuses))
     query = query.order_by(Booking.start_at.desc(), Booking.id.desc())
-    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    items = [out.booking_json(b, current_user) for b in result.items]
-    return out.page(items, page=page, per_page=per_page, total=result.total)
+    rows, total = paginate(query, page=page, per_page=per_page)
+    return paging.page(rows, page=page, per_page=per_page, total=total)
 
 
 @bp.get("/bookings/<int:booking_id>", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.response(200, BookingSchema, description="The booking, with its history.")
 @bp.doc(tags=["bookings"], responses=errors(404))
@@ -291,13 +300,14 @@ def booking(booking_id: int):
     """One booking
 
     For the person who booked, the space's managers and officers."""
-    return out.booking_json(_viewable_booking(booking_id), current_user)
+    return _viewable_booking(booking_id)
 
 
 REASON_EXAMPLE = {"reason": "서류를 확인했습니다."}
 
 
 @bp.post("/bookings/<int:booking_id>/approve", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.arguments(ReasonSchema, required=False, example=REASON_EXAMPLE)
 @bp.response(200, BookingSchema, description="The booking, with its history.")
@@ -316,6 +326,7 @@ def approve(body: dict, booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/reject", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.arguments(ReasonSchema, required=False, example=REASON_EXAMPLE)
 @bp.response(200, BookingSchema, description="The booking, with its history.")
@@ -332,6 +343,7 @@ def reject(body: dict, booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/return", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.arguments(ReturnRequestSchema, example={"reason": "참석 인원을 다시 확인해 주세요."})
 @bp.response(200, BookingSchema, description="The booking, with its history.")
@@ -349,6 +361,7 @@ def return_booking(body: dict, booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/resubmit", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.arguments(ResubmitRequestSchema, required=False, example={"attendees": 8, "waiver": None})
 @bp.response(200, BookingSchema, description="The booking, with its history.")
@@ -376,6 +389,7 @@ def resubmit(data: dict, booking_id: int):
 
 
 @bp.post("/bookings/<int:booking_id>/cancel", tags=["bookings"])
+@dumps_in_context
 @token_required
 @bp.arguments(ReasonSchema, required=False, example=REASON_EXAMPLE)
 @bp.response(200, BookingSchema, description="The booking, with its history.")

@@ -14,7 +14,6 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.groups import user_group_ids
 from app.api import bp
-from app.api import serializers as out
 from app.api.auth import token_required
 from app.api.document import errors
 from app.api.routes import _get, _viewable_space, request_facts
@@ -25,6 +24,7 @@ from app.api.schemas.answers import (
     SavedRuleSetSchema,
     SpaceRulesSchema,
 )
+from app.api.schemas.dumping import dump_context, dumps_in_context
 from app.api.schemas.requests import (
     QUOTE_REQUEST_EXAMPLE,
     QuoteRequestSchema,
@@ -49,6 +49,7 @@ KIND = "<any(jurisdiction, organisation, space):level>"
 
 
 @bp.post("/spaces/<int:space_id>/quote")
+@dumps_in_context
 @token_required
 @bp.arguments(QuoteRequestSchema, example=QUOTE_REQUEST_EXAMPLE)
 @bp.response(200, QuoteSchema, description="The judgement of the request.")
@@ -83,13 +84,16 @@ def quote(body: dict, space_id: int):
         group_id=group_id,
         now=now,
     )
-    return out.quote_json(judgement.decision, space)
+    context = dump_context()
+    context["space"], context["zone"] = space, space.zone
+    return judgement.decision
 
 
 # --- The rules in force at a space -----------------------------------------------------------
 
 
 @bp.get("/spaces/<int:space_id>/rules")
+@dumps_in_context
 @bp.response(200, SpaceRulesSchema, description="The rules in force now.")
 @bp.doc(tags=["rules"], responses=errors(404))
 def space_rules(space_id: int):
@@ -101,22 +105,12 @@ def space_rules(space_id: int):
     now = utcnow()
     found = rule_services.rule_sets_in_force(space, now)
     effective = combine([(source, rules) for source, rules, _rs in found])
-    zone = space.zone
+    dump_context()["zone"] = space.zone
     return {
         "space_id": space.id,
-        "at": out.iso(now, zone),
+        "at": now,
         "summary": [{"source": source, "text": text} for source, text in summary(effective)],
-        "rule_sets": [
-            {
-                "id": rs.id,
-                "scope": out.rule_set_scope(rs, source.name),
-                "source_level": source.level,
-                "version": rs.version,
-                "effective_from": out.iso(rs.effective_from, zone),
-                "body": rs.body,
-            }
-            for source, _rules, rs in sorted(found, key=lambda f: (f[0].rank, f[0].key))
-        ],
+        "rule_sets": sorted(found, key=lambda f: (f[0].rank, f[0].key)),
     }
 
 
@@ -134,11 +128,8 @@ def _editable_scope(level: str, scope_id: int) -> editing.Scope:
     return scope
 
 
-def _scope_json(scope: editing.Scope) -> dict:
-    return {"kind": scope.kind, "id": scope.id, "name": scope.name}
-
-
 @bp.get(f"/rule-sets/{KIND}/<int:scope_id>")
+@dumps_in_context
 @token_required
 @bp.response(200, RuleSetVersionsSchema, description="Every version, newest first.")
 @bp.doc(tags=["rules"], responses=errors(403, 404))
@@ -160,17 +151,19 @@ def rule_set(level: str, scope_id: int):
             return "in_force"
         return "scheduled" if v.id in scheduled else "replaced"
 
+    context = dump_context()
+    context["zone"], context["states"] = scope.zone, {v.id: state(v) for v in versions}
     return {
-        "scope": _scope_json(scope),
+        "scope": scope,
         "current_version": current.version if current is not None else None,
-        "versions": [out.rule_set_version(v, scope.zone, state(v)) for v in versions],
+        "versions": versions,
     }
 
 
 def _rule_errors(errors: dict) -> dict:
     """Field errors of a draft, named as in the request body: the document's own fields under
     `rules` (`rules.stages.0`), the document as a whole as `rules`."""
-    named = {}
+    named: dict[str, list[str]] = {}
     for key, messages in errors.items():
         name = f"rules.{key}" if key else "rules"
         named.setdefault(key if key in ("effective_from", "note") else name, []).extend(messages)
@@ -178,6 +171,7 @@ def _rule_errors(errors: dict) -> dict:
 
 
 @bp.post(f"/rule-sets/{KIND}/<int:scope_id>")
+@dumps_in_context
 @token_required
 @bp.arguments(
     RuleSetRequestSchema,
@@ -206,17 +200,16 @@ def save_rule_set(body: dict, level: str, scope_id: int):
     now = utcnow()
     state = "in_force" if saved.effective_from <= now else "scheduled"
     location = url_for("api.rule_set", level=level, scope_id=scope_id)
-    return (
-        {"scope": _scope_json(scope), **out.rule_set_version(saved, scope.zone, state)},
-        201,
-        {"Location": location},
-    )
+    context = dump_context()
+    context["zone"], context["scope"], context["states"] = scope.zone, scope, {saved.id: state}
+    return saved, 201, {"Location": location}
 
 
 # --- Lottery draws ---------------------------------------------------------------------------
 
 
 @bp.get("/lottery/draws/<int:draw_id>")
+@dumps_in_context
 @bp.response(200, LotteryDrawSchema, description="The draw.")
 @bp.doc(tags=["lottery"], responses=errors(404))
 def lottery_draw(draw_id: int):
@@ -228,5 +221,14 @@ def lottery_draw(draw_id: int):
     space = _get(Space, record.space_id, (selectinload(Space.jurisdictions),))
     if not space.can_view(current_user):
         abort(404)
-    rows = lottery.result_rows(record)
-    return out.lottery_draw_json(record, space, rows, lottery.verify(record))
+    dump_context()["zone"] = space.zone
+    return {
+        "id": record.id,
+        "space": space,
+        "draw_at": record.draw_at,
+        "drawn_at": record.drawn_at,
+        "seed": record.seed,
+        "algorithm": record.algorithm,
+        "verified": lottery.verify(record),
+        "entries": lottery.result_rows(record),
+    }

@@ -12,6 +12,7 @@ from sqlalchemy import Executable, func, literal, select, union_all
 from app.bookings.models import Booking
 from app.extensions import db
 from app.payments.models import Payment, Refund
+from app.payments.states import PaymentStatus, RefundStatus
 from app.spaces.models import Space
 
 ZONE = ZoneInfo("Asia/Seoul")
@@ -70,7 +71,7 @@ def payout_report(org_id: int, since: datetime, until: datetime, *, page: int = 
                Payment.id.label("row_id"))
         .join(Booking, Booking.id == Payment.booking_id)
         .join(Space, Space.id == Booking.space_id)
-        .where(owned, Payment.status == "succeeded", Payment.paid_at >= since,
+        .where(owned, Payment.status == PaymentStatus.SUCCEEDED, Payment.paid_at >= since,
                Payment.paid_at < until)
     )
     refunds = (
@@ -82,7 +83,7 @@ def payout_report(org_id: int, since: datetime, until: datetime, *, page: int = 
         .join(Payment, Payment.id == Refund.payment_id)
         .join(Booking, Booking.id == Payment.booking_id)
         .join(Space, Space.id == Booking.space_id)
-        .where(owned, Refund.status == "succeeded", Refund.done_at >= since,
+        .where(owned, Refund.status == RefundStatus.SUCCEEDED, Refund.done_at >= since,
                Refund.done_at < until)
     )
     ledger = union_all(payments, refunds).subquery()

@@ -26,6 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from app.bookings import signals
 from app.bookings.models import Booking
 from app.bookings.services import transition
+from app.bookings.states import (
+    CALLED_OFF,
+    PAYABLE,
+    SETTLED,
+    BookingStatus,
+    PaymentState,
+)
 from app.db import utcnow
 from app.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
@@ -40,6 +47,13 @@ from app.payments.models import (
     PaymentLog,
     PayoutAccount,
     Refund,
+)
+from app.payments.states import (
+    LIVE,
+    PaymentStatus,
+    RefundStatus,
+    StripeIntentStatus,
+    StripeSessionStatus,
 )
 from app.rules import engine
 from app.rules import services as rule_services
@@ -119,18 +133,18 @@ def card_hold_applies(booking, now: datetime) -> bool:
 
 def refresh_state(booking) -> None:
     """The booking's payment state from its payments (after money moved)."""
-    paid = [p for p in booking.payments if p.status == "succeeded"]
+    paid = [p for p in booking.payments if p.status == PaymentStatus.SUCCEEDED]
     if paid:
         kept = sum(p.amount - p.refunded_amount for p in paid)
         if kept <= 0:
-            booking.payment_status = "refunded"
+            booking.payment_status = PaymentState.REFUNDED
         elif kept < booking.price_amount:
-            booking.payment_status = "partially_refunded"
+            booking.payment_status = PaymentState.PARTIALLY_REFUNDED
         else:
-            booking.payment_status = "paid"
+            booking.payment_status = PaymentState.PAID
         booking.payment_due_at = None
-    elif any(p.status == "authorized" for p in booking.payments):
-        booking.payment_status = "authorized"
+    elif any(p.status == PaymentStatus.AUTHORIZED for p in booking.payments):
+        booking.payment_status = PaymentState.AUTHORIZED
 
 
 # --------------------------------------------------------------------------- booking hooks
@@ -138,27 +152,27 @@ def on_create(booking, to: str, now: datetime) -> str:
     """Decide what the new booking owes; returns the status it starts in (a receiver of
     bookings.signals.booking_requested)."""
     if booking.price_amount <= 0:
-        booking.payment_status = "none"
+        booking.payment_status = PaymentState.NONE
         return to
-    if to == "entered":
-        booking.payment_status = "after_approval"
+    if to == BookingStatus.ENTERED:
+        booking.payment_status = PaymentState.AFTER_APPROVAL
         return to
-    if to == "confirmed":  # instant booking: paying confirms it
-        booking.payment_status = "due"
+    if to == BookingStatus.CONFIRMED:  # instant booking: paying confirms it
+        booking.payment_status = PaymentState.DUE
         if gateway.configured():
             booking.payment_due_at = now + timedelta(minutes=_cfg("CHECKOUT_HOLD_MINUTES"))
         else:  # paid to the manager, offline
             booking.payment_due_at = due_after_approval(now, booking.start_at)
-        return "awaiting_payment"
-    if to == "approved":  # approved by the rules at once
-        booking.payment_status = "due"
+        return BookingStatus.AWAITING_PAYMENT
+    if to == BookingStatus.APPROVED:  # approved by the rules at once
+        booking.payment_status = PaymentState.DUE
         booking.payment_due_at = due_after_approval(now, booking.start_at)
         return to
     if card_hold_applies(booking, now):
-        booking.payment_status = "hold_pending"
+        booking.payment_status = PaymentState.HOLD_PENDING
         booking.payment_due_at = now + timedelta(minutes=_cfg("CHECKOUT_HOLD_MINUTES"))
-        return "awaiting_payment"
-    booking.payment_status = "after_approval"
+        return BookingStatus.AWAITING_PAYMENT
+    booking.payment_status = PaymentState.AFTER_APPROVAL
     return to
 
 
@@ -166,33 +180,34 @@ def on_transition(booking, from_status: str | None, to: str, actor, now: datetim
     """Money consequences of a state change (receives bookings.signals.booking_transitioned)."""
     # Only these states can have payments; the others skip loading them (lottery draws and
     # sweeps move many bookings at once).
-    if booking.payment_status in ("none", "void"):
+    if booking.payment_status in (PaymentState.NONE, PaymentState.VOID):
         return
-    if booking.payment_status == "after_approval":
-        if to == "approved":
-            booking.payment_status = "due"
+    if booking.payment_status == PaymentState.AFTER_APPROVAL:
+        if to == BookingStatus.APPROVED:
+            booking.payment_status = PaymentState.DUE
             booking.payment_due_at = due_after_approval(now, booking.start_at)
-        elif to in ("rejected", "cancelled", "expired", "lost"):
-            booking.payment_status = "void"
+        elif to in CALLED_OFF:
+            booking.payment_status = PaymentState.VOID
         return
-    if to == "approved":
+    if to == BookingStatus.APPROVED:
         _on_approved(booking, now)
-    elif to in ("rejected", "cancelled", "expired", "lost"):
-        by_resident = to == "cancelled" and getattr(actor, "id", None) == booking.user_id
+    elif to in CALLED_OFF:
+        by_resident = (to == BookingStatus.CANCELLED
+                       and getattr(actor, "id", None) == booking.user_id)
         _release(booking, now, actor=actor, by_resident=by_resident)
 
 
 def _on_approved(booking, now: datetime) -> None:
-    held = [p for p in booking.payments if p.status == "authorized"]
+    held = [p for p in booking.payments if p.status == PaymentStatus.AUTHORIZED]
     if held:
         for payment in held:
             payment.pending_action = "capture"
             queue_work(payment)
         return
-    if booking.payment_status in ("paid", "partially_refunded", "refunded"):
+    if booking.payment_status in SETTLED:
         return
     if booking.price_amount > 0:
-        booking.payment_status = "due"
+        booking.payment_status = PaymentState.DUE
         booking.payment_due_at = due_after_approval(now, booking.start_at)
 
 
@@ -210,13 +225,13 @@ def _release(booking, now: datetime, *, actor, by_resident: bool) -> None:
     """The booking will not happen: close checkouts, release holds, refund what was paid."""
     percent = refund_share(booking, now) if by_resident else 100
     for payment in booking.payments:
-        if payment.status == "open":
+        if payment.status == PaymentStatus.OPEN:
             payment.pending_action = "expire"
             queue_work(payment)
-        elif payment.status == "authorized":
+        elif payment.status == PaymentStatus.AUTHORIZED:
             payment.pending_action = "cancel"
             queue_work(payment)
-        elif payment.status == "succeeded":
+        elif payment.status == PaymentStatus.SUCCEEDED:
             owed = payment.amount * percent // 100
             amount = owed - payment.refunded_amount - payment.pending_refund_amount
             if amount > 0:
@@ -226,8 +241,9 @@ def _release(booking, now: datetime, *, actor, by_resident: bool) -> None:
                     if by_resident else _("Refunded in full: the booking did not go ahead.")
                 )
                 start_refund(payment, amount, reason=reason, actor=actor, now=now)
-    if booking.payment_status in ("after_approval", "due", "hold_pending", "authorized"):
-        booking.payment_status = "void"
+    if booking.payment_status in (PaymentState.AFTER_APPROVAL, PaymentState.DUE,
+                                  PaymentState.HOLD_PENDING, PaymentState.AUTHORIZED):
+        booking.payment_status = PaymentState.VOID
         booking.payment_due_at = None
 
 
@@ -250,9 +266,9 @@ def start_refund(payment: Payment, amount: int, *, reason: str | None, actor, no
 
 def _refund_done(refund: Refund, now: datetime, *, reference=None, stripe_id=None,
                  fee_refunded=0) -> None:
-    if refund.status == "succeeded":
+    if refund.status == RefundStatus.SUCCEEDED:
         return
-    refund.status = "succeeded"
+    refund.status = RefundStatus.SUCCEEDED
     refund.done_at = now
     payment_signals.refund_moved.send(refund, to=refund.status, now=now)
     refund.reference = reference or refund.reference
@@ -284,7 +300,7 @@ def refund(booking, actor, *, amount: int, reason: str, reference: str | None = 
     def left_on(p: Payment) -> int:
         return p.amount - p.refunded_amount - p.pending_refund_amount
 
-    paid = [p for p in booking.payments if p.status == "succeeded"]
+    paid = [p for p in booking.payments if p.status == PaymentStatus.SUCCEEDED]
     if not paid:
         raise InvalidTransition(_("Nothing has been paid for this booking."))
     payment = max(paid, key=lambda p: (left_on(p), p.id))  # the one with the most left
@@ -306,7 +322,7 @@ def record_offline_refund(refund_row: Refund, actor, *, reference: str,
     now = now or utcnow()
     if not refund_row.payment.booking.can_decide(actor):
         raise NotAllowed(_("You are not allowed to do this."))
-    if not refund_row.payment.is_offline or refund_row.status != "pending":
+    if not refund_row.payment.is_offline or refund_row.status != RefundStatus.PENDING:
         raise InvalidTransition(_("This refund is not waiting to be handed back."))
     reference = (reference or "").strip()
     if not reference:
@@ -327,8 +343,9 @@ def record_offline(booking, actor, *, method: str, amount: int, reference: str,
     now = now or utcnow()
     if not booking.can_decide(actor):
         raise NotAllowed(_("You are not allowed to do this."))
-    if booking.payment_status not in ("after_approval", "due", "hold_pending") or (
-        booking.status not in ("requested", "approved", "awaiting_payment", "returned")
+    if booking.payment_status not in PAYABLE or (
+        booking.status not in (BookingStatus.REQUESTED, BookingStatus.APPROVED,
+                               BookingStatus.AWAITING_PAYMENT, BookingStatus.RETURNED)
     ):
         raise InvalidTransition(_("This booking has nothing left to pay."))
     errors: dict[str | None, list[str]] = {}
@@ -346,23 +363,23 @@ def record_offline(booking, actor, *, method: str, amount: int, reference: str,
         raise ValidationFailed(errors)
     payment = Payment(
         booking=booking, attempt=_next_attempt(booking), method=method, amount=amount,
-        currency=booking.currency, status="succeeded", reference=reference,
+        currency=booking.currency, status=PaymentStatus.SUCCEEDED, reference=reference,
         recorded_by=actor, test_mode=False, created_at=now, paid_at=now,
     )
     db.session.add(payment)
     payment_signals.payment_moved.send(payment, from_status=None, to=payment.status, now=now)
     for other in booking.payments:
-        if other is not payment and other.status in ("open", "authorized"):
-            other.pending_action = "expire" if other.status == "open" else "cancel"
+        if other is not payment and other.status in (PaymentStatus.OPEN, PaymentStatus.AUTHORIZED):
+            other.pending_action = "expire" if other.status == PaymentStatus.OPEN else "cancel"
             queue_work(other)
     db.session.flush()
     add_log(booking, "offline_recorded", payment=payment, amount=amount, actor=actor, now=now,
             detail=f"{method}: {reference}")
-    was_hold = booking.payment_status == "hold_pending"
-    booking.payment_status = "paid"
+    was_hold = booking.payment_status == PaymentState.HOLD_PENDING
+    booking.payment_status = PaymentState.PAID
     booking.payment_due_at = None
-    if booking.status == "awaiting_payment":
-        transition(booking, "requested" if was_hold else "confirmed", actor,
+    if booking.status == BookingStatus.AWAITING_PAYMENT:
+        transition(booking, BookingStatus.REQUESTED if was_hold else BookingStatus.CONFIRMED, actor,
                    reason=_("Paid offline."), now=now)
     return payment
 
@@ -381,8 +398,8 @@ def can_pay(booking, user, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return (
         user is not None and getattr(user, "id", None) == booking.user_id
-        and booking.payment_status in ("due", "hold_pending")
-        and booking.status in ("approved", "awaiting_payment")
+        and booking.payment_status in (PaymentState.DUE, PaymentState.HOLD_PENDING)
+        and booking.status in (BookingStatus.APPROVED, BookingStatus.AWAITING_PAYMENT)
         and (booking.payment_due_at is None or booking.payment_due_at > now)
     )
 
@@ -401,8 +418,8 @@ def open_checkout(booking, user, *, success_url: str, cancel_url: str, locale: s
     if not can_pay(booking, user, now):
         raise InvalidTransition(_("This booking has nothing to pay now."))
     for payment in booking.payments:
-        if payment.status == "open" and payment.checkout_url and payment.expires_at > now + \
-                timedelta(minutes=1):
+        if payment.status == PaymentStatus.OPEN and payment.checkout_url and \
+                payment.expires_at > now + timedelta(minutes=1):
             return payment
     if booking.price_amount < gateway.min_charge(booking.currency):
         raise InvalidTransition(_(
@@ -420,14 +437,14 @@ def open_checkout(booking, user, *, success_url: str, cancel_url: str, locale: s
         if gateway.key_used_up(exc) or not gateway.is_transient(exc):
             # Stripe answered: nothing to pick up under this key; the next click is a new
             # attempt. (A lost answer keeps the attempt for the next click to send again.)
-            payment.status = "failed"
+            payment.status = PaymentStatus.FAILED
             payment.last_error = gateway.describe(exc)
         db.session.commit()
         raise gateway.provider_error(exc) from exc
     lock(payment)
     if payment.stripe_session_id is None:
         payment.stripe_session_id = session.id
-    if payment.status == "open":
+    if payment.status == PaymentStatus.OPEN:
         payment.checkout_url = session.url
     payment.expires_at = datetime.fromtimestamp(session.expires_at, UTC)
     payment.last_error = None
@@ -445,15 +462,16 @@ def checkout_expiry(due_at: datetime | None, now: datetime) -> datetime:
 def _checkout_attempt(booking, now: datetime) -> Payment:
     """The attempt row the next Checkout request belongs to, committed: the one whose answer
     was lost when it can still be sent again unchanged, else a new one."""
-    hold = booking.payment_status == "hold_pending"
+    hold = booking.payment_status == PaymentState.HOLD_PENDING
     for payment in booking.payments:
-        if payment.method != "card" or payment.status != "open" or payment.stripe_session_id:
+        if payment.method != "card" or payment.status != PaymentStatus.OPEN \
+                or payment.stripe_session_id:
             continue
         if (payment.expires_at and payment.expires_at >= now + RESEND_MIN
                 and payment.amount == booking.price_amount
                 and payment.capture == ("manual" if hold else "automatic")):
             return payment
-        payment.status = "failed"  # too late to send unchanged: give the attempt up
+        payment.status = PaymentStatus.FAILED  # too late to send unchanged: give the attempt up
     space = booking.space
     account = payout_account(space.owner_id)
     # A destination charge only to an owner Stripe serves; otherwise the platform is the
@@ -464,7 +482,7 @@ def _checkout_attempt(booking, now: datetime) -> Payment:
     payment = Payment(
         booking_id=booking.id, attempt=_next_attempt(booking), method="card",
         capture="manual" if hold else "automatic", amount=booking.price_amount,
-        currency=booking.currency, status="open",
+        currency=booking.currency, status=PaymentStatus.OPEN,
         expires_at=checkout_expiry(booking.payment_due_at, now),
         application_fee_amount=fee_for(space.owner, booking.price_amount) if destination else 0,
         destination_account=destination, test_mode=gateway.test_mode(), created_at=now,
@@ -580,7 +598,7 @@ def _adopt(metadata, *, session_id=None, intent_id=None, url=None, expires=None,
     attempt = int(metadata.get("attempt") or _next_attempt(booking))
     payment = Payment(
         booking=booking, attempt=attempt, method="card", amount=amount,
-        currency=booking.currency, status="open", stripe_session_id=session_id,
+        currency=booking.currency, status=PaymentStatus.OPEN, stripe_session_id=session_id,
         stripe_intent_id=intent_id, checkout_url=url, expires_at=expires,
         test_mode=gateway.test_mode(),
     )
@@ -611,13 +629,13 @@ def sync_session(session, now: datetime | None = None) -> Payment | None:
     intent = session.get("payment_intent")
     if intent and payment.stripe_intent_id is None:
         payment.stripe_intent_id = intent if isinstance(intent, str) else intent.id
-    if session.status == "complete":
+    if session.status == StripeSessionStatus.COMPLETE:
         if isinstance(intent, str) or intent is None:
             assert payment.stripe_intent_id is not None  # a complete session has its intent
             intent = retrieve_intent(payment.stripe_intent_id)
         sync_intent(intent, now, payment=payment)
-    elif session.status == "expired" and payment.status == "open":
-        payment.status = "expired"
+    elif session.status == StripeSessionStatus.EXPIRED and payment.status == PaymentStatus.OPEN:
+        payment.status = PaymentStatus.EXPIRED
         payment.checkout_url = None
         if payment.pending_action == "expire":
             payment.pending_action = None
@@ -629,9 +647,9 @@ def sync_session(session, now: datetime | None = None) -> Payment | None:
 def _after_checkout_lapsed(booking, now: datetime) -> None:
     """An instant booking whose checkout expired gives its slot back (the hold ran out)."""
 
-    live = [p for p in booking.payments if p.status in ("open", "authorized", "succeeded")]
-    if booking.status == "awaiting_payment" and not live:
-        transition(booking, "expired", None, reason=_("Not paid in time."), now=now)
+    live = [p for p in booking.payments if p.status in LIVE]
+    if booking.status == BookingStatus.AWAITING_PAYMENT and not live:
+        transition(booking, BookingStatus.EXPIRED, None, reason=_("Not paid in time."), now=now)
 
 
 def retrieve_intent(intent_id: str):
@@ -664,15 +682,15 @@ def sync_intent(intent, now: datetime | None = None, *, payment: Payment | None 
         payment.card_last4 = card.get("last4") or payment.card_last4
         payment.capture_before = _when(card.get("capture_before")) or payment.capture_before
     status = intent.status
-    if status == "requires_capture":
-        _move(payment, "authorized", now)
-    elif status == "succeeded":
-        _move(payment, "succeeded", now)
+    if status == StripeIntentStatus.REQUIRES_CAPTURE:
+        _move(payment, PaymentStatus.AUTHORIZED, now)
+    elif status == StripeIntentStatus.SUCCEEDED:
+        _move(payment, PaymentStatus.SUCCEEDED, now)
         if charge is not None:
             _sync_refunded(payment, charge.get("amount_refunded") or 0, now)
-    elif status == "canceled":
-        _move(payment, "canceled", now, reason=intent.get("cancellation_reason"))
-    elif status == "requires_payment_method" and intent.get("last_payment_error"):
+    elif status == StripeIntentStatus.CANCELED:
+        _move(payment, PaymentStatus.CANCELED, now, reason=intent.get("cancellation_reason"))
+    elif status == StripeIntentStatus.REQUIRES_PAYMENT_METHOD and intent.get("last_payment_error"):
         message = intent["last_payment_error"].get("message")
         if payment.last_error != message:
             payment.last_error = message
@@ -682,7 +700,7 @@ def sync_intent(intent, now: datetime | None = None, *, payment: Payment | None 
 
 def _move(payment: Payment, to: str, now: datetime, reason: str | None = None) -> None:
     """Forward-only state change with its consequences for the booking."""
-    if PAYMENT_RANK[to] <= PAYMENT_RANK[payment.status] and payment.status != "open":
+    if PAYMENT_RANK[to] <= PAYMENT_RANK[payment.status] and payment.status != PaymentStatus.OPEN:
         return
     if payment.status == to:
         return
@@ -690,19 +708,19 @@ def _move(payment: Payment, to: str, now: datetime, reason: str | None = None) -
     payment.status = to
     booking = payment.booking
     payment_signals.payment_moved.send(payment, from_status=before, to=to, now=now)
-    if to == "authorized":
+    if to == PaymentStatus.AUTHORIZED:
         payment.checkout_url = None
         add_log(booking, "hold_authorized", payment=payment, amount=payment.amount, now=now)
         _hold_authorized(payment, now)
-    elif to == "succeeded":
+    elif to == PaymentStatus.SUCCEEDED:
         payment.checkout_url = None
         payment.paid_at = payment.paid_at or now
         if payment.pending_action in ("capture", "expire"):
             payment.pending_action = None
-        add_log(booking, "captured" if before == "authorized" else "paid", payment=payment,
-                amount=payment.amount, now=now)
+        add_log(booking, "captured" if before == PaymentStatus.AUTHORIZED else "paid",
+                payment=payment, amount=payment.amount, now=now)
         _paid(payment, now)
-    elif to == "canceled":
+    elif to == PaymentStatus.CANCELED:
         payment.checkout_url = None
         if payment.pending_action in ("cancel", "capture", "release"):
             action = payment.pending_action
@@ -711,7 +729,7 @@ def _move(payment: Payment, to: str, now: datetime, reason: str | None = None) -
             action = None
         _hold_gone(payment, now,
                    lapsed=reason in LAPSED_REASONS or action in ("capture", "release"))
-    elif to == "expired":
+    elif to == PaymentStatus.EXPIRED:
         payment.checkout_url = None
         _after_checkout_lapsed(booking, now)
     refresh_state(booking)
@@ -720,14 +738,15 @@ def _move(payment: Payment, to: str, now: datetime, reason: str | None = None) -
 def _hold_authorized(payment: Payment, now: datetime) -> None:
 
     booking = payment.booking
-    if booking.status == "awaiting_payment":
+    if booking.status == BookingStatus.AWAITING_PAYMENT:
         booking.payment_due_at = None
-        transition(booking, "requested", booking.user, reason=_("Card authorised."), now=now)
+        transition(booking, BookingStatus.REQUESTED, booking.user, reason=_("Card authorised."),
+                   now=now)
         return
-    if booking.status == "approved":  # approved while the card was being authorised
+    if booking.status == BookingStatus.APPROVED:  # approved while the card was being authorised
         payment.pending_action = "capture"
         queue_work(payment)
-    elif booking.status not in ("requested", "returned"):
+    elif booking.status not in (BookingStatus.REQUESTED, BookingStatus.RETURNED):
         payment.pending_action = "cancel"  # the booking is gone: let the hold go
         queue_work(payment)
 
@@ -736,7 +755,8 @@ def _paid(payment: Payment, now: datetime) -> None:
 
     booking = payment.booking
     booking.payment_due_at = None
-    paid_already = any(p is not payment and p.status == "succeeded" for p in booking.payments)
+    paid_already = any(p is not payment and p.status == PaymentStatus.SUCCEEDED
+                       for p in booking.payments)
     if paid_already:
         # Paid twice (by card at the last moment after the manager recorded cash, say):
         # the later payment goes back in full.
@@ -745,9 +765,9 @@ def _paid(payment: Payment, now: datetime) -> None:
         start_refund(payment, payment.amount - payment.refunded_amount,
                      reason=_("Refunded in full: the booking was already paid."), actor=None,
                      now=now)
-    elif booking.status == "awaiting_payment":
-        transition(booking, "confirmed", booking.user, reason=_("Paid."), now=now)
-    elif booking.status in ("expired", "cancelled", "rejected", "lost"):
+    elif booking.status == BookingStatus.AWAITING_PAYMENT:
+        transition(booking, BookingStatus.CONFIRMED, booking.user, reason=_("Paid."), now=now)
+    elif booking.status in CALLED_OFF:
         # Money arrived for a booking that no longer happens (a race with its deadline).
         add_log(booking, "late_payment_refunded", payment=payment, amount=payment.amount,
                 now=now)
@@ -760,25 +780,26 @@ def _paid(payment: Payment, now: datetime) -> None:
 def _hold_gone(payment: Payment, now: datetime, *, lapsed: bool) -> None:
     """A hold was released (by us) or lapsed (Stripe): pay after approval instead."""
     booking = payment.booking
-    if lapsed and booking.status in ("requested", "returned", "approved"):
+    if lapsed and booking.status in (BookingStatus.REQUESTED, BookingStatus.RETURNED,
+                                     BookingStatus.APPROVED):
         add_log(booking, "hold_lapsed", payment=payment, amount=payment.amount, now=now)
-        if booking.status == "approved":
-            booking.payment_status = "due"
+        if booking.status == BookingStatus.APPROVED:
+            booking.payment_status = PaymentState.DUE
             booking.payment_due_at = due_after_approval(now, booking.start_at)
         else:
-            booking.payment_status = "after_approval"
+            booking.payment_status = PaymentState.AFTER_APPROVAL
     else:
         add_log(booking, "hold_canceled", payment=payment, amount=payment.amount, now=now)
-        if booking.payment_status == "authorized":
-            booking.payment_status = "void"
+        if booking.payment_status == PaymentState.AUTHORIZED:
+            booking.payment_status = PaymentState.VOID
 
 
 def _sync_refunded(payment: Payment, amount_refunded: int, now: datetime) -> None:
     """Refunds Stripe knows of that we do not (made in the Stripe dashboard)."""
-    ours = sum(r.amount for r in payment.refunds if r.status != "failed")
+    ours = sum(r.amount for r in payment.refunds if r.status != RefundStatus.FAILED)
     extra = amount_refunded - ours
     if extra > 0:
-        refund = Refund(payment=payment, amount=extra, status="pending",
+        refund = Refund(payment=payment, amount=extra, status=RefundStatus.PENDING,
                         reason=_("Refunded in Stripe."), created_at=now)
         db.session.add(refund)
         db.session.flush()

@@ -75,3 +75,34 @@ OFFLINE_METHODS: dict[str, LazyString] = {
     PaymentMethod.VOUCHER: _l("Local-currency voucher"),
 }
 METHOD_LABELS: dict[str, LazyString] = {PaymentMethod.CARD: _l("Card"), **OFFLINE_METHODS}
+
+
+# Stripe's own statuses, as Stripe reports them on the objects we read back; never stored.
+class StripeSessionStatus(StrEnum):
+    """A Checkout Session's `status`."""
+
+    OPEN = "open"
+    COMPLETE = "complete"
+    EXPIRED = "expired"
+
+
+class StripeIntentStatus(StrEnum):
+    """A PaymentIntent's `status`."""
+
+    REQUIRES_PAYMENT_METHOD = "requires_payment_method"
+    REQUIRES_CONFIRMATION = "requires_confirmation"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    REQUIRES_CAPTURE = "requires_capture"
+    CANCELED = "canceled"
+    SUCCEEDED = "succeeded"
+
+
+class StripeRefundStatus(StrEnum):
+    """A Refund's `status`."""
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"

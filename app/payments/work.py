@@ -20,11 +20,18 @@ from sqlalchemy import select
 
 from app.bookings.models import Booking
 from app.bookings.services import transition
+from app.bookings.states import BookingStatus, PaymentState
 from app.db import utcnow
 from app.extensions import db
 from app.jobs import job, run_deferred
 from app.payments import gateway, keys, services
 from app.payments.models import Payment, Refund
+from app.payments.states import (
+    PaymentStatus,
+    RefundStatus,
+    StripeRefundStatus,
+    StripeSessionStatus,
+)
 
 if TYPE_CHECKING:
     from stripe.params import RefundCreateParams
@@ -81,7 +88,7 @@ def _payment_action(payment: Payment, now: datetime) -> bool:
     if action == "expire" and not payment.stripe_session_id:
         # An attempt Stripe never answered: no one holds a link to pay it; should Stripe have
         # made its session, that session's events find the row by its attempt.
-        payment.status = "expired"
+        payment.status = PaymentStatus.EXPIRED
         payment.pending_action = None
         return True
     key = keys.payment_action(payment, action)
@@ -117,9 +124,9 @@ def _payment_action(payment: Payment, now: datetime) -> bool:
 
 def _reconcile(payment: Payment, now: datetime) -> bool:
     client = gateway.client()
-    if (payment.status == "open" and not payment.stripe_session_id
+    if (payment.status == PaymentStatus.OPEN and not payment.stripe_session_id
             and payment.expires_at is not None and payment.expires_at <= now):
-        payment.status = "expired"  # an unanswered attempt past its end (see above)
+        payment.status = PaymentStatus.EXPIRED  # an unanswered attempt past its end (see above)
     try:
         if payment.stripe_intent_id:
             services.sync_intent(services.retrieve_intent(payment.stripe_intent_id), now,
@@ -130,11 +137,13 @@ def _reconcile(payment: Payment, now: datetime) -> bool:
     except stripe.StripeError as exc:
         _remember(payment, exc)
         return False
-    done = {"capture": ("succeeded", "canceled"), "cancel": ("canceled", "succeeded"),
-            "release": ("canceled", "succeeded"), "expire": ("expired", "succeeded",
-                                                              "authorized", "canceled")}
+    done = {"capture": (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED),
+            "cancel": (PaymentStatus.CANCELED, PaymentStatus.SUCCEEDED),
+            "release": (PaymentStatus.CANCELED, PaymentStatus.SUCCEEDED),
+            "expire": (PaymentStatus.EXPIRED, PaymentStatus.SUCCEEDED, PaymentStatus.AUTHORIZED,
+                       PaymentStatus.CANCELED)}
     if payment.pending_action and payment.status in done[payment.pending_action]:
-        if payment.pending_action == "expire" and payment.status == "authorized":
+        if payment.pending_action == "expire" and payment.status == PaymentStatus.AUTHORIZED:
             # Completed at the last moment for a booking that is gone: release the hold.
             payment.pending_action = "cancel"
             return False
@@ -146,7 +155,7 @@ def _reconcile(payment: Payment, now: datetime) -> bool:
 
 def _refund(refund: Refund, now: datetime) -> bool:
     payment = refund.payment
-    if refund.status != "pending" or payment.is_offline:
+    if refund.status != RefundStatus.PENDING or payment.is_offline:
         return True
     assert payment.stripe_intent_id is not None  # an online payment is refunded through its intent
     params: RefundCreateParams = {
@@ -170,13 +179,13 @@ def _refund(refund: Refund, now: datetime) -> bool:
             if gateway.key_used_up(exc):
                 refund.key_round += 1
             return False
-        refund.status = "failed"
+        refund.status = RefundStatus.FAILED
         refund.done_at = now
         services.add_log(payment.booking, "refund_failed", payment=payment, refund=refund,
                          amount=refund.amount, now=now, detail=refund.last_error)
         return True
-    if result.status in ("failed", "canceled"):
-        refund.status = "failed"
+    if result.status in (StripeRefundStatus.FAILED, StripeRefundStatus.CANCELED):
+        refund.status = RefundStatus.FAILED
         refund.stripe_refund_id = result.id
         services.add_log(payment.booking, "refund_failed", payment=payment, refund=refund,
                          amount=refund.amount, now=now, detail=result.get("failure_reason"))
@@ -198,7 +207,7 @@ def _refunded_at_stripe(refund: Refund, now: datetime) -> bool:
     charge = services.retrieve_intent(payment.stripe_intent_id).get("latest_charge")
     if charge is None or isinstance(charge, str):
         return False
-    ours = sum(r.amount for r in payment.refunds if r.status == "succeeded")
+    ours = sum(r.amount for r in payment.refunds if r.status == RefundStatus.SUCCEEDED)
     if (charge.get("amount_refunded") or 0) - ours < refund.amount:
         return False
     refund.last_error = None
@@ -218,9 +227,9 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
 
     unpaid = db.session.scalars(
         select(Booking.id).where(
-            Booking.payment_status.in_(("due", "hold_pending")),
+            Booking.payment_status.in_((PaymentState.DUE, PaymentState.HOLD_PENDING)),
             Booking.payment_due_at <= now,
-            Booking.status.in_(("approved", "awaiting_payment")),
+            Booking.status.in_((BookingStatus.APPROVED, BookingStatus.AWAITING_PAYMENT)),
         ).order_by(Booking.id)
     ).all()
     for booking_id in unpaid:
@@ -228,22 +237,23 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         if online and not _close_checkouts(booking, now):
             db.session.commit()  # keep what the reconciling learnt; try the rest next time
             continue
-        if booking.payment_status in ("due", "hold_pending") and booking.status in (
-            "approved", "awaiting_payment"
-        ):
-            transition(booking, "expired", None, reason=_("Not paid by the deadline."), now=now)
+        if booking.payment_status in (
+            PaymentState.DUE, PaymentState.HOLD_PENDING
+        ) and booking.status in (BookingStatus.APPROVED, BookingStatus.AWAITING_PAYMENT):
+            transition(booking, BookingStatus.EXPIRED, None, reason=_("Not paid by the deadline."),
+                       now=now)
         # (closing its checkout may already have expired an instant booking)
-        counts["unpaid_expired"] += booking.status == "expired"
+        counts["unpaid_expired"] += booking.status == BookingStatus.EXPIRED
         db.session.commit()
     run_deferred()  # the Stripe calls those expiries owe, before the retries below
 
     if online:
         lapsing = db.session.scalars(
             select(Payment).join(Booking).where(
-                Payment.status == "authorized",
+                Payment.status == PaymentStatus.AUTHORIZED,
                 Payment.pending_action.is_(None),
                 Payment.capture_before <= now + services.HOLD_MARGIN,
-                Booking.status.in_(("requested", "returned")),
+                Booking.status.in_((BookingStatus.REQUESTED, BookingStatus.RETURNED)),
             )
         ).all()
         for payment in lapsing:
@@ -252,8 +262,8 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         stale = db.session.scalars(
             select(Payment).where(
                 Payment.pending_action.is_(None),
-                ((Payment.status == "open") & (Payment.expires_at <= now))
-                | ((Payment.status == "authorized") & (Payment.capture_before <= now)),
+                ((Payment.status == PaymentStatus.OPEN) & (Payment.expires_at <= now))
+                | ((Payment.status == PaymentStatus.AUTHORIZED) & (Payment.capture_before <= now)),
             )
         ).all()
         for payment in stale:
@@ -266,7 +276,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
             counts["retried"] += perform(payment, now)
         refunds = db.session.scalars(
             select(Refund).join(Payment).where(
-                Refund.status == "pending", Payment.method == "card"
+                Refund.status == RefundStatus.PENDING, Payment.method == "card"
             ).order_by(Refund.id)
         ).all()
         for refund in refunds:
@@ -279,11 +289,11 @@ def _close_checkouts(booking, now: datetime) -> bool:
     sessions again and expire those still open. False when Stripe could not be asked."""
     client = gateway.client()
     for payment in list(booking.payments):
-        if payment.status != "open" or not payment.stripe_session_id:
+        if payment.status != PaymentStatus.OPEN or not payment.stripe_session_id:
             continue
         try:
             session = client.v1.checkout.sessions.retrieve(payment.stripe_session_id)
-            if session.status == "open":
+            if session.status == StripeSessionStatus.OPEN:
                 session = client.v1.checkout.sessions.expire(
                     payment.stripe_session_id, {},
                     {"idempotency_key": keys.payment_action(payment, "expire")},

@@ -7,7 +7,6 @@ A rule set is stored as a JSON document (`RuleSet.body`). `parse_rules` turns a 
 
 from __future__ import annotations
 
-import builtins
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +74,51 @@ QUOTA_PERIODS = {"week": _l("per week"), "month": _l("per month")}
 
 MAX_MINUTES_IN_DAY = 1440
 MAX_RATE = 10_000_000  # ₩10,000,000 an hour is far past any public space
+
+# The bounds of every whole number a document holds, by its path (a list's items by the list's
+# name: "quotas.max_hours"; a map's values by the map's: "waivers"). `parse_rules` checks them
+# and the API's JSON Schema of a document (`app.api.rule_document`) is generated from them, so
+# the two cannot disagree (tests/rules/test_rule_document.py).
+MINUTE = (0, MAX_MINUTES_IN_DAY)
+BOUNDS: dict[str, tuple[int, int]] = {
+    "residents_first_days": (1, 365),
+    "min_notice_hours": (0, 24 * 365),
+    "max_days_ahead": (1, 366),
+    "min_minutes": (1, MAX_MINUTES_IN_DAY),
+    "max_minutes": (1, MAX_MINUTES_IN_DAY),
+    "allowed_hours": MINUTE,
+    "quotas.max_hours": (1, 744),
+    "quotas.max_bookings": (1, 1000),
+    "max_attendees": (1, 100_000),
+    "fees.rates": (0, MAX_RATE),
+    "fees.weekend_percent": (0, 500),
+    "fees.night_percent": (0, 500),
+    "fees.night_start": MINUTE,
+    "fees.night_end": MINUTE,
+    "waivers": (1, 100),
+    "refund_tiers.days_before": (0, 366),
+    "refund_tiers.percent": (0, 100),
+    "no_show.count": (1, 20),
+    "no_show.within_days": (1, 730),
+    "no_show.ban_days": (1, 365),
+    "stages.deadline_days": (1, 60),
+    "lottery.weekdays": (0, 6),
+    "lottery.start": MINUTE,
+    "lottery.end": MINUTE,
+    "lottery.draw_days_before": (1, 60),
+    "lottery.draw_minute": MINUTE,
+    "lottery.cap_per_month": (1, 31),
+}
+MAX_ITEMS = 20  # in every list of a document
+HOURS_NOTE_LENGTH = 200
+STAGE_LABEL_LENGTH = 80
+# Every rule a document may hold.
+RULE_KEYS = (
+    "eligibility", "residents_first_days", "allowed_purposes", "refused_purposes",
+    "min_notice_hours", "max_days_ahead", "min_minutes", "max_minutes", "allowed_hours",
+    "hours_note", "quotas", "max_attendees", "fees", "waivers", "refund_tiers", "no_show",
+    "stages", "auto_approve", "allocation", "lottery",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -220,14 +264,10 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             self.add(key, _l("Expected a list."))
             return []
-        if len(value) > 20:
-            self.add(key, _l("At most %(n)d entries.", n=20))
+        if len(value) > MAX_ITEMS:
+            self.add(key, _l("At most %(n)d entries.", n=MAX_ITEMS))
             return []
         return value
-
-    # `int` in this class body is the method above, hence `builtins.int`.
-    def minute(self, obj: dict, key: str, where: str) -> builtins.int | None:
-        return self.int(obj, key, where, 0, MAX_MINUTES_IN_DAY)
 
 
 def _read_hours(r: _Reader) -> Hours | None:
@@ -253,7 +293,7 @@ def _read_hours(r: _Reader) -> Hours | None:
                 r.add("allowed_hours", _l("Allowed hours are lists of [from, to] minutes."))
                 return None
             lo, hi = item
-            if not 0 <= lo < hi <= MAX_MINUTES_IN_DAY:
+            if not B["allowed_hours"][0] <= lo < hi <= B["allowed_hours"][1]:
                 r.add("allowed_hours", _l("Each range must end after it starts, within the day."))
                 return None
             ok.append((lo, hi))
@@ -265,6 +305,9 @@ def _read_hours(r: _Reader) -> Hours | None:
     return tuple(days)
 
 
+B = BOUNDS
+
+
 def parse_rules(doc: Any, *, level: str = "space") -> Rules:
     """Read and check a rule-set document. `level` is jurisdiction, owner or space.
 
@@ -272,18 +315,14 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
     """
     r = _Reader(doc)
     d = r.doc
-    known = {
-        "eligibility", "residents_first_days", "allowed_purposes", "refused_purposes",
-        "min_notice_hours", "max_days_ahead", "min_minutes", "max_minutes", "allowed_hours",
-        "hours_note", "quotas", "max_attendees", "fees", "waivers", "refund_tiers", "no_show",
-        "stages", "auto_approve", "allocation", "lottery",
-    }  # fmt: skip
     for key in d:
-        if key not in known:
+        if key not in RULE_KEYS:
             r.add(None, _l("Unknown rule: %(key)s.", key=str(key)[:40]))
 
     eligibility = r.choice(d, "eligibility", "eligibility", ELIGIBILITY)
-    first_days = r.int(d, "residents_first_days", "residents_first_days", 1, 365)
+    first_days = r.int(
+        d, "residents_first_days", "residents_first_days", *B["residents_first_days"]
+    )
     if eligibility == "residents_first" and first_days is None:
         r.add("residents_first_days", _l("Say how many days before the start others may book."))
     if eligibility != "residents_first":
@@ -300,19 +339,19 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
                p=", ".join(str(PURPOSES[p]) for p in sorted(allowed & refused))),
         )  # fmt: skip
 
-    notice = r.int(d, "min_notice_hours", "min_notice_hours", 0, 24 * 365)
-    ahead = r.int(d, "max_days_ahead", "max_days_ahead", 1, 366)
+    notice = r.int(d, "min_notice_hours", "min_notice_hours", *B["min_notice_hours"])
+    ahead = r.int(d, "max_days_ahead", "max_days_ahead", *B["max_days_ahead"])
     if notice is not None and ahead is not None and notice >= ahead * 24:
         r.add("min_notice_hours", _l("The minimum notice must be shorter than the booking window."))
-    min_m = r.int(d, "min_minutes", "min_minutes", 1, MAX_MINUTES_IN_DAY)
-    max_m = r.int(d, "max_minutes", "max_minutes", 1, MAX_MINUTES_IN_DAY)
+    min_m = r.int(d, "min_minutes", "min_minutes", *B["min_minutes"])
+    max_m = r.int(d, "max_minutes", "max_minutes", *B["max_minutes"])
     if min_m is not None and max_m is not None and min_m > max_m:
         r.add("max_minutes", _l("The maximum length must not be shorter than the minimum."))
     hours = _read_hours(r)
     note = d.get("hours_note")
     note = "" if note is None else note
-    if not isinstance(note, str) or len(note) > 200:
-        r.add("hours_note", _l("The note may be at most %(n)d characters.", n=200))
+    if not isinstance(note, str) or len(note) > HOURS_NOTE_LENGTH:
+        r.add("hours_note", _l("The note may be at most %(n)d characters.", n=HOURS_NOTE_LENGTH))
         note = ""
 
     quotas = []
@@ -320,8 +359,8 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
         where = f"quotas.{i}"
         per = r.choice(q, "per", where, QUOTA_PER)
         period = r.choice(q, "period", where, QUOTA_PERIODS)
-        max_h = r.int(q, "max_hours", where, 1, 744)
-        max_b = r.int(q, "max_bookings", where, 1, 1000)
+        max_h = r.int(q, "max_hours", where, *B["quotas.max_hours"])
+        max_b = r.int(q, "max_bookings", where, *B["quotas.max_bookings"])
         if per is None or period is None:
             r.add(where, _l("A quota needs whom it counts and a period."))
         elif max_h is None and max_b is None:
@@ -329,7 +368,7 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
         else:
             quotas.append(Quota(per, period, max_h, max_b))
 
-    attendees = r.int(d, "max_attendees", "max_attendees", 1, 100_000)
+    attendees = r.int(d, "max_attendees", "max_attendees", *B["max_attendees"])
 
     fees = None
     raw_fees = d.get("fees")
@@ -346,15 +385,19 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
                     if cat not in FEE_CATEGORIES:
                         r.add("fees", _l("Unknown option: %(value)s.", value=str(cat)[:40]))
                         continue
-                    rate = r.int(raw_rates, cat, f"fees.{cat}", 0, MAX_RATE)
+                    rate = r.int(raw_rates, cat, f"fees.{cat}", *B["fees.rates"])
                     if rate is not None:
                         rates.append((cat, rate))
             if not any(cat == "resident" for cat, _ in rates):
                 r.add("fees.resident", _l("A fee schedule needs at least the resident rate."))
-            weekend = r.int(raw_fees, "weekend_percent", "fees.weekend_percent", 0, 500) or 0
-            night = r.int(raw_fees, "night_percent", "fees.night_percent", 0, 500) or 0
-            n_start = r.minute(raw_fees, "night_start", "fees.night_start")
-            n_end = r.minute(raw_fees, "night_end", "fees.night_end")
+            weekend = r.int(
+                raw_fees, "weekend_percent", "fees.weekend_percent", *B["fees.weekend_percent"]
+            ) or 0
+            night = r.int(
+                raw_fees, "night_percent", "fees.night_percent", *B["fees.night_percent"]
+            ) or 0
+            n_start = r.int(raw_fees, "night_start", "fees.night_start", *B["fees.night_start"])
+            n_end = r.int(raw_fees, "night_end", "fees.night_end", *B["fees.night_end"])
             n_start = 22 * 60 if n_start is None else n_start
             n_end = 6 * 60 if n_end is None else n_end
             if night and n_start % 1440 == n_end % 1440:
@@ -371,7 +414,7 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
                 if cat not in WAIVER_CATEGORIES:
                     r.add("waivers", _l("Unknown option: %(value)s.", value=str(cat)[:40]))
                     continue
-                pct = r.int(raw_waivers, cat, f"waivers.{cat}", 1, 100)
+                pct = r.int(raw_waivers, cat, f"waivers.{cat}", *B["waivers"])
                 if pct is not None:
                     waivers.append((cat, pct))
 
@@ -379,8 +422,8 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
     if d.get("refund_tiers") is not None:
         listed: list[RefundTier] = []
         for i, t in enumerate(r.items("refund_tiers")):
-            days = r.int(t, "days_before", f"refund_tiers.{i}", 0, 366)
-            pct = r.int(t, "percent", f"refund_tiers.{i}", 0, 100)
+            days = r.int(t, "days_before", f"refund_tiers.{i}", *B["refund_tiers.days_before"])
+            pct = r.int(t, "percent", f"refund_tiers.{i}", *B["refund_tiers.percent"])
             if days is None or pct is None:
                 r.add(f"refund_tiers.{i}", _l("A refund tier needs days before and a percentage."))
             else:
@@ -398,9 +441,9 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
         if not isinstance(raw_ns, dict):
             r.add("no_show", _l("Expected an object."))
         else:
-            count = r.int(raw_ns, "count", "no_show.count", 1, 20)
-            within = r.int(raw_ns, "within_days", "no_show.within_days", 1, 730)
-            ban = r.int(raw_ns, "ban_days", "no_show.ban_days", 1, 365)
+            count = r.int(raw_ns, "count", "no_show.count", *B["no_show.count"])
+            within = r.int(raw_ns, "within_days", "no_show.within_days", *B["no_show.within_days"])
+            ban = r.int(raw_ns, "ban_days", "no_show.ban_days", *B["no_show.ban_days"])
             if count is None or ban is None:
                 r.add("no_show", _l("A no-show penalty needs a count and a number of days."))
             else:
@@ -411,12 +454,15 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
         where = f"stages.{i}"
         approver = r.choice(s, "approver", where, APPROVERS)
         mode = r.choice(s, "mode", where, STAGE_MODES) or "decide"
-        days = r.int(s, "deadline_days", where, 1, 60)
+        days = r.int(s, "deadline_days", where, *B["stages.deadline_days"])
         on = r.choice(s, "on_deadline", where, ON_DEADLINE) or "expire"
         label = s.get("label")
         label = "" if label is None else label
-        if not isinstance(label, str) or len(label) > 80:
-            r.add(where, _l("The stage name may be at most %(n)d characters.", n=80))
+        if not isinstance(label, str) or len(label) > STAGE_LABEL_LENGTH:
+            r.add(
+                where,
+                _l("The stage name may be at most %(n)d characters.", n=STAGE_LABEL_LENGTH),
+            )
             label = ""
         if approver is None:
             r.add(where, _l("Say who decides at this stage."))
@@ -447,20 +493,24 @@ def parse_rules(doc: Any, *, level: str = "space") -> Rules:
     for i, w in enumerate(r.items("lottery")):
         where = f"lottery.{i}"
         wd = w.get("weekdays")
+        first, last = B["lottery.weekdays"]
         if (
             isinstance(wd, list)
             and wd
-            and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 6 for x in wd)
+            and all(
+                isinstance(x, int) and not isinstance(x, bool) and first <= x <= last
+                for x in wd
+            )
         ):
             weekdays = frozenset(wd)
         else:
             r.add(where, _l("Choose the weekdays of the lottery."))
             continue
-        start = r.minute(w, "start", where)
-        end = r.minute(w, "end", where)
-        before = r.int(w, "draw_days_before", where, 1, 60)
-        draw_minute = r.minute(w, "draw_minute", where)
-        cap = r.int(w, "cap_per_month", where, 1, 31)
+        start = r.int(w, "start", where, *B["lottery.start"])
+        end = r.int(w, "end", where, *B["lottery.end"])
+        before = r.int(w, "draw_days_before", where, *B["lottery.draw_days_before"])
+        draw_minute = r.int(w, "draw_minute", where, *B["lottery.draw_minute"])
+        cap = r.int(w, "cap_per_month", where, *B["lottery.cap_per_month"])
         priority = w.get("resident_priority", True)
         if start is None or end is None or start >= end:
             r.add(where, _l("A lottery window needs a start before its end."))

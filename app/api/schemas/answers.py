@@ -4,17 +4,48 @@ answer is always present (`required`); `allow_none` ones may be null."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypedDict
+from zoneinfo import ZoneInfo
+
 import marshmallow as ma
-from marshmallow import fields
+from flask import url_for
+from marshmallow import fields, missing
 
 from app.api.parsing import (
     Document,
 )
-from app.bookings.approvals import STAGE_STATE_LABELS
-from app.bookings.models import PAYMENT_STATES, STATUS_LABELS
+from app.api.schemas.dumping import (
+    ComputedBoolean,
+    ComputedInteger,
+    ComputedList,
+    ComputedNested,
+    ComputedString,
+    Dump,
+    DumpContext,
+    Instant,
+    dump_context,
+    iso,
+)
+from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
+from app.bookings.models import PAYMENT_STATES, STATUS_LABELS, Booking, BookingStage
+from app.bookings.states import UNDECIDED, DrawOutcome, StageState
+from app.notifications import render
 from app.notifications.kinds import AUDIENCE_LABELS, KINDS, REMINDER_CHOICES
-from app.notifications.models import CHANNELS
-from app.payments.models import OFFLINE_METHODS, PAYMENT_STATUS_LABELS, REFUND_STATUS_LABELS
+from app.notifications.models import CHANNELS, Notification
+from app.payments import services as payment_services
+from app.payments.models import (
+    OFFLINE_METHODS,
+    PAYMENT_STATUS_LABELS,
+    REFUND_STATUS_LABELS,
+    Payment,
+    Refund,
+)
+from app.payments.states import PaymentStatus
+from app.rules.engine import Source
+from app.rules.messages import quote_dict, reason_dict
+from app.rules.models import RuleSet
 from app.rules.schema import (
     ALLOCATION_MODES,
     APPROVERS,
@@ -24,14 +55,25 @@ from app.rules.schema import (
     STAGE_MODES,
     WAIVER_CATEGORIES,
 )
-from app.spaces.models import ACCESSIBILITY, AMENITIES, BOOKING_MODES, CHALLENGE_MODES, SPACE_TYPES
+from app.spaces.models import (
+    ACCESSIBILITY,
+    AMENITIES,
+    BOOKING_MODES,
+    CHALLENGE_MODES,
+    SPACE_TYPES,
+    Closure,
+    OpeningHours,
+    Space,
+    SpacePhoto,
+)
 
-# Bodies may hold at most this many ids (bulk decisions).
 INSTANT_EXAMPLE = "2026-12-01T18:00:00+09:00"
 
 
-def _out(field_class, *args, nullable: bool = False, **metadata):
-    return field_class(*args, required=True, allow_none=nullable, metadata=metadata)
+def _out(field_class, *args, nullable: bool = False, attribute: str | None = None, **metadata):
+    return field_class(
+        *args, required=True, allow_none=nullable, attribute=attribute, metadata=metadata
+    )
 
 
 
@@ -87,15 +129,32 @@ class ErrorSchema(ma.Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
+def _kind_label(note: Notification) -> str:
+    spec = KINDS.get(note.kind)
+    return str(spec.label) if spec else note.kind
+
+
+def _title(note: Notification) -> str:
+    """As the viewer's inbox shows it."""
+    return render.subject_of(note, _viewer()) if note.kind in KINDS else note.kind
+
+
 class NotificationSchema(ma.Schema):
+    """A `Notification` of the viewer, its times in the context's zone."""
+
     id = _out(fields.Integer)
     kind = _out(fields.String, enum=list(KINDS))
-    kind_label = _out(fields.String)
-    title = _out(fields.String)
-    created_at = _out(fields.String, format="date-time")
-    read = _out(fields.Boolean)
-    read_at = _out(fields.String, nullable=True, format="date-time")
-    url = _out(fields.String, format="uri", description="The page the notification opens.")
+    kind_label = _out(ComputedString, _kind_label)
+    title = _out(ComputedString, _title)
+    created_at = _out(Instant, format="date-time")
+    read = _out(ComputedBoolean, lambda note: note.read_at is not None)
+    read_at = _out(Instant, nullable=True, format="date-time")
+    url = _out(
+        ComputedString,
+        lambda note: render.link_for(note, external=True),
+        format="uri",
+        description="The page the notification opens.",
+    )
     booking_id = _out(fields.Integer, nullable=True)
 
 
@@ -127,7 +186,14 @@ class NotificationPreferencesSchema(ma.Schema):
     reminder_choices = _out(fields.List, fields.Integer())
 
 
-INSTANT = {"format": "date-time", "examples": [INSTANT_EXAMPLE]}
+class _Format(TypedDict, total=False):
+    """Field metadata for a string's format in the document."""
+
+    format: str
+    examples: list[str]
+
+
+INSTANT: _Format = {"format": "date-time", "examples": [INSTANT_EXAMPLE]}
 
 
 class RefSchema(ma.Schema):
@@ -145,13 +211,75 @@ class MoneySchema(ma.Schema):
 
 
 class SpanSchema(ma.Schema):
-    start = _out(fields.String, **INSTANT)
-    end = _out(fields.String, **INSTANT)
+    """A `Span` in the context's zone."""
+
+    start = _out(Instant, **INSTANT)
+    end = _out(Instant, **INSTANT)
 
 
 class JurisdictionRefSchema(ma.Schema):
     slug = _out(fields.String)
-    name = _out(fields.String)
+    name = fields.String(attribute="display_name", required=True)
+
+
+class PriceOf(fields.Nested):
+    """An amount of the object's currency as a `MoneySchema`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(MoneySchema, required=True, **kwargs)
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return {"amount": getattr(obj, self.attribute or attr), "currency": obj.currency}
+
+
+class DistanceKm(fields.Float):
+    """A searched space's distance from the point the search was near, from the context."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return DumpContext.get(Dump()).get("distances", {}).get(obj.id, missing)
+
+
+def _file_url(key: str) -> str:
+    return url_for("media.file", key=key, _external=True)
+
+
+def photo_json(photo: SpacePhoto) -> dict:
+    """A photo with the address of each stored file (`urls.webp["480"]`, ...)."""
+    renditions = photo.renditions()
+    return {
+        "id": photo.id,
+        "alt": photo.alt,
+        "position": photo.position,
+        "cover": photo.is_cover,
+        "width": photo.width,
+        "height": photo.height,
+        "urls": {
+            "webp": {str(w): _file_url(webp) for w, _h, webp, _jpg in renditions},
+            "jpeg": {str(w): _file_url(jpg) for w, _h, _webp, jpg in renditions},
+        },
+    }
+
+
+def cover_json(photos: list[SpacePhoto]) -> dict | None:
+    """The cover among `photos` as the pages show it: the JPEG of middle width (the <img>
+    fallback of `_photos.html`), or None for a space without photos."""
+    cover = next((p for p in photos if p.is_cover), None)
+    if cover is None:
+        return None
+    renditions = cover.renditions()
+    fallback = renditions[1] if len(renditions) > 1 else renditions[0]
+    return {"id": cover.id, "url": _file_url(fallback[3]), "alt": cover.alt}
+
+
+def closure_json(closure: Closure, affected_booking_ids: list[int]) -> dict:
+    zone = closure.space.zone
+    return {
+        "id": closure.id,
+        "start": iso(closure.start_at, zone),
+        "end": iso(closure.end_at, zone),
+        "reason": closure.reason,
+        "affected_booking_ids": affected_booking_ids,
+    }
 
 
 class PhotoUrlsSchema(ma.Schema):
@@ -187,12 +315,14 @@ class CoverPhotoSchema(ma.Schema):
 
 
 class SpaceSchema(ma.Schema):
+    """A `Space`. Needs `owner`, `jurisdictions` and `amenity_rows` loaded."""
+
     id = _out(fields.Integer)
     name = _out(fields.String)
     type = _out(fields.String, enum=list(SPACE_TYPES))
     owner = _out(fields.Nested, RefSchema)
     capacity = _out(fields.Integer)
-    price_per_hour = _out(fields.Nested, MoneySchema)
+    price_per_hour = PriceOf()
     address = _out(fields.String)
     latitude = _out(fields.Float, nullable=True)
     longitude = _out(fields.Float, nullable=True)
@@ -204,20 +334,39 @@ class SpaceSchema(ma.Schema):
         fields.String(metadata={"enum": list(ACCESSIBILITY)}),
         description="Accessibility features.",
     )
-    cover_photo = _out(fields.Nested, CoverPhotoSchema, nullable=True)
-    photos = _out(fields.List, fields.Nested(PhotoSchema), description="In their order.")
+    cover_photo = _out(
+        ComputedNested, lambda space: cover_json(space.photos), CoverPhotoSchema, nullable=True
+    )
+    photos = _out(
+        ComputedList,
+        lambda space: [photo_json(p) for p in space.photos],
+        fields.Nested(PhotoSchema),
+        description="In their order.",
+    )
     jurisdictions = _out(fields.List, fields.Nested(JurisdictionRefSchema))
-    distance_km = fields.Float(metadata={"description": "Only when the search gave `near`."})
-    url = _out(fields.String, format="uri", description="The space's page.")
+    distance_km = DistanceKm(metadata={"description": "Only when the search gave `near`."})
+    url = ComputedString(
+        lambda space: url_for("spaces.detail", space_id=space.id, _external=True),
+        required=True,
+        metadata={"format": "uri", "description": "The space's page."},
+    )
 
 
 class OpeningHoursSchema(ma.Schema):
     weekday = _out(fields.Integer, minimum=0, maximum=6, description="Monday = 0")
-    open = _out(fields.String, examples=["09:00"])
-    close = _out(fields.String, examples=["22:00", "24:00"])
+    open = ComputedString(
+        lambda h: OpeningHours.fmt(h.open_minute), required=True, metadata={"examples": ["09:00"]}
+    )
+    close = ComputedString(
+        lambda h: OpeningHours.fmt(h.close_minute),
+        required=True,
+        metadata={"examples": ["22:00", "24:00"]},
+    )
 
 
 class SpaceDetailSchema(SpaceSchema):
+    """Also needs `opening_hours` loaded."""
+
     description = _out(fields.String)
     published = _out(fields.Boolean)
     min_minutes = _out(fields.Integer)
@@ -271,7 +420,7 @@ class AvailabilitySchema(ma.Schema):
 
 # --- Bookings ------------------------------------------------------------------------------
 
-NULLABLE_INSTANT = {"format": "date-time"}
+NULLABLE_INSTANT: _Format = {"format": "date-time"}
 
 
 class BookingSpaceSchema(ma.Schema):
@@ -280,10 +429,27 @@ class BookingSpaceSchema(ma.Schema):
     timezone = _out(fields.String)
 
 
+def _booking_zone(booking: Booking) -> ZoneInfo:
+    return booking.space.zone
+
+
+def _zone_of_booking(obj: Any) -> ZoneInfo:
+    """The zone of the booking a transition, stage or payment belongs to."""
+    return obj.booking.space.zone
+
+
+def _viewer() -> Any:
+    return dump_context()["viewer"]
+
+
 class TransitionSchema(ma.Schema):
-    from_ = fields.String(attribute="from", data_key="from", required=True, allow_none=True)
-    to = _out(fields.String)
-    at = _out(fields.String, **INSTANT)
+    """A `BookingTransition`."""
+
+    from_ = fields.String(
+        attribute="from_status", data_key="from", required=True, allow_none=True
+    )
+    to = _out(fields.String, attribute="to_status")
+    at = _out(Instant, _zone_of_booking, **INSTANT)
     actor = _out(fields.Nested, RefSchema, nullable=True)
     reason = _out(fields.String, nullable=True)
 
@@ -308,38 +474,80 @@ class PriceBreakdownSchema(ma.Schema):
 
 
 class ApprovalStageSchema(ma.Schema):
-    position = _out(fields.Integer, minimum=1, description="1 for the first stage, as in `stage`.")
+    """A `BookingStage`. Needs its `jurisdiction` loaded."""
+
+    position = _out(
+        ComputedInteger,
+        lambda s: s.position + 1,
+        minimum=1,
+        description="1 for the first stage, as in `stage`.",
+    )
     approver = _out(fields.String, enum=list(APPROVERS))
-    who = _out(fields.String, description="Who decides, in words.")
+    who = _out(ComputedString, stage_who, description="Who decides, in words.")
     mode = _out(fields.String, enum=list(STAGE_MODES))
     state = _out(fields.String, enum=list(STAGE_STATE_LABELS))
-    state_label = _out(fields.String)
-    due_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
-    decided_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    state_label = _out(ComputedString, lambda s: str(STAGE_STATE_LABELS.get(s.state, s.state)))
+    due_at = _out(Instant, _zone_of_booking, nullable=True, **NULLABLE_INSTANT)
+    decided_at = _out(
+        Instant,
+        _zone_of_booking,
+        lambda s: None if s.state in (StageState.WAITING, StageState.SKIPPED) else s.decided_at,
+        nullable=True,
+        **NULLABLE_INSTANT,
+    )
     reason = _out(fields.String, nullable=True)
+
+
+def _deciding(booking: Booking) -> BookingStage | None:
+    """The stage deciding now (or waiting for the resident's answer to a returned request)."""
+    return booking.current_stage if booking.status in UNDECIDED else None
+
+
+def _of_deciding(get: Callable[[BookingStage], Any]) -> Callable[[Booking], Any]:
+    def value(booking: Booking) -> Any:
+        stage = _deciding(booking)
+        return get(stage) if stage is not None else None
+
+    return value
 
 
 class ApprovalSchema(ma.Schema):
     """The approval chain, frozen when the request was made. `stage` of `of` is deciding now
     (or, for a returned request, waiting for the resident's answer); null when none is."""
 
-    stage = _out(fields.Integer, nullable=True, minimum=1)
-    of = _out(fields.Integer, minimum=0)
-    who = _out(fields.String, nullable=True)
-    due_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    # Dumps the booking.
+    stage = _out(
+        ComputedInteger, _of_deciding(lambda s: s.position + 1), nullable=True, minimum=1
+    )
+    of = _out(ComputedInteger, lambda b: len(b.stages), minimum=0)
+    who = _out(ComputedString, _of_deciding(stage_who), nullable=True)
+    due_at = _out(
+        Instant,
+        _booking_zone,
+        _of_deciding(lambda s: s.due_at),
+        nullable=True,
+        **NULLABLE_INSTANT,
+    )
     stages = _out(fields.List, fields.Nested(ApprovalStageSchema))
 
 
+def _manages(payment: Payment) -> bool:
+    return payment.booking.can_decide(_viewer())
+
+
 class PaymentSchema(ma.Schema):
+    """A `Payment`: offline references only for the space's managers."""
+
     id = _out(fields.Integer)
     method = _out(fields.String, enum=["card", *OFFLINE_METHODS])
     status = _out(fields.String, enum=list(PAYMENT_STATUS_LABELS))
     amount = _out(fields.Integer, minimum=1)
     refunded_amount = _out(fields.Integer, minimum=0)
-    paid_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    paid_at = _out(Instant, _zone_of_booking, nullable=True, **NULLABLE_INSTANT)
     card_last4 = _out(fields.String, nullable=True)
     reference = _out(
-        fields.String,
+        ComputedString,
+        lambda p: p.reference if _manages(p) else None,
         nullable=True,
         description="Offline payments: the receipt, transfer or voucher number; only for the "
         "space's managers.",
@@ -347,48 +555,88 @@ class PaymentSchema(ma.Schema):
     test_mode = _out(fields.Boolean, description="A test payment: no real money moved.")
 
 
+def _zone_of_refund(refund: Refund) -> ZoneInfo:
+    return refund.payment.booking.space.zone
+
+
 class RefundSchema(ma.Schema):
+    """A `Refund`."""
+
     id = _out(fields.Integer)
     payment_id = _out(fields.Integer)
     amount = _out(fields.Integer, minimum=1)
     status = _out(fields.String, enum=list(REFUND_STATUS_LABELS))
     reason = _out(fields.String, nullable=True)
-    created_at = _out(fields.String, **INSTANT)
-    done_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    created_at = _out(Instant, _zone_of_refund, **INSTANT)
+    done_at = _out(Instant, _zone_of_refund, nullable=True, **NULLABLE_INSTANT)
+
+
+# An open checkout is offered again while it has at least this long to run (as
+# `app.payments.services.open_checkout` reuses it).
+CHECKOUT_MARGIN = timedelta(minutes=1)
+
+
+def open_checkout_url(booking: Booking, user, now: datetime) -> str | None:
+    """The link of the booking's open Checkout Session, for its resident while the booking can
+    be paid; None for everyone else."""
+    if not payment_services.can_pay(booking, user, now):
+        return None
+    for payment in booking.payments:
+        if (
+            payment.status == PaymentStatus.OPEN
+            and payment.checkout_url
+            and payment.pending_action is None
+            and payment.expires_at is not None
+            and payment.expires_at > now + CHECKOUT_MARGIN
+        ):
+            return payment.checkout_url
+    return None
+
+
+def _shown_payments(booking: Booking) -> list[Payment]:
+    """Payments to show: not the online attempts Stripe never answered."""
+    return [p for p in booking.payments if not p.unanswered]
 
 
 class BookingPaymentSchema(ma.Schema):
     """What the booking owes and how it was paid and refunded."""
 
+    # Dumps the booking; the checkout link only for the resident who booked.
     status = _out(
         fields.String,
+        attribute="payment_status",
         enum=list(PAYMENT_STATES),
         description="`none`: free; `after_approval`: payable once approved; `hold_pending`: "
         "the card is to be authorised to keep the request; `authorized`: held, charged at "
         "approval; `due`: to pay by `due_at` or the booking expires; `paid`, "
         "`partially_refunded`, `refunded`; `void`: nothing was charged and nothing will be.",
     )
-    label = _out(fields.String)
-    amount = _out(fields.Integer, minimum=0, description="The price.")
+    label = _out(fields.String, attribute="payment_label")
+    amount = _out(fields.Integer, minimum=0, attribute="price_amount", description="The price.")
     currency = _out(fields.String, examples=["KRW"])
     due_at = _out(
-        fields.String,
+        Instant,
+        _booking_zone,
         nullable=True,
+        attribute="payment_due_at",
         description="The payment deadline while something is due.",
         **NULLABLE_INSTANT,
     )
     payments = _out(
-        fields.List,
+        ComputedList,
+        _shown_payments,
         fields.Nested(PaymentSchema),
         description="Every attempt to collect the price, oldest first.",
     )
     refunds = _out(
-        fields.List,
+        ComputedList,
+        lambda b: [r for p in _shown_payments(b) for r in p.refunds],
         fields.Nested(RefundSchema),
         description="Refunds of all the payments, oldest first.",
     )
     checkout_url = _out(
-        fields.String,
+        ComputedString,
+        lambda b: open_checkout_url(b, _viewer(), dump_context()["now"]),
         nullable=True,
         format="uri",
         description="The open Checkout Session to pay on; only for the resident who booked, "
@@ -397,32 +645,40 @@ class BookingPaymentSchema(ma.Schema):
 
 
 class BookingSchema(ma.Schema):
+    """A `Booking` with its history, approval chain and payment, as the viewer may see it. Needs
+    `space`, `user`, `transitions.actor`, `stages.jurisdiction`, `group` and
+    `payments.refunds` loaded."""
+
     id = _out(fields.Integer)
     status = _out(fields.String, enum=list(STATUS_LABELS))
     status_label = _out(fields.String)
     space = _out(fields.Nested, BookingSpaceSchema)
     user = _out(fields.Nested, RefSchema)
-    start = _out(fields.String, **INSTANT)
-    end = _out(fields.String, **INSTANT)
+    start = _out(Instant, _booking_zone, attribute="start_at", **INSTANT)
+    end = _out(Instant, _booking_zone, attribute="end_at", **INSTANT)
     purpose = _out(fields.String)
     attendees = _out(fields.Integer)
-    price = _out(fields.Nested, MoneySchema)
-    created_at = _out(fields.String, **INSTANT)
-    decided_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    price = PriceOf(attribute="price_amount")
+    created_at = _out(Instant, _booking_zone, **INSTANT)
+    decided_at = _out(Instant, _booking_zone, nullable=True, **NULLABLE_INSTANT)
     reason = _out(fields.String, nullable=True)
-    history = _out(fields.List, fields.Nested(TransitionSchema))
+    history = _out(fields.List, fields.Nested(TransitionSchema), attribute="transitions")
     purpose_category = _out(fields.String, enum=list(PURPOSES))
-    waiver = _out(fields.String, nullable=True, enum=[*WAIVER_CATEGORIES, None])
+    waiver = _out(
+        fields.String, nullable=True, attribute="waiver_category", enum=[*WAIVER_CATEGORIES, None]
+    )
     group = _out(fields.Nested, RefSchema, nullable=True)
     price_breakdown = _out(
-        fields.Nested,
+        ComputedNested,
+        lambda b: b.price_breakdown or None,
         PriceBreakdownSchema,
         nullable=True,
         description="How the price was reached (null for bookings made before rule sets).",
     )
-    approval = _out(fields.Nested, ApprovalSchema)
+    approval = _out(ComputedNested, lambda b: b, ApprovalSchema)
     draw_at = _out(
-        fields.String,
+        Instant,
+        _booking_zone,
         nullable=True,
         description="Lottery entries: when the draw is made.",
         **NULLABLE_INSTANT,
@@ -432,7 +688,7 @@ class BookingSchema(ma.Schema):
         nullable=True,
         description="The draw that decided this entry: `/lottery/draws/{id}`.",
     )
-    payment = _out(fields.Nested, BookingPaymentSchema)
+    payment = _out(ComputedNested, lambda b: b, BookingPaymentSchema)
 
 
 class BookingPageSchema(ma.Schema):
@@ -478,7 +734,7 @@ class CheckoutLinkSchema(ma.Schema):
     checkout_url = _out(
         fields.String, format="uri", description="Send the resident here to pay (Stripe Checkout)."
     )
-    expires_at = _out(fields.String, description="The session closes then.", **INSTANT)
+    expires_at = _out(Instant, description="The session closes then.", **INSTANT)
     payment_id = _out(fields.Integer)
 
 
@@ -491,10 +747,12 @@ class MoneyTotalsSchema(ma.Schema):
 
 
 class PayoutRowSchema(ma.Schema):
+    """A `report.Row`, in the context's zone."""
+
     kind = _out(fields.String, enum=["payment", "refund"])
     booking_id = _out(fields.Integer)
     space = _out(fields.String)
-    paid_at = _out(fields.String, **INSTANT)
+    paid_at = _out(Instant, **INSTANT)
     method = _out(fields.String, enum=["card", *OFFLINE_METHODS])
     currency = _out(fields.String)
     gross = _out(fields.Integer)
@@ -535,29 +793,54 @@ class RuleReasonSchema(ma.Schema):
     message = _out(fields.String)
 
 
+def _space() -> Space:
+    return dump_context()["space"]
+
+
 class PlannedStageSchema(ma.Schema):
-    approver = _out(fields.String, enum=list(APPROVERS))
-    label = _out(fields.String, nullable=True)
-    who = _out(fields.String)
-    source = _out(fields.String)
-    mode = _out(fields.String, enum=list(STAGE_MODES))
-    deadline_days = _out(
-        fields.Integer, nullable=True, description="Working days; null: until the booking starts."
+    """A `PlannedStage` at the context's space."""
+
+    approver = _out(fields.String, enum=list(APPROVERS), attribute="stage.approver")
+    label = _out(fields.String, nullable=True, attribute="stage.label")
+    who = _out(ComputedString, lambda p: p.stage.label or str(APPROVERS[p.stage.approver]))
+    # The default stage (no rule set names one) is decided by the owner's managers.
+    source = _out(
+        ComputedString,
+        lambda p: p.source.name if p.source is not None else _space().owner.name,
     )
-    on_deadline = _out(fields.String, enum=list(ON_DEADLINE))
+    mode = _out(fields.String, enum=list(STAGE_MODES), attribute="stage.mode")
+    deadline_days = _out(
+        fields.Integer,
+        nullable=True,
+        attribute="stage.deadline_days",
+        description="Working days; null: until the booking starts.",
+    )
+    on_deadline = _out(fields.String, enum=list(ON_DEADLINE), attribute="stage.on_deadline")
     auto_approved = _out(fields.Boolean)
 
 
 class QuoteSchema(ma.Schema):
+    """A `Decision` of the rules on a request at the context's space, without making it."""
+
     allowed = _out(fields.Boolean)
-    reasons = _out(fields.List, fields.Nested(RuleReasonSchema))
+    reasons = _out(
+        ComputedList,
+        lambda d: [reason_dict(r) for r in d.reasons],
+        fields.Nested(RuleReasonSchema),
+    )
     mode = _out(fields.String, enum=list(ALLOCATION_MODES))
-    draw_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    draw_at = _out(Instant, nullable=True, **NULLABLE_INSTANT)
     stages = _out(fields.List, fields.Nested(PlannedStageSchema))
-    price = _out(fields.Nested, PriceBreakdownSchema)
+    price = _out(
+        ComputedNested,
+        lambda d: quote_dict(d.quote, _space().currency),
+        PriceBreakdownSchema,
+    )
 
 
 class RuleSetScopeSchema(ma.Schema):
+    """`{"kind", "id", "name"}`: kind as in `/rule-sets/{kind}/{id}` (an `editing.Scope`)."""
+
     kind = _out(fields.String, enum=["jurisdiction", "organisation", "space"])
     id = _out(fields.Integer)
     name = _out(fields.String)
@@ -568,18 +851,40 @@ class RuleSummaryLineSchema(ma.Schema):
     text = _out(fields.String)
 
 
+RULE_SET_KINDS = {"jurisdiction": "jurisdiction", "owner": "organisation", "space": "space"}
+
+
+def _scope_of(found: tuple[Source, Any, RuleSet]) -> dict:
+    source, _rules, rs = found
+    ident = rs.jurisdiction_id or rs.organisation_id or rs.space_id
+    return {"kind": RULE_SET_KINDS[rs.level], "id": ident, "name": source.name}
+
+
+class ComputedDocument(Document):
+    def __init__(self, compute: Callable[[Any], Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.compute = compute
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        return self.compute(obj)
+
+
 class RuleSetInForceSchema(ma.Schema):
-    id = _out(fields.Integer)
-    scope = _out(fields.Nested, RuleSetScopeSchema)
-    source_level = _out(fields.String, enum=["jurisdiction", "owner", "space"])
-    version = _out(fields.Integer, minimum=1)
-    effective_from = _out(fields.String, **INSTANT)
-    body = _out(Document)
+    """A rule set in force: `(source, rules, rule set)` as `rule_sets_in_force` finds it."""
+
+    id = _out(ComputedInteger, lambda f: f[2].id)
+    scope = _out(ComputedNested, _scope_of, RuleSetScopeSchema)
+    source_level = _out(
+        ComputedString, lambda f: f[0].level, enum=["jurisdiction", "owner", "space"]
+    )
+    version = _out(ComputedInteger, lambda f: f[2].version, minimum=1)
+    effective_from = _out(Instant, None, lambda f: f[2].effective_from, **INSTANT)
+    body = _out(ComputedDocument, lambda f: f[2].body)
 
 
 class SpaceRulesSchema(ma.Schema):
     space_id = _out(fields.Integer)
-    at = _out(fields.String, **INSTANT)
+    at = _out(Instant, **INSTANT)
     summary = _out(
         fields.List,
         fields.Nested(RuleSummaryLineSchema),
@@ -593,16 +898,20 @@ class SpaceRulesSchema(ma.Schema):
 
 
 class RuleSetVersionSchema(ma.Schema):
+    """One stored version (a `RuleSet`), its state from the context. Needs `created_by`
+    loaded."""
+
     id = _out(fields.Integer)
     version = _out(fields.Integer, minimum=1)
-    effective_from = _out(fields.String, **INSTANT)
-    created_at = _out(fields.String, **INSTANT)
+    effective_from = _out(Instant, **INSTANT)
+    created_at = _out(Instant, **INSTANT)
     created_by = _out(fields.Nested, RefSchema, nullable=True)
-    note = _out(fields.String)
+    note = _out(ComputedString, lambda rs: rs.note or "")
     replaces_id = _out(fields.Integer, nullable=True)
     body = _out(Document)
     state = _out(
-        fields.String,
+        ComputedString,
+        lambda rs: dump_context()["states"][rs.id],
         enum=["in_force", "scheduled", "replaced"],
         description="In force now, taking effect later, or replaced by a later version.",
     )
@@ -615,7 +924,7 @@ class RuleSetVersionsSchema(ma.Schema):
 
 
 class SavedRuleSetSchema(RuleSetVersionSchema):
-    scope = _out(fields.Nested, RuleSetScopeSchema)
+    scope = _out(ComputedNested, lambda rs: dump_context()["scope"], RuleSetScopeSchema)
 
 
 class DrawOutcomeSchema(ma.Schema):
@@ -625,30 +934,45 @@ class DrawOutcomeSchema(ma.Schema):
 
 
 class DrawEntrySchema(ma.Schema):
+    """A row of a draw's result (`lottery.result_rows`)."""
+
     rank = _out(fields.Integer, minimum=1)
-    booking_id = _out(fields.Integer)
-    name = _out(fields.String, description="Masked: the first character and two stars.")
-    start = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
-    end = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
+    booking_id = _out(fields.Integer, attribute="booking")
+    name = _out(
+        fields.String,
+        attribute="masked_name",
+        description="Masked: the first character and two stars.",
+    )
+    start = _out(Instant, nullable=True, **NULLABLE_INSTANT)
+    end = _out(Instant, nullable=True, **NULLABLE_INSTANT)
     tier = _out(fields.Integer, enum=[0, 1], description="0: resident priority; 1: general.")
-    priority = _out(fields.Boolean)
+    priority = _out(ComputedBoolean, lambda r: r.tier == 0)
     key = _out(fields.Float)
     outcome = _out(fields.String, enum=["won", "lost"])
     why = _out(fields.String, nullable=True, enum=["taken", "overlap", "cap", None])
 
 
+def _outcome(draw: dict) -> dict:
+    won = sum(1 for r in draw["entries"] if r.outcome == DrawOutcome.WON)
+    return {"entries": len(draw["entries"]), "won": won, "lost": len(draw["entries"]) - won}
+
+
 class LotteryDrawSchema(ma.Schema):
+    """The public result of a draw: the seed, the ranking with names masked, and whether running
+    the draw again from its stored inputs gives the same result (`verified`). Dumps
+    `{"id", "space", "draw_at", "drawn_at", "seed", "algorithm", "verified", "entries"}`."""
+
     id = _out(fields.Integer)
     space = _out(fields.Nested, BookingSpaceSchema)
-    draw_at = _out(fields.String, **INSTANT)
-    drawn_at = _out(fields.String, **INSTANT)
+    draw_at = _out(Instant, **INSTANT)
+    drawn_at = _out(Instant, **INSTANT)
     seed = _out(fields.String, description="The published seed (hex).")
     algorithm = _out(fields.String, examples=["gonggan-1"])
     verified = _out(
         fields.Boolean,
         description="Running the draw again from its stored inputs and seed gives this result.",
     )
-    outcome = _out(fields.Nested, DrawOutcomeSchema)
+    outcome = _out(ComputedNested, _outcome, DrawOutcomeSchema)
     entries = _out(fields.List, fields.Nested(DrawEntrySchema), description="In rank order.")
 
 
