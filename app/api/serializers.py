@@ -167,6 +167,7 @@ def payment_json(booking: Booking, user, zone: ZoneInfo, now: datetime | None = 
                 "refunded_amount": p.refunded_amount,
                 "paid_at": iso(p.paid_at, zone),
                 "card_last4": p.card_last4,
+                "wallet": p.wallet,
                 "reference": p.reference if manages else None,
                 "test_mode": p.test_mode,
             }

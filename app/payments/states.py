@@ -50,7 +50,11 @@ LAPSED = (PaymentStatus.CANCELED, PaymentStatus.EXPIRED, PaymentStatus.FAILED)
 
 
 class RefundStatus(StrEnum):
-    PENDING = "pending"  # written with the cancellation; Stripe is called after the commit
+    # Written with the cancellation; Stripe is called after the commit. Stays pending while
+    # Stripe reports the refund `pending` (or `requires_action`), until a refund.updated /
+    # charge.refund.updated event (or the sweep) reads it `succeeded`, `failed` or `canceled`
+    # (a canceled refund is recorded as failed: no money went back).
+    PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
@@ -75,3 +79,24 @@ OFFLINE_METHODS: dict[str, LazyString] = {
     PaymentMethod.VOUCHER: _l("Local-currency voucher"),
 }
 METHOD_LABELS: dict[str, LazyString] = {PaymentMethod.CARD: _l("Card"), **OFFLINE_METHODS}
+
+
+class Wallet(StrEnum):
+    """Korean wallets offered next to cards on pay-now Checkout Sessions (STRIPE_WALLETS);
+    the members are Stripe's payment method types."""
+
+    KAKAO_PAY = "kakao_pay"
+    NAVER_PAY = "naver_pay"
+
+
+WALLET_LABELS: dict[str, LazyString] = {
+    Wallet.KAKAO_PAY: _l("KakaoPay"),
+    Wallet.NAVER_PAY: _l("Naver Pay"),
+}
+
+
+class DisputeOutcome(StrEnum):
+    """Stripe's closed dispute statuses (Payment.dispute_status holds Stripe's status)."""
+
+    WON = "won"
+    LOST = "lost"

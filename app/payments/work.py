@@ -23,7 +23,7 @@ from app.bookings.services import transition
 from app.db import utcnow
 from app.extensions import db
 from app.jobs import job, run_deferred
-from app.payments import gateway, keys, services
+from app.payments import connect, gateway, keys, reconcile, services
 from app.payments.models import Payment, Refund
 
 if TYPE_CHECKING:
@@ -159,6 +159,13 @@ def _refund(refund: Refund, now: datetime) -> bool:
         params["reverse_transfer"] = True
         params["refund_application_fee"] = True
     try:
+        if refund.stripe_refund_id:
+            # Stripe made it and reported it pending: read it (the sweep's catch-up when its
+            # refund.updated event never came); never create it again.
+            reconcile.sync_refund(
+                gateway.client().v1.refunds.retrieve(refund.stripe_refund_id), now,
+                refund=refund)
+            return True
         if refund.key_round and _refunded_at_stripe(refund, now):
             return True
         result = gateway.client().v1.refunds.create(
@@ -170,21 +177,11 @@ def _refund(refund: Refund, now: datetime) -> bool:
             if gateway.key_used_up(exc):
                 refund.key_round += 1
             return False
-        refund.status = "failed"
-        refund.done_at = now
-        services.add_log(payment.booking, "refund_failed", payment=payment, refund=refund,
-                         amount=refund.amount, now=now, detail=refund.last_error)
+        reconcile.refund_failed(refund, now, detail=refund.last_error)
         return True
-    if result.status in ("failed", "canceled"):
-        refund.status = "failed"
-        refund.stripe_refund_id = result.id
-        services.add_log(payment.booking, "refund_failed", payment=payment, refund=refund,
-                         amount=refund.amount, now=now, detail=result.get("failure_reason"))
-        return True
-    fee = payment.application_fee_amount * refund.amount // payment.amount
-    refund.last_error = None
-    services._refund_done(refund, now, stripe_id=result.id,
-                          fee_refunded=fee if payment.destination_account else 0)
+    # `succeeded` is done; `pending` (or `requires_action`) stays pending, with Stripe's id,
+    # until Stripe reports the outcome; `failed` / `canceled` is flagged for the managers.
+    reconcile.sync_refund(result, now, refund=refund)
     return True
 
 
@@ -271,6 +268,8 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         ).all()
         for refund in refunds:
             counts["retried"] += perform(refund, now)
+        # Connect accounts whose creation did not get through (same idempotency key).
+        counts["retried"] += connect.retry_accounts()
     return counts
 
 

@@ -137,7 +137,7 @@ def test_unknown_object_is_404(client):
     assert err.value.http_status == 404 and err.value.code == "resource_missing"
 
 
-def test_account_and_onboarding_link(double, client, receiver):
+def test_account_and_onboarding_link(double, client, receiver, connect_receiver):
     account = client.v1.accounts.create({"type": "express", "country": "JP",
                                          "email": "host@example.kr"})
     assert account.id.startswith("acct_") and account.charges_enabled is False
@@ -149,7 +149,7 @@ def test_account_and_onboarding_link(double, client, receiver):
     assert resp.status_code == 303 and resp.headers["Location"] == "http://app.test/connect/done"
     account = client.v1.accounts.retrieve(account.id)
     assert account.charges_enabled is True and account.payouts_enabled is True
-    assert receiver.wait_for("account.updated").data.object.id == account.id
+    assert connect_receiver.wait_for("account.updated").data.object.id == account.id
     # Links are single use: a second visit goes to refresh_url.
     resp = requests.get(link.url, allow_redirects=False, timeout=5)
     assert resp.headers["Location"] == "http://app.test/connect/refresh"

@@ -15,6 +15,7 @@ from app.bookings.models import PAYMENT_STATES, STATUS_LABELS
 from app.notifications.kinds import AUDIENCE_LABELS, KINDS, REMINDER_CHOICES
 from app.notifications.models import CHANNELS
 from app.payments.models import OFFLINE_METHODS, PAYMENT_STATUS_LABELS, REFUND_STATUS_LABELS
+from app.payments.states import WALLET_LABELS
 from app.rules.schema import (
     ALLOCATION_MODES,
     APPROVERS,
@@ -284,7 +285,11 @@ class PaymentSchema(ma.Schema):
     amount = _out(fields.Integer, minimum=1)
     refunded_amount = _out(fields.Integer, minimum=0)
     paid_at = _out(fields.String, nullable=True, **NULLABLE_INSTANT)
-    card_last4 = _out(fields.String, nullable=True)
+    card_last4 = _out(fields.String, nullable=True,
+                      description="Card payments only; a wallet payment has no card number.")
+    wallet = _out(fields.String, nullable=True, enum=[*WALLET_LABELS, None],
+                  description="The Korean wallet paid with (kakao_pay, naver_pay); null for a "
+                  "card or an offline payment.")
     reference = _out(
         fields.String,
         nullable=True,
