@@ -8,7 +8,8 @@ account.updated, which Stripe sends nowhere else), verified with STRIPE_CONNECT_
 only. An event signed with the other endpoint's secret is refused (400) and changes nothing. An
 event at the wrong endpoint (a Connect event, `account` set, at the platform endpoint, or a
 platform event at the Connect endpoint: an endpoint registered for the wrong kind of events)
-is stored with an error and not applied; it is answered 200 so Stripe does not retry it.
+is logged as a warning, neither stored nor applied (its delivery to the right endpoint is then
+not taken for a duplicate), and answered 200 so Stripe does not retry it there.
 
 The event's own copy of the object may be stale (events arrive late, twice, out of order), so
 the handler reads the object again from Stripe and lets `sync_*` move our state forward only.
@@ -73,6 +74,11 @@ def _receive(secret: str | None, *, connect_endpoint: bool):
     obj = (event.get("data") or {}).get("object") or {}
     now = utcnow()
     account = event.get("account")
+    if bool(account) != connect_endpoint:
+        log.warning("webhook %s (%s) at the %s endpoint ignored: register the endpoints for "
+                    "the right events (docs/payments.md)", event.id, event.type,
+                    "Connect" if connect_endpoint else "platform")
+        return jsonify(received=True, ignored="wrong endpoint")
     stored = StripeEvent(id=str(event.id)[:255], type=str(event.type)[:80],
                          object_id=(obj.get("id") or None), account=account,
                          received_at=now)
@@ -82,12 +88,7 @@ def _receive(secret: str | None, *, connect_endpoint: bool):
     except IntegrityError:
         db.session.rollback()
         return jsonify(received=True, duplicate=True)
-    handled: tuple[str, ...] = CONNECT_HANDLED if connect_endpoint else HANDLED
-    if bool(account) != connect_endpoint:
-        stored.error = ("A platform event at the Connect endpoint: not applied."
-                        if connect_endpoint else
-                        "A Connect event at the platform endpoint: not applied.")
-        handled = ()
+    handled = CONNECT_HANDLED if connect_endpoint else HANDLED
     try:
         if event.type in handled and obj.get("id"):
             apply(event.type, obj, now)
