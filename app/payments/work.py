@@ -187,20 +187,21 @@ def _refund(refund: Refund, now: datetime) -> bool:
 
 def _refunded_at_stripe(refund: Refund, now: datetime) -> bool:
     """Before a refund is tried with a new key (Stripe answered the last try with a 5xx, whose
-    outcome is unknown): when the charge shows more refunded than our finished refunds, the last
-    try went through; count it done rather than refund twice."""
+    outcome is unknown): look for the refund the last try may have made, by the refund id in
+    its metadata, and take Stripe's word for its status (a pending one stays pending) rather
+    than refund twice."""
     payment = refund.payment
     if payment.stripe_intent_id is None:  # never reached Stripe: nothing refunded there
         return False
-    charge = services.retrieve_intent(payment.stripe_intent_id).get("latest_charge")
-    if charge is None or isinstance(charge, str):
-        return False
-    ours = sum(r.amount for r in payment.refunds if r.status == "succeeded")
-    if (charge.get("amount_refunded") or 0) - ours < refund.amount:
-        return False
-    refund.last_error = None
-    services._refund_done(refund, now)
-    return True
+    listed = gateway.client().v1.refunds.list(
+        {"payment_intent": payment.stripe_intent_id, "limit": 100}
+    )
+    for data in listed.data:
+        metadata = data.get("metadata") or {}
+        if metadata.get("refund_id") == str(refund.id) and services._ours(metadata):
+            reconcile.sync_refund(data, now, refund=refund)
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- the sweep

@@ -37,6 +37,7 @@ class PaymentsMixin:
             (r"/v1/payment_intents/([^/]+)/cancel", "POST", self._cancel_intent),
             (r"/v1/charges/([^/]+)", "GET", self._get_kind("charge")),
             (r"/v1/refunds", "POST", self._create_refund),
+            (r"/v1/refunds", "GET", self._list_refunds),
             (r"/v1/refunds/([^/]+)", "GET", self._get_kind("refund")),
             (r"/v1/disputes/([^/]+)", "GET", self._get_kind("dispute")),
         )
@@ -290,6 +291,19 @@ class PaymentsMixin:
                       cancellation_reason=reason)
         self._emit("payment_intent.canceled", intent, out)
         return 200, public(intent)
+
+    def _list_refunds(self, params: dict, out: list[str]):
+        """Refunds, newest first, optionally of one PaymentIntent or charge."""
+        limit = int_param(params, "limit", minimum=1) or 10
+        if limit > 100:
+            raise StripeDoubleError(400, "Invalid integer: limit must be at most 100",
+                                    param="limit")
+        found = [public(o) for o in reversed(list(self._objects.values()))
+                 if o["object"] == "refund"
+                 and params.get("payment_intent") in (None, o["payment_intent"])
+                 and params.get("charge") in (None, o["charge"])]
+        return 200, {"object": "list", "url": "/v1/refunds", "has_more": len(found) > limit,
+                     "data": found[:limit]}
 
     def _create_refund(self, params: dict, out: list[str]):
         target = params.get("payment_intent") or params.get("charge")

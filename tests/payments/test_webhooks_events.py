@@ -454,3 +454,34 @@ def test_an_account_stripe_refuses_is_not_kept_for_retries(
     assert db.session.query(PayoutAccount).count() == 0
     work.sweep()
     assert len(_account_creations(stripe_double)) == 1
+
+
+def test_after_a_5xx_the_refund_stripe_made_is_found_and_kept_pending(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    """A 5xx leaves the outcome unknown: before a new key, the sweep looks for the refund by
+    its metadata; found pending, it stays pending and no second refund is made."""
+    from app.payments import keys
+
+    space = paid_space()
+    booking = _paid(db, factories, space, slot, stripe_double, client, login)
+    stripe_double.double.fail_next("/v1/refunds", 500)
+    refund = _refund(db, booking, factories.manager(space.owner))
+    assert refund.status == "pending" and refund.key_round == 1
+    # As if the failed try had made it after all.
+    from tests.stripe_double.helpers import make_client
+
+    made = make_client(stripe_double.double.url).v1.refunds.create({
+        "payment_intent": booking.payments[-1].stripe_intent_id, "amount": 5_000,
+        "metadata": {"refund_id": str(refund.id), "installation": keys.installation_id()}})
+    assert made.status == "pending"
+    work.sweep()
+    db.session.expire_all()
+    assert refund.status == "pending" and refund.stripe_refund_id == made.id
+    assert db.session.get(Booking, booking.id).payments[-1].refunded_amount == 0
+    stripe_double.double.update_refund(made.id, "succeeded")
+    work.sweep()
+    db.session.expire_all()
+    assert refund.status == "succeeded"
+    assert db.session.get(Booking, booking.id).payment_status == "partially_refunded"
+    assert _creates(stripe_double) == 2  # the failed try and ours above; none by the sweep
