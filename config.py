@@ -173,6 +173,15 @@ class Config:
     # offline payments); `make run` starts the local Stripe double and points these at it.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+    # The signing secret of the second endpoint, /stripe/webhook/connect, which receives the
+    # events of connected accounts (account.updated); unset when no owner uses Connect.
+    STRIPE_CONNECT_WEBHOOK_SECRET = os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET") or None
+    # Korean wallets offered next to cards when paying now (never for card holds), as Stripe's
+    # payment method types: "kakao_pay,naver_pay". Off by default: each must first be turned
+    # on in the Stripe dashboard, or Stripe refuses the Checkout Session.
+    STRIPE_WALLETS = tuple(
+        w.strip() for w in os.environ.get("STRIPE_WALLETS", "").split(",") if w.strip()
+    )
     # Another API host than api.stripe.com (the local test double); empty for real Stripe.
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
     STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "10"))
@@ -287,6 +296,8 @@ class TestConfig(Config):
     # Tests that want Stripe start the double and set these; nothing reaches the internet.
     STRIPE_SECRET_KEY = None
     STRIPE_WEBHOOK_SECRET = "whsec_test"
+    STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_test_connect"
+    STRIPE_WALLETS = ()
     STRIPE_API_BASE = None
     STRIPE_MAX_NETWORK_RETRIES = 0
     STRIPE_TIMEOUT = 5.0
@@ -331,6 +342,9 @@ def problems(config) -> list[str]:
             "be confirmed. Copy the endpoint's signing secret (whsec_...) from the Stripe "
             "dashboard."
         )
+    unknown = sorted(set(config.get("STRIPE_WALLETS") or ()) - {"kakao_pay", "naver_pay"})
+    if unknown:
+        out.append(f"STRIPE_WALLETS may list kakao_pay and naver_pay, not {', '.join(unknown)}.")
     if stripe_key.startswith(("sk_live_", "rk_live_")) and config.get("STRIPE_API_BASE"):
         out.append("STRIPE_API_BASE points live keys at another host than Stripe; unset it.")
     media = config.get("MEDIA_STORAGE", "local")

@@ -42,9 +42,12 @@ def main() -> None:
         from devtools.stripe_double import StripeDouble
 
         secret = "whsec_local_" + secrets.token_hex(8)
+        connect_secret = "whsec_local_connect_" + secrets.token_hex(8)
         double = StripeDouble(
             webhook_url=f"http://127.0.0.1:{port}/stripe/webhook",
             webhook_secret=secret,
+            connect_webhook_url=f"http://127.0.0.1:{port}/stripe/webhook/connect",
+            connect_webhook_secret=connect_secret,
             port=int(os.environ.get("STRIPE_DOUBLE_PORT", "0")),
         )
         base = double.start()
@@ -52,6 +55,7 @@ def main() -> None:
             STRIPE_SECRET_KEY="sk_test_local_double",
             STRIPE_API_BASE=base,
             STRIPE_WEBHOOK_SECRET=secret,
+            STRIPE_CONNECT_WEBHOOK_SECRET=connect_secret,
         )
         print(f" * Payments: local Stripe double at {base} (test payments, no real money)")
     from app import create_app, logs

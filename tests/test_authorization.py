@@ -422,6 +422,7 @@ MATRIX = {
                                   SETTLEMENT_DESK),
     # Stripe's webhooks: public, but only signed events count (this unsigned post gets 400).
     "stripe_webhook.receive": ("POST", "/stripe/webhook", {}, ALL_OK),
+    "stripe_webhook.receive_connect": ("POST", "/stripe/webhook/connect", {}, ALL_OK),
     "api.checkout": ("POST", "/api/v1/bookings/{booking}/checkout", {}, RESIDENT_ONLY),
     "api.checkout#paid": ("POST", "/api/v1/bookings/{paid_booking}/checkout", {},
                           RESIDENT_ONLY),
@@ -538,17 +539,20 @@ def test_every_route_is_in_the_matrix(app):
 
 
 # Routes answered only where online payment is set up; the key is never used by these cases.
-STRIPE_ON = {"STRIPE_SECRET_KEY": "sk_test_matrix", "STRIPE_WEBHOOK_SECRET": "whsec_test"}
-NEEDS_STRIPE = {"stripe_webhook.receive"}
+STRIPE_ON = {"STRIPE_SECRET_KEY": "sk_test_matrix", "STRIPE_WEBHOOK_SECRET": "whsec_test",
+             "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_test_connect"}
+NEEDS_STRIPE = {"stripe_webhook.receive", "stripe_webhook.receive_connect"}
 
 
 def test_the_stripe_webhook_refuses_unsigned_posts(app, client, login, factories, monkeypatch):
     """Public, so the matrix only shows it is not behind a login: an unsigned post is 400."""
     for name, value in STRIPE_ON.items():
         monkeypatch.setitem(app.config, name, value)
-    assert client.post("/stripe/webhook", json={"type": "x"}).status_code == 400
+    for url in ("/stripe/webhook", "/stripe/webhook/connect"):
+        assert client.post(url, json={"type": "x"}).status_code == 400
     login(factories.user())
-    assert client.post("/stripe/webhook", json={"type": "x"}).status_code == 400
+    for url in ("/stripe/webhook", "/stripe/webhook/connect"):
+        assert client.post(url, json={"type": "x"}).status_code == 400
 
 
 def _outcome(response, api: bool) -> str:

@@ -163,7 +163,8 @@ def payment_received(payment, *, quiet: bool = False) -> None:
     if booking is None or quiet:
         return
     params = booking_params(booking)
-    params.update(paid=payment.amount, currency=payment.currency, method=payment.method,
+    params.update(paid=payment.amount, currency=payment.currency,
+                  method=payment.wallet or payment.method,
                   reference=payment.reference, card_last4=payment.card_last4)
     notify([booking.user], "payment_received", booking=booking, params=params)
 
@@ -174,10 +175,45 @@ def refunded(refund) -> None:
     if booking is None:
         return
     params = booking_params(booking)
-    params.update(refunded=refund.amount, currency=payment.currency, method=payment.method,
+    params.update(refunded=refund.amount, currency=payment.currency,
+                  method=payment.wallet or payment.method,
                   reason=refund.reason, reference=refund.reference)
     notify([booking.user], "payment_refunded", booking=booking, params=params,
            dedupe_key=f"refund-{refund.id}" if refund.id else None)
+
+
+def _money_params(payment, **extra) -> dict:
+    booking = payment.booking
+    params = booking_params(booking)
+    params.update(currency=payment.currency, method=payment.wallet or payment.method, **extra)
+    return params
+
+
+def refund_failed(refund) -> None:
+    """Stripe could not give the money back: the resident hears that it is being looked into,
+    the owner's managers that they must refund again or hand the money back another way."""
+    payment = refund.payment
+    booking = payment.booking if payment is not None else None
+    if booking is None:
+        return
+    params = _money_params(payment, refunded=refund.amount, reason=refund.last_error)
+    key = f"refund-{refund.id}-failed" if refund.id else None
+    notify([booking.user], "refund_failed", booking=booking, params=params, dedupe_key=key)
+    space = booking.space
+    if space is not None:
+        notify(_owner_managers(space.owner_id), "refund_failed_owner", booking=booking,
+               params=params, dedupe_key=key, exclude=booking.user)
+
+
+def dispute_closed(payment) -> None:
+    """Stripe closed a dispute: the owner's managers hear whether the money stays (won) or went
+    back to the resident's bank (lost)."""
+    booking = payment.booking
+    if booking is None or booking.space is None:
+        return
+    params = _money_params(payment, paid=payment.amount, outcome=payment.dispute_status)
+    notify(_owner_managers(booking.space.owner_id), "dispute_closed", booking=booking,
+           params=params, dedupe_key=f"dispute-{payment.dispute_id}-{payment.dispute_status}")
 
 
 # --------------------------------------------------------------------------- settlement

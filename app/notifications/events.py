@@ -49,6 +49,7 @@ def register() -> None:
     booking_signals.stage_moved.connect(_stage_moved)
     payment_signals.payment_moved.connect(_payment_moved)
     payment_signals.refund_moved.connect(_refund_moved)
+    payment_signals.dispute_closed.connect(_dispute_closed)
     # A statement is complete when it is announced: composed at once, not at the next flush.
     settlement.statement_issued.connect(announce.statement_issued)
     settlement.statement_paid.connect(announce.statement_paid)
@@ -111,6 +112,12 @@ def _payment_moved(payment, *, to, **_extra) -> None:
 def _refund_moved(refund, *, to, **_extra) -> None:
     if to == RefundStatus.SUCCEEDED:
         _note("refund", refund)
+    elif to == RefundStatus.FAILED:
+        _note("refund_failed", refund)
+
+
+def _dispute_closed(payment, **_extra) -> None:
+    _note("dispute", payment)
 
 
 def _closure_added(closure, **_extra) -> None:
@@ -143,8 +150,10 @@ def _compose(session, events) -> None:
     paid: list[Any] = []
     refunds: list[Any] = []
     closures: list[Any] = []
+    failed_refunds: list[Any] = []
+    disputes: list[Any] = []
     lists = {"transition": transitions, "stage": stages, "paid": paid, "refund": refunds,
-             "closure": closures}
+             "closure": closures, "refund_failed": failed_refunds, "dispute": disputes}
     noted, later = set(), []
     for noted_event in events:
         _transaction, what, obj = noted_event
@@ -160,7 +169,7 @@ def _compose(session, events) -> None:
         lists[what].append(obj)
     if later:
         session.info.setdefault(EVENTS_KEY, []).extend(later)
-    if not (transitions or stages or paid or refunds or closures):
+    if not (transitions or stages or paid or refunds or closures or failed_refunds or disputes):
         return
 
     # Everyone the bookings below belong to, with their preferences, in two queries.
@@ -209,6 +218,12 @@ def _compose(session, events) -> None:
     for refund in refunds:
         if _once(session, ("refund", refund)):
             announce.refunded(refund)
+    for refund in failed_refunds:
+        if _once(session, ("refund_failed", refund)):
+            announce.refund_failed(refund)
+    for payment in disputes:
+        if _once(session, ("dispute", payment, payment.dispute_status)):
+            announce.dispute_closed(payment)
     if closures:
         announce.closures(closures)
 

@@ -80,6 +80,7 @@ KINDS: dict[str, Kind] = {
         Kind("payment_due", RESIDENT, _l("Payment due"), mandatory=True),
         Kind("payment_received", RESIDENT, _l("Payment received")),
         Kind("payment_refunded", RESIDENT, _l("Refund made")),
+        Kind("refund_failed", RESIDENT, _l("A refund could not be made"), mandatory=True),
         Kind("booking_reminder", RESIDENT, _l("Reminder before your booking")),
         Kind("lottery_result", RESIDENT, _l("Lottery result")),
         Kind("closure_conflict", RESIDENT, _l("A closure affects your booking"),
@@ -100,6 +101,9 @@ KINDS: dict[str, Kind] = {
              opens="statement"),
         Kind("settlement_paid", OWNER, _l("Settlement transferred to your account"),
              opens="statement"),
+        Kind("refund_failed_owner", OWNER, _l("A refund to a resident failed"),
+             mandatory=True),
+        Kind("dispute_closed", OWNER, _l("A card dispute was closed"), mandatory=True),
         # --- the account itself
         Kind("email_verification", ACCOUNT, _l("Confirm your email address"), mandatory=True,
              opens="verify"),

@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 
 from app.bookings.states import STATUS_LABELS
 from app.formatting import local, money
-from app.payments.states import METHOD_LABELS
+from app.payments.states import METHOD_LABELS, WALLET_LABELS
 
 DEFAULT_ZONE = "Asia/Seoul"
 
@@ -92,7 +92,8 @@ def status_label(status) -> str:
 
 def method_label(method) -> str:
 
-    return str(METHOD_LABELS.get(method, method or ""))
+    # A wallet payment is announced with the wallet's name (KakaoPay), not "Card".
+    return str(METHOD_LABELS.get(method) or WALLET_LABELS.get(method) or method or "")
 
 
 def booking_facts(b, *, amount: bool = True, resident: bool = False) -> list[tuple[str, str]]:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import stripe
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.db import utcnow
 from app.errors import InvalidTransition, NotAllowed
@@ -39,32 +41,33 @@ def not_available_message(organisation) -> str:
 
 
 def onboarding_link(organisation, user, *, return_url: str, refresh_url: str) -> str:
-    """Create the owner's Express account (once) and a fresh onboarding link to it."""
+    """Create the owner's Express account (once) and a fresh onboarding link to it.
+
+    The account row is committed before Stripe is asked (its Stripe id empty), so a creation
+    that fails (a 5xx, a timeout) is retried by the sweep — and by the next click — under the
+    same idempotency key: a lost answer gets the account Stripe made the first time."""
     if not can_manage_payouts(user, organisation):
         raise NotAllowed(_("You are not allowed to do this."))
     if not gateway.connect_available(organisation):
         raise InvalidTransition(not_available_message(organisation))
     client = gateway.client()
     account = payout_account(organisation.id)
+    if account is None:
+        account = PayoutAccount(organisation_id=organisation.id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(account)
+        except IntegrityError:  # a second click raced us: share its row
+            account = payout_account(organisation.id)
+            assert account is not None
+        db.session.commit()
+    if account.stripe_account_id is None:
+        error = create_account(account)
+        db.session.commit()
+        if error is not None:
+            raise gateway.provider_error(error) from error
+    assert account.stripe_account_id is not None
     try:
-        if account is None:
-            params: AccountCreateParams = {
-                "type": "express",
-                "country": organisation.country.upper(),
-                "capabilities": {"card_payments": {"requested": True},
-                                 "transfers": {"requested": True}},
-                "metadata": {"organisation_id": str(organisation.id)},
-            }
-            if organisation.contact_email:  # (stripe-python leaves out None values anyway)
-                params["email"] = organisation.contact_email
-            created = client.v1.accounts.create(
-                params, {"idempotency_key": keys.account(organisation.id)}
-            )
-            account = PayoutAccount(organisation_id=organisation.id,
-                                    stripe_account_id=created.id)
-            db.session.add(account)
-            apply_status(account, created)
-            db.session.commit()
         link = client.v1.account_links.create({
             "account": account.stripe_account_id,
             "type": "account_onboarding",
@@ -74,6 +77,52 @@ def onboarding_link(organisation, user, *, return_url: str, refresh_url: str) ->
     except stripe.StripeError as exc:
         raise gateway.provider_error(exc) from exc
     return link.url
+
+
+def create_account(account: PayoutAccount) -> stripe.StripeError | None:
+    """Ask Stripe for the Express account of a row that has none yet (the caller commits).
+    Returns Stripe's error, None when the account exists. A transient error keeps the row for
+    a retry with the same key (the next key round after Stripe stored a 5xx against it); a
+    refusal (a country Stripe does not serve, say) removes it."""
+    organisation = account.organisation
+    params: AccountCreateParams = {
+        "type": "express",
+        "country": organisation.country.upper(),
+        "capabilities": {"card_payments": {"requested": True},
+                         "transfers": {"requested": True}},
+        "metadata": {"organisation_id": str(organisation.id)},
+    }
+    if organisation.contact_email:  # (stripe-python leaves out None values anyway)
+        params["email"] = organisation.contact_email
+    try:
+        created = gateway.client().v1.accounts.create(
+            params, {"idempotency_key": keys.account(organisation.id, account.key_round)}
+        )
+    except stripe.StripeError as exc:
+        if gateway.is_transient(exc):
+            account.last_error = gateway.describe(exc)
+            if gateway.key_used_up(exc):
+                account.key_round += 1
+        else:
+            db.session.delete(account)
+        return exc
+    account.stripe_account_id = created.id
+    account.last_error = None
+    apply_status(account, created)
+    return None
+
+
+def retry_accounts() -> int:
+    """The sweep: create the accounts whose creation did not get through. Returns how many
+    now exist."""
+    done = 0
+    for account in db.session.scalars(
+        select(PayoutAccount).where(PayoutAccount.stripe_account_id.is_(None))
+        .order_by(PayoutAccount.id)
+    ).all():
+        done += create_account(account) is None
+        db.session.commit()
+    return done
 
 
 def apply_status(account: PayoutAccount, data) -> None:
@@ -88,6 +137,8 @@ def apply_status(account: PayoutAccount, data) -> None:
 
 def refresh(account: PayoutAccount) -> None:
     """Read the account from Stripe again (after the owner returns from onboarding)."""
+    if account.stripe_account_id is None:
+        return
     try:
         apply_status(account, gateway.client().v1.accounts.retrieve(account.stripe_account_id))
     except stripe.StripeError as exc:

@@ -62,5 +62,5 @@ def refund(row: Refund) -> str:
     return key("refund", row.id, *_round(row.key_round))
 
 
-def account(organisation_id: int) -> str:
-    return key("org", organisation_id, "account")
+def account(organisation_id: int, key_round: int = 0) -> str:
+    return key("org", organisation_id, "account", *_round(key_round))

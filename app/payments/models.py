@@ -21,6 +21,7 @@ from app.payments.states import (
     PAYMENT_RANK,  # noqa: F401  (the payment services import it from here)
     PAYMENT_STATUS_LABELS,
     REFUND_STATUS_LABELS,
+    WALLET_LABELS,
     PaymentMethod,
     PaymentStatus,
     RefundStatus,
@@ -64,6 +65,8 @@ class Payment(Model):
     expires_at: Mapped[datetime | None]
     capture_before: Mapped[datetime | None]
     card_last4: Mapped[str | None] = mapped_column(String(4))
+    # The Korean wallet paid with (states.Wallet: kakao_pay, naver_pay); None for a card.
+    wallet: Mapped[str | None] = mapped_column(String(20))
     # Work owed to Stripe after the commit: "capture", "cancel" or "expire" (the session).
     pending_action: Mapped[str | None] = mapped_column(String(10))
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -104,7 +107,19 @@ class Payment(Model):
 
     @property
     def method_label(self) -> str:
+        if self.wallet:
+            return str(WALLET_LABELS.get(self.wallet, self.wallet))
         return str(METHOD_LABELS[self.method])
+
+    @property
+    def paid_with(self) -> str | None:
+        """How an online payment was made, for people: "Card ····4242", or the wallet's name
+        (a wallet payment has no card number, brand or capture deadline)."""
+        if self.wallet:
+            return str(WALLET_LABELS.get(self.wallet, self.wallet))
+        if self.card_last4:
+            return f"{METHOD_LABELS[PaymentMethod.CARD]} ····{self.card_last4}"
+        return None
 
     @property
     def pending_refund_amount(self) -> int:
@@ -185,12 +200,16 @@ class PayoutAccount(Model):
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), unique=True
     )
-    stripe_account_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # None until Stripe answered the creation (the row is written first, so that the sweep
+    # retries a creation that failed, with the same idempotency key).
+    stripe_account_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     charges_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     payouts_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     details_submitted: Mapped[bool] = mapped_column(Boolean, default=False)
     requirements: Mapped[list] = mapped_column(JSON, default=list)
     disabled_reason: Mapped[str | None] = mapped_column(String(120))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    key_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # as Payment
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -231,5 +250,7 @@ LOG_LABELS = {
     "refunded": _l("Refunded"),
     "refund_failed": _l("Refund failed"),
     "dispute_opened": _l("The resident's bank opened a dispute"),
+    "dispute_won": _l("Dispute closed: won, the money stays"),
+    "dispute_lost": _l("Dispute closed: lost, the money went back to the resident"),
     "late_payment_refunded": _l("Paid when nothing was owed any more; refunded in full"),
 }

@@ -1,5 +1,13 @@
 """The payout report: per owner and period, what was paid for its spaces, the platform's fees,
-the refunds and what the owner nets. SQL aggregation; a fixed number of queries."""
+the refunds and what the owner nets. SQL aggregation; a fixed number of queries.
+
+`fee` is the Stripe application fee: what Stripe took for the platform from a destination
+charge (`settled_by` "connect"). A payment the platform collected itself (the owner has no
+Connect account; `settled_by` "statement") carries no application fee, so its fee is 0: the
+platform's fee on it is taken on the monthly settlement statement instead, and shown as
+`statement_fee` (the statement line's fee; None until the payment or refund is on a
+statement). Gross and refunds of those rows are the statement's lines. Offline payments
+(`settled_by` "direct") went to the owner directly."""
 
 from __future__ import annotations
 
@@ -7,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Executable, func, literal, select, union_all
+from sqlalchemy import Executable, and_, case, func, literal, select, union_all
 
 from app.bookings.models import Booking
 from app.extensions import db
 from app.payments.models import Payment, Refund
-from app.payments.states import PaymentStatus, RefundStatus
+from app.payments.settlement_models import SettlementLine
+from app.payments.states import PaymentMethod, PaymentStatus, RefundStatus
 from app.spaces.models import Space
 
 ZONE = ZoneInfo("Asia/Seoul")
@@ -34,6 +43,8 @@ class Row:
     fee: int
     refunded: int
     fee_refunded: int
+    settled_by: str = "connect"  # "connect", "statement" or "direct" (see the module)
+    statement_fee: int | None = None  # the platform's fee on the statement line (+ / -)
 
     @property
     def net(self) -> int:
@@ -56,7 +67,15 @@ class Report:
 
 def _row(r) -> Row:
     return Row(r.kind, r.booking_id, r.space, r.at, r.method, r.currency, r.gross, r.fee,
-               r.refunded, r.fee_refunded)
+               r.refunded, r.fee_refunded, r.settled_by, r.statement_fee)
+
+
+def _settled_by():
+    return case(
+        (Payment.method != PaymentMethod.CARD, literal("direct")),
+        (Payment.destination_account.is_(None), literal("statement")),
+        else_=literal("connect"),
+    ).label("settled_by")
 
 
 def payout_report(org_id: int, since: datetime, until: datetime, *, page: int = 1) -> Report:
@@ -68,8 +87,11 @@ def payout_report(org_id: int, since: datetime, until: datetime, *, page: int = 
                Payment.paid_at.label("at"), Payment.method, Payment.currency,
                Payment.amount.label("gross"), Payment.application_fee_amount.label("fee"),
                literal(0).label("refunded"), literal(0).label("fee_refunded"),
-               Payment.id.label("row_id"))
+               Payment.id.label("row_id"), _settled_by(),
+               SettlementLine.platform_fee.label("statement_fee"))
         .join(Booking, Booking.id == Payment.booking_id)
+        .outerjoin(SettlementLine, and_(SettlementLine.payment_id == Payment.id,
+                                        SettlementLine.refund_id.is_(None)))
         .join(Space, Space.id == Booking.space_id)
         .where(owned, Payment.status == PaymentStatus.SUCCEEDED, Payment.paid_at >= since,
                Payment.paid_at < until)
@@ -79,8 +101,10 @@ def payout_report(org_id: int, since: datetime, until: datetime, *, page: int = 
                Refund.done_at.label("at"), Payment.method, Payment.currency,
                literal(0).label("gross"), literal(0).label("fee"),
                Refund.amount.label("refunded"), Refund.fee_refunded.label("fee_refunded"),
-               Refund.id.label("row_id"))
+               Refund.id.label("row_id"), _settled_by(),
+               SettlementLine.platform_fee.label("statement_fee"))
         .join(Payment, Payment.id == Refund.payment_id)
+        .outerjoin(SettlementLine, SettlementLine.refund_id == Refund.id)
         .join(Booking, Booking.id == Payment.booking_id)
         .join(Space, Space.id == Booking.space_id)
         .where(owned, Refund.status == RefundStatus.SUCCEEDED, Refund.done_at >= since,

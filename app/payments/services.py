@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import stripe
 from flask import current_app
@@ -54,6 +54,7 @@ from app.payments.states import (
     RefundStatus,
     StripeIntentStatus,
     StripeSessionStatus,
+    Wallet,
 )
 from app.rules import engine
 from app.rules import services as rule_services
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
         SessionCreateParams,
         SessionCreateParamsPaymentIntentData,
     )
+
 
 log = logging.getLogger(__name__)
 
@@ -521,6 +523,7 @@ def _checkout_params(booking, payment: Payment, *, success_url: str, cancel_url:
             intent_data["application_fee_amount"] = payment.application_fee_amount
     params: SessionCreateParams = {
         "mode": "payment",
+        "payment_method_types": cast(Any, payment_method_types(payment)),
         "client_reference_id": str(booking.id),
         "customer_email": booking.user.email,
         "locale": "ko" if locale == "ko" else "en",
@@ -539,6 +542,15 @@ def _checkout_params(booking, payment: Payment, *, success_url: str, cancel_url:
         }],
     }
     return params
+
+
+def payment_method_types(payment: Payment) -> list[str]:
+    """Chosen, not left to the dashboard: a card hold is a card (`capture_method=manual`);
+    paying now also offers the Korean wallets STRIPE_WALLETS turns on (KRW only, as Stripe)."""
+    types = ["card"]
+    if payment.capture != "manual" and payment.currency.upper() == "KRW":
+        types += [str(w) for w in Wallet if w in (_cfg("STRIPE_WALLETS") or ())]
+    return types
 
 
 # --------------------------------------------------------------------------- reconciling
@@ -678,9 +690,7 @@ def sync_intent(intent, now: datetime | None = None, *, payment: Payment | None 
         charge = None
     elif charge is not None:
         payment.stripe_charge_id = charge.id
-        card = (charge.get("payment_method_details") or {}).get("card") or {}
-        payment.card_last4 = card.get("last4") or payment.card_last4
-        payment.capture_before = _when(card.get("capture_before")) or payment.capture_before
+        _record_method(payment, charge.get("payment_method_details") or {})
     status = intent.status
     if status == StripeIntentStatus.REQUIRES_CAPTURE:
         _move(payment, PaymentStatus.AUTHORIZED, now)
@@ -696,6 +706,18 @@ def sync_intent(intent, now: datetime | None = None, *, payment: Payment | None 
             payment.last_error = message
             add_log(payment.booking, "failed", payment=payment, now=now, detail=message)
     return payment
+
+
+def _record_method(payment: Payment, details) -> None:
+    """What the charge was paid with: a card's last digits and capture deadline, or the
+    wallet (a wallet payment has no card number, brand or capture deadline)."""
+    kind = details.get("type")
+    if kind in set(Wallet):
+        payment.wallet = kind
+        return
+    card = details.get("card") or {}
+    payment.card_last4 = card.get("last4") or payment.card_last4
+    payment.capture_before = _when(card.get("capture_before")) or payment.capture_before
 
 
 def _move(payment: Payment, to: str, now: datetime, reason: str | None = None) -> None:

@@ -10,5 +10,9 @@ _signals = Namespace()
 # as already paid, e.g. cash), to, now).
 payment_moved = _signals.signal("payment-moved")
 
-# A refund was made (sender: the refund; to="succeeded", now).
+# A refund was made or failed (sender: the refund; to=RefundStatus.SUCCEEDED or FAILED, now).
 refund_moved = _signals.signal("refund-moved")
+
+# Stripe closed a dispute on a payment (sender: the payment; outcome="won" or "lost", amount,
+# now).
+dispute_closed = _signals.signal("dispute-closed")

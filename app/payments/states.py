@@ -21,7 +21,6 @@ class PaymentStatus(StrEnum):
     EXPIRED = "expired"
     FAILED = "failed"
 
-
 PAYMENT_STATUS_LABELS: dict[str, LazyString] = {
     PaymentStatus.OPEN: _l("Checkout open"),
     PaymentStatus.AUTHORIZED: _l("Authorised"),
@@ -48,12 +47,14 @@ LIVE = (PaymentStatus.OPEN, PaymentStatus.AUTHORIZED, PaymentStatus.SUCCEEDED)
 # Over without money taken.
 LAPSED = (PaymentStatus.CANCELED, PaymentStatus.EXPIRED, PaymentStatus.FAILED)
 
-
 class RefundStatus(StrEnum):
-    PENDING = "pending"  # written with the cancellation; Stripe is called after the commit
+    # Written with the cancellation; Stripe is called after the commit. Stays pending while
+    # Stripe reports the refund `pending` (or `requires_action`), until a refund.updated /
+    # charge.refund.updated event (or the sweep) reads it `succeeded`, `failed` or `canceled`
+    # (a canceled refund is recorded as failed: no money went back).
+    PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-
 
 REFUND_STATUS_LABELS: dict[str, LazyString] = {
     RefundStatus.PENDING: _l("Refund in progress"),
@@ -61,13 +62,11 @@ REFUND_STATUS_LABELS: dict[str, LazyString] = {
     RefundStatus.FAILED: _l("Refund failed"),
 }
 
-
 class PaymentMethod(StrEnum):
     CARD = "card"
     CASH = "cash"
     BANK_TRANSFER = "bank_transfer"
     VOUCHER = "voucher"
-
 
 OFFLINE_METHODS: dict[str, LazyString] = {
     PaymentMethod.CASH: _l("Cash"),
@@ -76,7 +75,6 @@ OFFLINE_METHODS: dict[str, LazyString] = {
 }
 METHOD_LABELS: dict[str, LazyString] = {PaymentMethod.CARD: _l("Card"), **OFFLINE_METHODS}
 
-
 # Stripe's own statuses, as Stripe reports them on the objects we read back; never stored.
 class StripeSessionStatus(StrEnum):
     """A Checkout Session's `status`."""
@@ -84,7 +82,6 @@ class StripeSessionStatus(StrEnum):
     OPEN = "open"
     COMPLETE = "complete"
     EXPIRED = "expired"
-
 
 class StripeIntentStatus(StrEnum):
     """A PaymentIntent's `status`."""
@@ -97,7 +94,6 @@ class StripeIntentStatus(StrEnum):
     CANCELED = "canceled"
     SUCCEEDED = "succeeded"
 
-
 class StripeRefundStatus(StrEnum):
     """A Refund's `status`."""
 
@@ -106,3 +102,21 @@ class StripeRefundStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELED = "canceled"
+
+class Wallet(StrEnum):
+    """Korean wallets offered next to cards on pay-now Checkout Sessions (STRIPE_WALLETS);
+    the members are Stripe's payment method types."""
+
+    KAKAO_PAY = "kakao_pay"
+    NAVER_PAY = "naver_pay"
+
+WALLET_LABELS: dict[str, LazyString] = {
+    Wallet.KAKAO_PAY: _l("KakaoPay"),
+    Wallet.NAVER_PAY: _l("Naver Pay"),
+}
+
+class DisputeOutcome(StrEnum):
+    """Stripe's closed dispute statuses (Payment.dispute_status holds Stripe's status)."""
+
+    WON = "won"
+    LOST = "lost"

@@ -24,12 +24,11 @@ from app.bookings.states import BookingStatus, PaymentState
 from app.db import utcnow
 from app.extensions import db
 from app.jobs import job, run_deferred
-from app.payments import gateway, keys, services
+from app.payments import connect, gateway, keys, reconcile, services
 from app.payments.models import Payment, Refund
 from app.payments.states import (
     PaymentStatus,
     RefundStatus,
-    StripeRefundStatus,
     StripeSessionStatus,
 )
 
@@ -168,6 +167,13 @@ def _refund(refund: Refund, now: datetime) -> bool:
         params["reverse_transfer"] = True
         params["refund_application_fee"] = True
     try:
+        if refund.stripe_refund_id:
+            # Stripe made it and reported it pending: read it (the sweep's catch-up when its
+            # refund.updated event never came); never create it again.
+            reconcile.sync_refund(
+                gateway.client().v1.refunds.retrieve(refund.stripe_refund_id), now,
+                refund=refund)
+            return True
         if refund.key_round and _refunded_at_stripe(refund, now):
             return True
         result = gateway.client().v1.refunds.create(
@@ -179,40 +185,31 @@ def _refund(refund: Refund, now: datetime) -> bool:
             if gateway.key_used_up(exc):
                 refund.key_round += 1
             return False
-        refund.status = RefundStatus.FAILED
-        refund.done_at = now
-        services.add_log(payment.booking, "refund_failed", payment=payment, refund=refund,
-                         amount=refund.amount, now=now, detail=refund.last_error)
+        reconcile.refund_failed(refund, now, detail=refund.last_error)
         return True
-    if result.status in (StripeRefundStatus.FAILED, StripeRefundStatus.CANCELED):
-        refund.status = RefundStatus.FAILED
-        refund.stripe_refund_id = result.id
-        services.add_log(payment.booking, "refund_failed", payment=payment, refund=refund,
-                         amount=refund.amount, now=now, detail=result.get("failure_reason"))
-        return True
-    fee = payment.application_fee_amount * refund.amount // payment.amount
-    refund.last_error = None
-    services._refund_done(refund, now, stripe_id=result.id,
-                          fee_refunded=fee if payment.destination_account else 0)
+    # `succeeded` is done; `pending` (or `requires_action`) stays pending, with Stripe's id,
+    # until Stripe reports the outcome; `failed` / `canceled` is flagged for the managers.
+    reconcile.sync_refund(result, now, refund=refund)
     return True
 
 
 def _refunded_at_stripe(refund: Refund, now: datetime) -> bool:
     """Before a refund is tried with a new key (Stripe answered the last try with a 5xx, whose
-    outcome is unknown): when the charge shows more refunded than our finished refunds, the last
-    try went through; count it done rather than refund twice."""
+    outcome is unknown): look for the refund the last try may have made, by the refund id in
+    its metadata, and take Stripe's word for its status (a pending one stays pending) rather
+    than refund twice."""
     payment = refund.payment
     if payment.stripe_intent_id is None:  # never reached Stripe: nothing refunded there
         return False
-    charge = services.retrieve_intent(payment.stripe_intent_id).get("latest_charge")
-    if charge is None or isinstance(charge, str):
-        return False
-    ours = sum(r.amount for r in payment.refunds if r.status == RefundStatus.SUCCEEDED)
-    if (charge.get("amount_refunded") or 0) - ours < refund.amount:
-        return False
-    refund.last_error = None
-    services._refund_done(refund, now)
-    return True
+    listed = gateway.client().v1.refunds.list(
+        {"payment_intent": payment.stripe_intent_id, "limit": 100}
+    )
+    for data in listed.data:
+        metadata = data.get("metadata") or {}
+        if metadata.get("refund_id") == str(refund.id) and services._ours(metadata):
+            reconcile.sync_refund(data, now, refund=refund)
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -281,6 +278,8 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         ).all()
         for refund in refunds:
             counts["retried"] += perform(refund, now)
+        # Connect accounts whose creation did not get through (same idempotency key).
+        counts["retried"] += connect.retry_accounts()
     return counts
 
 

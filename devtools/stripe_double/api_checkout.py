@@ -6,6 +6,8 @@ from typing import Any
 
 from devtools.stripe_double.common import (
     CAPTURE_METHODS,
+    KRW_ONLY,
+    PAYMENT_METHOD_TYPES,
     StripeDoubleError,
     check_charge,
     int_param,
@@ -72,6 +74,19 @@ class CheckoutMixin:
         if capture_method not in CAPTURE_METHODS:
             raise StripeDoubleError(400, f"Invalid capture_method: {capture_method}",
                                     param="payment_intent_data[capture_method]")
+        types = params.get("payment_method_types") or ["card"]
+        if not isinstance(types, list):
+            raise StripeDoubleError(400, "Invalid array", param="payment_method_types")
+        for i, kind in enumerate(types):
+            if kind not in PAYMENT_METHOD_TYPES:
+                raise StripeDoubleError(
+                    400, f"Invalid payment_method_types[{i}]: must be one of "
+                    f"{', '.join(PAYMENT_METHOD_TYPES)}", param=f"payment_method_types[{i}]")
+            if kind in KRW_ONLY and currency != "krw":
+                raise StripeDoubleError(
+                    400, f"The currency provided ({currency}) is invalid. Payments with "
+                    f"{kind} support the following currencies: krw.",
+                    param="payment_method_types")
         session = {
             "id": self._id("cs"), "object": "checkout.session", "amount_subtotal": total,
             "amount_total": total, "cancel_url": params.get("cancel_url"),
@@ -80,7 +95,8 @@ class CheckoutMixin:
             "customer_email": params.get("customer_email"), "expires_at": expires_at,
             "livemode": False, "locale": params.get("locale"),
             "metadata": metadata(params.get("metadata")), "mode": "payment",
-            "payment_intent": None, "payment_status": "unpaid", "status": "open",
+            "payment_intent": None, "payment_method_types": list(types),
+            "payment_status": "unpaid", "status": "open",
             "success_url": success_url, "url": None,
             "_line_items": line_items,
             "_intent_data": {"capture_method": capture_method, "fee": fee,
@@ -110,9 +126,13 @@ class CheckoutMixin:
         session["url"] = None
         self._emit("checkout.session.expired", session, out)
 
-    def pay_session(self, session: dict[str, Any], card: str, out: list[str]) -> str | None:
-        """Pay an open session with ``card`` (the hosted page's form). Returns a decline
+    def pay_session(self, session: dict[str, Any], card: str, out: list[str],
+                    method: str = "card") -> str | None:
+        """Pay an open session with ``card`` (the hosted page's form), or with a wallet
+        (``method``: one of the session's ``payment_method_types``). Returns a decline
         message, or None when the session completed."""
+        if method not in session["payment_method_types"]:
+            return f"{method} is not offered on this Checkout Session."
         data = session["_intent_data"]
         intent = self._objects.get(session["payment_intent"] or "")
         if intent is None:
@@ -121,8 +141,9 @@ class CheckoutMixin:
                 capture_method=data["capture_method"], metadata=dict(data["metadata"]),
                 fee=data["fee"], destination=data["destination"],
                 description=data["description"])
+            intent["payment_method_types"] = list(session["payment_method_types"])
             session["payment_intent"] = intent["id"]
-        failure = self._pay_intent(intent, card, out)
+        failure = self._pay_intent(intent, card, out, method=method)
         if failure:
             return failure
         session["status"] = "complete"

@@ -13,6 +13,7 @@ from devtools.stripe_double.common import (
     CAPTURE_METHODS,
     CARD_DECLINED,
     CARD_INSUFFICIENT_FUNDS,
+    CARD_REFUND_PENDING,
     CARD_SUCCESS,
     StripeDoubleError,
     bool_param,
@@ -36,6 +37,7 @@ class PaymentsMixin:
             (r"/v1/payment_intents/([^/]+)/cancel", "POST", self._cancel_intent),
             (r"/v1/charges/([^/]+)", "GET", self._get_kind("charge")),
             (r"/v1/refunds", "POST", self._create_refund),
+            (r"/v1/refunds", "GET", self._list_refunds),
             (r"/v1/refunds/([^/]+)", "GET", self._get_kind("refund")),
             (r"/v1/disputes/([^/]+)", "GET", self._get_kind("dispute")),
         )
@@ -79,6 +81,48 @@ class PaymentsMixin:
         self._flush(out)
         return public(dispute)
 
+    def update_refund(self, refund_id: str, status: str, *,
+                      failure_reason: str | None = None) -> dict[str, Any]:
+        """Move a refund on as Stripe does later: ``pending`` to ``succeeded``, ``failed`` or
+        ``canceled``, or ``succeeded`` to ``failed`` (the bank returned it). Emits
+        ``refund.updated`` and ``charge.refund.updated`` (and ``refund.failed`` for a failure);
+        a failed or canceled refund gives the amount back to the charge."""
+        allowed = {"pending": ("succeeded", "failed", "canceled"), "succeeded": ("failed",)}
+        out: list[str] = []
+        with self._lock:
+            refund = self._find(refund_id, "refund")
+            if status not in allowed.get(refund["status"], ()):
+                raise StripeDoubleError(400, f"Refund {refund_id} cannot move from "
+                                        f"{refund['status']} to {status}.")
+            previous = {"status": refund["status"]}
+            refund["status"] = status
+            if status in ("failed", "canceled"):
+                refund["failure_reason"] = failure_reason or (
+                    "expired_or_canceled_card" if status == "failed" else None)
+                charge = self._objects[refund["charge"]]
+                charge["amount_refunded"] -= refund["amount"]
+                charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+            self._emit("refund.updated", refund, out, previous)
+            self._emit("charge.refund.updated", refund, out, previous)
+            if status == "failed":
+                self._emit("refund.failed", refund, out, previous)
+        self._flush(out)
+        return public(refund)
+
+    def close_dispute(self, dispute_id: str, *, won: bool) -> dict[str, Any]:
+        """Close a dispute as the bank decided (``won``: the money stays with the merchant);
+        emits ``charge.dispute.closed``."""
+        out: list[str] = []
+        with self._lock:
+            dispute = self._find(dispute_id, "dispute")
+            if dispute["status"] in ("won", "lost"):
+                raise StripeDoubleError(400, f"Dispute {dispute_id} is already closed.")
+            previous = {"status": dispute["status"]}
+            dispute["status"] = "won" if won else "lost"
+            self._emit("charge.dispute.closed", dispute, out, previous)
+        self._flush(out)
+        return public(dispute)
+
     # ------------------------------------------------------------------ internals
     def _new_intent(self, *, amount: int, currency: str, capture_method: str = "automatic",
                     metadata: dict | None = None, fee: int | None = None,
@@ -104,9 +148,15 @@ class PaymentsMixin:
         self._objects[intent["id"]] = intent
         return intent
 
-    def _pay_intent(self, intent: dict[str, Any], card: str, out: list[str]) -> str | None:
-        """Attempt a card payment. Returns a decline message, or None on success."""
-        card = re.sub(r"\D", "", card or "")
+    def _pay_intent(self, intent: dict[str, Any], card: str, out: list[str],
+                    method: str = "card") -> str | None:
+        """Attempt a card payment (or, ``method``, a wallet payment, which always succeeds
+        and has no card: no number, brand or capture deadline). Returns a decline message,
+        or None on success."""
+        card = CARD_SUCCESS if method != "card" else re.sub(r"\D", "", card or "")
+        details: dict[str, Any] = (
+            {"type": "card", "card": {"brand": "visa", "last4": card[-4:]}} if method == "card"
+            else {"type": method, method: {"buyer_id": self._id("buyer")}})
         destination = (intent["transfer_data"] or {}).get("destination")
         charge = {
             "id": self._id("ch"), "object": "charge", "amount": intent["amount"],
@@ -116,15 +166,14 @@ class PaymentsMixin:
             "currency": intent["currency"], "destination": destination, "disputed": False,
             "failure_code": None, "failure_message": None, "livemode": False,
             "metadata": dict(intent["metadata"]), "paid": False, "payment_intent": intent["id"],
-            "payment_method_details": {"type": "card", "card": {"brand": "visa",
-                                                                "last4": card[-4:]}},
+            "payment_method_details": details, "_card": card,
             "refunded": False, "status": "failed", "transfer": None,
             "transfer_data": intent["transfer_data"],
         }
         self._objects[charge["id"]] = charge
         intent["latest_charge"] = charge["id"]
         intent["payment_method"] = self._id("pm")
-        if card != CARD_SUCCESS:
+        if card not in (CARD_SUCCESS, CARD_REFUND_PENDING):
             code, decline, message = {
                 CARD_DECLINED: ("card_declined", "generic_decline", "Your card was declined."),
                 CARD_INSUFFICIENT_FUNDS: ("card_declined", "insufficient_funds",
@@ -141,8 +190,9 @@ class PaymentsMixin:
         charge.update(paid=True, status="succeeded")
         intent["last_payment_error"] = None
         if intent["capture_method"] == "manual":
-            charge["payment_method_details"]["card"]["capture_before"] = (
-                self.now() + AUTHORIZATION_WINDOW)
+            if method == "card":
+                charge["payment_method_details"]["card"]["capture_before"] = (
+                    self.now() + AUTHORIZATION_WINDOW)
             intent.update(status="requires_capture", amount_capturable=intent["amount"])
             self._emit("charge.succeeded", charge, out)
             self._emit("payment_intent.amount_capturable_updated", intent, out)
@@ -242,6 +292,19 @@ class PaymentsMixin:
         self._emit("payment_intent.canceled", intent, out)
         return 200, public(intent)
 
+    def _list_refunds(self, params: dict, out: list[str]):
+        """Refunds, newest first, optionally of one PaymentIntent or charge."""
+        limit = int_param(params, "limit", minimum=1) or 10
+        if limit > 100:
+            raise StripeDoubleError(400, "Invalid integer: limit must be at most 100",
+                                    param="limit")
+        found = [public(o) for o in reversed(list(self._objects.values()))
+                 if o["object"] == "refund"
+                 and params.get("payment_intent") in (None, o["payment_intent"])
+                 and params.get("charge") in (None, o["charge"])]
+        return 200, {"object": "list", "url": "/v1/refunds", "has_more": len(found) > limit,
+                     "data": found[:limit]}
+
     def _create_refund(self, params: dict, out: list[str]):
         target = params.get("payment_intent") or params.get("charge")
         if not target:
@@ -275,7 +338,8 @@ class PaymentsMixin:
             "metadata": metadata(params.get("metadata")),
             "payment_intent": charge["payment_intent"], "reason": params.get("reason"),
             "refund_application_fee": refund_fee, "reverse_transfer": reverse_transfer,
-            "status": "succeeded", "transfer_reversal": None,
+            "status": "pending" if charge.get("_card") == CARD_REFUND_PENDING else "succeeded",
+            "failure_reason": None, "transfer_reversal": None,
         }
         self._objects[refund["id"]] = refund
         connect_events = self._connect_refund(charge, refund, already,

@@ -22,11 +22,18 @@ CONNECT_COUNTRIES = frozenset({
     "MX", "MY", "NL", "NO", "NZ", "PL", "PT", "RO", "SE", "SG", "SI", "SK", "TH", "US",
 })
 CARD_SUCCESS = "4242424242424242"
+#: Paid with this card, a refund starts ``pending`` (Stripe's test card for a pending refund);
+#: ``update_refund`` then moves it on.
+CARD_REFUND_PENDING = "4000000000007726"
 CARD_DECLINED = "4000000000000002"
 CARD_INSUFFICIENT_FUNDS = "4000000000009995"
 CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation",
               "requires_action", "processing")
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
+#: The payment method types the double accepts on a Checkout Session, and the currencies the
+#: Korean wallets take (Stripe refuses a session offering them in another currency).
+PAYMENT_METHOD_TYPES = ("card", "kakao_pay", "naver_pay", "kr_card", "payco", "samsung_pay")
+KRW_ONLY = ("kakao_pay", "naver_pay", "kr_card", "payco", "samsung_pay")
 #: How long a card authorisation (a manual-capture hold) lasts before Stripe lets it lapse.
 AUTHORIZATION_WINDOW = 7 * 86400
 

@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl
 
 from devtools.stripe_double.common import CARD_DECLINED, CARD_SUCCESS, StripeDoubleError, money
 
+WALLET_NAMES = {"kakao_pay": "카카오페이 / KakaoPay", "naver_pay": "네이버페이 / Naver Pay"}
+
 
 class PagesMixin:
     def browser_request(self, method: str, path: str, raw: bytes
@@ -37,8 +39,9 @@ class PagesMixin:
                     status, page = 409, self.checkout_page(session,
                                                            "This session is no longer open.")
                 else:
-                    card = dict(parse_qsl(raw.decode("utf-8"))).get("card", "")
-                    failure = self.pay_session(session, card, out)
+                    form = dict(parse_qsl(raw.decode("utf-8")))
+                    failure = self.pay_session(session, form.get("card", ""), out,
+                                               method=form.get("method") or "card")
                     if failure:
                         status, page = 402, self.checkout_page(
                             session, f"{failure} / 카드가 거절되었습니다.")
@@ -69,7 +72,14 @@ class PagesMixin:
                 '<input id="card" name="card" inputmode="numeric" autocomplete="off" '
                 f'value="{CARD_SUCCESS}" required> '
                 '<button type="submit" name="action" value="pay">결제 / Pay</button></form>'
-                f'<form method="post" action="/checkout/{sid}/cancel">'
+                + "".join(
+                    f'<form method="post" action="/checkout/{sid}/pay">'
+                    f'<input type="hidden" name="method" value="{html.escape(kind)}">'
+                    f'<button type="submit">{html.escape(WALLET_NAMES.get(kind, kind))}'
+                    "</button></form>"
+                    for kind in session.get("payment_method_types", ["card"])
+                    if kind != "card")
+                + f'<form method="post" action="/checkout/{sid}/cancel">'
                 '<button type="submit">취소 / Cancel</button></form>'
                 f"<p><small>{CARD_SUCCESS} succeeds · {CARD_DECLINED} is declined</small></p>")
         else:

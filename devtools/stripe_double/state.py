@@ -31,6 +31,13 @@ from devtools.stripe_double.handler import Handler
 class DoubleState:
     """The double. ``start()`` returns the base URL to give the ``stripe`` library.
 
+    Two webhook endpoints, as Stripe has: ``webhook_url`` (the platform endpoint: the
+    platform account's own events, signed with ``webhook_secret``) and
+    ``connect_webhook_url`` (the Connect endpoint: events of connected accounts, those with
+    ``account`` set, signed with ``connect_webhook_secret``). A Connect event goes only to the
+    Connect endpoint (none configured: it is not delivered), a platform event only to the
+    platform endpoint.
+
     ``webhook_mode``: ``"background"`` (default; a worker thread posts events),
     ``"sync"`` (posted before the triggering request answers) or ``"manual"``
     (queued until ``deliver_pending()``).
@@ -38,11 +45,14 @@ class DoubleState:
 
     def __init__(self, webhook_url: str | None = None, webhook_secret: str | None = None, *,
                  host: str = "127.0.0.1", port: int = 0, public_url: str | None = None,
-                 webhook_mode: str = "background"):
+                 webhook_mode: str = "background", connect_webhook_url: str | None = None,
+                 connect_webhook_secret: str | None = None):
         if webhook_mode not in ("background", "sync", "manual"):
             raise ValueError("webhook_mode must be background, sync or manual")
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret or "whsec_test_double"
+        self.connect_webhook_url = connect_webhook_url
+        self.connect_webhook_secret = connect_webhook_secret or "whsec_test_double_connect"
         self.webhook_mode = webhook_mode
         self.host, self.port = host, port
         self.public_url = public_url
@@ -200,7 +210,7 @@ class DoubleState:
         event = {
             "id": self._id("evt"), "object": "event", "api_version": API_VERSION,
             "created": self.now(), "data": data, "livemode": False,
-            "pending_webhooks": 1 if self.webhook_url else 0,
+            "pending_webhooks": 1 if self._endpoint(account)[0] else 0,
             "request": {"id": None, "idempotency_key": None}, "type": event_type,
         }
         if account is not None:
@@ -231,15 +241,27 @@ class DoubleState:
             finally:
                 self._queue.task_done()
 
+    def _endpoint(self, account: str | None) -> tuple[str | None, str]:
+        """Where an event goes and the secret it is signed with: a Connect event (about a
+        connected account) to the Connect endpoint, any other to the platform endpoint."""
+        if account:
+            return self.connect_webhook_url, self.connect_webhook_secret
+        return self.webhook_url, self.webhook_secret
+
+    def signature_for(self, event: dict[str, Any], payload: str) -> str:
+        """The ``Stripe-Signature`` Stripe would send ``payload`` (the event) with: signed with
+        the secret of the endpoint the event goes to."""
+        return sign_payload(payload, self._endpoint(event.get("account"))[1])
+
     def _deliver(self, event_id: str) -> dict[str, Any]:
         with self._lock:
             event = self._objects[event_id]
             payload = json.dumps(event, ensure_ascii=False, indent=2)
-            url = self.webhook_url
+            url, secret = self._endpoint(event.get("account"))
         record: dict[str, Any] = {"event_id": event_id, "type": event["type"], "url": url,
                                   "status": None, "error": None, "at": time.time()}
         if url:
-            header = sign_payload(payload, self.webhook_secret)
+            header = sign_payload(payload, secret)
             req = urllib.request.Request(
                 url, data=payload.encode(), method="POST",
                 headers={"Content-Type": "application/json; charset=utf-8",
@@ -269,7 +291,8 @@ class DoubleState:
                     and obj["expires_at"] <= now):
                 self._expire_session(obj, out)
             elif obj["object"] == "payment_intent" and obj["status"] == "requires_capture":
-                card = self._objects[obj["latest_charge"]]["payment_method_details"]["card"]
+                details = self._objects[obj["latest_charge"]]["payment_method_details"]
+                card = details.get("card") or {}
                 if card.get("capture_before") is not None and card["capture_before"] <= now:
                     self._lapse_authorization(obj, out)
 

@@ -131,6 +131,7 @@ def test_the_resident_gets_a_checkout_link_for_an_approved_booking(
             "refunded_amount": 0,
             "paid_at": None,
             "card_last4": None,
+            "wallet": None,
             "reference": None,
             "test_mode": True,
         }

@@ -13,11 +13,13 @@ from devtools.stripe_double import StripeDouble, sign_payload
 from tests.payments import stripe_params
 
 SECRET = "whsec_test"
+CONNECT_SECRET = "whsec_test_connect"
 
 
 @pytest.fixture
 def _double():
-    double = StripeDouble(webhook_mode="manual")
+    double = StripeDouble(webhook_mode="manual", webhook_secret=SECRET,
+                          connect_webhook_secret=CONNECT_SECRET)
     double.start()
     yield double
     double.stop()
@@ -36,11 +38,19 @@ class Stripe:
         self.mark = len(self.double.events)
         return list(events)
 
-    def post_event(self, event: dict, secret: str = SECRET):
+    def post_event(self, event: dict, secret: str | None = None, *,
+                   endpoint: str | None = None):
+        """Post `event` as Stripe would: a Connect event (`account` set) to the Connect
+        endpoint signed with its secret, any other to the platform endpoint (`endpoint` and
+        `secret` override where and how)."""
         payload = json.dumps(event)
+        if endpoint is None:
+            endpoint = "/stripe/webhook/connect" if event.get("account") else "/stripe/webhook"
+        signature = (sign_payload(payload, secret) if secret is not None
+                     else self.double.signature_for(event, payload))
         return self.client.post(
-            "/stripe/webhook", data=payload, content_type="application/json",
-            headers={"Stripe-Signature": sign_payload(payload, secret)},
+            endpoint, data=payload, content_type="application/json",
+            headers={"Stripe-Signature": signature},
         )
 
     def deliver(self, *, reverse: bool = False, twice: bool = False) -> list[str]:
@@ -55,9 +65,10 @@ class Stripe:
         _db.session.expire_all()
         return [e["type"] for e in events]
 
-    def pay(self, checkout_url: str, card: str = "4242424242424242"):
-        """The resident pays on the hosted page; returns where it sends the browser."""
-        response = requests.post(checkout_url + "/pay", data={"card": card},
+    def pay(self, checkout_url: str, card: str = "4242424242424242", method: str = "card"):
+        """The resident pays on the hosted page (by card, or `method`: a wallet); returns
+        where it sends the browser."""
+        response = requests.post(checkout_url + "/pay", data={"card": card, "method": method},
                                  allow_redirects=False, timeout=5)
         return response
 
@@ -68,7 +79,7 @@ class Stripe:
 @pytest.fixture
 def stripe_double(app, _double, client):
     keys = {"STRIPE_SECRET_KEY": "sk_test_gonggan", "STRIPE_API_BASE": _double.url,
-            "STRIPE_WEBHOOK_SECRET": SECRET}
+            "STRIPE_WEBHOOK_SECRET": SECRET, "STRIPE_CONNECT_WEBHOOK_SECRET": CONNECT_SECRET}
     old = {k: app.config.get(k) for k in keys}
     app.config.update(keys)
     app.extensions.pop("gonggan_stripe", None)

@@ -33,6 +33,7 @@ ENDPOINTS: list[tuple[str, str, type]] = [
     ("POST", rf"/v1/payment_intents/{_ID}/confirm", P.PaymentIntentConfirmParams),
     ("GET", rf"/v1/charges/{_ID}", P.ChargeRetrieveParams),
     ("POST", r"/v1/refunds", P.RefundCreateParams),
+    ("GET", r"/v1/refunds", P.RefundListParams),
     ("GET", rf"/v1/refunds/{_ID}", P.RefundRetrieveParams),
     ("POST", r"/v1/accounts", P.AccountCreateParams),
     ("GET", rf"/v1/accounts/{_ID}", P.AccountRetrieveParams),

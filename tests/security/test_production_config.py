@@ -53,6 +53,12 @@ def test_live_stripe_keys_need_the_webhook_secret():
          STRIPE_WEBHOOK_SECRET=None)
 
 
+def test_only_known_wallets_may_be_offered():
+    with pytest.raises(RuntimeError, match="STRIPE_WALLETS"):
+        _app("production", SECRET_KEY=STRONG, STRIPE_WALLETS=("kakao_pay", "apple_pay"))
+    _app("production", SECRET_KEY=STRONG, STRIPE_WALLETS=("kakao_pay", "naver_pay"))
+
+
 def test_development_makes_a_random_key_once_and_keeps_it(tmp_path):
     path = tmp_path / "secret_key"
     first = _app("development", SECRET_KEY=None, SECRET_KEY_FILE=str(path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from devtools.stripe_double import StripeDouble
-from tests.stripe_double.helpers import SECRET, Receiver, make_client
+from tests.stripe_double.helpers import CONNECT_SECRET, SECRET, Receiver, make_client
 
 
 @pytest.fixture
@@ -17,8 +17,19 @@ def receiver():
 
 
 @pytest.fixture
-def double(receiver):
-    with StripeDouble(webhook_url=receiver.url, webhook_secret=SECRET) as d:
+def connect_receiver():
+    """The Connect endpoint: events of connected accounts, signed with its own secret."""
+    r = Receiver(CONNECT_SECRET)
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+@pytest.fixture
+def double(receiver, connect_receiver):
+    with StripeDouble(webhook_url=receiver.url, webhook_secret=SECRET,
+                      connect_webhook_url=connect_receiver.url,
+                      connect_webhook_secret=CONNECT_SECRET) as d:
         yield d
 
 

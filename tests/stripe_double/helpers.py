@@ -11,12 +11,13 @@ import requests
 import stripe
 
 SECRET = "whsec_test_gonggan"
+CONNECT_SECRET = "whsec_test_gonggan_connect"
 
 
 class Receiver:
     """A tiny webhook endpoint that verifies signatures with stripe.Webhook.construct_event."""
 
-    def __init__(self) -> None:
+    def __init__(self, secret: str = SECRET) -> None:
         self.events: list[stripe.Event] = []
         self.rejected = 0
         self.cond = threading.Condition()
@@ -30,7 +31,7 @@ class Receiver:
                 payload = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 try:
                     event = stripe.Webhook.construct_event(
-                        payload, self.headers["Stripe-Signature"], SECRET)
+                        payload, self.headers["Stripe-Signature"], secret)
                 except (ValueError, stripe.SignatureVerificationError):
                     with receiver.cond:
                         receiver.rejected += 1

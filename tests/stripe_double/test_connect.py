@@ -112,7 +112,8 @@ def test_refund_flags_must_be_booleans(double, client):
     assert client.v1.charges.retrieve(intent.latest_charge).amount_refunded == 0
 
 
-def test_pay_out_sends_the_net_transfers_and_a_connect_event(double, client, account, receiver):
+def test_pay_out_sends_the_net_transfers_and_a_connect_event(double, client, account, receiver,
+                                                            connect_receiver):
     first = destination_payment(client, account)  # transfer 6,999
     destination_payment(client, account, amount=20000, fee=2000)  # transfer 18,000
     client.v1.refunds.create({"payment_intent": first.id, "amount": 5000,
@@ -123,9 +124,12 @@ def test_pay_out_sends_the_net_transfers_and_a_connect_event(double, client, acc
     assert payout["id"].startswith("po_") and payout["status"] == "paid"
     assert (payout["amount"], payout["currency"]) == (21500, "krw")
     assert double.connected_balance(account.id) == 0
-    event = receiver.wait_for("payout.paid")
+    event = connect_receiver.wait_for("payout.paid")
     assert event.account == account.id and event.data.object.id == payout["id"]
-    assert receiver.wait_for("payout.created").account == account.id
+    assert connect_receiver.wait_for("payout.created").account == account.id
+    # Connect events reach the Connect endpoint only, signed with its secret.
+    assert "payout.paid" not in receiver.types()
+    assert receiver.rejected == connect_receiver.rejected == 0
     fetched = client.v1.payouts.retrieve(payout["id"], options={"stripe_account": account.id})
     assert fetched.amount == 21500
 

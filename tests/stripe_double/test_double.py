@@ -8,7 +8,7 @@ import pytest
 import requests
 import stripe
 
-from devtools.stripe_double import StripeDouble, decode, sign_payload
+from devtools.stripe_double import StripeDouble, StripeDoubleError, decode, sign_payload
 from tests.stripe_double.helpers import SECRET, make_client, pay, session_params
 
 
@@ -137,7 +137,7 @@ def test_unknown_object_is_404(client):
     assert err.value.http_status == 404 and err.value.code == "resource_missing"
 
 
-def test_account_and_onboarding_link(double, client, receiver):
+def test_account_and_onboarding_link(double, client, receiver, connect_receiver):
     account = client.v1.accounts.create({"type": "express", "country": "JP",
                                          "email": "host@example.kr"})
     assert account.id.startswith("acct_") and account.charges_enabled is False
@@ -149,7 +149,7 @@ def test_account_and_onboarding_link(double, client, receiver):
     assert resp.status_code == 303 and resp.headers["Location"] == "http://app.test/connect/done"
     account = client.v1.accounts.retrieve(account.id)
     assert account.charges_enabled is True and account.payouts_enabled is True
-    assert receiver.wait_for("account.updated").data.object.id == account.id
+    assert connect_receiver.wait_for("account.updated").data.object.id == account.id
     # Links are single use: a second visit goes to refresh_url.
     resp = requests.get(link.url, allow_redirects=False, timeout=5)
     assert resp.headers["Location"] == "http://app.test/connect/refresh"
@@ -205,3 +205,58 @@ def test_module_level_api_base_configuration(double):
         assert stripe.checkout.Session.retrieve(session.id).status == "open"
     finally:
         stripe.api_key, stripe.api_base, stripe.max_network_retries = old
+
+
+def test_wallet_sessions_krw_only_and_paid_without_a_card(double, client, receiver):
+    usd = session_params(payment_method_types=["card", "kakao_pay"])
+    usd["line_items"][0]["price_data"]["currency"] = "usd"
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.checkout.sessions.create(usd)
+    assert "kakao_pay" in str(err.value)
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.checkout.sessions.create(session_params(payment_method_types=["kakaopay"]))
+
+    session = client.v1.checkout.sessions.create(
+        session_params(payment_method_types=["card", "naver_pay"]))
+    assert session.payment_method_types == ["card", "naver_pay"]
+    page = requests.get(session.url, timeout=5).text
+    assert "Naver Pay" in page and "KakaoPay" not in page
+    refused = requests.post(f"{session.url}/pay", data={"method": "kakao_pay"},
+                            allow_redirects=False, timeout=5)
+    assert refused.status_code == 402  # not offered on this session
+    paid = requests.post(f"{session.url}/pay", data={"method": "naver_pay"},
+                         allow_redirects=False, timeout=5)
+    assert paid.status_code == 303
+    intent = client.v1.payment_intents.retrieve(
+        client.v1.checkout.sessions.retrieve(session.id).payment_intent,
+        {"expand": ["latest_charge"]})
+    details = intent.latest_charge.payment_method_details
+    assert details.type == "naver_pay" and details.get("card") is None
+    assert intent.payment_method_types == ["card", "naver_pay"]
+
+
+def test_pending_refunds_move_on_with_their_events(double, client, receiver):
+    session = client.v1.checkout.sessions.create(session_params())
+    pay(session, card="4000000000007726")
+    intent_id = client.v1.checkout.sessions.retrieve(session.id).payment_intent
+    refund = client.v1.refunds.create({"payment_intent": intent_id, "amount": 1000})
+    assert refund.status == "pending"
+    double.update_refund(refund.id, "failed")
+    assert receiver.wait_for("refund.failed").data.object.status == "failed"
+    receiver.wait_for("charge.refund.updated")
+    refreshed = client.v1.refunds.retrieve(refund.id)
+    assert refreshed.status == "failed" and refreshed.failure_reason
+    assert client.v1.charges.retrieve(refreshed.charge).amount_refunded == 0
+    with pytest.raises(StripeDoubleError):
+        double.update_refund(refund.id, "succeeded")  # failed is final
+
+
+def test_disputes_close_won_or_lost(double, client, receiver):
+    session = client.v1.checkout.sessions.create(session_params())
+    pay(session)
+    intent_id = client.v1.checkout.sessions.retrieve(session.id).payment_intent
+    dispute = double.create_dispute(intent_id)
+    double.close_dispute(dispute["id"], won=False)
+    event = receiver.wait_for("charge.dispute.closed")
+    assert event.data.object.status == "lost"
+    assert client.v1.disputes.retrieve(dispute["id"]).status == "lost"

@@ -42,7 +42,7 @@ from app.payments.models import (
     Payment,
     Refund,
 )
-from app.payments.states import PaymentStatus
+from app.payments.states import WALLET_LABELS, PaymentStatus
 from app.rules.engine import Source
 from app.rules.messages import quote_dict, reason_dict
 from app.rules.models import RuleSet
@@ -544,7 +544,11 @@ class PaymentSchema(ma.Schema):
     amount = _out(fields.Integer, minimum=1)
     refunded_amount = _out(fields.Integer, minimum=0)
     paid_at = _out(Instant, _zone_of_booking, nullable=True, **NULLABLE_INSTANT)
-    card_last4 = _out(fields.String, nullable=True)
+    card_last4 = _out(fields.String, nullable=True,
+                      description="Card payments only; a wallet payment has no card number.")
+    wallet = _out(fields.String, nullable=True, enum=[*WALLET_LABELS, None],
+                  description="The Korean wallet paid with (kakao_pay, naver_pay); null for a "
+                  "card or an offline payment.")
     reference = _out(
         ComputedString,
         lambda p: p.reference if _manages(p) else None,

@@ -297,9 +297,10 @@ def payouts(org_id: int):
 
 def _csv(org, result, start: date, end: date) -> Response:
     body = csvfile.to_csv(
-        ["kind", "booking", "space", "at", "method", "currency", "gross", "platform_fee",
-         "refunded", "fee_refunded", "net"],
+        ["kind", "booking", "space", "at", "method", "settled_by", "statement_fee", "currency",
+         "gross", "platform_fee", "refunded", "fee_refunded", "net"],
         ([row.kind, row.booking_id, row.space, row.paid_at.isoformat(), row.method,
+          row.settled_by, "" if row.statement_fee is None else row.statement_fee,
           row.currency, row.gross, row.fee, row.refunded, row.fee_refunded, row.net]
          for row in result.all_rows()),
     )
