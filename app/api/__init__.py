@@ -13,7 +13,14 @@ from app.security import limits
 bp = Blueprint("api", __name__)
 bp.ARGUMENTS_PARSER = Parser()
 
-from app.api import approvals, notifications, payments, routes, rules  # noqa: E402,F401
+from app.api import (  # noqa: E402,F401
+    approvals,
+    notifications,
+    organisations,
+    payments,
+    routes,
+    rules,
+)
 
 
 def register(app: Flask) -> None:

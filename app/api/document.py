@@ -41,6 +41,11 @@ TAGS = [
         "name": "notifications",
         "description": "Your notifications, marking them read, and your settings.",
     },
+    {
+        "name": "organisations",
+        "description": "Applying to list spaces as an owner, reviewing applications, and "
+        "inviting people to an organisation's team.",
+    },
     {"name": "meta", "description": "This document."},
 ]
 PREFIX = "/api/v1"

@@ -14,6 +14,8 @@ from app.bookings.approvals import STAGE_STATE_LABELS
 from app.bookings.models import PAYMENT_STATES, STATUS_LABELS
 from app.notifications.kinds import AUDIENCE_LABELS, KINDS, REMINDER_CHOICES
 from app.notifications.models import CHANNELS
+from app.orgs.models import ORG_KINDS, ORG_ROLES
+from app.orgs.states import OrgStatus
 from app.payments.models import OFFLINE_METHODS, PAYMENT_STATUS_LABELS, REFUND_STATUS_LABELS
 from app.rules.schema import (
     ALLOCATION_MODES,
@@ -597,3 +599,37 @@ class LotteryDrawSchema(ma.Schema):
     )
     outcome = _out(fields.Nested, DrawOutcomeSchema)
     entries = _out(fields.List, fields.Nested(DrawEntrySchema), description="In rank order.")
+
+
+class OrganisationSchema(ma.Schema):
+    id = _out(fields.Integer)
+    status = _out(fields.String, enum=[s.value for s in OrgStatus])
+    kind = _out(fields.String, enum=list(ORG_KINDS))
+    name = _out(fields.String)
+    legal_name = _out(fields.String, nullable=True)
+    representative = _out(fields.String, nullable=True)
+    contact_email = _out(fields.String, nullable=True)
+    contact_phone = _out(fields.String, nullable=True)
+    address = _out(fields.String, nullable=True)
+    registration_number = _out(fields.String, nullable=True)
+    jurisdictions = _out(fields.List, fields.Nested(JurisdictionRefSchema))
+    submitted_at = _out(fields.String, nullable=True, format="date-time")
+    reviewed_at = _out(fields.String, nullable=True, format="date-time")
+    review_note = _out(fields.String, nullable=True,
+                       description="Why it was rejected, or what to add.")
+    has_evidence = _out(fields.Boolean)
+    my_role = _out(fields.String, nullable=True,
+                   description="Your role in its team (manager, principal, staff), if any.")
+
+
+class InvitationSchema(ma.Schema):
+    id = _out(fields.Integer)
+    organisation_id = _out(fields.Integer)
+    email = _out(fields.String)
+    role = _out(fields.String, enum=list(ORG_ROLES))
+    expires_at = _out(fields.String, format="date-time")
+
+
+class MembershipSchema(ma.Schema):
+    organisation_id = _out(fields.Integer)
+    role = _out(fields.String, enum=list(ORG_ROLES))
