@@ -72,7 +72,7 @@ def apply_organisation(body: dict):
     jurisdictions (found from the address's district when `jurisdiction_ids` is left out). A
     registration number that fails its check digit answers 422 naming `registration_number`."""
     fields = {**body, "legal_name": body.get("legal_name") or body.get("name")}
-    org = applications.apply(current_user, fields, evidence=None)
+    org = applications.apply(current_user, fields, evidence=None, require_evidence=False)
     db.session.commit()
     return organisation_json(org, current_user), 201, {
         "Location": url_for("api.organisation", org_id=org.id)}

@@ -159,8 +159,9 @@ def _store_evidence(org: Organisation, data: bytes | None, filename: str | None)
 
 
 def apply(actor, fields: dict, *, evidence: bytes | None, filename: str | None = None,
-          now: datetime | None = None) -> Organisation:
-    """`actor` applies to list spaces for an organisation: a pending Organisation."""
+          require_evidence: bool = True, now: datetime | None = None) -> Organisation:
+    """`actor` applies to list spaces for an organisation: a pending Organisation. The API
+    applies without the document (`require_evidence=False`); its reviewers ask for one."""
     now = now or utcnow()
     open_count = db.session.scalar(
         select(func.count(Organisation.id)).where(Organisation.applicant_id == actor.id,
@@ -175,7 +176,8 @@ def apply(actor, fields: dict, *, evidence: bytes | None, filename: str | None =
     org = Organisation(slug=f"org-{secrets.token_hex(6)}", status=OrgStatus.PENDING,
                        applicant_id=actor.id, submitted_at=now, created_at=now,
                        card_holds=False, platform_fee_bps=None)
-    _store_evidence(org, evidence, filename)
+    if evidence or require_evidence:
+        _store_evidence(org, evidence, filename)
     _set(org, clean)
     db.session.add(org)
     db.session.flush()
@@ -236,6 +238,8 @@ def decide(org: Organisation, actor, decision: str, reason: str = "", *,
         ):
             db.session.add(OrgMembership(organisation_id=org.id, user_id=org.applicant_id,
                                          role="manager"))
+            if org.applicant is not None:  # roles are cached per user object
+                org.applicant.__dict__.pop("org_roles", None)
         _audit(ORG_APPROVED, actor, org)
     elif decision == "reject":
         org.status = OrgStatus.REJECTED
