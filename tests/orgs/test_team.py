@@ -165,3 +165,17 @@ def test_invitations_are_rate_limited(org, manager, login, client, db, app, monk
     assert _invite(client, org, email="a@example.kr").status_code == 302
     assert _invite(client, org, email="b@example.kr").status_code == 302
     assert _invite(client, org, email="c@example.kr").status_code == 429
+
+
+def test_the_email_carries_the_link(org, manager, login, client, db, app):
+    from app.notifications import render
+
+    login(manager)
+    _invite(client, org, email="new@example.kr")
+    token = _token_of(db, "new@example.kr")
+    row = db.session.scalars(select(EmailDelivery).where(
+        EmailDelivery.kind == "org_invitation")).one()
+    with render.email_context("ko"):
+        got = render.render_to_address(row)
+    assert f"/organisations/invitations/{token}" in got.text
+    assert "옥상정원 공유" in got.subject
