@@ -156,3 +156,22 @@ def test_review_queue_queries_are_bounded(place, factories, login, client, db, q
 @pytest.fixture(autouse=True)
 def _no_limits(app, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_ORG_APPLY_PER_ACCOUNT", "1000 per minute")
+
+
+def test_a_suspended_owner_is_told_on_the_new_space_form(place, login, client, db, factories):
+    org = factories.org(name="해방촌 코워킹", kind="company")
+    manager = factories.manager(org, email="m2@example.kr")
+    org.status = OrgStatus.SUSPENDED
+    db.session.commit()
+    login(manager)
+    response = client.post("/manage/spaces/new", data={
+        "owner_id": str(org.id), "name": "옥상", "type": "rooftop", "capacity": "10",
+        "description": "", "address": "", "latitude": "", "longitude": "",
+        "timezone": "Asia/Seoul", "price_per_hour": "0", "min_minutes": "60",
+        "max_minutes": "240", "buffer_minutes": "0", "booking_mode": "request",
+    })
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "승인된 기관만 새 공간을 등록할 수 있습니다" in text
+    from app.spaces.models import Space
+    assert db.session.scalar(select(Space.id)) is None

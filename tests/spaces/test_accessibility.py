@@ -176,7 +176,7 @@ def test_migration_turns_the_wheelchair_amenity_into_a_step_free_entrance(app, d
     upgrade()
     assert codes() == {"step_free_entrance", "wifi"}
     with db.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0017"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0018"
 
 
 def test_demo_spaces_have_realistic_features():
