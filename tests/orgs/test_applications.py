@@ -165,7 +165,7 @@ def test_suspension_hides_spaces_refuses_requests_and_tells_residents(place, fac
         booking_services.create_booking(space, resident, start=start + timedelta(days=7),
                                         end=start + timedelta(days=7, hours=1),
                                         purpose="모임", attendees=3)
-    assert "suspended" in caught.value.message
+    assert "옥상정원 공유" in caught.value.message  # names the owner
     with pytest.raises(NotAllowed):
         space_services.create_space(manager, org, name="두 번째", type="rooftop", capacity=5)
     assert booking.status == "requested"  # nothing is cancelled or deleted
