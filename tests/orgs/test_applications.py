@@ -87,6 +87,14 @@ def test_evidence_is_judged_by_its_content(place, db, data):
     assert "evidence" in caught.value.errors
 
 
+def test_a_document_over_ten_megabytes_is_refused(place, db):
+    with pytest.raises(ValidationFailed) as caught:
+        applications.apply(place["applicant"], COMPANY,
+                           evidence=b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024), filename="big.pdf")
+    assert "10 MB" in caught.value.errors["evidence"][0] or "10MB" in \
+        caught.value.errors["evidence"][0]
+
+
 def test_a_picture_is_re_encoded(place, db):
     org = applications.apply(place["applicant"], COMPANY, evidence=png_bytes(),
                              filename="scan.png")
