@@ -79,6 +79,14 @@ class Config:
     RATELIMIT_INVITATION_PER_ACCOUNT = os.environ.get(
         "RATELIMIT_INVITATION_PER_ACCOUNT", "10 per 10 minutes; 50 per day"
     )
+    # Applying to list spaces as an organisation (each carries a document to check and store).
+    RATELIMIT_ORG_APPLY_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_ORG_APPLY_PER_ACCOUNT", "5 per hour; 20 per day"
+    )
+    # Opening and accepting team invitation links (guessing tokens).
+    RATELIMIT_INVITATION_ACCEPT_PER_IP = os.environ.get(
+        "RATELIMIT_INVITATION_ACCEPT_PER_IP", "20 per 10 minutes; 100 per day"
+    )
     RATELIMIT_BOOKING_PER_ACCOUNT = os.environ.get(
         "RATELIMIT_BOOKING_PER_ACCOUNT", "5 per minute; 30 per hour; 100 per day"
     )

@@ -27,6 +27,7 @@ from app.errors import ValidationFailed
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.notifications import account as account_notifications
 from app.notifications import events
+from app.notifications import orgs as org_notifications
 from app.payments import services as payment_services
 from app.security import headers
 from app.stats import facts
@@ -123,6 +124,7 @@ def register_extensions(app: Flask) -> None:
     jobs.register(app)
     events.register()
     account_notifications.register()
+    org_notifications.register()
     payment_services.subscribe()
     calendar_events.subscribe()
     facts.register()

@@ -29,6 +29,7 @@ from app.errors import RuleViolation
 from app.extensions import db
 from app.notifications.services import set_preferences
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
+from app.orgs.states import OrgStatus
 from app.payments import services as payment_services
 from app.seed_rules import approve_all_stages, seed_groups, seed_rule_demos, seed_rule_sets
 from app.spaces.availability import local_instant
@@ -456,6 +457,7 @@ def seed_demo(now: datetime | None = None) -> str:
     jurisdictions = _seed_jurisdictions()
     orgs = _seed_orgs()
     users = _seed_accounts(jurisdictions, orgs)
+    _seed_pending_application(jurisdictions, users, now)
     spaces, new_spaces = _seed_spaces(orgs, jurisdictions, now)
     db.session.flush()
     rule_sets = seed_rule_sets(jurisdictions, orgs, spaces, users, now)
@@ -537,7 +539,12 @@ def _seed_orgs() -> dict[str, Organisation]:
             select(Organisation).where(Organisation.slug.in_([row[0] for row in ORGANISATIONS]))
         )
     }
-    for slug, name, kind, _district, email, phone in ORGANISATIONS:
+    districts = {
+        j.slug: j for j in db.session.scalars(
+            select(Jurisdiction).where(Jurisdiction.slug.in_(
+                [row[3] for row in ORGANISATIONS] + ["seoul-edu"])))
+    }
+    for slug, name, kind, district, email, phone in ORGANISATIONS:
         if slug not in found:
             found[slug] = Organisation(
                 slug=slug, name=name, kind=kind, contact_email=email, contact_phone=phone,
@@ -545,10 +552,46 @@ def _seed_orgs() -> dict[str, Organisation]:
                 # bodies pay no fee.
                 card_holds=kind == "company",
                 platform_fee_bps=300 if kind == "company" else 0,
+                # The demo's owners are approved (as if they had applied and been reviewed).
+                status=OrgStatus.ACTIVE,
             )
             db.session.add(found[slug])
+        org = found[slug]
+        if not org.jurisdictions and district in districts:
+            under = [districts[district]]
+            if kind == "school" and "seoul-edu" in districts:
+                under.append(districts["seoul-edu"])
+            org.jurisdictions = under
     db.session.flush()
     return found
+
+
+# An application waiting for review (the admin's and the Gangbuk officer's queue): a company
+# with a rooftop, applied for by the Gangbuk resident.
+PENDING_APPLICATION = {
+    "slug": "demo-rooftop-application",
+    "kind": "company",
+    "name": "미아 옥상정원",
+    "legal_name": "(주)미아옥상정원",
+    "representative": "한지원",
+    "contact_email": "hello@mia-rooftop.kr",
+    "contact_phone": "02-987-6543",
+    "address": "서울 강북구 도봉로 100",
+    "registration_number": "1248100998",
+}
+
+
+def _seed_pending_application(jurisdictions: dict[str, Jurisdiction], users: dict,
+                              now: datetime) -> None:
+    details = dict(PENDING_APPLICATION)
+    slug = details.pop("slug")
+    if db.session.scalar(select(Organisation.id).where(Organisation.slug == slug)):
+        return
+    applicant = users.get("resident@example.kr")
+    org = Organisation(slug=slug, status=OrgStatus.PENDING, submitted_at=now, created_at=now,
+                       applicant_id=applicant.id if applicant else None, **details)
+    org.jurisdictions = [jurisdictions["gangbuk"]]
+    db.session.add(org)
 
 
 def _seed_accounts(

@@ -104,8 +104,19 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite: batch operations rebuild a table (copy, drop, rename); with foreign keys
+        # enforced, dropping a table other rows point at (organisations, users) fails. SQLite
+        # ignores this pragma inside a transaction, so it is set on the raw connection before
+        # the migration's transaction begins, and set back after (the connection is pooled).
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -22,6 +22,9 @@ from app.bookings.models import BookingSeries, LotteryDraw
 from app.db import utcnow
 from app.extensions import db
 from app.notifications.models import EmailDelivery, Notification
+from app.orgs import team
+from app.orgs.models import Organisation, OrgInvitation
+from app.orgs.states import OrgStatus
 from app.payments import services as payment_services
 from app.payments.settlement_models import SettlementStatement
 from app.spaces.models import SpacePhoto
@@ -103,7 +106,25 @@ def world(factories, media):
     db.session.add(photo)
     db.session.flush()
     media.put(photo.renditions()[0][2], b"webp")
+    # The stranger applied to list spaces in Gangbuk (its officer reviews it), with a document;
+    # the manager invited someone to the owner's team.
+    application = Organisation(slug="applied", name="신청 기관", kind="company",
+                               status=OrgStatus.PENDING, applicant_id=users["stranger"].id,
+                               evidence_key="private/ab/" + "ab" * 16 + ".pdf",
+                               evidence_type="application/pdf")
+    application.jurisdictions = [gangbuk]
+    db.session.add(application)
+    media.put(application.evidence_key, b"%PDF-1.4\n")
+    org_invitation = OrgInvitation(organisation_id=org.id, email="invited@example.kr",
+                                   role="staff", token_hash=team.hash_token("matrix-token"),
+                                   invited_by_id=users["manager"].id,
+                                   expires_at=utcnow() + timedelta(days=7))
+    db.session.add(org_invitation)
+    db.session.commit()
     return {
+        "application": application.id,
+        "org_invitation": org_invitation.id,
+        "manager_id": users["manager"].id,
         "photo": photo.id,
         "photo_file": photo.renditions()[0][2],
         "note": note.id,
@@ -529,6 +550,60 @@ MATRIX = {
     "calendars.delete_calendar": ("POST", "/manage/external-calendars/0/delete", {},
                                   {**{role: "404" for role in ROLES}, "anon": "login"}),
 }
+
+# Organisations. The application (the stranger's, in the officer's district) is seen by its
+# applicant and its reviewers; the owner (no jurisdiction) by its team and the administrators.
+APPLICATION_VIEW = {**{role: "404" for role in ROLES}, "anon": "login", "stranger": "ok",
+                    "officer": "ok", "admin": "ok"}
+APPLICATION_REVIEW = {**APPLICATION_VIEW, "stranger": "403"}
+APPLICATION_EDIT = {**APPLICATION_VIEW, "stranger": "403", "officer": "403", "admin": "403"}
+ORG_REVIEWERS = {**{role: "403" for role in ROLES}, "anon": "login", "officer": "ok",
+                 "other_officer": "ok", "admin": "ok"}
+TEAM_VIEW = {**{role: "404" for role in ROLES}, "anon": "login", "manager": "ok", "admin": "ok"}
+TEAM_CHANGE = {**TEAM_VIEW, "admin": "403"}
+MATRIX.update({
+    "orgs.index": ("GET", "/organisations/", None, LOGGED_IN_OK),
+    "orgs.apply": ("GET", "/organisations/apply", None, LOGGED_IN_OK),
+    "orgs.apply#post": ("POST", "/organisations/apply", {}, LOGGED_IN_OK),
+    "orgs.application": ("GET", "/organisations/{application}", None, APPLICATION_VIEW),
+    "orgs.application#owner": ("GET", "/organisations/{org}", None, TEAM_VIEW),
+    "orgs.resubmit": ("POST", "/organisations/{application}", {}, APPLICATION_EDIT),
+    "orgs.evidence": ("GET", "/organisations/{application}/evidence", None, APPLICATION_REVIEW),
+    "orgs.decide": ("POST", "/organisations/{application}/decide", {}, APPLICATION_REVIEW),
+    "orgs.review": ("GET", "/organisations/review", None, ORG_REVIEWERS),
+    "orgs.team_page": ("GET", "/organisations/{org}/team", None, TEAM_VIEW),
+    "orgs.invite": ("POST", "/organisations/{org}/team/invite", {}, TEAM_CHANGE),
+    "orgs.change_role": ("POST", "/organisations/{org}/team/{manager_id}/role",
+                         {"role": "manager"}, TEAM_CHANGE),
+    # The manager is the only one: removing themselves is refused with a message.
+    "orgs.remove_member": ("POST", "/organisations/{org}/team/{manager_id}/remove", {},
+                           TEAM_CHANGE),
+    "orgs.leave": ("POST", "/organisations/{org}/team/leave", {}, TEAM_CHANGE),
+    "orgs.cancel_invitation": ("POST",
+                               "/organisations/{org}/invitations/{org_invitation}/cancel", {},
+                               TEAM_CHANGE),
+    # The link is the key: whoever holds it sees the invitation (visitors are asked to log in).
+    "orgs.invitation": ("GET", "/organisations/invitations/matrix-token", None, ALL_OK),
+    "orgs.invitation#unknown": ("GET", "/organisations/invitations/not-a-token", None,
+                                {role: "404" for role in ROLES}),
+    "admin.organisations": ("GET", "/admin/organisations?status=pending", None, ADMIN_ONLY),
+    "admin.approve_organisation": ("POST", "/admin/organisations/{application}/approve", {},
+                                   ADMIN_ONLY),
+    "admin.suspend_organisation": ("POST", "/admin/organisations/{org}/suspend", {},
+                                   ADMIN_ONLY),
+    "admin.reinstate_organisation": ("POST", "/admin/organisations/{org}/reinstate", {},
+                                     ADMIN_ONLY),
+    "api.apply_organisation": ("POST", "/api/v1/organisations", {}, LOGGED_IN_OK),
+    "api.organisation": ("GET", "/api/v1/organisations/{application}", None, APPLICATION_VIEW),
+    "api.approve_organisation": ("POST", "/api/v1/organisations/{application}/approve", {},
+                                 APPLICATION_REVIEW),
+    "api.reject_organisation": ("POST", "/api/v1/organisations/{application}/reject", REASON,
+                                APPLICATION_REVIEW),
+    "api.invite_to_organisation": ("POST", "/api/v1/organisations/{org}/invitations",
+                                   {"email": "x@example.kr", "role": "staff"}, TEAM_CHANGE),
+    "api.accept_invitation": ("POST", "/api/v1/invitations/accept", {"token": "nope"},
+                              LOGGED_IN_OK),
+})
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -16,6 +16,7 @@ bp.ARGUMENTS_PARSER = Parser()
 from app.api import (  # noqa: E402,F401
     approvals,
     notifications,
+    organisations,
     owner,
     payments,
     privacy,

@@ -42,6 +42,11 @@ TAGS = [
         "description": "Your notifications, marking them read, and your settings.",
     },
     {"name": "account", "description": "Your own data: a copy of everything held about you."},
+    {
+        "name": "organisations",
+        "description": "Applying to list spaces as an owner, reviewing applications, and "
+        "inviting people to an organisation's team.",
+    },
     {"name": "meta", "description": "This document."},
 ]
 PREFIX = "/api/v1"

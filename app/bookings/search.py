@@ -27,6 +27,7 @@ from app.db import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree, with_descendants
+from app.orgs.states import OrgStatus
 from app.spaces.availability import WeeklyHours, is_slot_free
 from app.spaces.models import (
     ACCESSIBILITY,
@@ -230,7 +231,11 @@ def _bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, floa
 
 
 def _base_query(params: SearchParams):
-    query = select(Space.id, Space.latitude, Space.longitude).where(Space.published.is_(True))
+    # Spaces of a suspended organisation leave search until it is reinstated.
+    query = select(Space.id, Space.latitude, Space.longitude).where(
+        Space.published.is_(True),
+        Space.owner_id.in_(select(Organisation.id).where(Organisation.status == OrgStatus.ACTIVE)),
+    )
     if params.q:
         like = f"%{params.q.replace('%', '').replace('_', '')}%"
         query = query.where(

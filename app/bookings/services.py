@@ -27,6 +27,7 @@ from app.db import utcnow
 from app.errors import InvalidTransition, NotAllowed, RuleViolation, SlotTaken, ValidationFailed
 from app.extensions import db
 from app.formatting import money
+from app.orgs.states import OrgStatus
 from app.rules.messages import quote_dict, reason_dict
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.spaces.availability import Availability, WeeklyHours, compute_availability
@@ -204,6 +205,11 @@ def create_booking(
     check and the insert (see `app.db`).
     """
     now = now or utcnow()
+    if space.owner.status != OrgStatus.ACTIVE:
+        raise NotAllowed(
+            _("%(owner)s is not taking bookings at the moment: its listing is suspended.",
+              owner=space.owner.name)
+        )
     validate_request(space, user, start, end, purpose, attendees, now)
     _check_request_facts(user, purpose_category, waiver, group_id)
     judgement = judge_request(

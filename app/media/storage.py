@@ -23,14 +23,27 @@ from botocore.exceptions import ClientError
 from flask import Flask, current_app
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{32}-[0-9]{1,5}\.(webp|jpg)$")
-CONTENT_TYPES = {"webp": "image/webp", "jpg": "image/jpeg"}
+# Private files (documents organisations send with their application): stored beside the
+# pictures but never served by the public /media/ route, which accepts only `valid_key`.
+PRIVATE_KEY_PATTERN = re.compile(r"^private/[0-9a-f]{2}/[0-9a-f]{32}\.(pdf|png|jpg)$")
+CONTENT_TYPES = {"webp": "image/webp", "jpg": "image/jpeg", "png": "image/png",
+                 "pdf": "application/pdf"}
 CHUNK = 64 * 1024
 # Sent with every file (and stored on S3 objects): a key's bytes never change.
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
 def valid_key(key: str) -> bool:
+    """A public picture's key (what the /media/ route serves)."""
     return bool(KEY_PATTERN.match(key))
+
+
+def valid_private_key(key: str) -> bool:
+    return bool(PRIVATE_KEY_PATTERN.match(key))
+
+
+def storable_key(key: str) -> bool:
+    return valid_key(key) or valid_private_key(key)
 
 
 def content_type(key: str) -> str:
@@ -59,7 +72,7 @@ class LocalStorage:
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        if not valid_key(key):
+        if not storable_key(key):
             raise ValueError(f"not a media key: {key!r}")
         return self.root / key
 
@@ -101,7 +114,7 @@ class S3Storage:
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
 
     def _object(self, key: str) -> str:
-        if not valid_key(key):
+        if not storable_key(key):
             raise ValueError(f"not a media key: {key!r}")
         return self.prefix + key
 
@@ -111,7 +124,7 @@ class S3Storage:
             Key=self._object(key),
             Body=data,
             ContentType=content_type(key),
-            CacheControl=CACHE_CONTROL,
+            CacheControl=CACHE_CONTROL if valid_key(key) else "private, no-store",
         )
 
     def get(self, key: str) -> StoredFile | None:

@@ -44,7 +44,8 @@ class Kind:
     mandatory: bool = False
     digest: bool = False  # may be gathered into the daily digest
     # The page the notification opens: "booking" (the booking), "queue", "oversight", "groups",
-    # "statement" (a settlement statement).
+    # "statement" (a settlement statement), "org_application" (an organisation's application
+    # page), "org_review" (the review queue).
     opens: str = "booking"
     # May also be emailed to an address without an account (services.email_address): the
     # template then renders with no `user` and may give a `reason` block for the footer.
@@ -87,6 +88,10 @@ KINDS: dict[str, Kind] = {
              mandatory=True),
         Kind("group_invitation", RESIDENT, _l("Invitation to join a resident group"),
              opens="groups", to_addresses=True),
+        Kind("owner_suspended", RESIDENT, _l("The owner of a space you booked is suspended"),
+             mandatory=True),
+        Kind("org_invitation", ACCOUNT, _l("Invitation to join an organisation's team"),
+             mandatory=True, opens="org_team", to_addresses=True),
         # --- approvers (facility managers, principals, officers deciding a stage)
         Kind("approval_requested", APPROVER, _l("A new request waits for your decision"),
              digest=True, opens="queue"),
@@ -104,6 +109,13 @@ KINDS: dict[str, Kind] = {
         Kind("refund_failed_owner", OWNER, _l("A refund to a resident failed"),
              mandatory=True),
         Kind("dispute_closed", OWNER, _l("A card dispute was closed"), mandatory=True),
+        # --- organisations: the applicant, the team, the reviewers
+        Kind("org_application_decided", ACCOUNT, _l("Your organisation's application decided"),
+             mandatory=True, opens="org_application"),
+        Kind("org_suspended", ACCOUNT, _l("Your organisation suspended or reinstated"),
+             mandatory=True, opens="org_application"),
+        Kind("org_application_received", OFFICER, _l("An organisation applied to list spaces"),
+             opens="org_review"),
         # --- the account itself
         Kind("email_verification", ACCOUNT, _l("Confirm your email address"), mandatory=True,
              opens="verify"),

@@ -67,6 +67,10 @@ def link_for(note, *, external: bool = False) -> str:
         return url_for("oversight.index", _external=external)
     if opens == "groups":
         return url_for("accounts.groups", _external=external)
+    if opens == "org_review":
+        return url_for("orgs.review", _external=external)
+    if opens in ("org_application", "org_team") and isinstance(note.params.get("org"), int):
+        return url_for("orgs.application", org_id=note.params["org"], _external=external)
     if opens == "statement" and note.params.get("org") and note.params.get("statement"):
         return url_for("settlement.statement", org_id=note.params["org"],
                        statement_id=note.params["statement"], _external=external)
@@ -161,6 +165,8 @@ def render_to_address(row) -> Rendered:
     spec = KINDS[row.kind]
     params = row.params or {}
     link = invitation_link(params) if row.kind == "group_invitation" else None
+    if row.kind == "org_invitation" and isinstance(params.get("token"), str):
+        link = url_for("orgs.invitation", token=params["token"], _external=True)
     link = link or url_for("main.index", _external=True)
     blocks = _blocks(spec.template, {"params": params, "note": None, "user": None,
                                      "link": link})

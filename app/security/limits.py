@@ -103,6 +103,16 @@ invitation_per_account = limiter.limit(
     setting("RATELIMIT_INVITATION_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
     scope="invitation",
 )
+# Applications to list spaces as an organisation (and their corrected versions).
+org_apply_per_account = limiter.limit(
+    setting("RATELIMIT_ORG_APPLY_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
+    scope="org-apply",
+)
+# Team invitation links: opened and accepted per network address (tokens are not guessable,
+# but nobody gets to try).
+invitation_accept_per_ip = limiter.limit(
+    setting("RATELIMIT_INVITATION_ACCEPT_PER_IP"), key_func=client_ip, scope="invitation-accept",
+)
 # Photo uploads of the manager pages: decoding and re-encoding a picture costs the server.
 photo_upload_per_account = limiter.limit(
     setting("RATELIMIT_PHOTO_UPLOAD_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],

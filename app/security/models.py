@@ -42,9 +42,27 @@ JURISDICTION_MOVED = "jurisdiction_moved"
 # tombstone left behind, `detail` says how; no personal data.
 ACCOUNT_ERASED = "account_erased"
 
+# Owner organisations (app.orgs): applications and their review, suspension, and the team.
+# `user_id` is who acted; `detail` names the organisation (and the member or address).
+ORG_APPLIED = "org_applied"
+ORG_RESUBMITTED = "org_resubmitted"
+ORG_APPROVED = "org_approved"
+ORG_REJECTED = "org_rejected"
+ORG_INFO_REQUESTED = "org_info_requested"
+ORG_SUSPENDED = "org_suspended"
+ORG_REINSTATED = "org_reinstated"
+ORG_INVITED = "org_invited"
+ORG_INVITATION_ACCEPTED = "org_invitation_accepted"
+ORG_ROLE_CHANGED = "org_role_changed"
+ORG_MEMBER_REMOVED = "org_member_removed"
+
+ORG_AUDIT_KINDS = (ORG_APPLIED, ORG_RESUBMITTED, ORG_APPROVED, ORG_REJECTED, ORG_INFO_REQUESTED,
+                   ORG_SUSPENDED, ORG_REINSTATED, ORG_INVITED, ORG_INVITATION_ACCEPTED,
+                   ORG_ROLE_CHANGED, ORG_MEMBER_REMOVED)
+
 AUDIT_KINDS = (ADMIN_GRANTED, ADMIN_REVOKED, OFFICER_GRANTED, OFFICER_REVOKED,
                ACCOUNT_DEACTIVATED, ACCOUNT_REACTIVATED, JURISDICTION_ADDED,
-               JURISDICTION_RENAMED, JURISDICTION_MOVED, ACCOUNT_ERASED)
+               JURISDICTION_RENAMED, JURISDICTION_MOVED, ACCOUNT_ERASED, *ORG_AUDIT_KINDS)
 
 
 class SecurityEvent(Model):

@@ -12,16 +12,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
-from geopy.adapters import URLLibAdapter
-from geopy.geocoders import Nominatim
 from sqlalchemy import select
 
 from app.db import utcnow
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
+from app.geo import geocode_address
 from app.orgs.models import Jurisdiction, Organisation
+from app.orgs.states import OrgStatus
 from app.spaces import signals
 from app.spaces.fields import (
     SPACE_FIELDS,
@@ -177,6 +176,11 @@ def create_space(actor, owner: Organisation, **fields) -> Space:
     """
     if not can_manage_owner(actor, owner):
         raise NotAllowed(_("You do not manage this organisation."))
+    if owner.status != OrgStatus.ACTIVE:
+        raise NotAllowed(
+            _("Only approved organisations can list new spaces. %(name)s is not approved or "
+              "is suspended at the moment.", name=owner.name)
+        )
     values = {**DEFAULTS, **fields}
     for required in ("name", "type", "capacity"):
         values.setdefault(required, None)
@@ -330,37 +334,3 @@ def delete_closure(closure: Closure, actor) -> None:
     _require_manage(closure.space, actor)
     db.session.delete(closure)
     db.session.flush()
-
-
-# --- Geocoding --------------------------------------------------------------------------------
-def geocode_address(address: str) -> tuple[float, float] | None:
-    """(latitude, longitude) of an address through the configured geocoder, or None.
-
-    Never raises: a geocoder that is off, unreachable, slow or answering nonsense means None
-    (logged), and the manager enters the coordinates by hand.
-    """
-    address = (address or "").strip()
-    config = current_app.config
-    if not address or config.get("GEOCODER", "none") != "nominatim":
-        return None
-    geocoder = Nominatim(
-        domain=config["GEOCODER_DOMAIN"],
-        scheme=config["GEOCODER_SCHEME"],
-        timeout=config["GEOCODER_TIMEOUT"],
-        user_agent=config["GEOCODER_USER_AGENT"],
-        # The standard library's client, so tests and production speak HTTP the same way.
-        adapter_factory=URLLibAdapter,
-    )
-    try:
-        location = geocoder.geocode(address, exactly_one=True)
-        if location is None:
-            log.info("geocoder found nothing for %r", address)
-            return None
-        lat, lon = float(location.latitude), float(location.longitude)
-    except Exception as exc:  # noqa: BLE001 - any failure of a remote service means "not found"
-        log.warning("geocoding %r failed: %s: %s", address, type(exc).__name__, exc)
-        return None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        log.warning("geocoder gave an impossible point for %r: %s, %s", address, lat, lon)
-        return None
-    return lat, lon

@@ -16,6 +16,7 @@ from app.web.main import bp as main_bp
 from app.web.manage import bp as manage_bp
 from app.web.media import bp as media_bp
 from app.web.notifications.routes import bp as notifications_bp
+from app.web.orgs import bp as orgs_bp
 from app.web.oversight import bp as oversight_bp
 from app.web.payments.routes import bp as payments_bp
 from app.web.payments.routes import webhook_bp
@@ -41,6 +42,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(rules_bp, url_prefix="/rules")
     app.register_blueprint(security_bp, url_prefix="/security")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(orgs_bp, url_prefix="/organisations")
     app.register_blueprint(lottery_bp, url_prefix="/lottery")
     app.register_blueprint(stats_bp)
     app.register_blueprint(stats_exports_bp, url_prefix="/stats")

@@ -182,6 +182,21 @@ def params_for(case: str, lang: str) -> dict:
             "org": 3, "owner": w["owner"], "statement": 12, "month": "2026-11",
             "net": -19400, "currency": "KRW", "status": "carried", "gross": 0, "lines": 1,
         },
+        "owner_suspended": {**b, "org": 3, "name": w["owner"], "suspended": True},
+        "org_invitation": {
+            "token": "TOKEN", "org": 3, "name": w["owner"], "inviter": w["inviter"],
+            "role": "staff", "email": "reader@example.org",
+            "expires": "2026-12-09T03:00:00+00:00",
+        },
+        "org_application_received": {"org": 3, "name": w["owner"]},
+        "org_application_decided": {"org": 3, "name": w["owner"], "decision": "approve",
+                                    "reason": ""},
+        "org_application_decided-reject": {"org": 3, "name": w["owner"], "decision": "reject",
+                                           "reason": w["reason"]},
+        "org_application_decided-info": {"org": 3, "name": w["owner"],
+                                         "decision": "request_info", "reason": w["change"]},
+        "org_suspended": {"org": 3, "name": w["owner"], "suspended": True},
+        "org_suspended-reinstated": {"org": 3, "name": w["owner"], "suspended": False},
         "settlement_paid": {
             "org": 3, "owner": w["owner"], "statement": 12, "month": "2026-11",
             "net": 43650, "currency": "KRW", "status": "paid", "gross": 50000, "lines": 3,
@@ -202,8 +217,17 @@ CASES = [
     "approval_notice", "approval_deadline", "approval_escalated", "weekly_summary",
     "email_verification", "signup_attempt", "account_retention", "group_invitation",
     "settlement_issued",
-    "settlement_issued-carried", "settlement_paid",
+    "settlement_issued-carried", "settlement_paid", "owner_suspended", "org_invitation",
+    "org_application_received", "org_application_decided", "org_application_decided-reject",
+    "org_application_decided-info", "org_suspended", "org_suspended-reinstated",
 ]
+# Messages about an organisation: its page, or the review queue.
+ORG_LINKS = {
+    "org_invitation": f"{BASE}/organisations/3",
+    "org_application_received": f"{BASE}/organisations/review",
+    "org_application_decided": f"{BASE}/organisations/3",
+    "org_suspended": f"{BASE}/organisations/3",
+}
 # Messages about the account, not a booking: where their button leads.
 ACCOUNT_LINKS = {
     "email_verification": f"{BASE}/verify-email/TOKEN",
@@ -248,6 +272,14 @@ KIND_WORDS = {
     "settlement_issued": ("정산서", "Settlement statement"),
     "settlement_issued-carried": ("정산서", "Settlement statement"),
     "settlement_paid": ("이체", "Settlement transferred"),
+    "owner_suspended": ("정지", "suspended"),
+    "org_invitation": ("초대", "invited you"),
+    "org_application_received": ("심사", "Application to review"),
+    "org_application_decided": ("승인", "is approved"),
+    "org_application_decided-reject": ("반려", "rejected"),
+    "org_application_decided-info": ("보완", "needs more information"),
+    "org_suspended": ("정지", "is suspended"),
+    "org_suspended-reinstated": ("복구", "is reinstated"),
     "digest": ("알림", "Daily digest"),
 }
 
@@ -266,7 +298,7 @@ def kind_of(case: str) -> str:
 def note_for(case: str, lang: str, reader, **kw) -> Notification:
     kind = kind_of(case)
     no_booking = ("weekly_summary", "group_invitation", "settlement_issued", "settlement_paid",
-                  *ACCOUNT_LINKS)
+                  *ACCOUNT_LINKS, *ORG_LINKS)
     booking_id = None if kind in no_booking else BOOKING_ID
     return Notification(kind=kind, params=params_for(case, lang), user=reader,
                         booking_id=booking_id, **kw)
@@ -347,6 +379,8 @@ def test_the_link_is_absolute_and_opens_the_right_page(case, reader):
         expected = f"{BASE}/account/groups"
     elif kind.startswith("settlement_"):
         expected = f"{BASE}/manage/organisations/3/statements/12"
+    elif kind in ORG_LINKS:
+        expected = ORG_LINKS[kind]
     else:
         expected = f"{BASE}/bookings/{BOOKING_ID}"
     for lang in ("ko", "en"):
@@ -357,6 +391,10 @@ def test_the_link_is_absolute_and_opens_the_right_page(case, reader):
             # About the account itself: no setting turns it off, so the footer says why it came.
             assert f"{BASE}/account/notifications" not in got.text
             assert "reader@example.org" in got.text.split("\n-- \n")[1]
+            continue
+        if kind in ("org_application_decided", "org_suspended"):
+            # Mandatory messages about the organisation: the footer says why they came.
+            assert f"{BASE}/account/notifications" not in got.text
             continue
         # The footer says how to change what arrives by email.
         assert f"{BASE}/account/notifications" in got.text

@@ -34,6 +34,8 @@ from app.bookings.states import UNDECIDED, DrawOutcome, StageState
 from app.notifications import render
 from app.notifications.kinds import AUDIENCE_LABELS, KINDS, REMINDER_CHOICES
 from app.notifications.models import CHANNELS, Notification
+from app.orgs.models import ORG_KINDS, ORG_ROLES
+from app.orgs.states import OrgStatus
 from app.payments import services as payment_services
 from app.payments.models import (
     OFFLINE_METHODS,
@@ -1075,3 +1077,37 @@ class MyDataSchema(ma.Schema):
         fields.List, fields.String(),
         description="Sections cut at their newest 5,000 rows (empty when nothing was cut).",
     )
+
+
+class OrganisationSchema(ma.Schema):
+    id = _out(fields.Integer)
+    status = _out(fields.String, enum=[s.value for s in OrgStatus])
+    kind = _out(fields.String, enum=list(ORG_KINDS))
+    name = _out(fields.String)
+    legal_name = _out(fields.String, nullable=True)
+    representative = _out(fields.String, nullable=True)
+    contact_email = _out(fields.String, nullable=True)
+    contact_phone = _out(fields.String, nullable=True)
+    address = _out(fields.String, nullable=True)
+    registration_number = _out(fields.String, nullable=True)
+    jurisdictions = _out(fields.List, fields.Nested(JurisdictionRefSchema))
+    submitted_at = _out(fields.String, nullable=True, format="date-time")
+    reviewed_at = _out(fields.String, nullable=True, format="date-time")
+    review_note = _out(fields.String, nullable=True,
+                       description="Why it was rejected, or what to add.")
+    has_evidence = _out(fields.Boolean)
+    my_role = _out(fields.String, nullable=True,
+                   description="Your role in its team (manager, principal, staff), if any.")
+
+
+class InvitationSchema(ma.Schema):
+    id = _out(fields.Integer)
+    organisation_id = _out(fields.Integer)
+    email = _out(fields.String)
+    role = _out(fields.String, enum=list(ORG_ROLES))
+    expires_at = _out(fields.String, format="date-time")
+
+
+class MembershipSchema(ma.Schema):
+    organisation_id = _out(fields.Integer)
+    role = _out(fields.String, enum=list(ORG_ROLES))

@@ -35,6 +35,7 @@ from app.api.parsing import (
 from app.bookings.models import STATUS_LABELS
 from app.bookings.queue import SORTS
 from app.notifications.kinds import REMINDER_CHOICES, kinds_for
+from app.orgs.models import APPLICATION_KINDS
 from app.payments.models import OFFLINE_METHODS
 from app.payments.services import MAX_REASON, MAX_REFERENCE
 from app.rules.schema import (
@@ -147,6 +148,56 @@ class ResubmitRequestSchema(Body):
     purpose_category = Choice(PURPOSES)
     waiver = Choice(WAIVER_CATEGORIES)
     group_id = Integer()
+
+
+class OrganisationRequestSchema(Body):
+    """An application to list spaces. The evidence document is sent from the web page
+    (/organisations/<id>) when a reviewer asks for it."""
+
+    kind = Choice(APPLICATION_KINDS, required=True)
+    name = Text(required=True, max_length=160, metadata={"description": "Shown to residents."})
+    legal_name = Text(max_length=160,
+                      metadata={"description": "As registered (the name when left out)."})
+    representative = Text(required=True, max_length=80)
+    contact_email = Text(required=True, max_length=254)
+    contact_phone = Text(required=True, max_length=40)
+    address = Text(required=True, max_length=300)
+    registration_number = Text(
+        max_length=20,
+        metadata={"description": "사업자등록번호 (companies; optional for individuals, checked "
+                  "with its check digit) or 고유번호 (nonprofits), XXX-XX-XXXXX."},
+    )
+    jurisdiction_ids = Ids(limit=5, metadata={
+        "description": "The jurisdictions whose officers review it (found from the address "
+                       "when left out)."})
+
+
+ORGANISATION_REQUEST_EXAMPLE = {
+    "kind": "company",
+    "name": "옥상정원 공유",
+    "legal_name": "(주)옥상정원",
+    "representative": "김대표",
+    "contact_email": "hello@rooftop.example.kr",
+    "contact_phone": "02-123-4567",
+    "address": "서울 강북구 도봉로 1",
+    "registration_number": "124-81-00998",
+}
+
+
+class RejectRequestSchema(Body):
+    reason = Text(required=True, max_length=2000,
+                  metadata={"description": "Why; the applicant reads it."})
+
+
+class InvitationRequestSchema(Body):
+    email = Text(required=True, max_length=254)
+    role = Choice(("manager", "principal", "staff"), required=True,
+                  metadata={"description": "principal only for schools."})
+
+
+class AcceptInvitationSchema(Body):
+    token = Text(required=True, max_length=100,
+                 metadata={"description": "The token of the emailed link."})
 
 
 class EmptySchema(Body):

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import access
@@ -17,13 +17,16 @@ from app.accounts.models import User
 from app.db import db_int
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
+from app.orgs import applications
 from app.orgs.models import (
     JURISDICTION_KINDS,
     ORG_ROLES,
     Jurisdiction,
     JurisdictionMembership,
+    Organisation,
     OrgMembership,
 )
+from app.orgs.states import OrgStatus
 from app.security import limits
 from app.security.models import (
     ACCOUNT_DEACTIVATED,
@@ -37,6 +40,17 @@ from app.security.models import (
     JURISDICTION_RENAMED,
     OFFICER_GRANTED,
     OFFICER_REVOKED,
+    ORG_APPLIED,
+    ORG_APPROVED,
+    ORG_INFO_REQUESTED,
+    ORG_INVITATION_ACCEPTED,
+    ORG_INVITED,
+    ORG_MEMBER_REMOVED,
+    ORG_REINSTATED,
+    ORG_REJECTED,
+    ORG_RESUBMITTED,
+    ORG_ROLE_CHANGED,
+    ORG_SUSPENDED,
     SecurityEvent,
 )
 from app.web.admin import bp
@@ -56,7 +70,19 @@ AUDIT_LABELS = {
     JURISDICTION_RENAMED: _l("Jurisdiction renamed"),
     JURISDICTION_MOVED: _l("Jurisdiction moved"),
     ACCOUNT_ERASED: _l("Account erased"),
+    ORG_APPLIED: _l("Organisation applied"),
+    ORG_RESUBMITTED: _l("Application sent again"),
+    ORG_APPROVED: _l("Organisation approved"),
+    ORG_REJECTED: _l("Application rejected"),
+    ORG_INFO_REQUESTED: _l("More information requested"),
+    ORG_SUSPENDED: _l("Organisation suspended"),
+    ORG_REINSTATED: _l("Organisation reinstated"),
+    ORG_INVITED: _l("Team invitation sent"),
+    ORG_INVITATION_ACCEPTED: _l("Team invitation accepted"),
+    ORG_ROLE_CHANGED: _l("Team role changed"),
+    ORG_MEMBER_REMOVED: _l("Team member removed"),
 }
+ORGS_PER_PAGE = 30
 
 
 @bp.before_request
@@ -254,6 +280,57 @@ def rename_jurisdiction(jurisdiction_id: int):
 def move_jurisdiction(jurisdiction_id: int):
     return _change_jurisdiction(jurisdiction_id, lambda row: console.move_jurisdiction(
         row, _parent_id(), actor=current_user))
+
+
+# --- Organisations ------------------------------------------------------------------------------
+@bp.get("/organisations")
+def organisations():
+    status = request.args.get("status") or ""
+    q = (request.args.get("q") or "").strip()[: console.MAX_QUERY]
+    query = select(Organisation).options(selectinload(Organisation.jurisdictions))
+    if status in set(OrgStatus):
+        query = query.where(Organisation.status == status)
+    if q:
+        query = query.where(func.lower(Organisation.name).like(console._like(q), escape="\\"))
+    query = query.order_by(Organisation.created_at.desc(), Organisation.id.desc())
+    pagination = paginate(query, per_page=ORGS_PER_PAGE)
+    return render_template("admin/organisations.html", pagination=pagination, status=status,
+                           q=q, statuses=list(OrgStatus))
+
+
+def _org_action(org_id: int, action, message: str):
+    org = access.load_or_404(Organisation, org_id)
+    try:
+        action(org)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("admin.organisations", status=request.args.get("status") or None))
+
+
+@bp.post("/organisations/<int:org_id>/approve")
+@limits.admin_change_per_account
+def approve_organisation(org_id: int):
+    return _org_action(org_id, lambda org: applications.decide(org, current_user, "approve"),
+                       _("The organisation is approved."))
+
+
+@bp.post("/organisations/<int:org_id>/suspend")
+@limits.admin_change_per_account
+def suspend_organisation(org_id: int):
+    reason = (request.form.get("reason") or "")[:2000]
+    return _org_action(org_id, lambda org: applications.suspend(org, current_user, reason),
+                       _("The organisation is suspended: its spaces left search."))
+
+
+@bp.post("/organisations/<int:org_id>/reinstate")
+@limits.admin_change_per_account
+def reinstate_organisation(org_id: int):
+    return _org_action(org_id, lambda org: applications.reinstate(org, current_user),
+                       _("The organisation is reinstated."))
 
 
 # --- Audit --------------------------------------------------------------------------------------

@@ -23,10 +23,11 @@ from app.bookings import services as booking_services
 from app.bookings.models import Booking
 from app.bookings.states import BookingStatus
 from app.db import db_int, utcnow
-from app.errors import DomainError, ValidationFailed
+from app.errors import DomainError, NotAllowed, ValidationFailed
 from app.extensions import db
 from app.formatting import local
 from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree
+from app.orgs.states import OrgStatus
 from app.spaces import services as space_services
 from app.spaces import surge
 from app.spaces.availability import WeeklyHours, week_window
@@ -188,6 +189,12 @@ def new_space():
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(form, exc)
+        except NotAllowed as exc:
+            # A suspended (or not yet approved) owner: said on the form, nothing is made.
+            db.session.rollback()
+            if owner.status == OrgStatus.ACTIVE:
+                raise
+            form.form_errors.append(exc.message)
         else:
             db.session.commit()
             flash(_("The space was created. Now set its opening hours."), "success")
