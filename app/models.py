@@ -1,7 +1,7 @@
 """Imports every model so the metadata is complete (Alembic, create_all, shell)."""
 
 from app.accounts.group_models import GroupInvitation, ResidentGroup, ResidentGroupMember
-from app.accounts.models import ApiToken, User
+from app.accounts.models import ApiToken, PasswordReset, User
 from app.bookings.models import Booking, BookingSeries, BookingStage, BookingTransition, LotteryDraw
 from app.calendars.models import CalendarFeed, ExternalCalendar
 from app.jobs.models import JobRun
@@ -24,6 +24,7 @@ __all__ = [
     "OpenDay",
     "EmailDelivery",
     "JobRun",
+    "PasswordReset",
     "Notification",
     "NotificationPreference",
     "ApiToken",

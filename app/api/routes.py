@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.accounts.services import require_verified
 from app.api import bp
 from app.api import serializers as out
 from app.api.auth import authenticate_request, token_required
@@ -215,6 +216,8 @@ def create_booking(body: dict):
     it). A request the rules refuse answers 422 `rule_violation` with `reasons`, each citing its
     rule set. Two bookings never overlap, buffers included: of requests racing for the same time
     exactly one succeeds, the others get 409 `slot_taken`."""
+    # An unconfirmed address answers 403 `email_unverified` before anything is logged.
+    require_verified(current_user)
     space_id = body["space_id"]
     start, end = body["start"], body["end"]
     purpose, attendees = body["purpose"], body["attendees"]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.accounts.groups import user_group_ids
+from app.accounts.services import require_verified
 from app.bookings import approvals, judging, signals
 from app.bookings.models import Booking, BookingStage, BookingTransition
 from app.bookings.states import (
@@ -204,6 +205,7 @@ def create_booking(
     check and the insert (see `app.db`).
     """
     now = now or utcnow()
+    require_verified(user)
     validate_request(space, user, start, end, purpose, attendees, now)
     _check_request_facts(user, purpose_category, waiver, group_id)
     judgement = judge_request(
