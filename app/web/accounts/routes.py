@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
@@ -25,7 +26,7 @@ from app.accounts.models import ApiToken
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.security import events as security_events
-from app.security import limits
+from app.security import headers, limits
 from app.security.models import ACCOUNT_CREATED, LOGIN, LOGIN_FAILED
 from app.web.accounts import bp
 from app.web.accounts.forms import (
@@ -174,7 +175,7 @@ def resend_verification():
 # --- Forgotten passwords ------------------------------------------------------------------------
 def _no_referrer(response):
     """Pages whose address carries a token: the address never goes out as a Referer."""
-    response.headers["Referrer-Policy"] = "no-referrer"
+    headers.no_referrer()
     return response
 
 
@@ -185,8 +186,8 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         try:
-            resets.request_reset(required(form.email.data),
-                                 locale=session.get("locale", "ko"))
+            # An address without an account is written to in the language of this page.
+            resets.request_reset(required(form.email.data), locale=str(get_locale() or "ko"))
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(form, exc)
