@@ -59,3 +59,26 @@ def test_deactivation_revokes_everything_and_cancels_future_bookings(
         "end_time": f"{form_start + timedelta(hours=1):%H:%M}", "purpose": "모임",
         "attendees": "3"})
     assert response.status_code == 302
+
+
+def test_what_was_paid_for_a_cancelled_booking_is_refunded_in_full(client, db, factories,
+                                                                   login):
+    from app.payments import services as payment_services
+    from app.payments.models import Refund
+
+    admin = factories.user(email="admin@example.org", is_admin=True)
+    org = factories.org()
+    manager = factories.manager(org)
+    person = factories.user(email="kim@example.org")
+    space = factories.space(owner=org, price_per_hour=10_000)
+    start = next_weekday(3, 18)
+    booking = factories.booking(space, person, start=start, end=start + timedelta(hours=2))
+    payment_services.record_offline(booking, manager, method="cash",
+                                    amount=booking.price_amount, reference="영수증 1")
+    db.session.commit()
+    login(admin)
+    client.post(f"/admin/users/{person.id}/deactivate")
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
+    refunds = db.session.scalars(select(Refund)).all()
+    assert [r.amount for r in refunds] == [20_000]
