@@ -76,6 +76,18 @@ class Config:
     RATELIMIT_VERIFICATION_PER_ACCOUNT = os.environ.get(
         "RATELIMIT_VERIFICATION_PER_ACCOUNT", "3 per 10 minutes; 10 per day"
     )
+    RATELIMIT_PASSWORD_RESET_PER_IP = os.environ.get(
+        "RATELIMIT_PASSWORD_RESET_PER_IP", "5 per 10 minutes; 20 per day"
+    )
+    RATELIMIT_PASSWORD_RESET_PER_ADDRESS = os.environ.get(
+        "RATELIMIT_PASSWORD_RESET_PER_ADDRESS", "3 per 10 minutes; 10 per day"
+    )
+    RATELIMIT_PASSWORD_RESET_LINK_PER_IP = os.environ.get(
+        "RATELIMIT_PASSWORD_RESET_LINK_PER_IP", "30 per 10 minutes; 100 per day"
+    )
+    RATELIMIT_EMAIL_CHANGE_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_EMAIL_CHANGE_PER_ACCOUNT", "3 per 10 minutes; 10 per day"
+    )
     RATELIMIT_INVITATION_PER_ACCOUNT = os.environ.get(
         "RATELIMIT_INVITATION_PER_ACCOUNT", "10 per 10 minutes; 50 per day"
     )

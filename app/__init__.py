@@ -21,6 +21,7 @@ from app import (  # noqa: F401  (the complete metadata; every job registered)
     web,
 )
 from app.accounts import auth  # noqa: F401  (registers the user and token loaders)
+from app.bookings import closing as booking_closing
 from app.calendars import events as calendar_events
 from app.db import configure_sqlite, db_int_converter, set_serialized_writes
 from app.errors import ValidationFailed
@@ -126,6 +127,7 @@ def register_extensions(app: Flask) -> None:
     account_notifications.register()
     org_notifications.register()
     payment_services.subscribe()
+    booking_closing.subscribe()
     calendar_events.subscribe()
     facts.register()
 

@@ -51,7 +51,11 @@ def seed_demo_command() -> None:
 @click.option("--role", type=click.Choice(ROLES), default="resident", show_default=True)
 @click.option("--org", "org_slug", help="Organisation slug (for managers and staff).")
 @click.option("--jurisdiction", "jurisdiction_slug", help="Jurisdiction slug (for officers).")
-def create_user_command(email, name, password, role, org_slug, jurisdiction_slug) -> None:
+@click.option("--verified/--unverified", default=True, show_default=True,
+              help="Whether the address counts as confirmed (an unconfirmed account gets no "
+                   "email and cannot book until its owner asks for a link on the account page).")
+def create_user_command(email, name, password, role, org_slug, jurisdiction_slug,
+                        verified) -> None:
     """Create a user with a role."""
 
     try:
@@ -63,6 +67,7 @@ def create_user_command(email, name, password, role, org_slug, jurisdiction_slug
                 role=role,
                 org_slug=org_slug,
                 jurisdiction_slug=jurisdiction_slug,
+                verified=verified,
             )
             db.session.commit()
     except DomainError as exc:

@@ -56,3 +56,9 @@ class RuleViolation(ValidationFailed):
     def __init__(self, reasons: list[dict]):
         self.reasons = reasons
         super().__init__({None: [r["message"] for r in reasons]})
+
+
+class EmailUnverified(NotAllowed):
+    """The account's address is not confirmed yet: it may browse, not request or enter."""
+
+    code = "email_unverified"

@@ -2,7 +2,7 @@
 
 from app.accounts.consents import Consent
 from app.accounts.group_models import GroupInvitation, ResidentGroup, ResidentGroupMember
-from app.accounts.models import ApiToken, User
+from app.accounts.models import ApiToken, PasswordReset, User
 from app.bookings.models import Booking, BookingSeries, BookingStage, BookingTransition, LotteryDraw
 from app.calendars.models import CalendarFeed, ExternalCalendar
 from app.jobs.models import JobRun
@@ -26,6 +26,7 @@ __all__ = [
     "OpenDay",
     "EmailDelivery",
     "JobRun",
+    "PasswordReset",
     "Notification",
     "NotificationPreference",
     "ApiToken",

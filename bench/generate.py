@@ -308,7 +308,9 @@ class Generator:
             users.append(dict(id=len(users) + 1, email=email, name=name,
                               password_hash=password_hash, locale="ko", phone=None,
                               home_district_id=kw.get("home"), is_admin=kw.get("admin", False),
-                              is_active_account=True, created_at=now))
+                              is_active_account=True, created_at=now,
+                              # Confirmed addresses: the booking benchmark books through the API.
+                              email_verified_at=now))
             return len(users)
 
         # A resident of 강북구, where the bench spaces are, so residents-first rules let it book.

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.group_models import GroupInvitation, ResidentGroup, ResidentGroupMember
-from app.accounts.models import LoginSession
+from app.accounts.models import LoginSession, PasswordReset
 from app.bookings.models import BookingSeries, LotteryDraw
 from app.db import utcnow
 from app.extensions import db
@@ -87,6 +87,10 @@ def world(factories, media):
                                  invited_by=users["resident"])
     invitation.renew(utcnow())
     db.session.add(invitation)
+    # A "forgot password" link sent to the stranger (opening it changes nothing).
+    reset = PasswordReset(user=users["stranger"], expires_at=utcnow() + timedelta(hours=1))
+    reset.seed()
+    db.session.add(reset)
     # November's settlement statement of the owner (nothing to transfer).
     statement = SettlementStatement(organisation_id=org.id, month=date(2026, 11, 1),
                                     status="carried")
@@ -134,6 +138,7 @@ def world(factories, media):
         "group": group.id,
         "invitation": invitation.id,
         "invitation_token": invitation.link_token(),
+        "reset_token": reset.link_token(),
         "resident_session": phone.id,
         "resident_id": users["resident"].id,
         "gangbuk": gangbuk.id,
@@ -255,6 +260,16 @@ MATRIX = {
     "accounts.resend_verification": ("POST", "/account/verify-email", {}, LOGGED_IN_OK),
     "accounts.verify_email#forged": ("GET", "/verify-email/not-a-token", None,
                                      ALL_OK),  # 400 with a message
+    # Forgotten passwords: public; the link's token is the credential (opening it changes
+    # nothing), an unknown one is a 400 with a message and the way to ask again.
+    "accounts.forgot_password": ("GET", "/password/forgot", None, ALL_OK),
+    "accounts.reset_password": ("GET", "/password/reset/{reset_token}", None, ALL_OK),
+    "accounts.reset_password#unknown": ("GET", "/password/reset/not-a-token", None, ALL_OK),
+    # Changing one's address: one's own account (an empty form is a message); the link's
+    # token is the credential.
+    "accounts.change_email": ("POST", "/account/email", {}, LOGGED_IN_OK),
+    "accounts.confirm_email_change#forged": ("GET", "/account/email/not-a-token", None,
+                                             ALL_OK),  # 400 with a message
     "accounts.end_all_sessions": ("POST", "/account/sessions/end-all", {}, LOGGED_IN_OK),
     # One's own sessions only; no one else may know another's exist.
     "accounts.end_session": ("POST", "/account/sessions/{resident_session}/end", {},

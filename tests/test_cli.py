@@ -101,3 +101,13 @@ def test_bookings_sweep_expires_requests_whose_time_began(runner, db, factories,
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == "expired"
     assert "expired=0" in runner.invoke(args=["bookings", "sweep"]).output
+
+
+def test_users_create_makes_confirmed_accounts_unless_told(runner, db):
+    for address, flag in (("yes@example.kr", []), ("no@example.kr", ["--unverified"])):
+        result = runner.invoke(args=["users", "create", address, "--name", "X",
+                                     "--password", "a-long-password", *flag])
+        assert result.exit_code == 0, result.output
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    assert users["yes@example.kr"].email_verified_at is not None
+    assert users["no@example.kr"].email_verified_at is None

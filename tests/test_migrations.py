@@ -33,3 +33,18 @@ def test_postgresql_has_the_overlap_exclusion_constraint(app):
         )
     assert "ck_bookings_range" in names
     assert excl == ["ex_bookings_no_overlap"]
+
+
+def test_password_resets_migrate_down_and_up(app):
+    from flask_migrate import downgrade, upgrade
+
+    db.session.remove()
+    downgrade(revision="0016")
+    with db.engine.connect() as conn:
+        assert "password_resets" not in inspect(conn).get_table_names()
+    upgrade()
+    with db.engine.connect() as conn:
+        inspector = inspect(conn)
+        assert "password_resets" in inspector.get_table_names()
+        assert {c["name"] for c in inspector.get_columns("password_resets")} >= {
+            "token_hash", "token_seed", "expires_at", "used_at"}

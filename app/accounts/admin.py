@@ -14,9 +14,9 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select
 
-from app.accounts import sessions
+from app.accounts import sessions, signals
 from app.accounts.models import User
-from app.db import rowcount
+from app.db import rowcount, utcnow
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
 from app.orgs.models import (
@@ -125,6 +125,8 @@ def deactivate(target: User, *, actor: User) -> None:
     if target.is_admin and _active_admins() <= 1:
         raise NotAllowed(_("The platform needs at least one active administrator."))
     sessions.deactivate(target)
+    # Its bookings still to come are cancelled by the bookings package (app.bookings.closing).
+    signals.account_deactivated.send(target, actor=actor, now=utcnow())
     _audit(ACCOUNT_DEACTIVATED, actor, target_id=target.id, target=target.email)
     db.session.flush()
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from datetime import datetime
 from functools import cached_property
@@ -199,3 +201,47 @@ class LoginSession(Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+RESET_HOURS = 1
+
+
+class PasswordReset(Model):
+    """A "forgot password" link sent to an account's address: single use, valid RESET_HOURS.
+
+    As with group invitations, the link's token is never stored: it is derived from
+    `token_seed` with the secret key (`link_token`), so the email can be written after the
+    commit, on a worker, and only its SHA-256 (`token_hash`) finds the row from the link. Reading
+    the database alone is not enough to use a link.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_seed: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    # Set when the link set a new password, or when a newer reset or log-in made it pointless.
+    used_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def link_token(self) -> str:
+        """The token of the link in the email, derived from the seed."""
+        key = current_app.config["SECRET_KEY"].encode()
+        mac = hmac.new(key, f"password-reset:{self.token_seed}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+    def seed(self) -> None:
+        self.token_seed = secrets.token_hex(16)
+        self.token_hash = self.hash(self.link_token())
+
+    def usable(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from email_validator import EmailNotValidError, validate_email
@@ -14,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.accounts import sessions, signals
 from app.accounts.models import ApiToken, User
 from app.db import MAX_DB_INT, utcnow
-from app.errors import ValidationFailed
+from app.errors import EmailUnverified, ValidationFailed
 from app.extensions import db
 from app.orgs.models import (
     ORG_ROLES,
@@ -83,14 +84,22 @@ VERIFY_SALT = "gonggan-verify-email"
 VERIFY_MAX_AGE = 7 * 24 * 3600
 
 
+def password_policy_message() -> str:
+    return _("The password must have at least %(n)d characters.", n=MIN_PASSWORD)
+
+
+def check_password_policy(password: str, field: str = "password") -> None:
+    """The one password policy (sign-up, change, reset): at least MIN_PASSWORD characters."""
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed.single(password_policy_message(), field)
+
+
 def _check_new_account(name: str, password: str) -> None:
     errors: dict[str | None, list[str]] = {}
     if not name.strip():
         errors["name"] = [_("Please enter your name.")]
     if len(password) < MIN_PASSWORD:
-        errors["password"] = [
-            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD)
-        ]
+        errors["password"] = [password_policy_message()]
     if errors:
         raise ValidationFailed(errors)
 
@@ -178,6 +187,7 @@ def create_user_with_role(
     role: str,
     org_slug: str | None = None,
     jurisdiction_slug: str | None = None,
+    verified: bool = True,
 ) -> User:
     """Create a user with a role: a manager, principal or staff member needs an organisation,
     an officer a jurisdiction; an option that does not fit the role is refused, not ignored."""
@@ -200,7 +210,7 @@ def create_user_with_role(
             raise ValidationFailed.single(
                 _("An officer needs an existing jurisdiction (--jurisdiction).")
             )
-    user = create_user(email=email, name=name, password=password)
+    user = create_user(email=email, name=name, password=password, verified=verified)
     if org is not None:
         db.session.add(OrgMembership(user=user, organisation=org, role=role))
     if jurisdiction is not None:
@@ -234,10 +244,7 @@ def change_password(user: User, *, current: str, new: str) -> User:
     """Set a new password after checking the current one."""
     if not user.check_password(current):
         raise ValidationFailed.single(_("The current password is not correct."), "current_password")
-    if len(new) < MIN_PASSWORD:
-        raise ValidationFailed.single(
-            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD), "new_password"
-        )
+    check_password_policy(new, "new_password")
     user.set_password(new)
     # Whoever else knew the old password is signed out everywhere; this browser stays in.
     sessions.end_sessions(user, keep_current=True)
@@ -265,3 +272,71 @@ def revoke_token(user: User, token_id: int) -> ApiToken | None:
     row.revoked_at = utcnow()
     db.session.flush()
     return row
+
+
+# --- Changing the address ---------------------------------------------------------------------
+# The account keeps its confirmed address until the new one is confirmed from the link sent to
+# it: a typo never locks the person out, and someone using a session left open cannot move the
+# account away without the password and without the old address being told (twice: when the
+# change is asked, and when it is done). Changing the password cancels a pending change.
+CHANGE_SALT = "gonggan-change-email"
+CHANGE_MAX_AGE = 24 * 3600
+
+
+def _password_mark(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_email_change(user: User, *, new_email: str, password: str) -> str:
+    """Send a confirmation link to `new_email` and tell the current address. Returns the
+    normalised new address. Whether the new address has an account is not said here (the link
+    says so to whoever opens it, who owns that mailbox)."""
+    if not user.check_password(password):
+        raise ValidationFailed.single(_("The current password is not correct."), "password")
+    address = normalise_email(new_email)
+    if address == user.email:
+        raise ValidationFailed.single(_("This is already your address."), "email")
+    token = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CHANGE_SALT).dumps(
+        [user.id, user.email, address, _password_mark(user)]
+    )
+    signals.email_change_requested.send(user, new_email=address, token=token)
+    return address
+
+
+def confirm_email_change(token: str) -> User:
+    """Move the account to the address the link was sent to (it is then confirmed) and tell
+    the old address. Refuses a forged, expired or used link, one made before the password
+    changed, and an address another account took meanwhile."""
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CHANGE_SALT)
+    invalid = ValidationFailed.single(
+        _("This link to change your email address does not work any more. Ask for a new one "
+          "from your account page."), "token")
+    try:
+        user_id, old, new, mark = serializer.loads(token, max_age=CHANGE_MAX_AGE)
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise invalid from exc
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if (user is None or not user.is_active_account or user.email != old
+            or mark != _password_mark(user) or not isinstance(new, str)):
+        raise invalid
+    taken = db.session.scalar(select(func.count(User.id)).where(User.email == new))
+    if taken:
+        raise ValidationFailed.single(
+            _("Another account uses this address now. Your address was not changed."), "email")
+    user.email = new
+    user.email_verified_at = utcnow()
+    db.session.flush()
+    signals.email_changed.send(user, old_email=old)
+    return user
+
+
+def unverified_message() -> str:
+    return _("Confirm your email address before you send a booking request or enter a lottery: "
+             "open the link we emailed you, or ask for a new one.")
+
+
+def require_verified(user) -> None:
+    """Refuse (EmailUnverified) what only a confirmed address may do: booking requests and
+    lottery entries, in every form (single, series, group, instant, the API)."""
+    if getattr(user, "email_verified_at", None) is None:
+        raise EmailUnverified(unverified_message())

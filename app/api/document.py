@@ -59,7 +59,8 @@ OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 ERROR_RESPONSES = {
     400: ("BadRequest", "The body is not valid JSON (code `bad_request`)."),
     401: ("Unauthorized", "No token, or an invalid or revoked one (code `unauthorized`)."),
-    403: ("Forbidden", "You can see this but may not do that (code `forbidden`)."),
+    403: ("Forbidden", "You can see this but may not do that (code `forbidden`); or, when "
+          "booking, the account's email address is not confirmed yet (code `email_unverified`)."),
     404: ("NotFound", "No such thing, or not one you may see (code `not_found`)."),
     409: (
         "Conflict",

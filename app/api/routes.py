@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.accounts.services import require_verified
 from app.api import bp, paging
 from app.api.auth import authenticate_request, token_required
 from app.api.document import build, errors
@@ -242,6 +243,8 @@ def create_booking(body: dict):
     it). A request the rules refuse answers 422 `rule_violation` with `reasons`, each citing its
     rule set. Two bookings never overlap, buffers included: of requests racing for the same time
     exactly one succeeds, the others get 409 `slot_taken`."""
+    # An unconfirmed address answers 403 `email_unverified` before anything is logged.
+    require_verified(current_user)
     space_id = body["space_id"]
     start, end = body["start"], body["end"]
     purpose, attendees = body["purpose"], body["attendees"]

@@ -187,6 +187,7 @@ def create_series(space, user, repeat: Repeat, first: date, start_minute: int, m
     """Request every occurrence. Dates that cannot be booked are skipped when the resident said
     so; otherwise nothing is requested and the conflicts are returned."""
     now = now or utcnow()
+    booking_services.require_verified(user)
     times = occurrences(repeat, first, start_minute, minutes, space.zone)
     series = BookingSeries(space=space, user=user, rrule=repeat.rrule_text(first),
                            first_start=times[0][0], minutes=minutes, timezone=space.zone.key,

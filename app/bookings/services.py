@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.accounts.groups import user_group_ids
+from app.accounts.services import require_verified
 from app.bookings import approvals, judging, signals
 from app.bookings.models import Booking, BookingStage, BookingTransition
 from app.bookings.states import (
@@ -205,6 +206,7 @@ def create_booking(
     check and the insert (see `app.db`).
     """
     now = now or utcnow()
+    require_verified(user)
     if space.owner.status != OrgStatus.ACTIVE:
         raise NotAllowed(
             _("%(owner)s is not taking bookings at the moment: its listing is suspended.",

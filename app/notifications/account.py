@@ -24,7 +24,36 @@ def _group_invitation(invitation, *, account, params: dict, locale: str, now, **
                       now=now)
 
 
+def _reset_requested(address: str, *, user, reset, locale: str, **_extra) -> None:
+    # An email goes out either way (same work, same answer): the link to an account, a note
+    # to an address without one. Neither goes to an inbox: a reset link has no place there.
+    if user is not None and reset is not None:
+        email_address(user.email, "password_reset", params={"email": user.email,
+                                                              "reset": reset.id},
+                      locale=user.locale)
+    else:
+        email_address(address, "password_reset_unknown", params={"email": address},
+                      locale=locale)
+
+
+def _email_change_requested(user, *, new_email: str, token: str, **_extra) -> None:
+    email_address(new_email, "email_change_confirm",
+                  params={"email": new_email, "token": token}, locale=user.locale)
+    email_address(user.email, "email_change_notice",
+                  params={"email": user.email, "new": new_email, "done": False},
+                  locale=user.locale)
+
+
+def _email_changed(user, *, old_email: str, **_extra) -> None:
+    email_address(old_email, "email_change_notice",
+                  params={"email": old_email, "new": user.email, "done": True},
+                  locale=user.locale)
+
+
 def register() -> None:
     signals.verification_requested.connect(_verification)
     signals.signup_attempted.connect(_signup_attempt)
     signals.group_invitation_sent.connect(_group_invitation)
+    signals.password_reset_requested.connect(_reset_requested)
+    signals.email_change_requested.connect(_email_change_requested)
+    signals.email_changed.connect(_email_changed)

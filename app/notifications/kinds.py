@@ -123,6 +123,15 @@ KINDS: dict[str, Kind] = {
              mandatory=True, opens="account"),
         Kind("account_retention", ACCOUNT, _l("Your inactive account will be anonymised"),
              mandatory=True, opens="account"),
+        # Written to an address, not an account's inbox: a reset link has no place there.
+        Kind("password_reset", ACCOUNT, _l("Reset your password"), mandatory=True,
+             opens="account", to_addresses=True),
+        Kind("password_reset_unknown", ACCOUNT, _l("Password reset for an address without an "
+             "account"), mandatory=True, opens="account", to_addresses=True),
+        Kind("email_change_confirm", ACCOUNT, _l("Confirm your new email address"),
+             mandatory=True, opens="account", to_addresses=True),
+        Kind("email_change_notice", ACCOUNT, _l("Your email address is being changed"),
+             mandatory=True, opens="account", to_addresses=True),
         # --- officers
         Kind("weekly_summary", OFFICER, _l("Weekly summary of your jurisdiction"),
              default="off", opens="oversight"),

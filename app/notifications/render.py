@@ -15,7 +15,9 @@ from flask import current_app, g, url_for
 from flask_babel import force_locale
 
 from app.accounts.group_models import GroupInvitation
+from app.accounts.models import PasswordReset
 from app.calendars import ics
+from app.db import utcnow
 from app.extensions import db
 from app.notifications.kinds import DIGEST_TEMPLATE, KINDS
 from app.rules.schema import APPROVERS
@@ -91,6 +93,24 @@ def invitation_link(params: dict) -> str | None:
     return url_for("accounts.invitation", token=invitation.link_token(), _external=True)
 
 
+def address_link(kind: str, params: dict) -> str | None:
+    """The page an email written to an address opens (render_to_address)."""
+    if kind == "group_invitation":
+        return invitation_link(params)
+    if kind == "password_reset":
+        # The reset's link, derived now; once used or expired, the page to ask again.
+        reset_id = params.get("reset")
+        reset = db.session.get(PasswordReset, reset_id) if isinstance(reset_id, int) else None
+        if reset is not None and reset.usable(utcnow()):
+            return url_for("accounts.reset_password", token=reset.link_token(), _external=True)
+        return url_for("accounts.forgot_password", _external=True)
+    if kind == "email_change_confirm" and isinstance(params.get("token"), str):
+        return url_for("accounts.confirm_email_change", token=params["token"], _external=True)
+    if kind in ("email_change_notice", "password_reset_unknown"):
+        return url_for("accounts.forgot_password", _external=True)
+    return None
+
+
 def who_text(parts) -> str:
     """Who decides a stage, in the current language (the same words as approvals.stage_who)."""
     if not isinstance(parts, dict):
@@ -164,7 +184,7 @@ def render_to_address(row) -> Rendered:
     `reason` instead of notification settings the address does not have."""
     spec = KINDS[row.kind]
     params = row.params or {}
-    link = invitation_link(params) if row.kind == "group_invitation" else None
+    link = address_link(row.kind, params)
     if row.kind == "org_invitation" and isinstance(params.get("token"), str):
         link = url_for("orgs.invitation", token=params["token"], _external=True)
     link = link or url_for("main.index", _external=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_talisman import Talisman
 
 # Per-view options (Talisman's decorator); the per-app instances do the work.
@@ -86,6 +86,15 @@ class _Talisman(Talisman):
                 "content_security_policy": content_security_policy(current_app.config),
             }
         return options
+
+    def _set_referrer_policy_headers(self, headers):
+        headers["Referrer-Policy"] = g.get("referrer_policy") or self.referrer_policy
+
+
+def no_referrer() -> None:
+    """The page's address carries a secret (a reset link's token): this response asks browsers
+    to send no Referer at all from it, not even the origin."""
+    g.referrer_policy = "no-referrer"
 
 
 def register(app: Flask) -> None:

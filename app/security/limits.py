@@ -91,6 +91,27 @@ verification_per_account = limiter.limit(
     setting("RATELIMIT_VERIFICATION_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
     scope="verification",
 )
+# "Forgot password": per network address and per address typed (hashed, as for log-ins), so
+# nobody floods one mailbox or the outbox. Every request counts, known address or not.
+password_reset_per_ip = limiter.limit(
+    setting("RATELIMIT_PASSWORD_RESET_PER_IP"), key_func=client_ip, methods=["POST"],
+    scope="password-reset-ip",
+)
+password_reset_per_address = limiter.limit(
+    setting("RATELIMIT_PASSWORD_RESET_PER_ADDRESS"), key_func=login_account_key,
+    methods=["POST"], scope="password-reset-address",
+)
+# Opening reset links and setting the new password (guessing tokens is hopeless, but cheap
+# to bound).
+password_reset_link_per_ip = limiter.limit(
+    setting("RATELIMIT_PASSWORD_RESET_LINK_PER_IP"), key_func=client_ip,
+    scope="password-reset-link",
+)
+# Asking to move an account to another address (an email to the new one and the old one).
+email_change_per_account = limiter.limit(
+    setting("RATELIMIT_EMAIL_CHANGE_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
+    scope="email-change",
+)
 # Proof-of-work challenges for the booking form: one is needed per request sent.
 challenge_per_account = limiter.limit(
     setting("RATELIMIT_CHALLENGE_PER_ACCOUNT"), key_func=user_or_ip, scope="challenge-account",

@@ -362,7 +362,7 @@ def test_the_digest_lists_each_notification_with_its_link(lang, reader, snapshot
 
 
 def test_every_kind_has_a_case():
-    assert {kind_of(c) for c in CASES} == set(KINDS)
+    assert {kind_of(c) for c in CASES} | set(ADDRESS_ONLY) == set(KINDS)
 
 
 # --------------------------------------------------------------------------- links
@@ -553,3 +553,73 @@ def test_an_invitation_to_an_address_without_an_account_reads_well(lang, factori
     assert "new@example.org" in got.text
     text, html = (s.replace(invitation.link_token(), "TOKEN") for s in (got.text, got.html))
     assert {"subject": got.subject, "text": text, "html": html_body(html)} == snapshot
+
+
+# --------------------------------------------------------------------------- account emails
+# Written only to an address (never to an inbox): password resets and address changes. Their
+# words and links; the pages that send them are tested in tests/accounts.
+ADDRESS_ONLY = {
+    "password_reset": ("비밀번호", "Reset your Gonggan password"),
+    "password_reset_unknown": ("계정이 없", "no active account"),
+    "email_change_confirm": ("새 이메일 주소", "Confirm your new email address"),
+    "email_change_notice": ("이메일 주소", "email address"),
+}
+
+
+def _to_address(kind: str, params: dict, lang: str):
+    from app.notifications.models import EmailDelivery
+
+    row = EmailDelivery(kind=kind, to_address="reader@example.org",
+                        params={**params, "to_address": True})
+    with render.email_context(lang):
+        return render.render_to_address(row)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("kind", sorted(ADDRESS_ONLY))
+def test_account_emails_to_an_address_read_well(kind, lang, factories, db):
+    from app.accounts import resets
+
+    reader = factories.user(email="reader@example.org", name="김주민", locale=lang)
+    params: dict = {"email": "reader@example.org"}
+    expected_link = f"{BASE}/password/forgot"
+    if kind == "password_reset":
+        resets.request_reset("reader@example.org")
+        reset = reader_reset(db, reader)
+        params["reset"] = reset.id
+        expected_link = f"{BASE}/password/reset/{reset.link_token()}"
+    elif kind == "email_change_confirm":
+        params["token"] = "TOKEN"
+        expected_link = f"{BASE}/account/email/TOKEN"
+    elif kind == "email_change_notice":
+        params.update(new="new@example.org", done=True)
+    got = _to_address(kind, params, lang)
+    korean, english = ADDRESS_ONLY[kind]
+    if lang == "ko":
+        assert korean in got.subject + got.text and HANGUL.search(body_of(got.text))
+    else:
+        assert english in got.subject + got.text
+        assert not HANGUL.search(got.subject) and not HANGUL.search(body_of(got.text))
+    assert "\n" not in got.subject
+    assert expected_link in got.text and f'href="{expected_link}"' in got.html
+    # About the account itself: no notification settings to point to.
+    assert "/account/notifications" not in got.text + got.html
+
+
+def reader_reset(db, user):
+    from sqlalchemy import select
+
+    from app.accounts.models import PasswordReset
+
+    return db.session.scalars(select(PasswordReset).where(PasswordReset.user_id == user.id)).one()
+
+
+def test_a_used_reset_link_in_a_late_email_leads_to_asking_again(factories, db):
+    from app.accounts import resets
+
+    reader = factories.user(email="reader@example.org")
+    resets.request_reset("reader@example.org")
+    reset = reader_reset(db, reader)
+    resets.reset_password(reset.link_token(), "a-new-password-1")
+    got = _to_address("password_reset", {"email": reader.email, "reset": reset.id}, "en")
+    assert f"{BASE}/password/forgot" in got.text and reset.link_token() not in got.text

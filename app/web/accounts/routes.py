@@ -4,26 +4,39 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts import consents, sessions
+from app.accounts import consents, resets, sessions
 from app.accounts import services as account_services
 from app.accounts.models import ApiToken
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.security import events as security_events
-from app.security import limits
+from app.security import headers, limits
 from app.security.models import ACCOUNT_CREATED, LOGIN, LOGIN_FAILED
 from app.web.accounts import bp
 from app.web.accounts.forms import (
+    EmailChangeForm,
+    ForgotPasswordForm,
     LoginForm,
     PasswordForm,
     ProfileForm,
     RegisterForm,
+    ResetPasswordForm,
     RevokeTokenForm,
     TokenForm,
     district_by_id,
@@ -168,7 +181,81 @@ def resend_verification():
               "success")
     else:
         flash(_("Your email address is already confirmed."), "info")
-    return redirect(url_for("accounts.account"))
+    return redirect(safe_next(request.args.get("next")) or url_for("accounts.account"))
+
+
+# --- Forgotten passwords ------------------------------------------------------------------------
+def _no_referrer(response):
+    """Pages whose address carries a token: the address never goes out as a Referer."""
+    headers.no_referrer()
+    return response
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limits.password_reset_per_address
+@limits.password_reset_per_ip
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            # An address without an account is written to in the language of this page.
+            resets.request_reset(required(form.email.data), locale=str(get_locale() or "ko"))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            # The same page whether or not the address has an account (an email went out
+            # either way): this page never tells who has one.
+            return render_template("accounts/forgot_sent.html",
+                                   email=required(form.email.data).strip())
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/forgot.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limits.password_reset_link_per_ip
+def reset_password(token: str):
+    if resets.find(token) is None:
+        return _no_referrer(make_response(
+            render_template("accounts/reset_invalid.html", message=resets.invalid_link_message()),
+            400,
+        ))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = resets.reset_password(token, required(form.password.data))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            sessions.log_in(user)
+            session["locale"] = user.locale
+            security_events.record(LOGIN, user=user)
+            db.session.commit()
+            flash(_("Your new password is set and you are logged in. Every other device was "
+                    "logged out."), "success")
+            return redirect(url_for("spaces.search"))
+    status = 422 if request.method == "POST" else 200
+    return _no_referrer(make_response(
+        render_template("accounts/reset.html", form=form), status))
+
+
+@bp.get("/account/email/<token>")
+@writes_on_get  # one serialized transaction, like any write
+@limits.password_reset_link_per_ip
+def confirm_email_change(token: str):
+    try:
+        account_services.confirm_email_change(token)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return _no_referrer(make_response(
+            render_template("error.html", code=400, message=exc.message), 400))
+    db.session.commit()
+    flash(_("Your email address is changed and confirmed."), "success")
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.account"))
+    return redirect(url_for("accounts.login"))
 
 
 @bp.post("/account/sessions/end-all")
@@ -269,18 +356,53 @@ def account():
         abort(404)
     if request.method == "POST" and new_token is None:
         status = 422
+    return _account_page(user, status, profile=profile, password=password, token=token,
+                         revoke=revoke, new_token=new_token)
+
+
+def _account_page(user, status: int = 200, **forms):
+    """The account page, with the forms given (the one sent, with its errors) or fresh ones."""
+    forms.setdefault("password", PasswordForm(prefix="password"))
+    forms.setdefault("token", TokenForm(prefix="token"))
+    forms.setdefault("revoke", RevokeTokenForm(prefix="revoke"))
+    forms.setdefault("email_form", EmailChangeForm(prefix="email", formdata=None))
+    forms.setdefault("new_token", None)
+    if "profile" not in forms:
+        profile = ProfileForm(prefix="profile", formdata=None, obj=user)
+        profile.district.data = user.home_district_id or 0
+        forms["profile"] = profile
     return (
         render_template(
             "accounts/account.html",
-            profile=profile,
-            password=password,
-            token=token,
-            revoke=revoke,
             tokens=_tokens(),
-            new_token=new_token,
             login_sessions=sessions.active(user),
             device_label=sessions.device_label,
             current_session_id=user.login_session_id,
+            **forms,
         ),
         status,
     )
+
+
+@bp.post("/account/email")
+@login_required
+@limits.email_change_per_account
+def change_email():
+    """Move the account to another address: a link to the new one, a word to the old one."""
+    user = current_user._get_current_object()
+    form = EmailChangeForm(prefix="email")
+    if form.validate_on_submit():
+        try:
+            new = account_services.request_email_change(
+                user, new_email=required(form.email.data),
+                password=required(form.password.data))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("We sent a link to %(email)s. Your address changes when you open it; until "
+                    "then it stays %(old)s.", email=new, old=user.email), "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(user, 422, email_form=form)
+

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 # app.spaces.models), so app.bookings.services may still be loading when this module runs.
 from app import access
 from app.accounts.groups import user_groups
+from app.accounts.services import unverified_message
 from app.bookings import judging
 from app.bookings import series as series_services
 from app.bookings import services as booking_services
@@ -301,7 +302,11 @@ def book(space_id: int):
         fields_ok = form.validate()
         start, end = form.instants(zone)
         status = 200 if checking and fields_ok else 422
-        if not checking and _refused_before_sending(space, form):
+        if not checking and current_user.email_verified_at is None:
+            # Nothing is sent; the page says why, with the button for a new link.
+            form.form_errors.append(unverified_message())
+            fields_ok, status = False, 403
+        elif not checking and _refused_before_sending(space, form):
             fields_ok = False  # nothing is sent
         if fields_ok and form.repeat.data and start is not None and end is not None:
             outcome = _series_request(space, form, checking)
