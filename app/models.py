@@ -2,6 +2,7 @@
 
 from app.accounts.group_models import GroupInvitation, ResidentGroup, ResidentGroupMember
 from app.accounts.models import ApiToken, User
+from app.accounts.verification_models import Verification
 from app.bookings.models import Booking, BookingSeries, BookingStage, BookingTransition, LotteryDraw
 from app.calendars.models import CalendarFeed, ExternalCalendar
 from app.jobs.models import JobRun
@@ -20,6 +21,7 @@ from app.spaces.models import Closure, OpeningHours, Space, SpaceAmenity, space_
 from app.stats.models import BookedHour, OpenDay
 
 __all__ = [
+    "Verification",
     "BookedHour",
     "OpenDay",
     "EmailDelivery",

@@ -23,7 +23,10 @@ from botocore.exceptions import ClientError
 from flask import Flask, current_app
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{32}-[0-9]{1,5}\.(webp|jpg)$")
-CONTENT_TYPES = {"webp": "image/webp", "jpg": "image/jpeg"}
+# Private files (verification evidence, app.media.evidence): random keys, never served by the
+# public /media route (which accepts only KEY_PATTERN), never cached.
+PRIVATE_KEY_PATTERN = re.compile(r"^evidence/[0-9a-f]{32}\.(pdf|jpg)$")
+CONTENT_TYPES = {"webp": "image/webp", "jpg": "image/jpeg", "pdf": "application/pdf"}
 CHUNK = 64 * 1024
 # Sent with every file (and stored on S3 objects): a key's bytes never change.
 CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -31,6 +34,14 @@ CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 def valid_key(key: str) -> bool:
     return bool(KEY_PATTERN.match(key))
+
+
+def private_key(key: str) -> bool:
+    return bool(PRIVATE_KEY_PATTERN.match(key))
+
+
+def _storable(key: str) -> bool:
+    return valid_key(key) or private_key(key)
 
 
 def content_type(key: str) -> str:
@@ -59,7 +70,7 @@ class LocalStorage:
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        if not valid_key(key):
+        if not _storable(key):
             raise ValueError(f"not a media key: {key!r}")
         return self.root / key
 
@@ -101,7 +112,7 @@ class S3Storage:
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
 
     def _object(self, key: str) -> str:
-        if not valid_key(key):
+        if not _storable(key):
             raise ValueError(f"not a media key: {key!r}")
         return self.prefix + key
 
@@ -111,7 +122,7 @@ class S3Storage:
             Key=self._object(key),
             Body=data,
             ContentType=content_type(key),
-            CacheControl=CACHE_CONTROL,
+            CacheControl="private, no-store" if private_key(key) else CACHE_CONTROL,
         )
 
     def get(self, key: str) -> StoredFile | None:

@@ -38,10 +38,17 @@ ACCOUNT_REACTIVATED = "account_reactivated"
 JURISDICTION_ADDED = "jurisdiction_added"
 JURISDICTION_RENAMED = "jurisdiction_renamed"
 JURISDICTION_MOVED = "jurisdiction_moved"
+# What officers decided about residents' claims (app.accounts.verification): `user_id` is the
+# officer; `detail` names the person, the district and the waiver category.
+RESIDENCY_VERIFIED = "residency_verified"
+RESIDENCY_REJECTED = "residency_rejected"
+WAIVER_VERIFIED = "waiver_verified"
+WAIVER_REJECTED = "waiver_rejected"
 
 AUDIT_KINDS = (ADMIN_GRANTED, ADMIN_REVOKED, OFFICER_GRANTED, OFFICER_REVOKED,
                ACCOUNT_DEACTIVATED, ACCOUNT_REACTIVATED, JURISDICTION_ADDED,
-               JURISDICTION_RENAMED, JURISDICTION_MOVED)
+               JURISDICTION_RENAMED, JURISDICTION_MOVED, RESIDENCY_VERIFIED,
+               RESIDENCY_REJECTED, WAIVER_VERIFIED, WAIVER_REJECTED)
 
 
 class SecurityEvent(Model):

@@ -36,6 +36,10 @@ from app.security.models import (
     JURISDICTION_RENAMED,
     OFFICER_GRANTED,
     OFFICER_REVOKED,
+    RESIDENCY_REJECTED,
+    RESIDENCY_VERIFIED,
+    WAIVER_REJECTED,
+    WAIVER_VERIFIED,
     SecurityEvent,
 )
 from app.web.admin import bp
@@ -54,6 +58,10 @@ AUDIT_LABELS = {
     JURISDICTION_ADDED: _l("Jurisdiction added"),
     JURISDICTION_RENAMED: _l("Jurisdiction renamed"),
     JURISDICTION_MOVED: _l("Jurisdiction moved"),
+    RESIDENCY_VERIFIED: _l("Residency verified"),
+    RESIDENCY_REJECTED: _l("Residency claim rejected"),
+    WAIVER_VERIFIED: _l("Fee waiver verified"),
+    WAIVER_REJECTED: _l("Fee waiver claim rejected"),
 }
 
 
