@@ -215,6 +215,15 @@ class Text(Field):
         return value
 
 
+class Flag(Field):
+    """A JSON boolean (true or false)."""
+
+    def check(self, value):
+        if not isinstance(value, bool):
+            raise ma.ValidationError(_("Choose true or false."))
+        return value
+
+
 class Instant(Field):
     """An ISO 8601 time with a UTC offset, as an aware UTC datetime."""
 
@@ -385,6 +394,7 @@ class QueryDate(QueryField):
 FIELD_TYPES = {
     Integer: ("integer", None),
     Text: ("string", None),
+    Flag: ("boolean", None),
     Instant: ("string", "date-time"),
     Choice: ("string", None),
     Ids: ("array", None),

@@ -220,6 +220,7 @@ def booking_json(booking: Booking, user) -> dict:
         ],
         "purpose_category": booking.purpose_category,
         "waiver": booking.waiver_category,
+        "waiver_state": booking.waiver_state,
         "group": ref(booking.group),
         "price_breakdown": booking.price_breakdown or None,
         "approval": approval_json(booking, zone),

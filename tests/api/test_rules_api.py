@@ -161,7 +161,9 @@ def test_create_refused_by_the_rules_answers_422_with_reasons(api, db, chain, do
     assert booking_count(db) == 0
 
 
-def test_create_records_the_rule_facts(api, db, chain, document):
+def test_create_records_the_rule_facts(api, db, chain, document, factories):
+    # The resident's senior waiver is verified on their profile, so it is priced in at once.
+    factories.verified_waiver(chain.resident, "senior")
     group = ResidentGroup(name="번동 합창단")
     group.members.append(ResidentGroupMember(user_id=chain.resident.id, is_leader=True))
     db.session.add(group)
@@ -184,6 +186,7 @@ def test_create_records_the_rule_facts(api, db, chain, document):
     booking = response.get_json()
     assert booking["purpose_category"] == "culture"
     assert booking["waiver"] == "senior"
+    assert booking["waiver_state"] == "verified"
     assert booking["group"] == {"id": group.id, "name": "번동 합창단"}
     assert booking["price"] == {"amount": 12000, "currency": "KRW"}
     assert booking["price_breakdown"]["total"] == 12000

@@ -156,6 +156,11 @@ def params_for(case: str, lang: str) -> dict:
         },
         "email_verification": {"email": "reader@example.org", "token": "TOKEN"},
         "signup_attempt": {"email": "reader@example.org"},
+        "verification_decided": {"kind": "residency", "category": None,
+                                 "district": w["jurisdiction"], "verified": True, "reason": ""},
+        "verification_decided-rejected": {"kind": "waiver", "category": "senior",
+                                          "district": w["jurisdiction"], "verified": False,
+                                          "reason": w["reason"]},
         # No such invitation in the database: the link falls back to the groups page.
         "group_invitation": {
             "invitation": 7, "group": w["group"], "inviter": w["inviter"],
@@ -187,7 +192,8 @@ CASES = [
     "lottery_result-approved", "lottery_result-lost", "closure_conflict", "approval_requested",
     "approval_notice", "approval_deadline", "approval_escalated", "weekly_summary",
     "email_verification", "signup_attempt", "group_invitation", "settlement_issued",
-    "settlement_issued-carried", "settlement_paid",
+    "settlement_issued-carried", "settlement_paid", "verification_decided",
+    "verification_decided-rejected",
 ]
 # Messages about the account, not a booking: where their button leads.
 ACCOUNT_LINKS = {
@@ -227,6 +233,8 @@ KIND_WORDS = {
     "settlement_issued": ("정산서", "Settlement statement"),
     "settlement_issued-carried": ("정산서", "Settlement statement"),
     "settlement_paid": ("이체", "Settlement transferred"),
+    "verification_decided": ("거주 확인 완료", "Residency verified"),
+    "verification_decided-rejected": ("감면 확인 불가", "Fee waiver not verified"),
     "digest": ("알림", "Daily digest"),
 }
 
@@ -245,7 +253,7 @@ def kind_of(case: str) -> str:
 def note_for(case: str, lang: str, reader, **kw) -> Notification:
     kind = kind_of(case)
     no_booking = ("weekly_summary", "group_invitation", "settlement_issued", "settlement_paid",
-                  *ACCOUNT_LINKS)
+                  "verification_decided", *ACCOUNT_LINKS)
     booking_id = None if kind in no_booking else BOOKING_ID
     return Notification(kind=kind, params=params_for(case, lang), user=reader,
                         booking_id=booking_id, **kw)
@@ -324,6 +332,8 @@ def test_the_link_is_absolute_and_opens_the_right_page(case, reader):
         expected = ACCOUNT_LINKS[kind]
     elif kind == "group_invitation":
         expected = f"{BASE}/account/groups"
+    elif kind == "verification_decided":
+        expected = f"{BASE}/account/verification"
     elif kind.startswith("settlement_"):
         expected = f"{BASE}/manage/organisations/3/statements/12"
     else:

@@ -12,6 +12,7 @@ from app.api.parsing import (
 )
 from app.bookings.approvals import STAGE_STATE_LABELS
 from app.bookings.models import PAYMENT_STATES, STATUS_LABELS
+from app.bookings.states import WaiverState
 from app.notifications.kinds import AUDIENCE_LABELS, KINDS, REMINDER_CHOICES
 from app.notifications.models import CHANNELS
 from app.payments.models import OFFLINE_METHODS, PAYMENT_STATUS_LABELS, REFUND_STATUS_LABELS
@@ -360,6 +361,13 @@ class BookingSchema(ma.Schema):
     history = _out(fields.List, fields.Nested(TransitionSchema))
     purpose_category = _out(fields.String, enum=list(PURPOSES))
     waiver = _out(fields.String, nullable=True, enum=[*WAIVER_CATEGORIES, None])
+    waiver_state = _out(
+        fields.String, nullable=True, enum=[*WaiverState, None],
+        description="verified: verified on the person's profile and priced in; claimed: "
+        "claimed on this request only, charged in full until an approver saw the evidence; "
+        "confirmed: the evidence was seen and the waiver priced in; not_applied: approved "
+        "without the evidence, at the full price. Null without a waiver.",
+    )
     group = _out(fields.Nested, RefSchema, nullable=True)
     price_breakdown = _out(
         fields.Nested,

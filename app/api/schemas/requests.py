@@ -15,6 +15,7 @@ from app.api.parsing import (
     Day,
     Document,
     Field,
+    Flag,
     Ids,
     Instant,
     Integer,
@@ -109,6 +110,14 @@ QUOTE_REQUEST_EXAMPLE = {
 
 class ReasonSchema(Body):
     reason = Text()
+
+
+class ApproveSchema(Body):
+    reason = Text()
+    evidence_seen = Flag(load_default=False, metadata={
+        "description": "The approver saw the evidence of a fee waiver claimed on this request "
+        "(waiver_state `claimed`): the waiver is priced in. Without it, the last stage's "
+        "approval keeps the full price."})
 
 
 class ReturnRequestSchema(Body):
