@@ -117,3 +117,19 @@ def test_an_unverified_resident_is_drawn_with_everybody_else(setup, db):  # noqa
                       draw_time(day) + timedelta(days=1))
     by = {g.key: g.entries for g in report.residency}
     assert by == {"resident": 1, "non_resident": 1}
+
+
+def test_the_request_form_says_an_unverified_resident_is_treated_as_a_non_resident(
+    factories, login, client
+):
+    t = town(factories)
+    claimed, verified = t.person("미확인"), t.person("확인", verified=True)
+    db.session.commit()
+    login(claimed)
+    page = client.get(f"/spaces/{t.room.id}/book").get_data(as_text=True)
+    assert "data-unverified" in page and "treated as a non-resident" in page
+    assert 'href="/account/verification"' in page
+    client.post("/logout")
+    login(verified)
+    page = client.get(f"/spaces/{t.room.id}/book").get_data(as_text=True)
+    assert "data-unverified" not in page
