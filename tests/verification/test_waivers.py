@@ -184,3 +184,20 @@ def test_the_api_refuses_evidence_seen_that_is_not_a_boolean(factories, client, 
                            json={"evidence_seen": "yes"}, headers=api_token(t.manager))
     assert response.status_code == 422
     assert fresh(booking_id).status == BookingStatus.REQUESTED
+
+
+def test_the_request_forms_preview_charges_an_unverified_waiver_in_full(
+    factories, login, client
+):
+    t = town(factories)
+    person = t.person(verified=True)
+    db.session.commit()
+    login(person)
+    start = TUESDAY
+    form = {"date": start.isoformat(), "start_time": "18:00", "end_time": "20:00",
+            "attendees": "5", "purpose_category": "community", "purpose": "주민 모임",
+            "waiver": "nonprofit", "check": "1"}
+    page = client.post(f"/spaces/{t.room.id}/book", data=form).get_data(as_text=True)
+    assert "₩20,000" in page and "-₩10,000" not in page
+    assert "Waiver: Registered nonprofit" not in page
+    assert db.session.scalars(select(Booking)).all() == []
