@@ -178,6 +178,14 @@ class Config:
     RATELIMIT_PHOTO_UPLOAD_PER_ACCOUNT = os.environ.get(
         "RATELIMIT_PHOTO_UPLOAD_PER_ACCOUNT", "30 per hour; 100 per day"
     )
+    # Evidence files sent with residency and fee-waiver claims, per account.
+    RATELIMIT_EVIDENCE_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_EVIDENCE_PER_ACCOUNT", "10 per hour; 30 per day"
+    )
+    # Residency and fee-waiver claims decided per officer.
+    RATELIMIT_VERIFICATION_DECISION_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_VERIFICATION_DECISION_PER_ACCOUNT", "60 per minute; 1000 per day"
+    )
     # Changes made in the admin console (roles, accounts, jurisdictions) per administrator:
     # generous for real work, a brake on a script run with a stolen session.
     RATELIMIT_ADMIN_PER_ACCOUNT = os.environ.get(

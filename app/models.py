@@ -3,6 +3,7 @@
 from app.accounts.consents import Consent
 from app.accounts.group_models import GroupInvitation, ResidentGroup, ResidentGroupMember
 from app.accounts.models import ApiToken, PasswordReset, User
+from app.accounts.verification_models import Verification
 from app.bookings.models import Booking, BookingSeries, BookingStage, BookingTransition, LotteryDraw
 from app.calendars.models import CalendarFeed, ExternalCalendar
 from app.jobs.models import JobRun
@@ -22,6 +23,7 @@ from app.stats.models import BookedHour, OpenDay
 
 __all__ = [
     "Consent",
+    "Verification",
     "BookedHour",
     "OpenDay",
     "EmailDelivery",

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.accounts.services import create_user
+from app.accounts.verification_models import Verification, VerificationKind, VerificationState
 from app.bookings import services as booking_services
 from app.bookings.models import Booking, BookingStage
 from app.bookings.states import BookingStatus, PaymentState
@@ -458,6 +459,7 @@ def seed_demo(now: datetime | None = None) -> str:
     orgs = _seed_orgs()
     users = _seed_accounts(jurisdictions, orgs)
     _seed_pending_application(jurisdictions, users, now)
+    _seed_verifications(users, now)
     spaces, new_spaces = _seed_spaces(orgs, jurisdictions, now)
     db.session.flush()
     rule_sets = seed_rule_sets(jurisdictions, orgs, spaces, users, now)
@@ -628,6 +630,35 @@ def _seed_accounts(
         user.__dict__.pop("org_roles", None)
         user.__dict__.pop("officer_jurisdiction_ids", None)
     return found
+
+
+# The demo residents' home districts were verified a month ago by their districts' officers
+# (강북구's officer for 홍길동); 홍길동's multi-child waiver claim waits in the officer's queue.
+PENDING_WAIVER = ("resident@example.kr", "multi_child")
+
+
+def _seed_verifications(users: dict[str, User], now: datetime) -> None:
+    claimed = set(db.session.scalars(select(Verification.user_id)))
+    officer = users["officer@gangbuk.go.kr"]
+    for user in users.values():
+        if user.home_district_id is None or user.id in claimed:
+            continue
+        verified_at = now - timedelta(days=30)
+        user.home_district_verified_at = verified_at
+        db.session.add(Verification(
+            user=user, kind=VerificationKind.RESIDENCY, jurisdiction_id=user.home_district_id,
+            state=VerificationState.VERIFIED, created_at=verified_at - timedelta(days=1),
+            decided_at=verified_at,
+            decided_by=officer if user.home_district_id in officer.officer_jurisdiction_ids
+            else None,
+        ))
+        if user.email == PENDING_WAIVER[0]:
+            db.session.add(Verification(
+                user=user, kind=VerificationKind.WAIVER, category=PENDING_WAIVER[1],
+                jurisdiction_id=user.home_district_id, state=VerificationState.PENDING,
+                created_at=now - timedelta(days=1),
+            ))
+    db.session.flush()
 
 
 def _seed_spaces(

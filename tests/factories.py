@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import UTC, datetime
 
 from app.accounts.models import User
 from app.bookings import services as booking_services
@@ -29,6 +29,23 @@ class Factories:
         db.session.add(user)
         db.session.flush()
         return user
+
+    def verified_waiver(self, user: User, category: str, *, by: User | None = None):
+        """`user`'s fee waiver `category`, verified by an officer of their home district (a
+        district of its own when they have none)."""
+        from app.accounts.verification_models import (
+            Verification,
+            VerificationKind,
+            VerificationState,
+        )
+
+        district = user.home_district_id or self.jurisdiction(name="검증구").id
+        row = Verification(user=user, kind=VerificationKind.WAIVER, category=category,
+                           jurisdiction_id=district, state=VerificationState.VERIFIED,
+                           created_at=VERIFIED, decided_at=VERIFIED, decided_by=by)
+        db.session.add(row)
+        db.session.flush()
+        return row
 
     def jurisdiction(
         self, *, slug=None, name="강북구", kind="district", parent=None
@@ -125,3 +142,7 @@ class Factories:
             booking.status = status
         db.session.flush()
         return booking
+
+# When a test's residents had their home district verified by its officers (the residency
+# rules count only verified districts): pass as `home_district_verified_at=VERIFIED`.
+VERIFIED = datetime(2020, 1, 1, tzinfo=UTC)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app.accounts.group_models import GroupInvitation, ResidentGroup, ResidentGroupMember
 from app.accounts.models import LoginSession, PasswordReset
+from app.accounts.verification_models import Verification, VerificationKind
 from app.bookings.models import BookingSeries, LotteryDraw
 from app.db import utcnow
 from app.extensions import db
@@ -110,6 +111,13 @@ def world(factories, media):
     db.session.add(photo)
     db.session.flush()
     media.put(photo.renditions()[0][2], b"webp")
+    # The resident claims to live in 강북구 and sent a scan for its officers to check.
+    users["resident"].home_district_id = gangbuk.id
+    claim = Verification(user=users["resident"], kind=VerificationKind.RESIDENCY,
+                         jurisdiction_id=gangbuk.id, evidence_key="evidence/" + "cd" * 16 + ".pdf")
+    db.session.add(claim)
+    db.session.flush()
+    media.put(claim.evidence_key, b"%PDF-1.4 scan")
     # The stranger applied to list spaces in Gangbuk (its officer reviews it), with a document;
     # the manager invited someone to the owner's team.
     application = Organisation(slug="applied", name="신청 기관", kind="company",
@@ -126,6 +134,7 @@ def world(factories, media):
     db.session.add(org_invitation)
     db.session.commit()
     return {
+        "claim": claim.id,
         "application": application.id,
         "org_invitation": org_invitation.id,
         "manager_id": users["manager"].id,
@@ -208,6 +217,11 @@ OVERSIGHT = {
     "anon": "login", "resident": "403", "stranger": "403", "manager": "403",
     "other_manager": "403", "officer": "ok", "other_officer": "ok", "admin": "ok",
 }
+# Residency and waiver claims: the officers of any district see their queue (others 403);
+# a claim (and its evidence) only the officers of its district, not even administrators who
+# are not officers, nor the person who sent it (their own page shows it).
+CLAIM_QUEUE = {**OVERSIGHT, "admin": "403"}
+CLAIM = {**{role: "404" for role in ROLES}, "anon": "login", "officer": "ok"}
 HIDDEN_SPACE = {
     "anon": "404", "resident": "404", "stranger": "404", "manager": "404",
     "other_manager": "ok", "officer": "404", "other_officer": "404", "admin": "ok",
@@ -364,6 +378,16 @@ MATRIX = {
     "manage.cancel": ("POST", "/manage/bookings/{booking}/cancel", REASON, MANAGE_DECIDE),
     "manage.attendance": ("POST", "/manage/bookings/{booking}/attendance", {"showed_up": "1"},
                           MANAGE_DECIDE),
+    "manage.confirm_waiver": ("POST", "/manage/bookings/{booking}/waiver",
+                              {"evidence_seen": "1"}, BOOKING_DECIDE),
+    "accounts.verification": ("GET", "/account/verification", None, LOGGED_IN_OK),
+    "accounts.verification#send": ("POST", "/account/verification",
+                                   {"kind": "waiver", "category": "senior"}, LOGGED_IN_OK),
+    "oversight.verifications": ("GET", "/oversight/verifications", None, CLAIM_QUEUE),
+    "oversight.verification": ("GET", "/oversight/verifications/{claim}", None, CLAIM),
+    "oversight.evidence": ("GET", "/oversight/verifications/{claim}/evidence", None, CLAIM),
+    "oversight.decide": ("POST", "/oversight/verifications/{claim}/decide",
+                         {"action": "verify"}, CLAIM),
     "oversight.index": ("GET", "/oversight/", None, OVERSIGHT),
     "oversight.bookings": ("GET", "/oversight/bookings", None, OVERSIGHT),
     "api.openapi": ("GET", "/api/v1/openapi.json", None, ALL_OK),

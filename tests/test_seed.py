@@ -89,6 +89,24 @@ def test_each_demo_account_logs_in_with_its_role(app, db):
     assert school_gym.can_oversee(sen)
 
 
+def test_demo_residents_are_verified_and_the_gangbuk_officer_has_a_claim_to_decide(db, now):
+    from app.accounts.verification import pending_for, verified_waivers
+    from app.accounts.verification_models import Verification
+
+    _seed(db, now)
+    residents = db.session.scalars(select(User).where(User.home_district_id.isnot(None))).all()
+    assert residents and all(u.verified_home_district_id == u.home_district_id
+                             for u in residents)
+    officer = db.session.scalars(select(User).where(User.email == "officer@gangbuk.go.kr")).one()
+    [claim] = db.session.scalars(pending_for(officer)).unique().all()
+    assert (claim.user.email, claim.kind, claim.category) == (
+        "resident@example.kr", "waiver", "multi_child")
+    assert verified_waivers(claim.user) == frozenset()
+    before = db.session.scalar(select(func.count()).select_from(Verification))
+    _seed(db, now)
+    assert db.session.scalar(select(func.count()).select_from(Verification)) == before
+
+
 def test_seed_twice_changes_nothing(db, now):
     _seed(db, now)
     first = _counts(db)

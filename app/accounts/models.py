@@ -37,10 +37,13 @@ class User(UserMixin, Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     locale: Mapped[str] = mapped_column(String(5), default="ko")
     phone: Mapped[str | None] = mapped_column(String(40))
-    # Self-declared district of residence; residency-based rules build on it.
+    # Self-declared district of residence. Residency-based rules (resident fees, resident-first
+    # windows, lottery priority, resident-group quotas) count it only once an officer of that
+    # district verified it (app.accounts.verification); changing it makes it unverified again.
     home_district_id: Mapped[int | None] = mapped_column(
         ForeignKey("jurisdictions.id", ondelete="SET NULL")
     )
+    home_district_verified_at: Mapped[datetime | None]
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     # Hours before a booking's start when its reminder goes out (0: no reminder).
     reminder_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
@@ -91,6 +94,13 @@ class User(UserMixin, Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def verified_home_district_id(self) -> int | None:
+        """The home district the rules count: the claimed one, once verified."""
+        if self.home_district_verified_at is None:
+            return None
+        return self.home_district_id
 
     @property
     def is_active(self) -> bool:  # Flask-Login

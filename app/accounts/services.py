@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts import sessions, signals
+from app.accounts import sessions, signals, verification
 from app.accounts.models import ApiToken, User
 from app.db import MAX_DB_INT, utcnow
 from app.errors import EmailUnverified, ValidationFailed
@@ -235,6 +235,11 @@ def update_profile(
     user.name = name.strip()
     user.locale = locale if locale in ("ko", "en") else user.locale
     user.phone = (phone or "").strip() or None
+    new_id = home_district.id if home_district is not None else None
+    if new_id != user.home_district_id:
+        # Moving house: the residency-based rules count the new district only once its
+        # officers verified it.
+        verification.home_district_changed(user)
     user.home_district = home_district
     db.session.flush()
     return user

@@ -232,6 +232,8 @@ class Number(Field):
 
 
 class Flag(Field):
+    """A JSON boolean (true or false)."""
+
     def check(self, value):
         if not isinstance(value, bool):
             raise ma.ValidationError(_("Choose true or false."))
@@ -467,9 +469,9 @@ class QueryDate(QueryField):
 FIELD_TYPES = {
     Integer: ("integer", None),
     Text: ("string", None),
+    Flag: ("boolean", None),
     Instant: ("string", "date-time"),
     Number: ("number", None),
-    Flag: ("boolean", None),
     Upload: ("string", "binary"),
     Choice: ("string", None),
     Ids: ("array", None),

@@ -33,6 +33,7 @@ from app.api.schemas.answers import (
 from app.api.schemas.dumping import dump_context, dumps_in_context
 from app.api.schemas.requests import (
     BOOKING_REQUEST_EXAMPLE,
+    ApproveSchema,
     BookingListQuery,
     BookingRequestSchema,
     DatesQuery,
@@ -312,7 +313,7 @@ REASON_EXAMPLE = {"reason": "서류를 확인했습니다."}
 @bp.post("/bookings/<int:booking_id>/approve", tags=["bookings"])
 @dumps_in_context
 @token_required
-@bp.arguments(ReasonSchema, required=False, example=REASON_EXAMPLE)
+@bp.arguments(ApproveSchema, required=False, example=REASON_EXAMPLE)
 @bp.response(200, BookingSchema, description="The booking, with its history.")
 @bp.doc(tags=["bookings"], responses=errors(403, 404, 409))
 def approve(body: dict, booking_id: int):
@@ -320,10 +321,12 @@ def approve(body: dict, booking_id: int):
 
     Whoever decides the request's current stage (the owner's managers, its head, or the
     jurisdiction's officers; 403 for others who can see the request). The last deciding stage's
-    approval approves the booking. Optional reason."""
+    approval approves the booking. Optional reason; `evidence_seen` prices in a fee waiver
+    claimed on the request (see `waiver_state`)."""
     reason = body.get("reason")
     booking = _decidable_booking(booking_id)
-    booking_services.approve(booking, current_user, reason=reason)
+    booking_services.approve(booking, current_user, reason=reason,
+                             evidence_seen=bool(body.get("evidence_seen")))
     db.session.commit()
     return _booking_response(booking_id)
 

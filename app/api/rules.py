@@ -30,7 +30,7 @@ from app.api.schemas.requests import (
     QuoteRequestSchema,
     RuleSetRequestSchema,
 )
-from app.bookings import judging, lottery
+from app.bookings import judging, lottery, waivers
 from app.bookings import services as booking_services
 from app.bookings.models import LotteryDraw
 from app.db import utcnow
@@ -80,7 +80,8 @@ def quote(body: dict, space_id: int):
         end=end,
         purpose=facts["purpose_category"],
         attendees=attendees,
-        waiver=facts["waiver"],
+        # As a booking would be priced: only a waiver verified on the profile counts.
+        waiver=waivers.priced_waiver(current_user, facts["waiver"])[0],
         group_id=group_id,
         now=now,
     )

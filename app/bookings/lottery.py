@@ -238,7 +238,8 @@ def _windows_by_version(ids: set[int]) -> dict[int, tuple[LotteryWindow, ...]]:
 
 def _space_residents(space: Space, tree: dict[int, int | None]) -> set[int]:
     """Home districts whose people are residents of the space's district (as in
-    `app.rules.services.resident_keys`: the district itself and anything nested below it)."""
+    `app.rules.services.resident_keys`: the district itself and anything nested below it).
+    Only a verified home district counts (User.verified_home_district_id)."""
     local = {j.id for j in space.jurisdictions if j.kind == "district"}
     return with_descendants(local, tree) if local else set()
 
@@ -255,7 +256,8 @@ def _draw_group(space, draw_at, group, windows, tree, now) -> int:
             b.start_at, b.end_at, zone,
         )  # fmt: skip
         priority = window is not None and window.resident_priority
-        tier = PRIORITY if priority and b.user.home_district_id in residents else GENERAL
+        resident = b.user.verified_home_district_id in residents
+        tier = PRIORITY if priority and resident else GENERAL
         caps[b.user_id] = window.cap_per_month if window is not None else None
         entries.append(Entry(b.id, b.user_id, b.hold_start, b.hold_end, tier))
     prior = _prior_wins(space, group)

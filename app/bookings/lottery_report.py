@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
 from app.accounts.group_models import ResidentGroup
 from app.accounts.models import User
@@ -57,7 +57,7 @@ class Fairness:
 
 def fairness(space: Space, start: datetime, end: datetime) -> Fairness:
     """Who entered and who won the draws of `space` held in [start, end): by residency of the
-    space's district (people's home district now), by home district and by resident group,
+    space's district (people's verified home district now), by home district and by resident group,
     and how many people won twice or more (names masked). SQL aggregates; seven queries."""
 
     residents = _space_residents(space, jurisdiction_tree())
@@ -80,7 +80,8 @@ def fairness(space: Space, start: datetime, end: datetime) -> Fairness:
     marked = (
         select(
             Booking.status,
-            case((User.home_district_id.in_(residents or [-1]), "resident"),
+            case((and_(User.home_district_id.in_(residents or [-1]),
+                       User.home_district_verified_at.isnot(None)), "resident"),
                  else_="non_resident").label("residency"),
         )
         .join(User, User.id == Booking.user_id)

@@ -87,6 +87,9 @@ class Booking(Model):
         String(20), default="community", server_default="community"
     )
     waiver_category: Mapped[str | None] = mapped_column(String(20))
+    # Where the claimed waiver stands (WaiverState): verified on the profile and priced in, or
+    # claimed on this request only and priced in once an approver saw the evidence.
+    waiver_state: Mapped[str | None] = mapped_column(String(12))
     group_id: Mapped[int | None] = mapped_column(
         ForeignKey("resident_groups.id", ondelete="SET NULL")
     )

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.accounts.groups import user_group_ids
 from app.accounts.services import require_verified
-from app.bookings import approvals, judging, signals
+from app.bookings import approvals, judging, signals, waivers
 from app.bookings.models import Booking, BookingStage, BookingTransition
 from app.bookings.states import (
     ACTIVE,
@@ -214,6 +214,9 @@ def create_booking(
         )
     validate_request(space, user, start, end, purpose, attendees, now)
     _check_request_facts(user, purpose_category, waiver, group_id)
+    # Only a waiver verified on the profile is priced in now; one claimed here waits for an
+    # approver to see the evidence (app.bookings.waivers).
+    priced, waiver_state = waivers.priced_waiver(user, waiver)
     judgement = judge_request(
         space,
         user,
@@ -221,7 +224,7 @@ def create_booking(
         end=end,
         purpose=purpose_category,
         attendees=attendees,
-        waiver=waiver,
+        waiver=priced,
         group_id=group_id,
         now=now,
     )
@@ -240,6 +243,7 @@ def create_booking(
         purpose=purpose.strip(),
         purpose_category=purpose_category,
         waiver_category=waiver,
+        waiver_state=waiver_state,
         group_id=group_id,
         attendees=attendees,
         status=BookingStatus.REQUESTED,
@@ -372,11 +376,19 @@ def _finish_stage(stage: BookingStage | None, state: str, actor, reason, now) ->
 
 
 def approve(
-    booking: Booking, actor, *, reason: str | None = None, now: datetime | None = None
+    booking: Booking,
+    actor,
+    *,
+    reason: str | None = None,
+    evidence_seen: bool = False,
+    now: datetime | None = None,
 ) -> Booking:
     """Approve the request's current stage; the last stage's approval approves the booking.
 
-    A request whose time has begun is left for the sweep to expire.
+    A fee waiver claimed on the request (not verified on the profile) is priced in when the
+    approver says they saw its evidence (`evidence_seen`); approved by the last stage without
+    it, the booking stays at the full price. A request whose time has begun is left for the
+    sweep to expire.
     """
     now = now or utcnow()
     stage = _decide_stage(booking, actor)
@@ -385,10 +397,13 @@ def approve(
             _("The requested time has already begun, so the request can no longer be approved.")
         )
     reason = (reason or "").strip() or None
+    if evidence_seen:
+        waivers.apply_confirmed(booking, actor, now)
     _finish_stage(stage, StageState.APPROVED, actor, reason, now)
     if stage is not None and approvals.advance(booking, now) is not None:
         db.session.flush()
         return booking
+    waivers.not_applied(booking)
     return transition(booking, BookingStatus.APPROVED, actor, reason=reason, now=now)
 
 
@@ -450,6 +465,7 @@ def resubmit(
     validate_request(space, actor, booking.start_at, booking.end_at, purpose, attendees, now,
                       check_start=False)  # fmt: skip
     _check_request_facts(actor, purpose_category, waiver, group_id)
+    priced, waiver_state = waivers.priced_waiver(actor, waiver)
     judgement = judge_request(
         space,
         actor,
@@ -457,7 +473,7 @@ def resubmit(
         end=booking.end_at,
         purpose=purpose_category,
         attendees=attendees,
-        waiver=waiver,
+        waiver=priced,
         group_id=group_id,
         now=booking.created_at,
         version_ids=list(booking.rule_version_ids or []),
@@ -467,6 +483,7 @@ def resubmit(
     booking.attendees = attendees
     booking.purpose_category = purpose_category
     booking.waiver_category = waiver
+    booking.waiver_state = waiver_state
     booking.group_id = group_id
     booking.price_amount = judgement.decision.quote.total
     booking.price_breakdown = quote_dict(judgement.decision.quote, space.currency)

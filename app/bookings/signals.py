@@ -38,3 +38,8 @@ def starting_state(booking, to: str, now) -> str:
         if answer:
             to = answer
     return to
+
+# A booking's price went down after it was made: a fee waiver claimed on the request was
+# confirmed by someone who saw the evidence (sender: the booking; by=the amount taken off,
+# actor, now). Payments refunds the difference of what was already paid.
+price_lowered = _signals.signal("price-lowered")

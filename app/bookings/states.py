@@ -168,3 +168,20 @@ class DrawOutcome(StrEnum):
 
 
 del S
+
+
+class WaiverState(StrEnum):
+    """Where a booking's claimed fee waiver stands (Booking.waiver_state)."""
+
+    VERIFIED = "verified"  # verified on the person's profile: priced in from the start
+    CLAIMED = "claimed"  # claimed on this request only: full price until an approver saw proof
+    CONFIRMED = "confirmed"  # an approver saw the evidence: priced in (difference refunded)
+    NOT_APPLIED = "not_applied"  # approved without the evidence: full price
+
+
+WAIVER_STATE_LABELS: dict[str, LazyString] = {
+    WaiverState.VERIFIED: _l("Verified on the profile"),
+    WaiverState.CLAIMED: _l("Claimed, not yet checked"),
+    WaiverState.CONFIRMED: _l("Evidence seen by the approver"),
+    WaiverState.NOT_APPLIED: _l("Not applied (no evidence seen)"),
+}

@@ -23,9 +23,12 @@ from botocore.exceptions import ClientError
 from flask import Flask, current_app
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{32}-[0-9]{1,5}\.(webp|jpg)$")
-# Private files (documents organisations send with their application): stored beside the
-# pictures but never served by the public /media/ route, which accepts only `valid_key`.
-PRIVATE_KEY_PATTERN = re.compile(r"^private/[0-9a-f]{2}/[0-9a-f]{32}\.(pdf|png|jpg)$")
+# Private files (documents organisations send with their application; verification evidence,
+# app.media.evidence): stored beside the pictures but never served by the public /media/ route,
+# which accepts only `valid_key`, and never cached.
+PRIVATE_KEY_PATTERN = re.compile(
+    r"^(private/[0-9a-f]{2}/[0-9a-f]{32}\.(pdf|png|jpg)|evidence/[0-9a-f]{32}\.(pdf|jpg))$"
+)
 CONTENT_TYPES = {"webp": "image/webp", "jpg": "image/jpeg", "png": "image/png",
                  "pdf": "application/pdf"}
 CHUNK = 64 * 1024

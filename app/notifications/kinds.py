@@ -45,7 +45,7 @@ class Kind:
     digest: bool = False  # may be gathered into the daily digest
     # The page the notification opens: "booking" (the booking), "queue", "oversight", "groups",
     # "statement" (a settlement statement), "org_application" (an organisation's application
-    # page), "org_review" (the review queue).
+    # page), "org_review" (the review queue), "verification" (one's residency and waivers).
     opens: str = "booking"
     # May also be emailed to an address without an account (services.email_address): the
     # template then renders with no `user` and may give a `reason` block for the footer.
@@ -86,6 +86,9 @@ KINDS: dict[str, Kind] = {
         Kind("lottery_result", RESIDENT, _l("Lottery result")),
         Kind("closure_conflict", RESIDENT, _l("A closure affects your booking"),
              mandatory=True),
+        Kind("verification_decided", RESIDENT,
+             _l("Your residency or fee-waiver claim was decided"), mandatory=True,
+             opens="verification"),
         Kind("group_invitation", RESIDENT, _l("Invitation to join a resident group"),
              opens="groups", to_addresses=True),
         Kind("owner_suspended", RESIDENT, _l("The owner of a space you booked is suspended"),

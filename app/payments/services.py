@@ -832,6 +832,28 @@ def subscribe() -> None:
     """Follow bookings: what a new one owes, and the money consequences of each change."""
     signals.booking_requested.connect(_requested)
     signals.booking_transitioned.connect(_transitioned)
+    signals.price_lowered.connect(_price_lowered)
+
+
+def _price_lowered(booking, *, by: int, actor, now: datetime, **_extra) -> None:
+    """A fee waiver was confirmed after the booking was priced: refund what was paid beyond
+    the new price (through start_refund, as any refund), and let an open checkout for the old
+    amount lapse so the next one asks for the new price."""
+    kept = sum(p.amount - p.refunded_amount - p.pending_refund_amount
+               for p in booking.payments if p.status == PaymentStatus.SUCCEEDED)
+    over = min(by, kept - booking.price_amount)
+    for payment in sorted(booking.payments, key=lambda p: p.id):
+        if payment.status == PaymentStatus.OPEN:
+            payment.pending_action = "expire"
+            queue_work(payment)
+        elif payment.status == PaymentStatus.SUCCEEDED and over > 0:
+            left = payment.amount - payment.refunded_amount - payment.pending_refund_amount
+            amount = min(left, over)
+            if amount > 0:
+                start_refund(payment, amount, actor=actor, now=now,
+                             reason=_("Fee waiver confirmed: the difference is refunded."))
+                over -= amount
+    refresh_state(booking)
 
 
 def _requested(booking, *, to: str, now: datetime) -> str:

@@ -540,17 +540,26 @@ def quote(effective: Effective, ask: Ask, app: Applicant) -> Quote:
                 QuoteLine("night", amount, (("minutes", night), ("percent", fees.night_percent)))
             )
     subtotal = sum(line.amount for line in lines)
-    if ask.waiver and effective.waivers and category != "commercial":
-        percent = dict(effective.waivers[1]).get(ask.waiver)
-        if percent and subtotal:
-            lines.append(
-                QuoteLine(
-                    "waiver",
-                    -min(subtotal, _div(subtotal * percent, 100)),
-                    (("category", ask.waiver), ("percent", percent)),
-                )
-            )
+    waiver = waiver_line(effective, category, ask.waiver, subtotal)
+    if waiver is not None:
+        lines.append(waiver)
     return Quote(category, rate, tuple(lines), source)
+
+
+def waiver_line(
+    effective: Effective, category: str, waiver: str | None, subtotal: int
+) -> QuoteLine | None:
+    """The (negative) line a fee waiver takes off `subtotal`, if the rules grant it."""
+    if not waiver or not effective.waivers or category == "commercial":
+        return None
+    percent = dict(effective.waivers[1]).get(waiver)
+    if not percent or not subtotal:
+        return None
+    return QuoteLine(
+        "waiver",
+        -min(subtotal, _div(subtotal * percent, 100)),
+        (("category", waiver), ("percent", percent)),
+    )
 
 
 def refund_percent(

@@ -116,8 +116,11 @@ def resident_keys(user, space: Space, sources: list[Source], tree) -> frozenset[
     A resident of a district is a resident of every jurisdiction above it. An education office
     serves the area of the jurisdiction it belongs to. For an owner's or a space's own rules,
     "residents" are those of the districts the space lies in.
+
+    Only a home district verified by its officers counts (app.accounts.verification): an
+    unverified claim is treated as no residency at all.
     """
-    home = getattr(user, "home_district_id", None)
+    home = getattr(user, "verified_home_district_id", None)
     if home is None:
         return frozenset()
     home_chain = set(ancestors(home, tree))

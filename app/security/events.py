@@ -6,7 +6,7 @@ import logging
 import math
 import time
 
-from flask import request
+from flask import has_request_context, request
 from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
@@ -24,12 +24,15 @@ def user_agent() -> str:
 
 def record(kind: str, *, user=None, user_id: int | None = None, space_id: int | None = None,
            detail: dict | None = None) -> SecurityEvent:
-    """Add an event about the current request to the session (the caller commits)."""
+    """Add an event about the current request (if any) to the session (the caller commits)."""
     if user is not None:
         user_id = user.id
+    # Outside a request (a command, a test calling a service) there is no address or path.
+    where = ({"path": request.path[:200], "agent": user_agent()} if has_request_context()
+             else {})
     event = SecurityEvent(
-        at=utcnow(), kind=kind, ip=request.remote_addr, user_id=user_id, space_id=space_id,
-        detail={"path": request.path[:200], "agent": user_agent(), **(detail or {})},
+        at=utcnow(), kind=kind, ip=request.remote_addr if has_request_context() else None,
+        user_id=user_id, space_id=space_id, detail={**where, **(detail or {})},
     )
     db.session.add(event)
     return event

@@ -139,6 +139,16 @@ photo_upload_per_account = limiter.limit(
     setting("RATELIMIT_PHOTO_UPLOAD_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
     scope="photo-upload",
 )
+# Residency and fee-waiver claims with their evidence files (parsed and re-encoded).
+evidence_per_account = limiter.limit(
+    setting("RATELIMIT_EVIDENCE_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
+    scope="evidence",
+)
+# Officers deciding residency and fee-waiver claims.
+verification_decision_per_account = limiter.limit(
+    setting("RATELIMIT_VERIFICATION_DECISION_PER_ACCOUNT"), key_func=user_or_ip,
+    methods=["POST"], scope="verification-decision",
+)
 # Changes made in the admin console.
 admin_change_per_account = limiter.limit(
     setting("RATELIMIT_ADMIN_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],

@@ -60,9 +60,17 @@ ORG_AUDIT_KINDS = (ORG_APPLIED, ORG_RESUBMITTED, ORG_APPROVED, ORG_REJECTED, ORG
                    ORG_SUSPENDED, ORG_REINSTATED, ORG_INVITED, ORG_INVITATION_ACCEPTED,
                    ORG_ROLE_CHANGED, ORG_MEMBER_REMOVED)
 
+# What officers decided about residents' claims (app.accounts.verification): `user_id` is the
+# officer; `detail` names the person, the district and the waiver category.
+RESIDENCY_VERIFIED = "residency_verified"
+RESIDENCY_REJECTED = "residency_rejected"
+WAIVER_VERIFIED = "waiver_verified"
+WAIVER_REJECTED = "waiver_rejected"
+
 AUDIT_KINDS = (ADMIN_GRANTED, ADMIN_REVOKED, OFFICER_GRANTED, OFFICER_REVOKED,
                ACCOUNT_DEACTIVATED, ACCOUNT_REACTIVATED, JURISDICTION_ADDED,
-               JURISDICTION_RENAMED, JURISDICTION_MOVED, ACCOUNT_ERASED, *ORG_AUDIT_KINDS)
+               JURISDICTION_RENAMED, JURISDICTION_MOVED, ACCOUNT_ERASED, *ORG_AUDIT_KINDS,
+               RESIDENCY_VERIFIED, RESIDENCY_REJECTED, WAIVER_VERIFIED, WAIVER_REJECTED)
 
 
 class SecurityEvent(Model):

@@ -179,7 +179,8 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     def with_residency(query):
         return (query.join(User, User.id == Booking.user_id)
                 .outerjoin(sj, and_(sj.c.space_id == Booking.space_id,
-                                    sj.c.jurisdiction_id == User.home_district_id)))
+                                    sj.c.jurisdiction_id == User.home_district_id,
+                                    User.home_district_verified_at.isnot(None))))
 
     # Requests: by purpose, residency and whether for a group.
     d = day_of(Booking.created_at)

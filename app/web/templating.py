@@ -13,17 +13,19 @@ from app.bookings.states import (
     SETTLED,
     STAGE_PASSED,
     STAGE_STATE_LABELS,
+    WAIVER_STATE_LABELS,
     BookingStatus,
     DrawOutcome,
     PaymentState,
     StageState,
+    WaiverState,
 )
 from app.formatting import local, money, url_with
 from app.notifications import templating as email_templating
 from app.notifications.models import DeliveryState
 from app.payments.states import RefundStatus
 from app.rules import messages
-from app.rules.schema import APPROVERS
+from app.rules.schema import APPROVERS, WAIVER_CATEGORIES
 from app.spaces.models import WEEKDAYS
 
 
@@ -44,6 +46,9 @@ def register(app: Flask) -> None:
         stage_states=STAGE_STATE_LABELS,
         fee_category_text=messages.FEE_CATEGORY_TEXT,
         approver_labels=APPROVERS,
+        waiver_labels=WAIVER_CATEGORIES,
+        waiver_state_labels=WAIVER_STATE_LABELS,
+        WaiverState=WaiverState,
         clock=messages.clock,
     )
     # States by name, so the templates compare with members rather than strings.

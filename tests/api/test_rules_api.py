@@ -97,7 +97,9 @@ def test_quote_of_a_refused_request_cites_the_rule_set(api, db, chain):
     assert booking_count(db) == 0
 
 
-def test_quote_price_with_a_waiver(api, db, chain):
+def test_quote_price_with_a_waiver(api, db, chain, factories):
+    # The resident's senior waiver is verified on their profile.
+    factories.verified_waiver(chain.resident, "senior")
     db.session.add(
         RuleSet(
             space_id=chain.space.id,
@@ -114,6 +116,25 @@ def test_quote_price_with_a_waiver(api, db, chain):
     price = response.get_json()["price"]
     assert [line["code"] for line in price["lines"]] == ["base", "waiver"]
     assert price["total"] == 12000
+
+
+def test_quote_charges_an_unverified_waiver_in_full(api, db, chain):
+    db.session.add(
+        RuleSet(
+            space_id=chain.space.id,
+            version=1,
+            effective_from=datetime.now(UTC) - timedelta(days=1),
+            body={"waivers": {"senior": 50}},
+        )
+    )
+    response = api.post(
+        f"/api/v1/spaces/{chain.space.id}/quote",
+        body(chain.space, waiver="senior"),
+        user=chain.resident,
+    )
+    price = response.get_json()["price"]
+    assert [line["code"] for line in price["lines"]] == ["base"]
+    assert price["total"] == 24000
 
 
 @pytest.mark.parametrize(
@@ -161,7 +182,9 @@ def test_create_refused_by_the_rules_answers_422_with_reasons(api, db, chain, do
     assert booking_count(db) == 0
 
 
-def test_create_records_the_rule_facts(api, db, chain, document):
+def test_create_records_the_rule_facts(api, db, chain, document, factories):
+    # The resident's senior waiver is verified on their profile, so it is priced in at once.
+    factories.verified_waiver(chain.resident, "senior")
     group = ResidentGroup(name="번동 합창단")
     group.members.append(ResidentGroupMember(user_id=chain.resident.id, is_leader=True))
     db.session.add(group)
@@ -184,6 +207,7 @@ def test_create_records_the_rule_facts(api, db, chain, document):
     booking = response.get_json()
     assert booking["purpose_category"] == "culture"
     assert booking["waiver"] == "senior"
+    assert booking["waiver_state"] == "verified"
     assert booking["group"] == {"id": group.id, "name": "번동 합창단"}
     assert booking["price"] == {"amount": 12000, "currency": "KRW"}
     assert booking["price_breakdown"]["total"] == 12000

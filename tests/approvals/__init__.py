@@ -15,6 +15,7 @@ from app.bookings import services as booking_services
 from app.extensions import db
 from app.orgs.models import OrgMembership
 from app.rules.models import RuleSet
+from tests.factories import VERIFIED
 
 SEOUL = ZoneInfo("Asia/Seoul")
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
@@ -83,11 +84,13 @@ class School:
 
     def neighbour(self, name: str = "이웃", **kw):
         """Another resident of 강북구."""
-        return self.factories.user(name=name, home_district_id=self.gangbuk.id, locale="en", **kw)
+        return self.factories.user(name=name, home_district_id=self.gangbuk.id,
+                                      home_district_verified_at=VERIFIED, locale="en", **kw)
 
     def outsider(self, name: str = "도봉 주민", **kw):
         """A resident of 도봉구, a neighbouring district."""
-        return self.factories.user(name=name, home_district_id=self.dobong.id, locale="en", **kw)
+        return self.factories.user(name=name, home_district_id=self.dobong.id,
+                                      home_district_verified_at=VERIFIED, locale="en", **kw)
 
     def request(
         self,
@@ -166,5 +169,6 @@ def school_world(factories, *, notify: bool = True, hours=None) -> School:
         seoul_officer=factories.officer(seoul_city, locale="en"),
         other_officer=factories.officer(dobong, locale="en"),
         admin=factories.user(name="관리자", is_admin=True, locale="en"),
-        resident=factories.user(name="김주민", home_district_id=gangbuk.id, locale="en"),
+        resident=factories.user(name="김주민", home_district_id=gangbuk.id,
+                               home_district_verified_at=VERIFIED, locale="en"),
     )

@@ -228,6 +228,8 @@ def test_return_at_stage_two_then_resubmit_decides_stage_two_again(w, start, now
         )
 
     answered = now + timedelta(hours=2)
+    # The resident's nonprofit status is verified on their profile, so the waiver applies.
+    w.factories.verified_waiver(w.resident, "nonprofit")
     services.resubmit(
         booking,
         w.resident,

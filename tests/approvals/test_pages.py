@@ -119,6 +119,9 @@ def test_the_form_lists_the_rules_with_their_sources(edu_refuses_politics, login
 
 def test_check_previews_path_and_price_without_booking(edu_refuses_politics, login, client, start):
     w = edu_refuses_politics
+    # The resident's nonprofit waiver is verified on their profile: the preview prices it in.
+    w.factories.verified_waiver(w.resident, "nonprofit")
+    db.session.commit()
     login(w.resident)
     response = client.post(
         f"/spaces/{w.gym.id}/book", data=form_for(start, waiver="nonprofit", check="1")

@@ -334,6 +334,9 @@ def test_the_price_breakdown_stored_on_the_booking(
 ):
     w = fees
     user = w.resident if who == "resident" else w.outsider()
+    # The waiver claimed is verified on the person's profile: it is priced in at once.
+    if waiver:
+        w.factories.verified_waiver(user, waiver)
     booking = w.request(
         user,
         start=seoul(day, 18 if day == TUESDAY else 10),

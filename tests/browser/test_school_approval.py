@@ -15,6 +15,7 @@ from app.orgs.models import OrgMembership
 from app.rules.models import RuleSet
 from tests.browser.test_booking_flow import log_in
 from tests.conftest import next_weekday
+from tests.factories import VERIFIED
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +28,8 @@ def test_a_school_request_goes_through_two_stages(page, shot, factories, db, now
     manager = factories.manager(school, email="manager@bundong.example")
     principal = factories.user(email="principal@bundong.example", name="오교장")
     db.session.add(OrgMembership(user=principal, organisation=school, role="principal"))
-    resident = factories.user(email="hong@example.kr", name="홍길동", home_district=gangbuk)
+    resident = factories.user(email="hong@example.kr", name="홍길동", home_district=gangbuk,
+                             home_district_verified_at=VERIFIED)
     gym = factories.space(
         owner=school, name="번동초 체육관", type="gym", capacity=80,
         jurisdictions=[gangbuk, sen], price_per_hour=20000,

@@ -14,6 +14,7 @@ import pytest
 
 from app.bookings import services as booking_services
 from app.rules.models import RuleSet
+from tests.factories import VERIFIED
 
 SEOUL = ZoneInfo("Asia/Seoul")
 YEAR = date.today().year + 1
@@ -53,10 +54,12 @@ class Setup:
     factories: object
 
     def resident(self, name: str = "김민수"):
-        return self.factories.user(name=name, home_district_id=self.district.id)
+        return self.factories.user(name=name, home_district_id=self.district.id,
+                                   home_district_verified_at=VERIFIED)
 
     def outsider(self, name: str = "박지훈", home=True):
-        return self.factories.user(name=name, home_district_id=self.other.id if home else None)
+        return self.factories.user(name=name, home_district_id=self.other.id if home else None,
+                                   home_district_verified_at=VERIFIED if home else None)
 
     def enter(self, user, day: date, start_hour: int, end_hour: int, *, group_id=None):
         return booking_services.create_booking(

@@ -169,6 +169,11 @@ def params_for(case: str, lang: str) -> dict:
         "email_verification": {"email": "reader@example.org", "token": "TOKEN"},
         "signup_attempt": {"email": "reader@example.org"},
         "account_retention": {"email": "reader@example.org", "deadline": "2026-12-31"},
+        "verification_decided": {"kind": "residency", "category": None,
+                                 "district": w["jurisdiction"], "verified": True, "reason": ""},
+        "verification_decided-rejected": {"kind": "waiver", "category": "senior",
+                                          "district": w["jurisdiction"], "verified": False,
+                                          "reason": w["reason"]},
         # No such invitation in the database: the link falls back to the groups page.
         "group_invitation": {
             "invitation": 7, "group": w["group"], "inviter": w["inviter"],
@@ -220,6 +225,8 @@ CASES = [
     "settlement_issued-carried", "settlement_paid", "owner_suspended", "org_invitation",
     "org_application_received", "org_application_decided", "org_application_decided-reject",
     "org_application_decided-info", "org_suspended", "org_suspended-reinstated",
+    "verification_decided",
+    "verification_decided-rejected",
 ]
 # Messages about an organisation: its page, or the review queue.
 ORG_LINKS = {
@@ -280,6 +287,8 @@ KIND_WORDS = {
     "org_application_decided-info": ("보완", "needs more information"),
     "org_suspended": ("정지", "is suspended"),
     "org_suspended-reinstated": ("복구", "is reinstated"),
+    "verification_decided": ("거주 확인 완료", "Residency verified"),
+    "verification_decided-rejected": ("감면 확인 불가", "Fee waiver not verified"),
     "digest": ("알림", "Daily digest"),
 }
 
@@ -298,7 +307,7 @@ def kind_of(case: str) -> str:
 def note_for(case: str, lang: str, reader, **kw) -> Notification:
     kind = kind_of(case)
     no_booking = ("weekly_summary", "group_invitation", "settlement_issued", "settlement_paid",
-                  *ACCOUNT_LINKS, *ORG_LINKS)
+                  "verification_decided", *ACCOUNT_LINKS, *ORG_LINKS)
     booking_id = None if kind in no_booking else BOOKING_ID
     return Notification(kind=kind, params=params_for(case, lang), user=reader,
                         booking_id=booking_id, **kw)
@@ -377,6 +386,8 @@ def test_the_link_is_absolute_and_opens_the_right_page(case, reader):
         expected = ACCOUNT_LINKS[kind]
     elif kind == "group_invitation":
         expected = f"{BASE}/account/groups"
+    elif kind == "verification_decided":
+        expected = f"{BASE}/account/verification"
     elif kind.startswith("settlement_"):
         expected = f"{BASE}/manage/organisations/3/statements/12"
     elif kind in ORG_LINKS:

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.factories import VERIFIED
+
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
@@ -45,7 +47,8 @@ def space(factories, org, gangbuk):
 @pytest.fixture
 def users(factories, org, other_org, gangbuk, jongno, seoul):
     return {
-        "resident": factories.user(name="김주민", locale="en", home_district_id=gangbuk.id),
+        "resident": factories.user(name="김주민", locale="en", home_district_id=gangbuk.id,
+                                  home_district_verified_at=VERIFIED),
         "manager": factories.manager(org, locale="en"),
         "other_manager": factories.manager(other_org, locale="en"),
         "officer": factories.officer(gangbuk, locale="en"),

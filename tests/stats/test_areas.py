@@ -24,6 +24,7 @@ from app.stats.models import (
     OpenDay,
 )
 from app.stats.queries import Filters, Scope, dashboard
+from tests.factories import VERIFIED
 from tests.stats.test_queries import THEN, World, at
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -330,7 +331,8 @@ def test_people_over_closed_months_are_read_from_their_monthly_rows(w, factories
 
     stamps = [(w.resident, at(2031, 2, 3, 10)), (w.resident, at(2031, 3, 5, 10)),
               (w.outsider, at(2031, 3, 31, 23, 30)), (w.outsider, at(2031, 4, 1, 0, 30)),
-              (w.f.user(home_district_id=w.a.id), at(2031, 4, 20, 9))]
+              (w.f.user(home_district_id=w.a.id, home_district_verified_at=VERIFIED),
+               at(2031, 4, 20, 9))]
     for i, (user, made) in enumerate(stamps):
         b = w.f.booking(w.s1, user, start=at(2031, 5, 2 + i, 10), end=at(2031, 5, 2 + i, 11),
                         now=datetime(2031, 1, 1, tzinfo=UTC))

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.stats import exports, facts
 from app.stats.queries import Filters, Scope, dashboard
 from app.stats.tables import Column, Table
+from tests.factories import VERIFIED
 
 
 def sample() -> Table:
@@ -204,7 +205,8 @@ class World:
         self.admin = factories.user(email="admin@example.kr", is_admin=True)
         self.people = [
             factories.user(name=f"홍길동{i}", email=f"hong.gildong{i}@residents.example",
-                           home_district_id=self.gangbuk.id)
+                           home_district_id=self.gangbuk.id,
+                           home_district_verified_at=VERIFIED)
             for i in range(3)
         ]
         self.resident = self.people[0]

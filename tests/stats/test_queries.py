@@ -13,6 +13,7 @@ from app.bookings import services
 from app.extensions import db
 from app.stats import facts
 from app.stats.queries import Filters, Scope, dashboard, parse_filters
+from tests.factories import VERIFIED
 
 pytestmark = pytest.mark.usefixtures("english")  # labels are checked in English
 
@@ -41,8 +42,10 @@ class World:
         self.mx = factories.manager(self.x)
         self.my = factories.manager(self.y)
         self.officer = factories.officer(self.a)
-        self.resident = factories.user(name="김강북", home_district_id=self.a.id)
-        self.outsider = factories.user(name="박도봉", home_district_id=self.b.id)
+        self.resident = factories.user(name="김강북", home_district_id=self.a.id,
+                                        home_district_verified_at=VERIFIED)
+        self.outsider = factories.user(name="박도봉", home_district_id=self.b.id,
+                                       home_district_verified_at=VERIFIED)
 
     def approved(self, space, start, hours, user=None, *, decided=None):
         booking = self.f.booking(space, user or self.resident, start=start,
@@ -173,7 +176,8 @@ def test_money_revenue_refunds_and_waivers(w, factories):
     b = services.create_booking(w.s1, w.resident, start=at(2031, 3, 4, 10),
                                 end=at(2031, 3, 4, 12), purpose="동호회", attendees=5,
                                 waiver="nonprofit", now=THEN)
-    services.approve(b, w.mx, now=THEN)
+    # The waiver was claimed on the request alone: the approver saw the evidence.
+    services.approve(b, w.mx, evidence_seen=True, now=THEN)
     assert b.price_amount == 10000  # ₩20,000 for two hours, half waived
     payments.record_offline(b, w.mx, method="cash", amount=10000, reference="영수증 1",
                             now=THEN)

@@ -30,7 +30,7 @@ from app.api.schemas.dumping import (
 )
 from app.bookings.approvals import STAGE_STATE_LABELS, stage_who
 from app.bookings.models import PAYMENT_STATES, STATUS_LABELS, Booking, BookingStage
-from app.bookings.states import UNDECIDED, DrawOutcome, StageState
+from app.bookings.states import UNDECIDED, DrawOutcome, StageState, WaiverState
 from app.notifications import render
 from app.notifications.kinds import AUDIENCE_LABELS, KINDS, REMINDER_CHOICES
 from app.notifications.models import CHANNELS, Notification
@@ -672,6 +672,13 @@ class BookingSchema(ma.Schema):
     purpose_category = _out(fields.String, enum=list(PURPOSES))
     waiver = _out(
         fields.String, nullable=True, attribute="waiver_category", enum=[*WAIVER_CATEGORIES, None]
+    )
+    waiver_state = _out(
+        fields.String, nullable=True, enum=[*WaiverState, None],
+        description="verified: verified on the person's profile and priced in; claimed: "
+        "claimed on this request only, charged in full until an approver saw the evidence; "
+        "confirmed: the evidence was seen and the waiver priced in; not_applied: approved "
+        "without the evidence, at the full price. Null without a waiver.",
     )
     group = _out(fields.Nested, RefSchema, nullable=True)
     price_breakdown = _out(

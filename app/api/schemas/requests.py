@@ -135,6 +135,14 @@ class ReasonSchema(Body):
     reason = Text()
 
 
+class ApproveSchema(Body):
+    reason = Text()
+    evidence_seen = Flag(load_default=False, metadata={
+        "description": "The approver saw the evidence of a fee waiver claimed on this request "
+        "(waiver_state `claimed`): the waiver is priced in. Without it, the last stage's "
+        "approval keeps the full price."})
+
+
 class ReturnRequestSchema(Body):
     reason = Text(required=True, metadata={"description": "What the resident should change."})
 

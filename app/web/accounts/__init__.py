@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from app.web.accounts import groups, privacy, routes  # noqa: E402,F401
+from app.web.accounts import groups, privacy, routes, verification  # noqa: E402,F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -229,4 +230,16 @@ class EmailChangeForm(FlaskForm):
         _l("Current password"),
         validators=[DataRequired(_l("Please enter your current password."))],
         render_kw={"autocomplete": "current-password"},
+    )
+
+
+class VerificationForm(FlaskForm):
+    """A residency or fee-waiver claim with its evidence (checked by app.media.evidence)."""
+
+    kind = SelectField(_l("What to verify"), choices=[("residency", _l("My home district")),
+                                                      ("waiver", _l("A fee waiver"))])
+    category = SelectField(_l("Fee waiver"), choices=[], validate_choice=False)
+    evidence = FileField(
+        _l("Evidence (PDF, JPEG or PNG, up to 10 MB)"),
+        render_kw={"accept": "application/pdf,image/jpeg,image/png"},
     )

@@ -51,6 +51,10 @@ from app.security.models import (
     ORG_RESUBMITTED,
     ORG_ROLE_CHANGED,
     ORG_SUSPENDED,
+    RESIDENCY_REJECTED,
+    RESIDENCY_VERIFIED,
+    WAIVER_REJECTED,
+    WAIVER_VERIFIED,
     SecurityEvent,
 )
 from app.web.admin import bp
@@ -81,6 +85,10 @@ AUDIT_LABELS = {
     ORG_INVITATION_ACCEPTED: _l("Team invitation accepted"),
     ORG_ROLE_CHANGED: _l("Team role changed"),
     ORG_MEMBER_REMOVED: _l("Team member removed"),
+    RESIDENCY_VERIFIED: _l("Residency verified"),
+    RESIDENCY_REJECTED: _l("Residency claim rejected"),
+    WAIVER_VERIFIED: _l("Fee waiver verified"),
+    WAIVER_REJECTED: _l("Fee waiver claim rejected"),
 }
 ORGS_PER_PAGE = 30
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from app.accounts.groups import user_groups
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
-from app.bookings.states import STATUS_LABELS, TRANSITIONS, BookingStatus
+from app.bookings.states import STATUS_LABELS, TERMINAL, TRANSITIONS, BookingStatus, WaiverState
 from app.db import utcnow
 from app.errors import DomainError, InvalidTransition, ValidationFailed
 from app.extensions import db
@@ -51,6 +51,17 @@ def offers_cancel(booking: Booking, user, now) -> bool:
     return booking.start_at > now or (booking.can_decide(user) and booking.end_at > now)
 
 
+def offers_waiver_confirmation(booking: Booking, user) -> bool:
+    """Whether to show a manager the form confirming a claimed waiver after the booking was
+    made (requests in the queue are confirmed when approving); the service has the final word."""
+    return (
+        booking.waiver_state in (WaiverState.CLAIMED, WaiverState.NOT_APPLIED)
+        and booking.status not in TERMINAL
+        and booking.status not in (BookingStatus.REQUESTED, BookingStatus.ENTERED)
+        and booking.can_decide(user)
+    )
+
+
 def _resubmit_form(booking: Booking, formdata=None) -> ResubmitForm | None:
     """The change form of a request returned to its resident, prefilled with the request."""
     if booking.status != BookingStatus.RETURNED or booking.user_id != current_user.id:
@@ -81,6 +92,7 @@ def _render_detail(booking: Booking, resubmit_form=None, status: int = 200):
             cancel_form=CancelForm() if offers_cancel(booking, current_user, utcnow()) else None,
             resubmit_form=resubmit_form or _resubmit_form(booking),
             pay=booking_payment_context(booking, current_user),
+            confirm_waiver=offers_waiver_confirmation(booking, current_user),
         ),
         status,
     )

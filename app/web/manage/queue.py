@@ -11,12 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import access
-from app.bookings import decisions
+from app.bookings import decisions, waivers
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
 from app.bookings.queue import QueueFilters, queue_query
 from app.db import db_int, utcnow
+from app.errors import InvalidTransition, NotAllowed
 from app.extensions import db
+from app.formatting import money
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.spaces.models import Space
 from app.web.accounts.routes import safe_next
@@ -108,12 +110,35 @@ def bulk_decide():
 def approve(booking_id: int):
     booking = _decidable_booking(booking_id)
     note = request.form.get("note", "")
-
+    evidence_seen = request.form.get("evidence_seen") == "1"
     return _decide(
         booking,
-        lambda: booking_services.approve(booking, current_user, reason=note),
+        lambda: booking_services.approve(booking, current_user, reason=note,
+                                         evidence_seen=evidence_seen),
         _("Approved: %(name)s, %(space)s, %(when)s.", **_describe(booking)),
     )
+
+
+@bp.post("/bookings/<int:booking_id>/waiver")
+def confirm_waiver(booking_id: int):
+    """A manager saw the evidence of a waiver claimed on a booking made already (instant
+    book, a lottery win, a request approved at the full price): the waiver is priced in and
+    what was paid beyond the new price is refunded."""
+    booking = access.load(Booking, booking_id, "can_decide")
+    target = url_for("bookings.detail", booking_id=booking.id)
+    if request.form.get("evidence_seen") != "1":
+        flash(_("Tick “evidence seen” to apply the fee waiver."), "error")
+        return redirect(target)
+    try:
+        lowered = waivers.confirm(booking, current_user)
+    except (InvalidTransition, NotAllowed) as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(target)
+    db.session.commit()
+    flash(_("The fee waiver is applied: %(amount)s off.",
+            amount=money(lowered, booking.currency)), "success")
+    return redirect(target)
 
 
 @bp.post("/bookings/<int:booking_id>/reject")

@@ -78,7 +78,10 @@ class BookingRequestForm(FlaskForm):
         _l("Fee waiver"),
         choices=[("", _l("None")), *WAIVER_CATEGORIES.items()],
         default="",
-        description=_l("The manager checks your proof of eligibility."),
+        description=_l(
+            "A waiver verified on your profile applies at once. Any other is charged in full "
+            "until the approver has seen your proof of eligibility."
+        ),
     )
     group_id = SelectField(
         _l("Booking for"), choices=[("", _l("Myself"))], default="", validate_choice=False

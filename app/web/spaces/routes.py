@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from app import access
 from app.accounts.groups import user_groups
 from app.accounts.services import unverified_message
-from app.bookings import judging
+from app.bookings import judging, waivers
 from app.bookings import series as series_services
 from app.bookings import services as booking_services
 from app.bookings.search import parse_search_args, search_spaces
@@ -350,7 +350,9 @@ def book(space_id: int):
             end=end,
             purpose=form.purpose_category.data or "community",
             attendees=form.attendees.data or 1,
-            waiver=form.waiver.data or None,
+            # The price shown is the one charged: a waiver not verified on the profile is not
+            # in it until an approver saw the evidence.
+            waiver=waivers.priced_waiver(current_user, form.waiver.data or None)[0],
             group_id=form.chosen_group_id,
         )
     return (
