@@ -3,8 +3,8 @@ managers, and an owner's payout report.
 
 Thin like `app.api.routes`: the same services as the payment pages (`app.payments.services`,
 `app.payments.report`) do the work. Calls owed to Stripe after a commit (a refund, expiring a
-superseded checkout) are made by the app's `after_request` hook (`app.payments.work`), so the
-routes only commit; a booking answered here may show such a refund as `pending` still.
+superseded checkout) go through the job interface (`app.payments.work`) once the commit is done,
+so the routes only commit; a booking answered here may show such a refund as `pending` still.
 """
 
 from __future__ import annotations
