@@ -178,3 +178,31 @@ def test_a_waiver_that_makes_the_booking_free_releases_the_hold(
     assert stripe_double.get(payment.stripe_intent_id)["status"] == "canceled"
     assert _captures(stripe_double.double) == []
     assert booking.payment_status == "none"
+
+
+def test_a_price_lowered_while_a_full_capture_went_through_unseen_refunds_the_difference(
+    app, db, factories, hold_space, slot, stripe_double, client, login, now
+):
+    booking = _held(db, factories, hold_space, slot, stripe_double, client, login, now)
+    manager = factories.manager(hold_space.owner)
+    app.config["STRIPE_TIMEOUT"] = 0.5
+    app.extensions.pop("gonggan_stripe", None)
+    try:
+        stripe_double.double.delay_next("/v1/payment_intents", 1.5, after=True)
+        booking = _approve(db, booking, manager)  # Stripe captures ₩20,000; the answer is lost
+    finally:
+        app.config["STRIPE_TIMEOUT"] = 5.0
+        app.extensions.pop("gonggan_stripe", None)
+    stripe_double.double.wait_idle()
+    payment = booking.payments[-1]
+    assert payment.status == "authorized" and payment.pending_action == "capture"
+    waivers.confirm(booking, manager, now=now)
+    db.session.commit()
+    jobs.run_deferred()
+    db.session.expire_all()
+    payment = db.session.get(Payment, payment.id)
+    assert (payment.status, payment.amount, payment.pending_action) == ("succeeded", 20000, None)
+    assert len(_captures(stripe_double.double)) == 1  # read first: not captured twice
+    [refund] = db.session.scalars(select(Refund)).all()
+    assert (refund.amount, refund.status) == (10000, "succeeded")
+    assert db.session.get(Booking, booking.id).payment_status == "paid"
