@@ -69,6 +69,10 @@ class Payment(Model):
     wallet: Mapped[str | None] = mapped_column(String(20))
     # Work owed to Stripe after the commit: "capture", "cancel" or "expire" (the session).
     pending_action: Mapped[str | None] = mapped_column(String(10))
+    # A hold whose booking's price went down before it was captured (a fee waiver confirmed in
+    # between): capture only this much (Stripe's amount_to_capture; the rest of the hold is
+    # released). None captures the whole hold. Sent unchanged by every retry of the capture.
+    capture_amount: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     # Bumped when Stripe answered the pending action's call with an error it stores against
     # the idempotency key (a 5xx is replayed for 24 hours): the next try needs a new key.
@@ -240,6 +244,7 @@ LOG_LABELS = {
     "checkout_opened": _l("Checkout opened"),
     "hold_authorized": _l("Card authorised (amount held)"),
     "captured": _l("Held amount captured"),
+    "capture_lowered": _l("Fee waiver confirmed: only the new price will be captured"),
     "paid": _l("Paid"),
     "hold_canceled": _l("Card hold released"),
     "hold_lapsed": _l("Card hold lapsed; pay after approval"),

@@ -200,7 +200,8 @@ def on_transition(booking, from_status: str | None, to: str, actor, now: datetim
 
 
 def _on_approved(booking, now: datetime) -> None:
-    held = [p for p in booking.payments if p.status == PaymentStatus.AUTHORIZED]
+    held = [p for p in booking.payments if p.status == PaymentStatus.AUTHORIZED
+            and p.pending_action in (None, "capture")]  # (not a hold being let go)
     if held:
         for payment in held:
             payment.pending_action = "capture"
@@ -695,9 +696,10 @@ def sync_intent(intent, now: datetime | None = None, *, payment: Payment | None 
     if status == StripeIntentStatus.REQUIRES_CAPTURE:
         _move(payment, PaymentStatus.AUTHORIZED, now)
     elif status == StripeIntentStatus.SUCCEEDED:
+        _record_captured(payment, intent)
         _move(payment, PaymentStatus.SUCCEEDED, now)
         if charge is not None:
-            _sync_refunded(payment, charge.get("amount_refunded") or 0, now)
+            _sync_refunded(payment, _refunded_of(charge), now)
     elif status == StripeIntentStatus.CANCELED:
         _move(payment, PaymentStatus.CANCELED, now, reason=intent.get("cancellation_reason"))
     elif status == StripeIntentStatus.REQUIRES_PAYMENT_METHOD and intent.get("last_payment_error"):
@@ -706,6 +708,26 @@ def sync_intent(intent, now: datetime | None = None, *, payment: Payment | None 
             payment.last_error = message
             add_log(payment.booking, "failed", payment=payment, now=now, detail=message)
     return payment
+
+
+def _record_captured(payment: Payment, intent) -> None:
+    """A hold captured in part (its price went down before the capture): the payment is what
+    was captured, and its fee what Stripe took on it; the rest of the hold was released."""
+    received = intent.get("amount_received") or 0
+    if 0 < received < payment.amount:
+        payment.amount = received
+        fee = intent.get("application_fee_amount")
+        if payment.destination_account and fee is not None:
+            payment.application_fee_amount = int(fee)
+
+
+def _refunded_of(charge) -> int:
+    """What was refunded of a charge: Stripe counts the released part of a hold captured in
+    part in `amount_refunded` too."""
+    refunded = int(charge.get("amount_refunded") or 0)
+    if charge.get("captured") and charge.get("amount_captured") is not None:
+        refunded -= max(0, int(charge.get("amount") or 0) - int(charge["amount_captured"]))
+    return max(0, refunded)
 
 
 def _record_method(payment: Payment, details) -> None:
@@ -797,6 +819,15 @@ def _paid(payment: Payment, now: datetime) -> None:
         if left > 0:
             start_refund(payment, left, reason=_("Refunded in full: the booking did not go "
                                                  "ahead."), actor=None, now=now)
+        return
+    if payment.capture_amount is not None:
+        # The price went down while a capture of the whole hold was already on its way (its
+        # answer lost): refund what was captured beyond the new price.
+        over = (payment.amount - payment.capture_amount - payment.refunded_amount
+                - payment.pending_refund_amount)
+        if over > 0:
+            start_refund(payment, over, actor=None, now=now,
+                         reason=_("Fee waiver confirmed: the difference is refunded."))
 
 
 def _hold_gone(payment: Payment, now: datetime, *, lapsed: bool) -> None:
@@ -813,7 +844,9 @@ def _hold_gone(payment: Payment, now: datetime, *, lapsed: bool) -> None:
     else:
         add_log(booking, "hold_canceled", payment=payment, amount=payment.amount, now=now)
         if booking.payment_status == PaymentState.AUTHORIZED:
-            booking.payment_status = PaymentState.VOID
+            # (a hold released because a fee waiver made the booking free: nothing is owed)
+            free = booking.price_amount <= 0 and booking.status not in CALLED_OFF
+            booking.payment_status = PaymentState.NONE if free else PaymentState.VOID
 
 
 def _sync_refunded(payment: Payment, amount_refunded: int, now: datetime) -> None:
@@ -837,8 +870,9 @@ def subscribe() -> None:
 
 def _price_lowered(booking, *, by: int, actor, now: datetime, **_extra) -> None:
     """A fee waiver was confirmed after the booking was priced: refund what was paid beyond
-    the new price (through start_refund, as any refund), and let an open checkout for the old
-    amount lapse so the next one asks for the new price."""
+    the new price (through start_refund, as any refund), capture only the new price of a card
+    hold not captured yet, and let an open checkout for the old amount lapse so the next one
+    asks for the new price."""
     kept = sum(p.amount - p.refunded_amount - p.pending_refund_amount
                for p in booking.payments if p.status == PaymentStatus.SUCCEEDED)
     over = min(by, kept - booking.price_amount)
@@ -846,6 +880,9 @@ def _price_lowered(booking, *, by: int, actor, now: datetime, **_extra) -> None:
         if payment.status == PaymentStatus.OPEN:
             payment.pending_action = "expire"
             queue_work(payment)
+        elif payment.status == PaymentStatus.AUTHORIZED:
+            _lower_hold(payment, max(0, booking.price_amount - max(0, kept)), actor=actor,
+                        now=now)
         elif payment.status == PaymentStatus.SUCCEEDED and over > 0:
             left = payment.amount - payment.refunded_amount - payment.pending_refund_amount
             amount = min(left, over)
@@ -854,6 +891,35 @@ def _price_lowered(booking, *, by: int, actor, now: datetime, **_extra) -> None:
                              reason=_("Fee waiver confirmed: the difference is refunded."))
                 over -= amount
     refresh_state(booking)
+
+
+def _lower_hold(payment: Payment, target: int, *, actor, now: datetime) -> None:
+    """An authorised hold whose booking now costs `target`: capture only that (the rest of the
+    hold is released by Stripe), or release the whole hold when nothing is owed any more.
+
+    The capture sends the row's `capture_amount`, so every retry sends the same amount. A
+    capture already owed may have been sent with the old amount under the current idempotency
+    key; Stripe refuses a key reused with other parameters, so the changed one goes out under
+    the next key round (whose first step reads the intent: a capture that did get through is
+    reconciled, and what it took beyond the new price refunded, see `_paid`)."""
+    if payment.pending_action not in (None, "capture"):
+        return  # the hold is being let go anyway
+    current = payment.capture_amount if payment.capture_amount is not None else payment.amount
+    if target >= current:
+        return
+    booking = payment.booking
+    if payment.pending_action == "capture":
+        payment.key_round += 1
+    payment.capture_amount = target
+    if payment.destination_account and payment.application_fee_amount:
+        payment.application_fee_amount = fee_for(booking.space.owner, target)
+    add_log(booking, "capture_lowered", payment=payment, amount=target, actor=actor, now=now)
+    if target <= 0:
+        # Nothing left to capture: let the hold go (a capture that already got through is
+        # refunded in full when the cancel finds it captured).
+        payment.pending_action = "cancel"
+    if payment.pending_action is not None:
+        queue_work(payment)
 
 
 def _requested(booking, *, to: str, now: datetime) -> str:

@@ -33,7 +33,7 @@ from app.payments.states import (
 )
 
 if TYPE_CHECKING:
-    from stripe.params import RefundCreateParams
+    from stripe.params import PaymentIntentCaptureParams, RefundCreateParams
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def _payment_action(payment: Payment, now: datetime) -> bool:
         if action == "capture":
             assert payment.stripe_intent_id is not None  # only a hold is captured
             client.v1.payment_intents.capture(
-                payment.stripe_intent_id, {}, {"idempotency_key": key}
+                payment.stripe_intent_id, _capture_params(payment), {"idempotency_key": key}
             )
         elif action in ("cancel", "release"):
             assert payment.stripe_intent_id is not None  # only a hold is cancelled or released
@@ -119,6 +119,18 @@ def _payment_action(payment: Payment, now: datetime) -> bool:
         # read it again and reconcile instead of failing.
         _remember(payment, exc)
     return _reconcile(payment, now)
+
+
+def _capture_params(payment: Payment) -> PaymentIntentCaptureParams:
+    """What a capture sends: only the row's fields, so a retry under the same key sends the
+    same parameters. A hold whose price went down captures the new price (and, on a
+    destination charge, the fee on it); the rest of the hold is released by Stripe."""
+    params: PaymentIntentCaptureParams = {}
+    if payment.capture_amount is not None and payment.capture_amount < payment.amount:
+        params["amount_to_capture"] = payment.capture_amount
+        if payment.destination_account and payment.application_fee_amount:
+            params["application_fee_amount"] = payment.application_fee_amount
+    return params
 
 
 def _reconcile(payment: Payment, now: datetime) -> bool:

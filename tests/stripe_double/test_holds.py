@@ -85,3 +85,25 @@ def test_partial_capture_then_refund_the_captured_part(double, client):
     assert refund.amount == 6000
     charge = client.v1.charges.retrieve(intent.latest_charge)
     assert (charge.amount_refunded, charge.refunded) == (10000, True)
+
+
+def test_a_partial_capture_releases_the_rest_and_never_takes_more_than_held(double, client):
+    intent = hold(client, 20000)
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.payment_intents.capture(intent.id, {"amount_to_capture": 20001})
+    assert err.value.code == "amount_too_large"
+    assert client.v1.payment_intents.retrieve(intent.id).status == "requires_capture"
+    captured = client.v1.payment_intents.capture(
+        intent.id, {"amount_to_capture": 10000}, {"idempotency_key": "cap-1"})
+    assert (captured.status, captured.amount_received, captured.amount_capturable) == (
+        "succeeded", 10000, 0)
+    charge = client.v1.charges.retrieve(captured.latest_charge)
+    assert (charge.amount, charge.amount_captured, charge.amount_refunded) == (20000, 10000,
+                                                                               10000)
+    # The same key gives the same answer; the same key with another amount is refused.
+    again = client.v1.payment_intents.capture(
+        intent.id, {"amount_to_capture": 10000}, {"idempotency_key": "cap-1"})
+    assert again.amount_received == 10000
+    with pytest.raises(stripe.IdempotencyError):
+        client.v1.payment_intents.capture(
+            intent.id, {"amount_to_capture": 9000}, {"idempotency_key": "cap-1"})
