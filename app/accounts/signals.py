@@ -34,3 +34,7 @@ email_changed = _signals.signal("email-changed")
 # An administrator closed an account (sender: the user; actor=the administrator, now): its
 # bookings still to come are cancelled by whoever owns bookings.
 account_deactivated = _signals.signal("account-deactivated")
+
+# Someone withdrew optional purposes of processing (sender: the user's id; purposes=the
+# purposes withdrawn): the statistics forget what they keep about the person.
+consent_withdrawn = _signals.signal("consent-withdrawn")
