@@ -34,4 +34,5 @@ def test_0021_upgrades_and_downgrades(app, factories):
         # A district claimed before the migration stays unverified.
         assert conn.execute(text("SELECT home_district_verified_at FROM users WHERE id = :id"),
                             {"id": person_id}).scalar() is None
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0021"
+        # Back at the head (0021 or a later migration).
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() >= "0021"
