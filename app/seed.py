@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from app.accounts import consents
 from app.accounts.models import User
 from app.accounts.services import create_user
 from app.accounts.verification_models import Verification, VerificationKind, VerificationState
@@ -629,6 +630,9 @@ def _seed_accounts(
     for user in found.values():  # roles are cached per object; memberships just changed
         user.__dict__.pop("org_roles", None)
         user.__dict__.pop("officer_jurisdiction_ids", None)
+        # The demo people agreed to every purpose at sign-up, so the dashboard counts them.
+        if not consents.current(user.id):
+            consents.record(user.id, set(consents.PURPOSES))
     return found
 
 

@@ -21,13 +21,23 @@ ALWAYS_OPEN = {d: [(0, 24 * 60)] for d in range(7)}
 
 
 class Factories:
-    def user(self, *, email=None, name="주민", password="password123", **kw) -> User:
+    def user(self, *, email=None, name="주민", password="password123",
+             statistics: bool = True, **kw) -> User:
+        """A user; by default one who consents to the statistics (the optional purpose the
+        statistics' figures depend on), so they are counted as at sign-up with the box ticked.
+        No booking consent: log-in asks for it as for accounts made before consents."""
+        from app.accounts.consents import NOTICE_VERSION, STATISTICS, Consent
+
         n = next(_seq)
         kw.setdefault("email_verified_at", utcnow())
         user = User(email=email or f"user{n}@example.org", name=name, **kw)
         user.set_password(password)
         db.session.add(user)
         db.session.flush()
+        if statistics:
+            db.session.add(Consent(user_id=user.id, purpose=STATISTICS, version=NOTICE_VERSION,
+                                   given_at=utcnow()))
+            db.session.flush()
         return user
 
     def verified_waiver(self, user: User, category: str, *, by: User | None = None):

@@ -48,3 +48,17 @@ def test_password_resets_migrate_down_and_up(app):
         assert "password_resets" in inspector.get_table_names()
         assert {c["name"] for c in inspector.get_columns("password_resets")} >= {
             "token_hash", "token_seed", "expires_at", "used_at"}
+
+
+def test_the_statistics_people_index_migrates_down_and_up(app):
+    from flask_migrate import downgrade, upgrade
+
+    db.session.remove()
+    downgrade(revision="0021")
+    with db.engine.connect() as conn:
+        assert "ix_stats_area_people_user" not in {
+            i["name"] for i in inspect(conn).get_indexes("stats_area_people")}
+    upgrade()
+    with db.engine.connect() as conn:
+        assert "ix_stats_area_people_user" in {
+            i["name"] for i in inspect(conn).get_indexes("stats_area_people")}

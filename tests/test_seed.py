@@ -129,3 +129,12 @@ def test_the_demo_statistics_show_utilisation_and_demand_for_the_past_weeks(db, 
     assert d.summary["open_hours"] > 0 and d.summary["booked_hours"] > 0
     assert 0 < d.summary["utilisation"] < 1
     assert d.summary["requests"] > 0 and d.summary["approved"] > 0
+
+
+def test_demo_people_consented_to_every_purpose_so_the_dashboard_counts_them(app, db, now):
+    from app.accounts import consents
+
+    seed_demo(now=now)
+    for email, _role, _desc in DEMO_ACCOUNTS:
+        user = db.session.scalars(select(User).where(User.email == email)).one()
+        assert set(consents.current(user.id)) == set(consents.PURPOSES), email

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.accounts import signals
 from app.db import utcnow
 from app.extensions import Model, db
 
@@ -78,12 +79,15 @@ def record(user_id: int, purposes: set[str] | frozenset[str], now: datetime | No
     for purpose, row in live.items():
         if purpose not in wanted or row.version != NOTICE_VERSION:
             row.withdrawn_at = now
+    dropped = set(live) - wanted
     for purpose in wanted:
         kept = live.get(purpose)
         if kept is None or kept.version != NOTICE_VERSION:
             db.session.add(Consent(user_id=user_id, purpose=purpose, version=NOTICE_VERSION,
                                    given_at=now))
     db.session.flush()
+    if dropped:
+        signals.consent_withdrawn.send(user_id, purposes=frozenset(dropped))
 
 
 def withdraw_all(user_id: int, now: datetime) -> None:
@@ -91,3 +95,11 @@ def withdraw_all(user_id: int, now: datetime) -> None:
         update(Consent).where(Consent.user_id == user_id, Consent.withdrawn_at.is_(None))
         .values(withdrawn_at=now)
     )
+    signals.consent_withdrawn.send(user_id, purposes=frozenset(PURPOSES))
+
+
+def statistics_consented(user_id_column):
+    """SQL: whether the person `user_id_column` names consents to the statistics now."""
+    return (select(Consent.id).where(
+        Consent.user_id == user_id_column, Consent.purpose == STATISTICS,
+        Consent.withdrawn_at.is_(None)).exists())

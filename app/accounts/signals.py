@@ -34,3 +34,11 @@ email_changed = _signals.signal("email-changed")
 # An administrator closed an account (sender: the user; actor=the administrator, now): its
 # bookings still to come are cancelled by whoever owns bookings.
 account_deactivated = _signals.signal("account-deactivated")
+
+# Someone withdrew optional purposes of processing (sender: the user's id; purposes=the
+# purposes withdrawn): the statistics forget what they keep about the person.
+consent_withdrawn = _signals.signal("consent-withdrawn")
+
+# A person sent a residency or fee-waiver claim (sender: the Verification row; now): the
+# officers of its district are told.
+verification_submitted = _signals.signal("verification-submitted")

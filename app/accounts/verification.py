@@ -7,7 +7,8 @@ fee-waiver categories. See verification_models.py.
 - `decide` verifies or rejects a pending claim (a reason is required to reject), deletes its
   evidence, records the decision in the audit log (app.security.events) and, for residency,
   marks the home district verified. The caller notifies the person (the notifications layer
-  sits above this one).
+  sits above this one); a new claim is announced (accounts.signals.verification_submitted)
+  and the officers who may decide it (`officers_of`) are told.
 - `home_district_changed` is called when a person moves: the residency counts no more and a
   pending residency claim is withdrawn (its evidence deleted).
 """
@@ -21,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.accounts import signals
 from app.accounts.models import User
 from app.accounts.verification_models import (
     Verification,
@@ -32,6 +34,7 @@ from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.media import evidence
 from app.media.storage import storage
+from app.orgs.models import JurisdictionMembership, jurisdiction_tree
 from app.security import events
 from app.security.models import (
     RESIDENCY_REJECTED,
@@ -120,7 +123,25 @@ def submit(user: User, kind: str, *, category: str | None = None, data: bytes | 
                        state=VerificationState.PENDING, created_at=now)
     db.session.add(row)
     db.session.flush()
+    signals.verification_submitted.send(row, now=now)
     return row
+
+
+def officers_of(row: Verification, limit: int = 100) -> list[User]:
+    """Who may decide the claim: the officers of its district or of any district above it
+    (`pending_for` shows it to them), not the claimant; one query."""
+    tree = jurisdiction_tree()
+    ids: set[int] = set()
+    current: int | None = row.jurisdiction_id
+    while current is not None and current not in ids:
+        ids.add(current)
+        current = tree.get(current)
+    return list(db.session.scalars(
+        select(User).where(
+            User.id.in_(select(JurisdictionMembership.user_id).where(
+                JurisdictionMembership.jurisdiction_id.in_(ids))),
+            User.id != row.user_id, User.is_active_account.is_(True))
+        .order_by(User.id).limit(limit)))
 
 
 AUDIT = {

@@ -50,6 +50,14 @@ def _email_changed(user, *, old_email: str, **_extra) -> None:
                   locale=user.locale)
 
 
+def _claim_received(row, *, now, **_extra) -> None:
+    from app.accounts.verification import officers_of
+
+    notify(officers_of(row), "verification_received", params={
+        "kind": row.kind, "category": row.category, "district": row.jurisdiction.name,
+    }, now=now)
+
+
 def register() -> None:
     signals.verification_requested.connect(_verification)
     signals.signup_attempted.connect(_signup_attempt)
@@ -57,3 +65,4 @@ def register() -> None:
     signals.password_reset_requested.connect(_reset_requested)
     signals.email_change_requested.connect(_email_change_requested)
     signals.email_changed.connect(_email_changed)
+    signals.verification_submitted.connect(_claim_received)

@@ -45,7 +45,8 @@ class Kind:
     digest: bool = False  # may be gathered into the daily digest
     # The page the notification opens: "booking" (the booking), "queue", "oversight", "groups",
     # "statement" (a settlement statement), "org_application" (an organisation's application
-    # page), "org_review" (the review queue), "verification" (one's residency and waivers).
+    # page), "org_review" (the review queue), "verification" (one's residency and waivers),
+    # "verification_queue" (the officers' queue of claims).
     opens: str = "booking"
     # May also be emailed to an address without an account (services.email_address): the
     # template then renders with no `user` and may give a `reason` block for the footer.
@@ -119,6 +120,9 @@ KINDS: dict[str, Kind] = {
              mandatory=True, opens="org_application"),
         Kind("org_application_received", OFFICER, _l("An organisation applied to list spaces"),
              opens="org_review"),
+        Kind("verification_received", OFFICER,
+             _l("A residency or fee-waiver claim waits for checking"),
+             opens="verification_queue"),
         # --- the account itself
         Kind("email_verification", ACCOUNT, _l("Confirm your email address"), mandatory=True,
              opens="verify"),

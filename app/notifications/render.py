@@ -67,6 +67,8 @@ def link_for(note, *, external: bool = False) -> str:
         return url_for("accounts.account", _external=external)
     if opens == "oversight":
         return url_for("oversight.index", _external=external)
+    if opens == "verification_queue":
+        return url_for("oversight.verifications", _external=external)
     if opens == "verification":
         return url_for("accounts.verification", _external=external)
     if opens == "groups":

@@ -45,10 +45,13 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.orm import aliased
 
+from app.accounts.consents import STATISTICS, Consent, statistics_consented
 from app.accounts.models import User
 from app.bookings.models import Booking, BookingStage, BookingTransition
 from app.bookings.states import GRANTED, BookingStatus, StageState
+from app.db import rowcount
 from app.extensions import db
 from app.payments.models import Payment, Refund
 from app.payments.states import PaymentStatus, RefundStatus
@@ -183,17 +186,26 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
                                     User.home_district_verified_at.isnot(None))))
 
     # Requests: by purpose, residency and whether for a group.
+    # Residency describes the person, so it is counted only for those who consent to the
+    # statistics (docs/privacy.md); their requests are counted all the same.
     d = day_of(Booking.created_at)
-    for day, purpose, who, grouped, n in db.session.execute(with_residency(
+    agreement = aliased(Consent)
+    consented = agreement.id.isnot(None)
+    for day, purpose, who, grouped, agreed, n in db.session.execute(with_residency(
         select(d, Booking.purpose_category, residency, Booking.group_id.isnot(None),
-               func.count(Booking.id)))
+               consented, func.count(Booking.id)))
+        .outerjoin(agreement, and_(agreement.user_id == Booking.user_id,
+                                   agreement.purpose == STATISTICS,
+                                   agreement.withdrawn_at.is_(None)))
         .where(in_spaces(Booking.space_id, spaces), Booking.created_at >= start,
                Booking.created_at < end)
-        .group_by(d, Booking.purpose_category, residency, Booking.group_id.isnot(None))
+        .group_by(d, Booking.purpose_category, residency, Booking.group_id.isnot(None),
+                  consented)
     ):
         add(day, "requests", "", n)
         add(day, "purpose", purpose or "", n)
-        add(day, "residency", who, n)
+        if agreed:
+            add(day, "residency", who, n)
         if grouped:
             add(day, "group_requests", "", n)
 
@@ -239,13 +251,14 @@ def collect(spaces, start: datetime, end: datetime, *, by_day: bool = False
     ):
         add(day, "lead_all", str(int(b)), n)
 
-    # Lottery draws: entries and wins by residency.
+    # Lottery draws: entries and wins by residency (of those who consent to the statistics).
     d = day_of(Booking.draw_at)
     for day, who, n, wins in db.session.execute(with_residency(
         select(d, residency, func.count(Booking.id),
                func.sum(case((Booking.status != BookingStatus.LOST, 1), else_=0))))
         .where(in_spaces(Booking.space_id, spaces), Booking.lottery_draw_id.isnot(None),
-               Booking.draw_at >= start, Booking.draw_at < end)
+               Booking.draw_at >= start, Booking.draw_at < end,
+               statistics_consented(Booking.user_id))
         .group_by(d, residency)
     ):
         add(day, "lottery_entries", who, n)
@@ -298,7 +311,8 @@ def _waived_sql(spaces, by_day: bool) -> str:
 
 def _asked(spaces, ranges: list[tuple[date, date]], *, by_day: bool = False):
     """SQL: requests per (person, group; 0 for none) made on the days of `ranges` (and per
-    Seoul day, first column, when `by_day`)."""
+    Seoul day, first column, when `by_day`), of the people who consent to the statistics now
+    (the others are not counted as people at all)."""
 
     keys = {"user_id": Booking.user_id, "group_id": func.coalesce(Booking.group_id, 0)}
     if by_day:
@@ -306,6 +320,7 @@ def _asked(spaces, ranges: list[tuple[date, date]], *, by_day: bool = False):
     return (select(*(k.label(name) for name, k in keys.items()),
                    func.count(Booking.id).label("n"))
             .where(in_spaces(Booking.space_id, spaces),
+                   statistics_consented(Booking.user_id),
                    or_(*(and_(Booking.created_at >= day_start(a),
                               Booking.created_at < day_start(b + timedelta(days=1)))
                          for a, b in ranges)))
@@ -380,6 +395,14 @@ def _write_people(area_ids: Iterable[int], first: date, last: date) -> None:
             db.session.execute(insert(AreaPeople).from_select(columns, select(
                 literal(area), literal("m"), literal(month), asked.c.user_id,
                 asked.c.group_id, asked.c.n)))
+
+
+def forget_person(user_id: int) -> int:
+    """Remove what the statistics keep about one person (their rows of `stats_area_people`,
+    one statement): after they withdrew consent to the statistics or their account was
+    deleted. Their bookings stay counted as bookings. Returns the rows removed."""
+
+    return rowcount(db.session.execute(delete(AreaPeople).where(AreaPeople.user_id == user_id)))
 
 
 def _whole_months(first: date, last: date) -> list[date]:

@@ -22,13 +22,15 @@ from zoneinfo import ZoneInfo
 import portion as P
 from sqlalchemy import delete, event, inspect, select
 
+from app.accounts import signals as account_signals
+from app.accounts.consents import STATISTICS
 from app.bookings.models import Booking
 from app.bookings.states import BOOKED
 from app.extensions import db
 from app.orgs.models import Jurisdiction
 from app.spaces.availability import WeeklyHours, opening_intervals
 from app.spaces.models import Closure, OpeningHours, Space
-from app.stats import areas, months
+from app.stats import areas, events, months
 from app.stats.models import BookedHour, OpenDay, add_rows
 
 # How far ahead open time is written (the nightly job moves the horizon on).
@@ -127,11 +129,19 @@ def _status_change(booking) -> tuple[bool, bool] | None:
 _listening = False
 
 
+def _consent_withdrawn(user_id: int, purposes: frozenset[str], **_kw) -> None:
+    """Withdrawing consent to the statistics (or deleting the account) removes the person from
+    the per-person facts at once; new requests leave them out from then on (app.stats.events)."""
+    if STATISTICS in purposes:
+        events.forget_person(user_id)
+
+
 def register() -> None:
     global _listening
     if _listening:
         return
     _listening = True
+    account_signals.consent_withdrawn.connect(_consent_withdrawn)
 
     @event.listens_for(db.session, "before_flush")
     def _before_flush(session, _ctx, _instances):

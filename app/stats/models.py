@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model, db
@@ -128,6 +128,8 @@ class AreaPeople(Model):
     (app.stats.events.people)."""
 
     __tablename__ = "stats_area_people"
+    # Withdrawing consent to the statistics deletes a person's rows (events.forget_person).
+    __table_args__ = (Index("ix_stats_area_people_user", "user_id"),)
 
     area_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     span: Mapped[str] = mapped_column(String(1), primary_key=True)

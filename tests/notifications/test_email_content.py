@@ -171,6 +171,10 @@ def params_for(case: str, lang: str) -> dict:
         "account_retention": {"email": "reader@example.org", "deadline": "2026-12-31"},
         "verification_decided": {"kind": "residency", "category": None,
                                  "district": w["jurisdiction"], "verified": True, "reason": ""},
+        "verification_received": {"kind": "residency", "category": None,
+                                  "district": w["jurisdiction"]},
+        "verification_received-waiver": {"kind": "waiver", "category": "senior",
+                                         "district": w["jurisdiction"]},
         "verification_decided-rejected": {"kind": "waiver", "category": "senior",
                                           "district": w["jurisdiction"], "verified": False,
                                           "reason": w["reason"]},
@@ -226,7 +230,7 @@ CASES = [
     "org_application_received", "org_application_decided", "org_application_decided-reject",
     "org_application_decided-info", "org_suspended", "org_suspended-reinstated",
     "verification_decided",
-    "verification_decided-rejected",
+    "verification_decided-rejected", "verification_received", "verification_received-waiver",
 ]
 # Messages about an organisation: its page, or the review queue.
 ORG_LINKS = {
@@ -289,6 +293,8 @@ KIND_WORDS = {
     "org_suspended-reinstated": ("복구", "is reinstated"),
     "verification_decided": ("거주 확인 완료", "Residency verified"),
     "verification_decided-rejected": ("감면 확인 불가", "Fee waiver not verified"),
+    "verification_received": ("거주 확인 요청", "Residency claim to check"),
+    "verification_received-waiver": ("감면 확인 요청", "Fee-waiver claim to check"),
     "digest": ("알림", "Daily digest"),
 }
 
@@ -307,7 +313,8 @@ def kind_of(case: str) -> str:
 def note_for(case: str, lang: str, reader, **kw) -> Notification:
     kind = kind_of(case)
     no_booking = ("weekly_summary", "group_invitation", "settlement_issued", "settlement_paid",
-                  "verification_decided", *ACCOUNT_LINKS, *ORG_LINKS)
+                  "verification_decided", "verification_received", *ACCOUNT_LINKS,
+                  *ORG_LINKS)
     booking_id = None if kind in no_booking else BOOKING_ID
     return Notification(kind=kind, params=params_for(case, lang), user=reader,
                         booking_id=booking_id, **kw)
@@ -388,6 +395,8 @@ def test_the_link_is_absolute_and_opens_the_right_page(case, reader):
         expected = f"{BASE}/account/groups"
     elif kind == "verification_decided":
         expected = f"{BASE}/account/verification"
+    elif kind == "verification_received":
+        expected = f"{BASE}/oversight/verifications"
     elif kind.startswith("settlement_"):
         expected = f"{BASE}/manage/organisations/3/statements/12"
     elif kind in ORG_LINKS:

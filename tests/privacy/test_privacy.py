@@ -92,7 +92,8 @@ def _world(db, factories, now):
     """A resident with a past and a future booking (the future one paid), a group, a
     notification and a token; another resident with their own booking."""
     space = factories.space()
-    me = factories.user(name="홍길동", email="me@example.org", phone="010-1111-2222")
+    me = factories.user(name="홍길동", email="me@example.org", phone="010-1111-2222",
+                         statistics=False)
     other = factories.user(name="김영희", email="other@example.org")
     past_start = now - timedelta(days=10)
     past = factories.booking(space, me, start=past_start, end=past_start + timedelta(hours=1),

@@ -224,3 +224,43 @@ def test_the_queue_runs_the_same_queries_for_2_and_12_claims(
         counts.append(queries_of_get("/oversight/verifications"))
     assert counts[0] == counts[1]
     assert counts[0] <= 8
+
+
+def test_the_officers_of_the_district_are_told_of_a_new_claim(factories, login, client, media):
+    from app.notifications.models import NotificationPreference
+
+    t = town(factories)
+    person = t.person("홍길동")
+    # The Seoul officer oversees 강북구 too, but wants this kind in the inbox only.
+    db.session.add(NotificationPreference(user_id=t.seoul_officer.id,
+                                          kind="verification_received", channel="in_app"))
+    db.session.commit()
+    login(person)
+    assert send(client, png_bytes(), kind="waiver", category="senior").status_code == 302
+    db.session.expire_all()
+    notes = {n.user_id: n for n in db.session.scalars(select(Notification).where(
+        Notification.kind == "verification_received"))}
+    # Those who may decide it (the district's officer and the city's above it), nobody else:
+    # not the other district's officer, not the manager, not the claimant.
+    assert set(notes) == {t.officer.id, t.seoul_officer.id}
+    assert notes[t.officer.id].params == {"kind": "waiver", "category": "senior",
+                                          "district": "강북구"}
+    emails = db.session.scalars(select(EmailDelivery).where(
+        EmailDelivery.notification_id.in_([n.id for n in notes.values()]))).all()
+    assert [e.user_id for e in emails] == [t.officer.id]
+    assert "Fee-waiver claim to check" in emails[0].subject
+    assert "/oversight/verifications" in emails[0].body_text
+    # The link opens the queue, where the claim waits.
+    login(t.officer)
+    assert "홍길동" in client.get("/oversight/verifications").get_data(as_text=True)
+
+
+def test_an_officer_claiming_in_their_own_district_is_not_told(factories, login, client, media):
+    t = town(factories)
+    t.officer.home_district_id = t.gangbuk.id
+    db.session.commit()
+    login(t.officer)
+    assert send(client, png_bytes()).status_code == 302
+    told = set(db.session.scalars(select(Notification.user_id).where(
+        Notification.kind == "verification_received")))
+    assert told == {t.seoul_officer.id}
