@@ -82,6 +82,7 @@ def test_a_new_account_confirms_its_address_before_booking(page, shot, factories
     page.fill("#email", "new@example.kr")
     page.fill("#password", "a-long-password")
     page.fill("#confirm", "a-long-password")
+    page.check("#consent_booking")
     page.locator("main form[method=post] button[type=submit]").click()
     expect(page.locator("main")).to_contain_text("new@example.kr")
     log_in(page, "new@example.kr", "a-long-password")
