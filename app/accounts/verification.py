@@ -196,6 +196,18 @@ def home_district_changed(user: User, now: datetime | None = None) -> None:
         row.decided_at = now
 
 
+def withdraw_all(user: User, now: datetime | None = None) -> None:
+    """The account is being erased: its pending claims are withdrawn and their evidence (scans
+    of identity documents) deleted, so no officer sees them again."""
+    now = now or utcnow()
+    for row in db.session.scalars(select(Verification).where(
+        Verification.user_id == user.id, Verification.state == VerificationState.PENDING,
+    )):
+        _drop_evidence(row)
+        row.state = VerificationState.WITHDRAWN
+        row.decided_at = now
+
+
 def pending_for(officer: User):
     """The select of pending claims the officer may decide, oldest first (the queue pages
     it; the person and district are loaded with it)."""

@@ -212,6 +212,10 @@ def decide(org: Organisation, actor, decision: str, reason: str = "", *,
     if not org.can_review(actor):
         raise NotAllowed(_("Only administrators and the officers of its jurisdiction review "
                            "this application."))
+    if org.applicant_id == actor.id and not actor.is_admin:
+        # An officer who applied in their own district: another reviewer decides.
+        raise NotAllowed(_("You cannot decide your own application: another reviewer of its "
+                           "jurisdiction or an administrator decides it."))
     if decision not in DECISIONS:
         raise ValidationFailed.single(_("Choose approve, reject or ask for more information."),
                                       "decision")

@@ -4,10 +4,12 @@ rules), then the personal data erased, while the records others need stay withou
 The user row stays as a tombstone (bookings, payments and their logs point at it): its email
 becomes `deleted-<id>@deleted.invalid`, so the address is free for a new sign-up; the name a
 fixed label; phone, district, password, sessions, API tokens, calendar feeds, notifications,
-the outbox, preferences, group memberships and roles are erased. Bookings stay (statistics,
-the owners' accounting) with their free-text purpose erased; payments and refunds stay for the
-five years 전자상거래법 (Act on Consumer Protection in Electronic Commerce, Art. 6) requires
-records of payment to be kept. The audit entry names no one: the tombstone's id, how, counts.
+the outbox, preferences, group memberships, invitations, password-reset links and roles are
+erased; pending residency and waiver claims are withdrawn and their evidence files deleted.
+Bookings stay (statistics, the owners' accounting) with their free-text purpose erased;
+payments and refunds stay for the five years 전자상거래법 (Act on Consumer Protection in
+Electronic Commerce, Art. 6) requires records of payment to be kept. The audit entry names no
+one: the tombstone's id, how, counts.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
-from app.accounts import consents
+from app.accounts import consents, verification
 from app.accounts.group_models import GroupInvitation, ResidentGroupMember
-from app.accounts.models import ApiToken, LoginSession, User
+from app.accounts.models import ApiToken, LoginSession, PasswordReset, User
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
 from app.bookings.states import TRANSITIONS, BookingStatus
@@ -28,7 +30,7 @@ from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.notifications.models import EmailDelivery, Notification, NotificationPreference
-from app.orgs.models import JurisdictionMembership, OrgMembership
+from app.orgs.models import JurisdictionMembership, OrgInvitation, OrgMembership
 from app.security.models import ACCOUNT_ERASED, SecurityEvent
 
 TOMBSTONE_DOMAIN = "deleted.invalid"
@@ -80,11 +82,14 @@ def erase(user: User, *, how: str, now: datetime | None = None) -> dict[str, int
     db.session.execute(update(Booking).where(Booking.user_id == uid).values(purpose=""))
     old_email = user.email
     for model in (LoginSession, ApiToken, CalendarFeed, Notification, NotificationPreference,
-                  ResidentGroupMember, OrgMembership, JurisdictionMembership):
+                  ResidentGroupMember, OrgMembership, JurisdictionMembership, PasswordReset):
         db.session.execute(delete(model).where(model.user_id == uid))
+    # Pending residency and waiver claims: withdrawn, their evidence files deleted.
+    verification.withdraw_all(user, now)
     # The outbox holds the address and what each email said.
     db.session.execute(delete(EmailDelivery).where(EmailDelivery.user_id == uid))
     db.session.execute(delete(GroupInvitation).where(GroupInvitation.email == old_email))
+    db.session.execute(delete(OrgInvitation).where(OrgInvitation.email == old_email))
     # The security log keeps its rows until its own retention, no longer tied to the person.
     db.session.execute(
         update(SecurityEvent).where(SecurityEvent.user_id == uid).values(user_id=None, ip=None)

@@ -119,6 +119,19 @@ def test_approval_makes_the_applicant_its_manager(place, db):
         applications.decide(org, place["admin"], "reject", "두 번째 결정")
 
 
+def test_an_officer_cannot_approve_their_own_application(place, db):
+    org = applications.apply(place["officer"], {**COMPANY}, evidence=pdf_bytes(),
+                             filename="사업자등록증.pdf")
+    db.session.commit()
+    assert org.can_review(place["officer"])  # it falls under their own district
+    with pytest.raises(NotAllowed):
+        applications.decide(org, place["officer"], "approve")
+    assert org.status == OrgStatus.PENDING
+    assert not db.session.scalar(select(OrgMembership.id))
+    applications.decide(org, place["admin"], "approve")
+    assert org.status == OrgStatus.ACTIVE
+
+
 def test_rejection_needs_a_reason_and_is_audited(place, db):
     org = _apply(place)
     with pytest.raises(ValidationFailed) as caught:

@@ -210,6 +210,20 @@ def test_moving_house_withdraws_the_pending_claim_and_deletes_its_evidence(facto
     assert media.get(key) is None
 
 
+def test_deleting_the_account_withdraws_its_claims_and_deletes_the_evidence(factories, media):
+    from app.privacy import erasure
+
+    t = town(factories)
+    person = t.person()
+    claim = _claim(t, person, media)
+    key = claim.evidence_key
+    erasure.erase(person, how=erasure.BY_OWNER)
+    db.session.commit()
+    assert claim.state == VerificationState.WITHDRAWN and claim.evidence_key is None
+    assert media.get(key) is None
+    assert db.session.scalars(claims.pending_for(t.officer)).all() == []
+
+
 def test_the_queue_runs_the_same_queries_for_2_and_12_claims(
     factories, login, client, media, queries_of_get
 ):
