@@ -95,7 +95,7 @@ def _world(db, factories, now):
     me = factories.user(name="홍길동", email="me@example.org", phone="010-1111-2222",
                          statistics=False)
     other = factories.user(name="김영희", email="other@example.org")
-    past_start = now - timedelta(days=10)
+    past_start = next_weekday(2, weeks=-2)  # 8-14 days ago at 10:00 in Seoul, when it is open
     past = factories.booking(space, me, start=past_start, end=past_start + timedelta(hours=1),
                              status=BookingStatus.COMPLETED, now=past_start - timedelta(days=3),
                              purpose="홍길동의 생일 모임")
@@ -157,7 +157,7 @@ def test_export_runs_a_bounded_number_of_queries(client, db, factories, login, n
         client.get("/account/export.json")
     space = factories.space()
     for day in range(8):
-        start = now - timedelta(days=20 + day)
+        start = next_weekday(2, weeks=-4) - timedelta(days=day)  # at 10:00, when it is open
         factories.booking(space, me, start=start, end=start + timedelta(hours=1),
                           status=BookingStatus.COMPLETED, now=start - timedelta(days=1))
     db.session.commit()
@@ -326,9 +326,10 @@ def test_the_api_export_is_rate_limited_per_token(app, client, db, factories, ap
     assert client.get("/api/v1/me/export", headers=headers).status_code == 429
 
 
-def test_a_booking_under_way_is_not_cancelled_by_the_deletion(db, factories, now):
+def test_a_booking_under_way_is_not_cancelled_by_the_deletion(db, factories):
     space = factories.space()
     me = factories.user()
+    now = next_weekday(2, 11)  # while the space is open
     start = now - timedelta(minutes=30)
     ongoing = factories.booking(space, me, start=start, end=start + timedelta(hours=2),
                                 status=BookingStatus.APPROVED, now=start - timedelta(days=2))
