@@ -44,7 +44,9 @@ class EvidenceRefused(Exception):
         return str(REFUSALS[self.code])
 
 
-def _pdf(data: bytes) -> bytes:
+def rewrite_pdf(data: bytes) -> bytes:
+    """The PDF written anew page by page (scripts, forms and metadata left behind), or
+    EvidenceRefused."""
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted or not 0 < len(reader.pages) <= MAX_PAGES:
@@ -90,7 +92,7 @@ def process(data: bytes) -> tuple[bytes, str]:
     if len(data) > MAX_BYTES:
         raise EvidenceRefused("too_large")
     if data.startswith(b"%PDF-"):
-        return _pdf(data), "pdf"
+        return rewrite_pdf(data), "pdf"
     return _picture(data), "jpg"
 
 

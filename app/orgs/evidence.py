@@ -1,8 +1,9 @@
 """The evidence document of an application (a business registration certificate, a letter of
-establishment): PDF, JPEG or PNG up to 10 MB, judged by its content. A PDF must parse (pypdf)
-and have pages; a picture is decoded and re-encoded by Pillow (nothing of the sent file is
-kept, its metadata neither). Stored under a private key (app.media.storage) that the public
-/media/ route never serves."""
+establishment): PDF, JPEG or PNG up to 10 MB, judged by its content. A PDF is written anew
+page by page as verification evidence is (app.media.evidence.rewrite_pdf: its scripts, forms
+and metadata are left behind); a picture is decoded and re-encoded by Pillow (nothing of the
+sent file is kept, its metadata neither). Stored under a private key (app.media.storage) that
+the public /media/ route never serves."""
 
 from __future__ import annotations
 
@@ -15,17 +16,16 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from app.media import evidence as media_evidence
+from app.media.images import MAX_PIXELS
 from app.media.storage import storage
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 40_000_000
-MAX_PAGES = 200
+MAX_BYTES = media_evidence.MAX_BYTES
 
 REFUSALS = {
-    "too_large": _l("The file is larger than 10 MB. Please choose a smaller file."),
-    "unreadable": _l("This file is not a PDF, JPEG or PNG we can read."),
+    **media_evidence.REFUSALS,
     "empty": _l("Attach a document that shows the organisation exists."),
 }
 
@@ -48,19 +48,11 @@ class Evidence:
 
 
 def _pdf(data: bytes) -> Evidence:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            reader = PdfReader(io.BytesIO(data), strict=False)
-            pages = len(reader.pages)
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError):
-        raise EvidenceRefused("unreadable") from None
-    if not 0 < pages <= MAX_PAGES:
-        raise EvidenceRefused("unreadable")
-    return Evidence(data, "pdf", "application/pdf")
+        cleaned = media_evidence.rewrite_pdf(data)
+    except media_evidence.EvidenceRefused as exc:
+        raise EvidenceRefused(exc.code) from None
+    return Evidence(cleaned, "pdf", "application/pdf")
 
 
 def _picture(data: bytes) -> Evidence:
@@ -69,7 +61,7 @@ def _picture(data: bytes) -> Evidence:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             probe = Image.open(io.BytesIO(data), formats=("JPEG", "PNG"))
             if probe.width * probe.height > MAX_PIXELS:
-                raise EvidenceRefused("unreadable")
+                raise EvidenceRefused("too_many_pixels")
             fmt = probe.format
             probe.verify()
             image = Image.open(io.BytesIO(data), formats=("JPEG", "PNG"))

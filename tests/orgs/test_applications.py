@@ -101,6 +101,24 @@ def test_a_picture_is_re_encoded(place, db):
     assert org.evidence_type == "image/png" and org.evidence_key.endswith(".png")
 
 
+def test_a_pdf_is_written_anew_without_its_scripts_and_metadata(place, db, media):
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_js("app.alert('hello');")
+    writer.add_metadata({"/Author": "secret-author"})
+    sent = io.BytesIO()
+    writer.write(sent)
+    org = applications.apply(place["applicant"], COMPANY, evidence=sent.getvalue(),
+                             filename="사업자등록증.pdf")
+    stored = b"".join(media.get(org.evidence_key).chunks)
+    assert org.evidence_type == "application/pdf" and stored.startswith(b"%PDF-")
+    assert b"JavaScript" not in stored and b"secret-author" not in stored
+
+
 def test_approval_makes_the_applicant_its_manager(place, db):
     org = _apply(place)
     with pytest.raises(NotAllowed):
