@@ -70,7 +70,7 @@ def open_tables(month: date, scope: queries.Scope | None, today: date | None = N
     """Open data of a month, suppressed: only public tables. Every row says whether the month
     was complete when the file was made or still in progress (partial figures)."""
     status = (_("In progress (partial figures)") if is_partial(month, today)
-              else _("Complete"))
+              else _("Complete (final figures)"))
     out = []
     for t in queries.open_data(month, scope):
         if not t.public:

@@ -472,7 +472,7 @@ def _people_tables(out: Dashboard, counted, people: tuple[int, int, int]) -> Non
     distinct_people, repeat, groups = people
     out.summary.update(residents=distinct_people, repeat_users=repeat)
     out.tables["people"] = Table(
-        "people", _l("People"),
+        "people", _l("People who asked"),
         [Column("what", _l("What")), Column("count", _l("Count"), "int", count=True)],
         [{"what": _("Distinct people who asked"), "count": distinct_people},
          {"what": _("Repeat users (two or more requests)"), "count": repeat},
@@ -481,7 +481,7 @@ def _people_tables(out: Dashboard, counted, people: tuple[int, int, int]) -> Non
          {"what": _("Resident groups that asked"), "count": groups}])
     out.tables["residency"] = Table(
         "residency", _l("Residents of the space's district and others"),
-        [Column("what", _l("Who")), Column("count", _l("Requests"), "int", count=True)],
+        [Column("what", _l("Group")), Column("count", _l("Requests made"), "int", count=True)],
         [{"id": "resident", "what": _("Residents"),
           "count": counted.get(("residency", "resident"), 0)},
          {"id": "non_resident", "what": _("Non-residents"),
@@ -490,7 +490,7 @@ def _people_tables(out: Dashboard, counted, people: tuple[int, int, int]) -> Non
                       key=lambda kv: (-kv[1], kv[0]))
     out.tables["purposes"] = Table(
         "purposes", _l("Purposes"),
-        [Column("purpose", _l("Purpose")), Column("count", _l("Requests"), "int", count=True)],
+        [Column("purpose", _l("Purpose")), Column("count", _l("Requests made"), "int", count=True)],
         [{"id": p, "purpose": str(PURPOSES.get(p, p)), "count": n} for p, n in purposes])
 
 
@@ -559,7 +559,7 @@ def open_data(month: date, scope: Scope | None = None) -> list[Table]:
     spaces = scope.space_ids(f)
     per_space = _space_time(spaces, f)
     requests = events.space_requests(spaces, f.first, f.last)
-    cols = [Column("month", _l("Month")), Column("space", _l("Space")),
+    cols = [Column("month", _l("Reference month")), Column("space", _l("Space")),
             Column("owner", _l("Owner")), Column("district", _l("District")),
             Column("type", _l("Type")),
             Column("requests", _l("Requests made"), "int", count=True),
@@ -592,7 +592,7 @@ def open_data(month: date, scope: Scope | None = None) -> list[Table]:
                       "bookings": sum(m["starts"] for m in members),
                       "booked_hours": _hours(booked), "open_hours": _hours(opened),
                       "utilisation": _rate(booked, opened)})
-    dcols = [Column("month", _l("Month")), Column("district", _l("District")),
+    dcols = [Column("month", _l("Reference month")), Column("district", _l("District")),
              Column("spaces", _l("Spaces"), "int"),
              Column("requests", _l("Requests made"), "int", count=True),
              Column("bookings", _l("Number of bookings"), "int", count=True),

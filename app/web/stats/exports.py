@@ -139,13 +139,14 @@ PUBLIC = queries.Scope(everything=True)  # open data: every space, for anyone
 @bp.get("/open-data")
 def open_data():
     months = published.months_with_data(PUBLIC)
+    today = datetime.now(queries.ZONE).date()
     chosen = published.parse_month(request.args.get("month", ""))
-    if chosen not in months:
-        chosen = months[0] if months else None  # the newest month; an unknown one is ignored
+    if chosen is None or chosen > today:
+        chosen = months[0] if months else None  # the newest month; a bad one is ignored
     preview = published.preview(chosen) if chosen is not None else None
     return render_template("stats/open_data.html", months=months, preview=preview,
                            licence_url=published.LICENCE_URL, fmt=fmt,
-                           current_month=datetime.now(queries.ZONE).date().replace(day=1),
+                           current_month=today.replace(day=1),
                            can_see_dashboard=queries.Scope.for_user(current_user) is not None)
 
 

@@ -19,6 +19,7 @@ from flask_babel import format_currency, format_decimal, format_number, format_p
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app.bookings.states import BOOKED
 from app.formatting import money
 from app.stats import open_data as published
 from app.stats import overview, queries
@@ -51,13 +52,13 @@ SUMMARY: list[tuple[str, object, str]] = [
     ("booked_hours", _l("Booked hours"), "hours"),
     ("open_hours", _l("Open hours"), "hours"),
     ("utilisation", _l("Utilisation"), "percent"),
-    ("requests", _l("Requests"), "int"),
+    ("requests", _l("Requests made"), "int"),
     ("approved", _l("Approved"), "int"),
     ("rejected", _l("Rejected"), "int"),
     ("cancelled", _l("Cancelled"), "int"),
     ("no_show", _l("No-shows"), "int"),
     ("expired", _l("Expired"), "int"),
-    ("residents", _l("Residents"), "int"),
+    ("residents", _l("Distinct people who asked"), "int"),
     ("revenue", _l("Revenue"), "money"),
     ("waived", _l("Fees waived"), "money"),
     ("refunds", _l("Refunds made"), "money"),
@@ -74,6 +75,13 @@ EXPORT_FORMATS = ("csv", "xlsx")
 @login_required
 def _logged_in() -> None:
     """Every statistics page needs a login."""
+
+
+@bp.app_template_global()
+def stats_counted_statuses() -> tuple[str, ...]:
+    """The statuses the statistics count as bookings (the oversight index shows the same
+    figure next to its per-status counts, so the two pages agree)."""
+    return tuple(str(s) for s in BOOKED)
 
 
 def fmt(value, kind: str) -> str:
@@ -246,11 +254,11 @@ PAGE_ROWS = 50  # rows of a table shown on the page
 # The tabs of the statistics pages: the overview, then one per theme with its summary figures
 # and tables. Links, not scripts: every tab has its own address (`?tab=`), bookmarkable.
 TABS: list[tuple[str, object]] = [
-    ("overview", _l("Overview")),
+    ("overview", _l("At a glance")),
     ("usage", _l("Use and demand")),
     ("money", _l("Money")),
     ("people", _l("People and fairness")),
-    ("spaces", _l("Spaces")),
+    ("spaces", _l("By space")),
     ("open", _l("Open data")),
 ]
 TAB_TABLES: dict[str, tuple[str, ...]] = {
