@@ -26,9 +26,9 @@ from app.bookings.models import Booking
 from app.bookings.states import BookingStatus
 from app.db import MAX_DB_INT
 from app.extensions import db
+from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree, with_descendants
 from app.payments.models import Payment, Refund
 from app.payments.states import RefundStatus
-from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree, with_descendants
 from app.rules.schema import APPROVERS, PURPOSES
 from app.spaces.models import SPACE_TYPES, Space, space_jurisdictions
 from app.stats import areas, events, months
