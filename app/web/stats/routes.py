@@ -299,7 +299,9 @@ def _sections(result, tab: str, filters) -> list[dict]:
             # A city has thousands of spaces: the page shows the first rows (the tables are
             # sorted), the downloads hold them all.
             table = replace(table, rows=table.rows[:PAGE_ROWS])
-        section: dict[str, Any] = {"table": table, "chart": chart_spec(table), "total": total,
+        # A breakdown with one group is a one-bar chart: the table says it without the chart.
+        chart = None if name in NARROWED and total <= 1 else chart_spec(table)
+        section: dict[str, Any] = {"table": table, "chart": chart, "total": total,
                                    "drills": [_drill_query(table, row) for row in table.rows]}
         if name == "heatmap":
             hours = [c for c in table.columns if c.key.startswith("h")]
