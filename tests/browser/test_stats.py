@@ -120,6 +120,14 @@ def test_an_officer_reads_the_overview_and_drills_into_a_district(
     page.wait_for_url(lambda url: "district=" not in url)
     expect(page.locator(".stats-crumbs li")).to_have_count(1)
 
+    # Open data: a preview of the month in progress, marked partial, with its licence mark.
+    page.locator(".stats-tabs a[data-tab='open']").click()
+    page.wait_for_url(re.compile(r"tab=open"))
+    expect(page.locator(".open-preview .stats-partial")).to_be_visible()
+    expect(page.locator(".open-preview-table tbody tr")).to_have_count(3)
+    assert page.evaluate("document.querySelector('.kogl img').naturalWidth") > 0
+    shot("open-data")
+
 
 def test_the_overview_and_a_tab_fit_a_phone(browser_context, live_server, shot, factories, db,
                                             in_2031):
