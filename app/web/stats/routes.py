@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -368,6 +368,4 @@ def dashboard():
 
 
 def overview_of(scope, filters, today: date):
-    from datetime import UTC
-
     return overview.overview(scope, filters, today, datetime.now(UTC))
