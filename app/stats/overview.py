@@ -23,7 +23,7 @@ from app.stats import areas, events, months, queries
 from app.stats.events import in_spaces
 
 # A month's utilisation below LOW or from HIGH on: a space to look at (promote it, or add
-# hours / another space). Only spaces with at least MIN_OPEN_HOURS open count.
+# hours / another space). Only spaces with at least MIN_OPEN_MINUTES open count.
 LOW, HIGH = 0.05, 0.9
 MIN_OPEN_MINUTES = 10 * 60
 PENDING = (*UNDECIDED, BookingStatus.ENTERED)
@@ -105,7 +105,6 @@ def overview(scope: queries.Scope, f: queries.Filters, today: date,
     nfirst, nlast = month_bounds(months.next_month(first))
     next_month, _rows = _period(spaces, nfirst, nlast)
     _requested(spaces, next_month)
-    _requested(spaces, month)
 
     area = areas.area_for(scope, this)
     counted = (events.area_counts(area, first, today) if area is not None

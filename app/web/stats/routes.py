@@ -1,9 +1,13 @@
-"""The district office's statistics dashboard (issue 7): filters, summary figures, and for every
-table of `app.stats.queries.dashboard` a chart drawn by static/js/stats.js and the table itself
-(the accessible version, and all there is without JavaScript).
+"""The district office's statistics (issue 7, reworked in issue 20): an overview first (this
+month so far, next month's demand, what needs attention; app.stats.overview), then one tab per
+theme — plain links with their own address (`?tab=`) — each with its summary figures and, for
+every table of `app.stats.queries.dashboard` it holds, a chart drawn by static/js/stats.js on
+axes scaled to the data and the table itself (the accessible version, and all there is without
+JavaScript).
 
-The page asks the query layer for everything in a fixed number of queries, whatever the number
-of spaces; names for the breadcrumbs come from the same bounded choice lists the form uses.
+Every page asks the query layer for everything in a fixed number of queries, whatever the
+number of spaces; names for the breadcrumbs come from the same bounded choice lists the form
+uses.
 """
 
 from __future__ import annotations
