@@ -16,8 +16,9 @@ after a warm-up:
 - `app.stats.queries.dashboard()` for the whole city (admin scope) over the last 365 and the last
   30 days, for one district, and in a district officer's own scope; its SQL queries and the time
   spent in them;
-- the dashboard page `GET /stats/?from=…&to=…` for an admin, logged in through `/login`, through
-  the Flask test client (skipped and said so while the page does not exist).
+- the dashboard page `GET /stats/?from=…&to=…&tab=usage` (a theme tab) and the overview
+  `GET /stats/` for an admin, logged in through `/login`, through the Flask test client
+  (skipped and said so while the page does not exist).
 
 Results go to bench/results/stats.json and stats.md (not committed). `--explain` adds the
 EXPLAIN (ANALYZE, BUFFERS) of the slowest statements of the whole-city dashboard.
@@ -370,8 +371,13 @@ def measure_page(app, runs: int, log: QueryLog) -> list[dict]:
     if response.status_code != 302:
         raise SystemExit(f"bench.stats: login as {ADMIN_EMAIL} answered {response.status_code}")
     rows = []
-    for name, days in (("page_city_365", 365), ("page_city_30", 30)):
-        path = f"/stats/?from={today - timedelta(days=days - 1)}&to={today}"
+    # A theme tab computes every table of the period (the tab shows its own); the overview
+    # (the landing) reads this month, next month and what needs attention.
+    for name, days, label in (("page_city_365", 365, "tab Use, last 365 days"),
+                              ("page_city_30", 30, "tab Use, last 30 days"),
+                              ("page_overview", 0, "overview")):
+        path = (f"/stats/?from={today - timedelta(days=days - 1)}&to={today}&tab=usage"
+                if days else "/stats/")
 
         def get(path=path):
             answer = client.get(path, base_url=base)
@@ -383,7 +389,7 @@ def measure_page(app, runs: int, log: QueryLog) -> list[dict]:
         with log:
             get()
         rows.append({"name": name, "label": f"GET {path.split('?')[0]} (admin, whole city, "
-                     f"last {days} days)", "ms": seconds * 1000, "queries": log.count,
+                     f"{label})", "ms": seconds * 1000, "queries": log.count,
                      "sql_ms": log.seconds * 1000, "note": f"{size / 1024:.0f} KB"})
     return rows
 

@@ -552,6 +552,9 @@ MATRIX = {
     "stats.dashboard": ("GET", "/stats/", None, STATS),
     "stats.dashboard#drill": ("GET", "/stats/?space={space}&from=2030-01-01&to=2030-01-31", None,
                               STATS),
+    "stats.dashboard#tab": ("GET", "/stats/?tab=money&space={space}&from=2030-01-01", None,
+                            STATS),
+    "stats_exports.open_data#month": ("GET", "/stats/open-data?month=2025-10", None, ALL_OK),
     # Downloads: the dashboard's scope; an unknown table or a month that cannot be is 404.
     "stats_exports.export_csv": ("GET", "/stats/export/by_space.csv", None, STATS),
     "stats_exports.export_csv#unknown": ("GET", "/stats/export/nothing.csv", None,

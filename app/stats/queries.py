@@ -22,10 +22,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal, or_, select, text
 
+from app.bookings.models import Booking
 from app.bookings.states import BookingStatus
 from app.db import MAX_DB_INT
 from app.extensions import db
 from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree, with_descendants
+from app.payments.models import Payment, Refund
+from app.payments.states import RefundStatus
 from app.rules.schema import APPROVERS, PURPOSES
 from app.spaces.models import SPACE_TYPES, Space, space_jurisdictions
 from app.stats import areas, events, months
@@ -253,7 +256,7 @@ def dashboard(scope: Scope, f: Filters) -> Dashboard:
                else events.counts(spaces, f.first, f.last))
     _demand_tables(out, counted)
     _people_tables(out, counted, events.people(spaces, f.first, f.last, area))
-    _money_tables(out, counted)
+    _money_tables(out, counted, pending_refunds(spaces, f.start, f.end))
     return out
 
 
@@ -292,7 +295,7 @@ def _space_time(spaces, f: Filters) -> dict[int, dict]:
 
 
 TIME_COLUMNS = [
-    Column("bookings", _l("Bookings"), "int", count=True),
+    Column("bookings", _l("Number of bookings"), "int", count=True),
     Column("booked_hours", _l("Booked hours"), "hours"),
     Column("open_hours", _l("Open hours"), "hours"),
     Column("idle_hours", _l("Open hours nobody booked"), "hours"),
@@ -469,7 +472,7 @@ def _people_tables(out: Dashboard, counted, people: tuple[int, int, int]) -> Non
     distinct_people, repeat, groups = people
     out.summary.update(residents=distinct_people, repeat_users=repeat)
     out.tables["people"] = Table(
-        "people", _l("People"),
+        "people", _l("People who asked"),
         [Column("what", _l("What")), Column("count", _l("Count"), "int", count=True)],
         [{"what": _("Distinct people who asked"), "count": distinct_people},
          {"what": _("Repeat users (two or more requests)"), "count": repeat},
@@ -478,7 +481,7 @@ def _people_tables(out: Dashboard, counted, people: tuple[int, int, int]) -> Non
          {"what": _("Resident groups that asked"), "count": groups}])
     out.tables["residency"] = Table(
         "residency", _l("Residents of the space's district and others"),
-        [Column("what", _l("Who")), Column("count", _l("Requests"), "int", count=True)],
+        [Column("what", _l("Group")), Column("count", _l("Requests made"), "int", count=True)],
         [{"id": "resident", "what": _("Residents"),
           "count": counted.get(("residency", "resident"), 0)},
          {"id": "non_resident", "what": _("Non-residents"),
@@ -487,20 +490,40 @@ def _people_tables(out: Dashboard, counted, people: tuple[int, int, int]) -> Non
                       key=lambda kv: (-kv[1], kv[0]))
     out.tables["purposes"] = Table(
         "purposes", _l("Purposes"),
-        [Column("purpose", _l("Purpose")), Column("count", _l("Requests"), "int", count=True)],
+        [Column("purpose", _l("Purpose")), Column("count", _l("Requests made"), "int", count=True)],
         [{"id": p, "purpose": str(PURPOSES.get(p, p)), "count": n} for p, n in purposes])
 
 
-def _money_tables(out: Dashboard, counted) -> None:
+def pending_refunds(spaces, start: datetime | None = None, end: datetime | None = None
+                    ) -> tuple[int, int]:
+    """(count, amount) of refunds decided but not yet back with the resident (Stripe has not
+    confirmed them), of the bookings of `spaces`; with `start`/`end`, those written in that
+    period. One query."""
+    query = (select(func.count(Refund.id), func.coalesce(func.sum(Refund.amount), 0))
+             .join(Payment, Payment.id == Refund.payment_id)
+             .join(Booking, Booking.id == Payment.booking_id)
+             .where(Refund.status == RefundStatus.PENDING, _in(Booking.space_id, spaces)))
+    if start is not None:
+        query = query.where(Refund.created_at >= start)
+    if end is not None:
+        query = query.where(Refund.created_at < end)
+    n, amount = db.session.execute(query).one()
+    return int(n or 0), int(amount or 0)
+
+
+def _money_tables(out: Dashboard, counted, pending: tuple[int, int] = (0, 0)) -> None:
     paid = counted.get(("money", "paid"), 0)
     refunded = counted.get(("money", "refunded"), 0)
     waived = counted.get(("money", "waived"), 0)
-    out.summary.update(revenue=paid, refunds=refunded, net=paid - refunded, waived=waived)
+    out.summary.update(revenue=paid, refunds=refunded, net=paid - refunded, waived=waived,
+                       refunds_pending=pending[1], refunds_pending_count=pending[0])
     out.tables["money"] = Table(
         "money", _l("Money"),
         [Column("what", _l("What")), Column("amount", _l("Amount"), "money")],
         [{"id": "revenue", "what": _("Payments received"), "amount": paid},
          {"id": "refunds", "what": _("Refunds made"), "amount": refunded},
+         {"id": "refunds_pending", "what": _("Refunds in progress (not yet returned)"),
+          "amount": pending[1]},
          {"id": "net", "what": _("Net revenue"), "amount": paid - refunded},
          {"id": "waived", "what": _("Fee waivers granted (revenue forgone)"),
           "amount": waived}])
@@ -536,11 +559,11 @@ def open_data(month: date, scope: Scope | None = None) -> list[Table]:
     spaces = scope.space_ids(f)
     per_space = _space_time(spaces, f)
     requests = events.space_requests(spaces, f.first, f.last)
-    cols = [Column("month", _l("Month")), Column("space", _l("Space")),
+    cols = [Column("month", _l("Reference month")), Column("space", _l("Space")),
             Column("owner", _l("Owner")), Column("district", _l("District")),
             Column("type", _l("Type")),
             Column("requests", _l("Requests made"), "int", count=True),
-            Column("bookings", _l("Bookings"), "int", count=True),
+            Column("bookings", _l("Number of bookings"), "int", count=True),
             Column("booked_hours", _l("Booked hours"), "hours"),
             Column("open_hours", _l("Open hours"), "hours"),
             Column("utilisation", _l("Utilisation"), "percent")]
@@ -569,10 +592,10 @@ def open_data(month: date, scope: Scope | None = None) -> list[Table]:
                       "bookings": sum(m["starts"] for m in members),
                       "booked_hours": _hours(booked), "open_hours": _hours(opened),
                       "utilisation": _rate(booked, opened)})
-    dcols = [Column("month", _l("Month")), Column("district", _l("District")),
+    dcols = [Column("month", _l("Reference month")), Column("district", _l("District")),
              Column("spaces", _l("Spaces"), "int"),
              Column("requests", _l("Requests made"), "int", count=True),
-             Column("bookings", _l("Bookings"), "int", count=True),
+             Column("bookings", _l("Number of bookings"), "int", count=True),
              Column("booked_hours", _l("Booked hours"), "hours"),
              Column("open_hours", _l("Open hours"), "hours"),
              Column("utilisation", _l("Utilisation"), "percent")]

@@ -61,18 +61,19 @@ def page_text(response) -> str:
 def test_an_officer_sees_their_districts_spaces_only(client, login, world):
     db.session.commit()
     login(world["officer"])
-    body = page_text(client.get(f"/stats/?{PERIOD}"))
-    assert "번동초 체육관" in body
-    assert "종로 대강당" not in body
+    body = page_text(client.get(f"/stats/?{PERIOD}&tab=usage"))
     # Five booked hours of the gym in the summary.
     assert re.search(r'data-figure="booked_hours"><dt>[^<]*</dt><dd>5\.0</dd>', body)
     assert 'role="img"' in body and "stats-chart-data" in body
     assert "stats-heatmap" in body
+    body = page_text(client.get(f"/stats/?{PERIOD}&tab=spaces"))
+    assert "번동초 체육관" in body
+    assert "종로 대강당" not in body
 
 
 def test_a_manager_sees_their_organisation_only(client, login, world):
     login(world["school_manager"])
-    body = page_text(client.get(f"/stats/?{PERIOD}"))
+    body = page_text(client.get(f"/stats/?{PERIOD}&tab=spaces"))
     assert "번동초 체육관" in body
     assert "종로 대강당" not in body
 
@@ -104,7 +105,7 @@ def test_the_nav_links_to_statistics_for_those_with_a_scope(client, login, world
 ])
 def test_filters_that_cannot_be_used_are_marked_not_a_500(client, login, world, query):
     login(world["officer"])
-    url = "/stats/?" + query.format(jongno=world["jongno"].id, hall=world["hall"].id)
+    url = "/stats/?tab=usage&" + query.format(jongno=world["jongno"].id, hall=world["hall"].id)
     body = page_text(client.get(url))
     assert "has-error" in body
     assert 'role="alert"' in body
@@ -114,10 +115,10 @@ def test_filters_that_cannot_be_used_are_marked_not_a_500(client, login, world, 
 def test_rows_drill_down_keeping_the_period_and_breadcrumbs_lead_back(client, login, world):
     login(world["officer"])
     gangbuk, gym, school = world["gangbuk"], world["gym"], world["school"]
-    body = page_text(client.get(f"/stats/?{PERIOD}"))
-    assert f'href="?{PERIOD}&district={gangbuk.id}"' in body
-    assert f'href="?{PERIOD}&owner={school.id}"' in body
-    assert f'href="?{PERIOD}&space={gym.id}"' in body
+    body = page_text(client.get(f"/stats/?{PERIOD}&tab=spaces"))
+    assert f'href="?{PERIOD}&tab=spaces&district={gangbuk.id}"' in body
+    assert f'href="?{PERIOD}&tab=spaces&owner={school.id}"' in body
+    assert f'href="?{PERIOD}&tab=spaces&space={gym.id}"' in body
     assert f"/stats/export/by_district.csv?{PERIOD}" in body
     assert f"/stats/export/all.xlsx?{PERIOD}" in body
     assert f"/stats/open-data?{PERIOD}" in body
@@ -132,12 +133,13 @@ def test_rows_drill_down_keeping_the_period_and_breadcrumbs_lead_back(client, lo
 
 def test_an_empty_period_says_so(client, login, world):
     login(world["officer"])
-    body = page_text(client.get("/stats/?from=2030-01-01&to=2030-01-31"))
+    body = page_text(client.get("/stats/?from=2030-01-01&to=2030-01-31&tab=usage"))
     assert "stats-empty" in body
 
 
+@pytest.mark.parametrize("tab", ["", "usage", "money", "people", "spaces", "open"])
 def test_the_number_of_queries_does_not_grow_with_the_spaces(
-    client, login, factories, queries_of_get
+    client, login, factories, queries_of_get, tab
 ):
     gangbuk = factories.jurisdiction(slug="gangbuk", name="강북구")
     school = factories.org(name="번동초등학교")
@@ -157,7 +159,7 @@ def test_the_number_of_queries_does_not_grow_with_the_spaces(
 
     add(2)
     login(officer)
-    url = f"/stats/?{PERIOD}"
+    url = f"/stats/?{PERIOD}&tab={tab}"
     few = queries_of_get(url)
     add(18)
     many = queries_of_get(url)
@@ -167,8 +169,10 @@ def test_the_number_of_queries_does_not_grow_with_the_spaces(
 
 def test_every_table_is_captioned_and_every_chart_points_to_its_table(client, login, world):
     login(world["officer"])
-    body = page_text(client.get(f"/stats/?{PERIOD}&lang=en"))
-    main = body.split('id="main"')[1]
+    main = "".join(
+        page_text(client.get(f"/stats/?{PERIOD}&lang=en&tab={tab}")).split('id="main"')[1]
+        for tab in ("usage", "money", "people", "spaces"))
+    body = page_text(client.get(f"/stats/?{PERIOD}&lang=en&tab=usage"))
     tables = main.count("<table")
     assert tables >= 10
     assert main.count("<caption") == tables

@@ -52,23 +52,32 @@
       };
     });
     var scales = {};
+    var axes = spec.axes || {};
+    // The server gives each axis a round maximum just above its data, and a title with the unit.
+    function axis(key, extra) {
+      var a = axes[key] || {};
+      var out = { beginAtZero: true, min: 0 };
+      if (a.max) out.max = a.max;
+      if (a.title) out.title = { display: true, text: a.title };
+      Object.keys(extra).forEach(function (k) { out[k] = extra[k]; });
+      return out;
+    }
     if (!doughnut) {
-      scales.y = {
-        beginAtZero: true,
+      var yPercent = (spec.datasets.filter(function (d) { return d.axis === "y"; })[0] || {})
+        .kind === "percent";
+      scales.y = axis("y", {
         ticks: {
           callback: function (v) {
-            return number(v, spec.percent, spec.money);
+            return number(v, yPercent, spec.money);
           },
         },
-      };
+      });
       if (twoAxes) {
-        scales.y1 = {
+        scales.y1 = axis("y1", {
           position: "right",
-          beginAtZero: true,
-          suggestedMax: 1,
           grid: { drawOnChartArea: false },
           ticks: { callback: function (v) { return number(v, true, false); } },
-        };
+        });
       }
     }
     canvas.chart = new window.Chart(canvas, {

@@ -24,6 +24,7 @@ from app.orgs.models import Jurisdiction, Organisation
 from app.spaces.models import SPACE_TYPES, Space
 from app.stats import exports, queries
 from app.stats import open_data as published
+from app.web.stats.routes import fmt
 
 bp = Blueprint("stats_exports", __name__)
 
@@ -137,7 +138,15 @@ PUBLIC = queries.Scope(everything=True)  # open data: every space, for anyone
 
 @bp.get("/open-data")
 def open_data():
-    return render_template("stats/open_data.html", months=published.months_with_data(PUBLIC),
+    months = published.months_with_data(PUBLIC)
+    today = datetime.now(queries.ZONE).date()
+    chosen = published.parse_month(request.args.get("month", ""))
+    if chosen is None or chosen > today:
+        chosen = months[0] if months else None  # the newest month; a bad one is ignored
+    preview = published.preview(chosen) if chosen is not None else None
+    return render_template("stats/open_data.html", months=months, preview=preview,
+                           licence_url=published.LICENCE_URL, fmt=fmt,
+                           current_month=today.replace(day=1),
                            can_see_dashboard=queries.Scope.for_user(current_user) is not None)
 
 
