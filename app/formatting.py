@@ -28,6 +28,11 @@ def josa(word: object, particle: str) -> str:
     return postfix(str(word), particle)
 
 
+def zone_name(zone: str) -> str:
+    """A time zone as people name it: "Korea time" for Asia/Seoul, the zone's id otherwise."""
+    return _("Korea time") if zone == "Asia/Seoul" else zone
+
+
 def local(dt: datetime | None, zone: str | ZoneInfo = "Asia/Seoul", fmt: str = "datetime") -> str:
     """Show an aware UTC instant in a zone: fmt is datetime, date, time, or a strftime pattern."""
     if dt is None:

@@ -20,7 +20,7 @@ from app.bookings.states import (
     StageState,
     WaiverState,
 )
-from app.formatting import josa, local, money, url_with
+from app.formatting import josa, local, money, url_with, zone_name
 from app.notifications import templating as email_templating
 from app.notifications.models import DeliveryState
 from app.payments.states import RefundStatus
@@ -42,6 +42,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["josa"] = josa
+    app.jinja_env.filters["zone_name"] = zone_name
     app.jinja_env.filters["weekday_name"] = lambda day: str(WEEKDAYS[day])
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals.update(
