@@ -281,7 +281,10 @@ def test_summary_lists_each_rule_with_its_source(english):
         ),
         # The approval chain, nearest first.
         ("대강당", "Facility managers and staff of the owner: approve or decline the request."),
-        ("서울중학교", "Head of the owner organisation: told of the booking, with nothing to decide."),
+        (
+            "서울중학교",
+            "Head of the owner organisation: told of the booking, with nothing to decide.",
+        ),
         (
             "서울특별시교육청",
             "교육청 담당관 (Officers of the jurisdiction): decide within 3 working days; "
