@@ -122,3 +122,19 @@ def test_public_pages_in_korean_have_no_jargon(client, factories, login, demo_sp
     assert "강북구 주민이 먼저 예약할 수 있고" in space
     assert "그 이후에 취소하면 환불되지 않습니다." in space
     assert "교육청 통보: 관할 담당 공무원에게 알림만 보내며" in space
+
+
+def test_the_rules_summary_costs_the_same_queries_however_many_rule_sets(
+    factories, login, queries_of_get, demo_space
+):
+    login(factories.user())
+    pages = (f"/spaces/{demo_space.id}", f"/spaces/{demo_space.id}/book")
+    before = [queries_of_get(url) for url in pages]
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+    for n in range(4):
+        place = factories.jurisdiction(name=f"관할 {n}")
+        demo_space.jurisdictions.append(place)
+        _db.session.add(RuleSet(version=1, effective_from=since, jurisdiction_id=place.id,
+                                body={"refund_tiers": [{"days_before": n + 1, "percent": 50}]}))
+    _db.session.commit()
+    assert [queries_of_get(url) for url in pages] == before
