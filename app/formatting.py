@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import request, url_for
 from flask_babel import format_currency, get_locale
 from flask_babel import gettext as _
+from tossi import postfix
 
 
 def money(amount: int, currency: str = "KRW") -> str:
@@ -18,6 +19,18 @@ def money(amount: int, currency: str = "KRW") -> str:
     if currency in ("KRW", "JPY"):
         return format_currency(amount, currency)
     return format_currency(amount / 100, currency)
+
+
+def josa(word: object, particle: str) -> str:
+    """`word` with the Korean particle that fits its last sound: josa("행정실", "이") is
+    "행정실이", josa("교육청", "으로") "교육청으로", josa("서울", "으로") "서울로". Sentences
+    that can avoid a particle after a variable should; this is for those that cannot."""
+    return postfix(str(word), particle)
+
+
+def zone_name(zone: str) -> str:
+    """A time zone as people name it: "Korea time" for Asia/Seoul, the zone's id otherwise."""
+    return _("Korea time") if zone == "Asia/Seoul" else zone
 
 
 def local(dt: datetime | None, zone: str | ZoneInfo = "Asia/Seoul", fmt: str = "datetime") -> str:

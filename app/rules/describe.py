@@ -11,14 +11,12 @@ from flask_babel import lazy_gettext as _l
 
 from app.formatting import money
 from app.rules.editing import stored_rules
-from app.rules.messages import clock, ranges_text
+from app.rules.messages import clock, ranges_text, refund_text, stage_text
 from app.rules.models import RuleSet
 from app.rules.schema import (
     ALLOCATION_MODES,
-    APPROVERS,
     ELIGIBILITY,
     FEE_CATEGORIES,
-    ON_DEADLINE,
     PURPOSES,
     QUOTA_PER,
     QUOTA_PERIODS,
@@ -68,22 +66,6 @@ def _fees_text(fees) -> str:
               start=clock(fees.night_start), end=clock(fees.night_end))
         )  # fmt: skip
     return ", ".join(parts)
-
-
-def _stage_text(stage) -> str:
-    who = str(APPROVERS[stage.approver])
-    if stage.label:
-        who = f"{stage.label} ({who})"
-    if stage.mode == "notify":
-        return _("%(who)s is notified.", who=who)
-    if stage.deadline_days:
-        return _(
-            "%(who)s decides within %(days)d working days; then: %(then)s.",
-            who=who,
-            days=stage.deadline_days,
-            then=str(ON_DEADLINE[stage.on_deadline]).lower(),
-        )
-    return _("%(who)s decides.", who=who)
 
 
 def _auto_text(auto) -> str:
@@ -152,10 +134,7 @@ def describe(rules: Rules) -> dict[str, str]:
     if rules.waivers:
         out["waivers"] = ", ".join(f"{WAIVER_CATEGORIES[c]} {p}%" for c, p in rules.waivers)
     if rules.refund_tiers is not None:
-        out["refund_tiers"] = ", ".join(
-            _("%(p)d%% up to %(d)d days before", p=t.percent, d=t.days_before)
-            for t in rules.refund_tiers
-        ) or _("No refunds")
+        out["refund_tiers"] = refund_text(rules.refund_tiers)
     if rules.no_show is not None:
         out["no_show"] = _(
             "After %(count)d no-shows within %(within)d days, no bookings for %(ban)d days.",
@@ -164,7 +143,7 @@ def describe(rules: Rules) -> dict[str, str]:
         )  # fmt: skip
     if rules.stages:
         out["stages"] = " ".join(
-            f"{i}. {_stage_text(s)}" for i, s in enumerate(rules.stages, start=1)
+            f"{i}. {stage_text(s)}" for i, s in enumerate(rules.stages, start=1)
         )
     if rules.auto_approve:
         out["auto_approve"] = "; ".join(_auto_text(a) for a in rules.auto_approve)

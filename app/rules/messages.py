@@ -8,7 +8,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
+from app.formatting import money
 from app.rules.engine import Effective, Quote, QuoteLine, Reason, Source
 from app.rules.schema import (
     APPROVERS,
@@ -17,6 +19,8 @@ from app.rules.schema import (
     QUOTA_PER,
     QUOTA_PERIODS,
     WAIVER_CATEGORIES,
+    RefundTier,
+    Stage,
 )
 from app.spaces.models import WEEKDAYS
 
@@ -262,24 +266,157 @@ def summary(effective: Effective) -> list[tuple[str, str]]:
         )
     if effective.refund_tiers:
         source, tiers = effective.refund_tiers
-        parts = [
-            _("%(p)d%% up to %(d)d days before", p=t.percent, d=t.days_before) for t in tiers
-        ]
-        cite(source, _("Refunds on cancellation: %(list)s.", list=", ".join(parts)))
+        cite(source, refund_text(tiers))
     for source, stage in effective.stages:
-        who = stage.label or str(APPROVERS[stage.approver])
-        if stage.mode == "notify":
-            cite(source, _("%(who)s is notified.", who=who))
-        elif stage.deadline_days:
-            cite(
-                source,
-                _(
-                    "%(who)s decides within %(days)d working days; then: %(then)s.",
-                    who=who,
-                    days=stage.deadline_days,
-                    then=str(ON_DEADLINE[stage.on_deadline]).lower(),
-                ),
-            )
-        else:
-            cite(source, _("%(who)s decides.", who=who))
+        cite(source, stage_text(stage))
     return out
+
+
+def stage_text(stage: Stage) -> str:
+    """One approval stage as a sentence: its name (the label a rule set gives it, else who
+    decides) first, so no Korean particle ever follows a name typed by a manager."""
+    approver = str(APPROVERS[stage.approver])
+    if stage.mode == "notify":
+        if stage.label:
+            return _("%(stage)s: a notice to %(who)s, who have nothing to decide.",
+                     stage=stage.label, who=approver)  # fmt: skip
+        return _("%(who)s: told of the booking, with nothing to decide.", who=approver)
+    name = f"{stage.label} ({approver})" if stage.label else approver
+    if stage.deadline_days:
+        return _(
+            "%(who)s: decide within %(days)d working days; if they do not: %(then)s.",
+            who=name,
+            days=stage.deadline_days,
+            then=str(ON_DEADLINE[stage.on_deadline]).lower(),
+        )
+    return _("%(who)s: approve or decline the request.", who=name)
+
+
+def refund_text(tiers: tuple[RefundTier, ...] | None) -> str:
+    """What a resident gets back on cancelling, in whole sentences: "Full refund up to 7 days
+    before the start. 50% up to 2 days before. Later: no refund." (`tiers` by days_before,
+    descending, as `engine.refund_percent` reads them; None: the rules say nothing, so
+    everything is refunded until the start.)"""
+    if tiers is None:
+        return _("Cancel before the start for a full refund.")
+    # Tiers of 0% after the last one that refunds say nothing more than "later: no refund".
+    paying = [i for i, t in enumerate(tiers) if t.percent]
+    sentences = []
+    last_days = 0
+    for tier in tiers[: paying[-1] + 1] if paying else ():
+        last_days = tier.days_before
+        if tier.percent == 0:
+            sentences.append(
+                ngettext("No refund when you cancel %(num)d day or more before the start.",
+                         "No refund when you cancel %(num)d days or more before the start.",
+                         tier.days_before)
+            )  # fmt: skip
+        elif tier.days_before == 0:
+            sentences.append(
+                _("Cancel before the start for a full refund.") if tier.percent == 100
+                else _("Cancel before the start for a %(p)d%% refund.", p=tier.percent)
+            )  # fmt: skip
+        elif tier.percent == 100:
+            sentences.append(
+                ngettext("Cancel up to %(num)d day before the start for a full refund.",
+                         "Cancel up to %(num)d days before the start for a full refund.",
+                         tier.days_before)
+            )  # fmt: skip
+        else:
+            sentences.append(
+                ngettext("Cancel up to %(num)d day before the start for a %(p)d%% refund.",
+                         "Cancel up to %(num)d days before the start for a %(p)d%% refund.",
+                         tier.days_before, p=tier.percent)
+            )  # fmt: skip
+    if not sentences:
+        return _("No refund when you cancel.")
+    if last_days == 1:
+        sentences.append(_("No refund when you cancel on the day of the booking."))
+    elif last_days > 1:
+        sentences.append(_("No refund when you cancel later than that."))
+    return " ".join(sentences)
+
+
+# A booking of this length shows the price a resident can expect (within the space's limits).
+TYPICAL_MINUTES = 120
+
+
+def typical_minutes(effective: Effective, space_min: int, space_max: int) -> int:
+    """TYPICAL_MINUTES, moved into the shortest and longest booking the space and rules allow."""
+    low = max(space_min, effective.min_minutes.value if effective.min_minutes else 0)
+    high = min(space_max, effective.max_minutes.value if effective.max_minutes else space_max)
+    return max(low, min(TYPICAL_MINUTES, high))
+
+
+def key_facts(effective: Effective, space) -> list[tuple[str, str]]:
+    """The three things a resident asks first, as (label, sentence): what a typical booking
+    costs, who may book, and what cancelling gives back. `space` gives the default rate,
+    currency and booking lengths."""
+
+    def fmt(amount: int) -> str:
+        return money(amount, space.currency)
+
+    return [
+        (_("Price"), _price_fact(effective, space, fmt)),
+        (_("Who can book"), _eligibility_fact(effective)),
+        (_("Cancellation"), _cancel_fact(effective, space)),
+    ]
+
+
+def _price_fact(effective: Effective, space, fmt) -> str:
+    fees = effective.fees[1] if effective.fees else None
+    rate = fees.rate_for("resident") if fees is not None else None
+    rate = space.price_per_hour if rate is None else rate
+    if not rate:
+        return _("Free of charge.")
+    minutes = typical_minutes(effective, space.min_minutes, space.max_minutes)
+    text = _(
+        "%(total)s for %(hours)s hours (%(rate)s an hour).",
+        total=fmt(rate * minutes // 60),
+        hours=f"{minutes / 60:g}",
+        rate=fmt(rate),
+    )
+    other = fees.rate_for("non_resident") if fees is not None else None
+    if fees is not None and other and other != rate:
+        text = _(
+            "Residents: %(resident)s Others: %(rate)s an hour.", resident=text, rate=fmt(other)
+        )
+    if fees is not None and (fees.weekend_percent or fees.night_percent):
+        text += " " + _("More at weekends or at night.")
+    return text
+
+
+def _eligibility_fact(effective: Effective) -> str:
+    strictest = None
+    for source, rules in effective.parts:
+        if rules.eligibility == "residents":
+            strictest = (source, rules)
+            break
+        if rules.eligibility == "residents_first" and strictest is None:
+            strictest = (source, rules)
+    if strictest is None:
+        return _("Anyone can book.")
+    source, rules = strictest
+    place = source.name if source.level == "jurisdiction" else None
+    if rules.eligibility == "residents":
+        if place:
+            return _("Only residents of %(place)s can book.", place=place)
+        return _("Only residents can book.")
+    days = rules.residents_first_days or 0
+    if place:
+        return _(
+            "Residents of %(place)s first; everyone else from %(days)d days before the date.",
+            place=place,
+            days=days,
+        )
+    return _("Residents first; everyone else from %(days)d days before the date.", days=days)
+
+
+def _cancel_fact(effective: Effective, space) -> str:
+    tiers = effective.refund_tiers[1] if effective.refund_tiers else None
+    free = not space.price_per_hour and not (
+        effective.fees and any(rate for _c, rate in effective.fees[1].rates)
+    )
+    if free:
+        return _("Free to cancel before the start.")
+    return refund_text(tiers)

@@ -20,18 +20,29 @@ from app.bookings.states import (
     StageState,
     WaiverState,
 )
-from app.formatting import local, money, url_with
+from app.formatting import josa, local, money, url_with, zone_name
 from app.notifications import templating as email_templating
 from app.notifications.models import DeliveryState
 from app.payments.states import RefundStatus
 from app.rules import messages
+from app.rules import services as rule_services
 from app.rules.schema import APPROVERS, WAIVER_CATEGORIES
 from app.spaces.models import WEEKDAYS
+
+
+def rule_facts(space, effective=None) -> list[tuple[str, str]]:
+    """Price, who can book and cancellation of `space` for its rules summary (the page's
+    effective rules when it has them, else those in force now)."""
+    if effective is None:
+        effective = rule_services.effective_rules(space)
+    return messages.key_facts(effective, space)
 
 
 def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local"] = local
+    app.jinja_env.filters["josa"] = josa
+    app.jinja_env.filters["zone_name"] = zone_name
     app.jinja_env.filters["weekday_name"] = lambda day: str(WEEKDAYS[day])
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals.update(
@@ -50,6 +61,7 @@ def register(app: Flask) -> None:
         waiver_state_labels=WAIVER_STATE_LABELS,
         WaiverState=WaiverState,
         clock=messages.clock,
+        rule_facts=rule_facts,
     )
     # States by name, so the templates compare with members rather than strings.
     app.jinja_env.globals.update(

@@ -107,12 +107,12 @@ def test_the_form_lists_the_rules_with_their_sources(edu_refuses_politics, login
         "서울특별시교육청 rules: Refused purposes: Political.",
         "번동초등학교 rules: At most 80 people.",
         "번동초등학교 rules: Fee waivers: Registered nonprofit 50%.",
-        "번동초등학교 rules: Facility managers and staff of the owner decides within 3 working "
-        "days; then: pass to the next stage.",
-        "번동초등학교 rules: Head of the owner organisation decides within 2 working days; "
-        "then: expire the request and release the time.",
-        "서울특별시교육청 rules: Officers of the jurisdiction decides within 5 working days; "
-        "then: expire the request and release the time.",
+        "번동초등학교 rules: Facility managers and staff of the owner: decide within 3 working "
+        "days; if they do not: pass to the next stage.",
+        "번동초등학교 rules: Head of the owner organisation: decide within 2 working days; "
+        "if they do not: expire the request and release the time.",
+        "서울특별시교육청 rules: Officers of the jurisdiction: decide within 5 working days; "
+        "if they do not: expire the request and release the time.",
     ):
         assert line in text
 

@@ -249,7 +249,7 @@ ACCOUNT_LINKS = {
 # A word the Korean subject must have (the kind in Korean) and its English counterpart.
 KIND_WORDS = {
     "booking_received": ("신청 접수", "Request received"),
-    "booking_received-lottery": ("추첨 신청 접수", "Lottery entry received"),
+    "booking_received-lottery": ("추첨 응모 접수", "Lottery entry received"),
     "stage_decided": ("승인", "approved"),
     "booking_returned": ("보완", "Changes needed"),
     "booking_approved": ("예약 승인", "Booking approved"),

@@ -274,13 +274,21 @@ def test_summary_lists_each_rule_with_its_source(english):
         ("대강당", "At most 240 minutes per booking."),
         ("대강당", "At most 80 people."),
         ("서울중학교", "Fee waivers: Person with a disability 100%, Registered nonprofit 50%."),
-        ("대강당", "Refunds on cancellation: 100% up to 7 days before, 50% up to 2 days before."),
+        (
+            "대강당",
+            "Cancel up to 7 days before the start for a full refund. Cancel up to 2 days before "
+            "the start for a 50% refund. No refund when you cancel later than that.",
+        ),
         # The approval chain, nearest first.
-        ("대강당", "Facility managers and staff of the owner decides."),
-        ("서울중학교", "Head of the owner organisation is notified."),
+        ("대강당", "Facility managers and staff of the owner: approve or decline the request."),
+        (
+            "서울중학교",
+            "Head of the owner organisation: told of the booking, with nothing to decide.",
+        ),
         (
             "서울특별시교육청",
-            "교육청 담당관 decides within 3 working days; then: pass to the next stage.",
+            "교육청 담당관 (Officers of the jurisdiction): decide within 3 working days; "
+            "if they do not: pass to the next stage.",
         ),
     ]
 
