@@ -36,7 +36,8 @@ def cells(page: str) -> dict[str, tuple[set[str], str]]:
     out = {}
     for tag in re.findall(r"<td [^>]*data-start=[^>]*>", page):
         attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
-        out[attrs["data-start"]] = (set(attrs["class"].split()), html.unescape(attrs.get("title", "")))
+        title = html.unescape(attrs.get("title", ""))
+        out[attrs["data-start"]] = (set(attrs["class"].split()), title)
     return out
 
 

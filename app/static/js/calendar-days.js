@@ -35,6 +35,11 @@
     return free ? free.cellIndex - 1 : 0;
   }
 
+  // A day heading's text with its line break ("수<br>12/16") as a space.
+  function text(th) {
+    return (th.innerText || th.textContent).replace(/\s+/g, " ").trim();
+  }
+
   function clamp(day) {
     return Math.max(0, Math.min(day, days - span));
   }
@@ -47,8 +52,8 @@
       }
     });
     var a = headCells[first + 1], b = headCells[first + span];
-    label.textContent = a.textContent.replace(/\s+/g, " ").trim() +
-      (span > 1 ? " – " + b.textContent.replace(/\s+/g, " ").trim() : "");
+    label.textContent = text(a) +
+      (span > 1 ? " – " + text(b) : "");
     bar.querySelectorAll("[data-span]").forEach(function (button) {
       button.setAttribute("aria-pressed", String(Number(button.getAttribute("data-span")) === span));
     });

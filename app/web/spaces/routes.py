@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -216,7 +217,7 @@ def calendar_rows(
     space: Space,
     judge: SlotJudge | None = None,
     *,
-    closures: list[Closure] | tuple = (),
+    closures: Sequence[Closure] = (),
     manages: bool = False,
     chosen: tuple[datetime, datetime] | None = None,
     people: int | None = None,
