@@ -5,7 +5,7 @@ sending would, and the phone shows three days at a time with the times in view."
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -39,10 +39,13 @@ def test_search_to_a_preselected_slot_to_a_sent_request(browser_context, shot, f
     expect(desktop.locator("table.calendar td.chosen")).to_have_count(4)
     expect(desktop.locator(".chosen-time")).to_contain_text("₩60,000")
     # Within 24 hours of now nothing can be booked: those times are hatched with the reason.
-    desktop.goto(f"/spaces/{gym.id}")
+    # The week of 12 hours from now: 12 to 24 hours ahead always holds open times (09–22).
+    soon = (datetime.now(UTC) + timedelta(hours=12)).astimezone(SEOUL).date()
+    desktop.goto(f"/spaces/{gym.id}?week={soon.isoformat()}")
     refused = desktop.locator("table.calendar td.refused").first
     expect(refused).to_be_visible()
     assert "24시간" in (refused.get_attribute("title") or "")
+    shot("desktop-notice-period", desktop)
     desktop.go_back()
     shot("desktop-calendar", desktop)
 
