@@ -124,7 +124,9 @@ def search():
         amenities=AMENITIES,
         access_labels=ACCESSIBILITY,
         jurisdictions=jurisdiction_options(),
-        map_data=_map_data(result, params) if result is not None and view == "map" else None,
+        map_data=_map_data(result, params, links)
+        if result is not None and view == "map"
+        else None,
     )
 
 
@@ -151,13 +153,13 @@ def _searched_time(result, params) -> tuple[dict[int, SlotVerdict], dict[int, di
     return verdicts, links
 
 
-def _map_data(result, params) -> dict:
+def _map_data(result, params, links: dict[int, dict] | None = None) -> dict:
     markers = [
         {
             "lat": s.latitude,
             "lon": s.longitude,
             "name": s.name,
-            "url": url_for("spaces.detail", space_id=s.id),
+            "url": url_for("spaces.detail", space_id=s.id, **(links or {}).get(s.id, {})),
             "meta": f"{s.type_label} · {s.owner.name}",
             "image": cover_image(s),
         }
@@ -365,10 +367,11 @@ def detail(space_id: int):
     week_arg = request.args.get("week") or (wanted.day.isoformat() if wanted.day else None)
     monday, week_start, week_end = week_window(_week_day(week_arg, today), zone)
     hours = [WeeklyHours(h.weekday, h.open_minute, h.close_minute) for h in space.opening_hours]
+    availability = booking_services.space_availability(space, week_start, week_end, now=now)
     grid = build_week_grid(
         monday=monday,
         zone=zone,
-        availability=booking_services.space_availability(space, week_start, week_end, now=now),
+        availability=availability,
         hours=hours,
         now=now,
         slot_minutes=current_app.config["CALENDAR_SLOT_MINUTES"],
@@ -398,7 +401,9 @@ def detail(space_id: int):
     chosen = (wanted.start, wanted.end) if wanted.start and wanted.end else None
     chosen_verdict = None
     if chosen is not None:
-        chosen_verdict = _verdict_for(space, judge, chosen[0], chosen[1], now)
+        # The chosen day lies in the week shown, so the week's availability answers for it.
+        chosen_verdict = _verdict_for(space, judge, chosen[0], chosen[1], now,
+                                      availability if week_start <= chosen[0] < week_end else None)
     photos = space.photos
     shown = _chosen_photo(photos, request.args.get("photo", type=int))
     return render_template(
