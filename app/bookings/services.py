@@ -185,6 +185,54 @@ def judge_request(space: Space, user, **kw) -> judging.Judgement:
     return judgement
 
 
+def check_request(
+    space: Space,
+    user,
+    *,
+    start: datetime,
+    end: datetime,
+    purpose: str,
+    attendees: int,
+    purpose_category: str = "community",
+    waiver: str | None = None,
+    group_id: int | None = None,
+    now: datetime | None = None,
+) -> judging.Judgement:
+    """Every check a request goes through before it is stored, and nothing written: the
+    account, the owner's listing, the space's own limits (time, length, capacity), the facts of
+    the form, the rules in force, opening hours, closures, other bookings and a second lottery
+    entry. The form's "check" runs exactly this, so it never says yes where sending says no.
+
+    Raises what `create_booking` raises; returns the judgement (price, mode, stages)."""
+    now = now or utcnow()
+    require_verified(user)
+    if space.owner.status != OrgStatus.ACTIVE:
+        raise NotAllowed(
+            _("%(owner)s is not taking bookings at the moment: its listing is suspended.",
+              owner=space.owner.name)
+        )
+    validate_request(space, user, start, end, purpose, attendees, now)
+    _check_request_facts(user, purpose_category, waiver, group_id)
+    # Only a waiver verified on the profile is priced in now; one claimed here waits for an
+    # approver to see the evidence (app.bookings.waivers).
+    priced = waivers.priced_waiver(user, waiver)[0]
+    judgement = judge_request(
+        space,
+        user,
+        start=start,
+        end=end,
+        purpose=purpose_category,
+        attendees=attendees,
+        waiver=priced,
+        group_id=group_id,
+        now=now,
+    )
+    _check_slot(space, start, end, user)
+    if judgement.decision.mode == "lottery":
+        _refuse_second_entry(space, user, judgement.decision.draw_at)
+    return judgement
+
+
 def create_booking(
     space: Space,
     user,
@@ -206,32 +254,12 @@ def create_booking(
     check and the insert (see `app.db`).
     """
     now = now or utcnow()
-    require_verified(user)
-    if space.owner.status != OrgStatus.ACTIVE:
-        raise NotAllowed(
-            _("%(owner)s is not taking bookings at the moment: its listing is suspended.",
-              owner=space.owner.name)
-        )
-    validate_request(space, user, start, end, purpose, attendees, now)
-    _check_request_facts(user, purpose_category, waiver, group_id)
-    # Only a waiver verified on the profile is priced in now; one claimed here waits for an
-    # approver to see the evidence (app.bookings.waivers).
-    priced, waiver_state = waivers.priced_waiver(user, waiver)
-    judgement = judge_request(
-        space,
-        user,
-        start=start,
-        end=end,
-        purpose=purpose_category,
-        attendees=attendees,
-        waiver=priced,
-        group_id=group_id,
-        now=now,
+    judgement = check_request(
+        space, user, start=start, end=end, purpose=purpose, attendees=attendees,
+        purpose_category=purpose_category, waiver=waiver, group_id=group_id, now=now,
     )
     decision = judgement.decision
-    _check_slot(space, start, end, user)
-    if decision.mode == "lottery":
-        _refuse_second_entry(space, user, decision.draw_at)
+    waiver_state = waivers.priced_waiver(user, waiver)[1]
     hold_start, hold_end = hold_range(space, start, end)
     booking = Booking(
         space=space,

@@ -127,4 +127,5 @@ def test_search_with_covers_runs_a_bounded_number_of_queries(
             assert response.status_code == 200
         assert response.get_data(as_text=True).count("<picture") >= 2
         counts.append(q.count)
-    assert counts[0] == counts[1] <= 13
+    # +2 for the searched time's verdicts: the jurisdiction tree and the page's rule sets
+    assert counts[0] == counts[1] <= 14

@@ -28,7 +28,7 @@ def found(client, **args) -> list[str]:
     results = page.split('<ul class="cards results">')
     if len(results) == 1:
         return []
-    return re.findall(r'<a href="/spaces/\d+"><strong>([^<]+)</strong>', results[1])
+    return re.findall(r'<a href="/spaces/\d+[^"]*"><strong>([^<]+)</strong>', results[1])
 
 
 def test_lists_published_spaces_only(client, db, factories):
@@ -283,4 +283,5 @@ def test_search_runs_a_bounded_number_of_queries(client, db, factories, count_qu
         with count_queries() as q:
             assert client.get("/spaces", query_string=args).status_code == 200
         counts.append(q.count)
-    assert counts[0] == counts[1] <= 12
+    # +2 for the searched time's verdicts: the jurisdiction tree and the page's rule sets
+    assert counts[0] == counts[1] <= 14

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -22,9 +24,17 @@ from app.bookings import judging, waivers
 from app.bookings import series as series_services
 from app.bookings import services as booking_services
 from app.bookings.search import parse_search_args, search_spaces
+from app.bookings.slots import Problem, SlotJudge, SlotVerdict
 from app.bookings.states import BookingStatus
 from app.db import utcnow
-from app.errors import DomainError, SlotTaken, ValidationFailed
+from app.errors import (
+    DomainError,
+    EmailUnverified,
+    NotAllowed,
+    RuleViolation,
+    SlotTaken,
+    ValidationFailed,
+)
 from app.extensions import db
 from app.orgs.models import Jurisdiction
 from app.payments import gateway
@@ -32,7 +42,7 @@ from app.rules import services as rule_services
 from app.rules.messages import summary as rule_summary
 from app.security import challenge, limits
 from app.spaces import surge
-from app.spaces.availability import WeeklyHours, week_window
+from app.spaces.availability import WeeklyHours, local_instant, week_window
 from app.spaces.calendar import WeekGrid, build_week_grid
 from app.spaces.fields import parse_clock
 from app.spaces.models import (
@@ -102,26 +112,54 @@ def search():
         else:
             result = search_spaces(params)
     view = "map" if args.get("view") == "map" else "list"
+    verdicts, links = _searched_time(result, params)
     return render_template(
         "spaces/search.html",
         result=result,
+        verdicts=verdicts,
+        result_links=links,
         errors=errors,
         view=view,
         types=SPACE_TYPES,
         amenities=AMENITIES,
         access_labels=ACCESSIBILITY,
         jurisdictions=jurisdiction_options(),
-        map_data=_map_data(result, params) if result is not None and view == "map" else None,
+        map_data=_map_data(result, params, links)
+        if result is not None and view == "map"
+        else None,
     )
 
 
-def _map_data(result, params) -> dict:
+def _searched_time(result, params) -> tuple[dict[int, SlotVerdict], dict[int, dict]]:
+    """For a search with a time: each result's verdict on that time for the viewer (as the
+    space's calendar would judge it), and the arguments that carry the date, the times and the
+    headcount into the space's page. Two queries whatever the number of results: the tree and
+    the rule sets of the page's spaces. Quota usage is left to the space's page and the form."""
+    if result is None or params is None or not (params.free_from and params.free_to):
+        return {}, {}
+    now = utcnow()
+    tree = rule_services.jurisdictions_by_id()
+    found = rule_services.rule_sets_in_force_for_spaces(result.items, now, tree=tree)
+    verdicts, links = {}, {}
+    for space in result.items:
+        judge = SlotJudge(space, current_user, now=now, attendees=params.min_capacity or 1,
+                          max_days_ahead=booking_services.MAX_DAYS_AHEAD, tree=tree,
+                          found=found[space.id], usage=False)
+        # The search returns only spaces free for the whole time: the rules decide the rest.
+        verdicts[space.id] = judge.judge(params.free_from, params.free_to)
+        start = params.free_from.astimezone(space.zone)
+        links[space.id] = Wanted(start.date(), params.free_from, params.free_to,
+                                 params.min_capacity).link_args(space.zone)
+    return verdicts, links
+
+
+def _map_data(result, params, links: dict[int, dict] | None = None) -> dict:
     markers = [
         {
             "lat": s.latitude,
             "lon": s.longitude,
             "name": s.name,
-            "url": url_for("spaces.detail", space_id=s.id),
+            "url": url_for("spaces.detail", space_id=s.id, **(links or {}).get(s.id, {})),
             "meta": f"{s.type_label} · {s.owner.name}",
             "image": cover_image(s),
         }
@@ -176,14 +214,31 @@ def _week_day(value: str | None, today: date) -> date:
     return day
 
 
-def calendar_rows(grid: WeekGrid, space: Space) -> list[dict]:
+def calendar_rows(
+    grid: WeekGrid,
+    space: Space,
+    judge: SlotJudge | None = None,
+    *,
+    closures: Sequence[Closure] = (),
+    manages: bool = False,
+    chosen: tuple[datetime, datetime] | None = None,
+    people: int | None = None,
+) -> list[dict]:
     """The grid as template rows: local ISO times for the cells, request links for free ones.
+
+    With a `judge`, every free cell is judged by the rules for the viewer: one the rules refuse
+    becomes "refused" with the reason, one in a lottery window is marked as such. Cells inside a
+    closure say so (with the reason the viewer may read); cells inside `chosen` are preselected.
 
     A row whose wall-clock time does not exist on a day (the hour the clocks skip) is shown
     as closed on that day, without times: the grid maps it onto the next hour's instants.
     """
     zone = space.zone
-    length = timedelta(minutes=max(space.min_minutes, grid.slot_minutes))
+    length = (
+        judge.slot_length(grid.slot_minutes)
+        if judge is not None
+        else timedelta(minutes=max(space.min_minutes, grid.slot_minutes))
+    )
     rows = []
     for row in grid.rows:
         cells = []
@@ -194,10 +249,29 @@ def calendar_rows(grid: WeekGrid, space: Space) -> list[dict]:
                 continue
             state = cell.state
             start_iso = local_start.isoformat()
-            link = None
+            link = reason = short = None
+            lottery = False
+            closure = next(
+                (c for c in closures if c.start_at < cell.end and cell.start < c.end_at), None
+            )
+            if closure is not None and state in ("busy", "closed"):
+                state = "closure"
+                short = _("Closed")
+                reason = closure.reason_for(manages) or None
             if state == "free":
-                end_iso = (cell.start.astimezone(UTC) + length).astimezone(zone).isoformat()
-                link = url_for("spaces.book", space_id=space.id, start=start_iso, end=end_iso)
+                slot_end = cell.start.astimezone(UTC) + length
+                verdict = judge.judge(cell.start, slot_end) if judge is not None else None
+                if verdict is not None and not verdict.ok:
+                    state, short, reason = "refused", verdict.short, verdict.text
+                else:
+                    lottery = bool(verdict and verdict.lottery)
+                    link = url_for(
+                        "spaces.book",
+                        space_id=space.id,
+                        start=start_iso,
+                        end=slot_end.astimezone(zone).isoformat(),
+                        people=people,
+                    )
             cells.append(
                 {
                     "state": state,
@@ -205,6 +279,12 @@ def calendar_rows(grid: WeekGrid, space: Space) -> list[dict]:
                     "end": cell.end.astimezone(zone).isoformat(),
                     "day": local_start.date().isoformat(),
                     "link": link,
+                    "lottery": lottery,
+                    "short": short,
+                    "reason": reason,
+                    "chosen": chosen is not None
+                    and chosen[0] <= cell.start
+                    and cell.end <= chosen[1],
                 }
             )
         rows.append({"label": row.label, "cells": cells})
@@ -228,18 +308,70 @@ def _chosen_photo(photos: list, photo_id: int | None):
     return next((p for p in photos if p.is_cover), photos[0] if photos else None)
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """The date, time and headcount a search carried to the space's page (all optional)."""
+
+    day: date | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    people: int | None = None
+
+    def link_args(self, zone: ZoneInfo) -> dict:
+        """The same values as query arguments, for links that carry them on."""
+        out: dict = {}
+        if self.day is not None:
+            out["date"] = self.day.isoformat()
+        if self.start is not None and self.end is not None:
+            out["start"] = f"{self.start.astimezone(zone):%H:%M}"
+            end = self.end.astimezone(zone)
+            out["end"] = "24:00" if end.date() != self.start.astimezone(zone).date() else (
+                f"{end:%H:%M}")
+        if self.people is not None:
+            out["people"] = self.people
+        return out
+
+
+def wanted_from(args, zone: ZoneInfo, today: date) -> Wanted:
+    """`date`, `start`, `end` (HH:MM) and `people` from a search; anything unusable is dropped."""
+    day = _week_day(args.get("date"), today) if args.get("date") else None
+    if day is not None and day.isoformat() != (args.get("date") or "").strip():
+        day = None  # unusable, or too far: not the date asked for
+    start = end = None
+    if day is not None:
+        lo, hi = parse_clock(args.get("start")), parse_clock(args.get("end"))
+        if lo is not None and hi is not None and (hi or 24 * 60) > lo:
+            start = local_instant(day, lo, zone)
+            end = local_instant(day, hi or 24 * 60, zone)
+    people = args.get("people", type=int)
+    if people is not None and not 1 <= people <= MAX_PEOPLE:
+        people = None
+    return Wanted(day, start, end, people)
+
+
+MAX_PEOPLE = 100000
+
+
+def slot_judge(space: Space, now: datetime, people: int | None = None) -> SlotJudge:
+    return SlotJudge(space, current_user, now=now, attendees=people or 1,
+                     max_days_ahead=booking_services.MAX_DAYS_AHEAD)
+
+
 @bp.get("/<int:space_id>")
 def detail(space_id: int):
     space = load_space(space_id)
     now = utcnow()
     zone = space.zone
     today = now.astimezone(zone).date()
-    monday, week_start, week_end = week_window(_week_day(request.args.get("week"), today), zone)
+    wanted = wanted_from(request.args, zone, today)
+    week_arg = request.args.get("week") or (wanted.day.isoformat() if wanted.day else None)
+    monday, week_start, week_end = week_window(_week_day(week_arg, today), zone)
     hours = [WeeklyHours(h.weekday, h.open_minute, h.close_minute) for h in space.opening_hours]
+    availability = booking_services.space_availability(space, week_start, week_end, now=now)
     grid = build_week_grid(
         monday=monday,
         zone=zone,
-        availability=booking_services.space_availability(space, week_start, week_end, now=now),
+        availability=availability,
         hours=hours,
         now=now,
         slot_minutes=current_app.config["CALENDAR_SLOT_MINUTES"],
@@ -250,13 +382,28 @@ def detail(space_id: int):
         .order_by(Closure.start_at)
         .limit(UPCOMING_CLOSURES)
     ).all()
+    week_closures = db.session.scalars(
+        select(Closure).where(
+            Closure.space_id == space.id,
+            Closure.start_at < week_end,
+            Closure.end_at > week_start,
+        )
+    ).all()
     map_data = None
     if space.latitude is not None and space.longitude is not None:
         map_data = _tile_config() | {
             "zoom": 16,
             "markers": [{"lat": space.latitude, "lon": space.longitude, "name": space.name}],
         }
-    effective = rule_services.effective_rules(space, now)
+    judge = slot_judge(space, now, wanted.people)
+    effective = judge.effective
+    manages = space.can_manage(current_user)
+    chosen = (wanted.start, wanted.end) if wanted.start and wanted.end else None
+    chosen_verdict = None
+    if chosen is not None:
+        # The chosen day lies in the week shown, so the week's availability answers for it.
+        chosen_verdict = _verdict_for(space, judge, chosen[0], chosen[1], now,
+                                      availability if week_start <= chosen[0] < week_end else None)
     photos = space.photos
     shown = _chosen_photo(photos, request.args.get("photo", type=int))
     return render_template(
@@ -267,18 +414,40 @@ def detail(space_id: int):
         effective=effective,
         rules_summary=rule_summary(effective),
         grid=grid,
-        rows=calendar_rows(grid, space),
+        rows=calendar_rows(grid, space, judge, closures=week_closures, manages=manages,
+                           chosen=chosen, people=wanted.people),
         day_names=[str(WEEKDAYS[d.weekday()]) for d in grid.days],
         today=today,
         this_week=monday <= today < monday + timedelta(days=7),
         closures=closures,
-        manages=space.can_manage(current_user),
+        manages=manages,
         weekly_hours=weekly_hours(space),
         amenity_labels=AMENITIES,
         access_labels=ACCESSIBILITY,
         booking_modes=BOOKING_MODES,
         map_data=map_data,
+        personal=judge.personal,
+        wanted=wanted,
+        carry=wanted.link_args(zone),
+        chosen_verdict=chosen_verdict,
+        chosen_link=url_for(
+            "spaces.book", space_id=space.id, start=chosen[0].astimezone(zone).isoformat(),
+            end=chosen[1].astimezone(zone).isoformat(), people=wanted.people,
+        ) if chosen is not None else None,
     )
+
+
+def _verdict_for(space: Space, judge: SlotJudge, start: datetime, end: datetime,
+                 now: datetime, availability=None) -> SlotVerdict:
+    """The verdict on a whole chosen time: the rules, plus whether it is open and free."""
+    verdict = judge.judge(start, end)
+    if availability is None:
+        availability = booking_services.space_availability(space, start, end, now=now)
+    if not availability.is_free(start, end):
+        taken = Problem("taken", _("Not free"), _("The space is not free for the whole time."))
+        verdict = SlotVerdict((taken, *verdict.problems), verdict.mode, verdict.draw_at,
+                              verdict.total)
+    return verdict
 
 
 @bp.route("/<int:space_id>/book", methods=["GET", "POST"])
@@ -293,6 +462,9 @@ def book(space_id: int):
     form.weekdays.choices = [(i, str(WEEKDAYS[i])) for i in range(7)]
     if request.method == "GET":
         form.prefill(request.args.get("start"), request.args.get("end"), zone)
+        people = request.args.get("people", type=int)
+        if people is not None and 1 <= people <= MAX_PEOPLE:
+            form.attendees.data = people
     start = end = None
     status = 200
     slot_taken = False
@@ -313,32 +485,53 @@ def book(space_id: int):
             if not isinstance(outcome, tuple):
                 return outcome  # sent: on to the series page
             series_plan, status = outcome
-        elif fields_ok and not checking and start is not None and end is not None:
+        elif fields_ok and start is not None and end is not None:
+            # The check and the send run the same checks (check_request); only the send stores.
+            request_kw = {
+                "start": start,
+                "end": end,
+                "purpose": form.purpose.data or "",
+                "attendees": form.attendees.data or 0,
+                "purpose_category": form.purpose_category.data,
+                "waiver": form.waiver.data or None,
+                "group_id": form.chosen_group_id,
+            }
             try:
-                booking = booking_services.create_booking(
-                    space,
-                    current_user,
-                    start=start,
-                    end=end,
-                    purpose=form.purpose.data or "",
-                    attendees=form.attendees.data or 0,
-                    purpose_category=form.purpose_category.data,
-                    waiver=form.waiver.data or None,
-                    group_id=form.chosen_group_id,
-                )
+                if checking:
+                    booking_services.check_request(space, current_user, **request_kw)
+                    booking = None
+                else:
+                    booking = booking_services.create_booking(space, current_user, **request_kw)
+            except RuleViolation as exc:
+                db.session.rollback()
+                if not checking:
+                    _show_errors(form, exc)
+                    status = 422
+                # When checking, the rules' reasons are shown with the price below: the check
+                # itself worked and its answer is no.
             except ValidationFailed as exc:
                 db.session.rollback()
                 _show_errors(form, exc)
+                status = 422
             except SlotTaken as exc:
                 db.session.rollback()
                 form.form_errors.append(exc.message)
                 slot_taken, status = True, 409
+            except EmailUnverified:
+                db.session.rollback()
+                form.form_errors.append(unverified_message())
+                status = 403
+            except NotAllowed as exc:
+                db.session.rollback()
+                form.form_errors.append(exc.message)
+                status = 403
             else:
-                db.session.commit()
-                flash(SENT_MESSAGES[booking.status], "success")
-                if booking.status == BookingStatus.AWAITING_PAYMENT and gateway.configured():
-                    return _to_checkout(booking)
-                return redirect(url_for("bookings.detail", booking_id=booking.id))
+                if booking is not None:
+                    db.session.commit()
+                    flash(SENT_MESSAGES[booking.status], "success")
+                    if booking.status == BookingStatus.AWAITING_PAYMENT and gateway.configured():
+                        return _to_checkout(booking)
+                    return redirect(url_for("bookings.detail", booking_id=booking.id))
     else:
         start, end = _instants_quietly(form, zone)
     judgement = None
@@ -361,6 +554,8 @@ def book(space_id: int):
             space=space,
             form=form,
             judgement=judgement,
+            # A check that found problems never reads as "the rules allow this request".
+            blocked=bool(form.form_errors or any(f.errors for f in form)),
             rules_summary=rule_summary(rule_services.effective_rules(space)),
             slot_taken=slot_taken,
             series_plan=series_plan,
