@@ -234,7 +234,7 @@ class Config:
 
     # The address people reach the site at; links in emails are built on it. Required in
     # production (see `problems`); elsewhere it defaults to this machine on the served PORT.
-    BASE_URL = os.environ.get("BASE_URL") or default_base_url()
+    BASE_URL: str | None = os.environ.get("BASE_URL") or default_base_url()
 
     # Email. With MAIL_SERVER set, emails go out over SMTP; without it ("dev"), they are kept
     # in the outbox and shown on /dev/mail (MAIL_BACKEND=console also logs them).

@@ -38,8 +38,8 @@ def make_bookings(factories, me, *, copies: int = 1) -> dict[str, list]:
     made: dict[str, list] = {k: [] for k in
                              ("due", "returned", "closed", "plain", "rejected", "cancelled")}
     for n in range(copies):
-        def at(weekday: int, hour: int = 10, space=free):
-            start = next_weekday(weekday, hour, weeks=n + 1)
+        def at(weekday: int, hour: int = 10, space=free, week=n + 1):
+            start = next_weekday(weekday, hour, weeks=week)
             return factories.booking(space, me, start=start, end=start + timedelta(hours=1))
 
         due = at(0, space=paid)

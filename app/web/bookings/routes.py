@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from app.accounts.groups import user_groups
 from app.bookings import services as booking_services
@@ -15,9 +13,8 @@ from app.bookings.states import STATUS_LABELS, TERMINAL, TRANSITIONS, BookingSta
 from app.db import utcnow
 from app.errors import DomainError, InvalidTransition, ValidationFailed
 from app.extensions import db
-from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.payments import gateway
-from app.spaces.models import Space
+from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.web.accounts.routes import safe_next
 from app.web.bookings import bp, todo
 from app.web.bookings.forms import CancelForm, ResubmitForm

@@ -21,7 +21,6 @@ from app.extensions import db
 from app.jobs import enqueue_after_commit
 from app.notifications import mail, render, services
 from app.notifications.inbox import inbox_of
-from app.notifications.resolve import ACTION_KINDS
 from app.notifications.kinds import (
     AUDIENCE_LABELS,
     CHANNEL_LABELS,
@@ -30,6 +29,7 @@ from app.notifications.kinds import (
     kinds_for,
 )
 from app.notifications.models import DELIVERY_STATES, DeliveryState, EmailDelivery, Notification
+from app.notifications.resolve import ACTION_KINDS
 from app.security import headers
 from app.web.accounts.routes import safe_next
 from app.web.helpers import paginate, writes_on_get
