@@ -39,9 +39,10 @@ def test_my_bookings_and_inbox_as_to_do_lists(page, browser_context, shot, facto
     expect(page.locator("nav.booking-tabs a[aria-current=page]")).to_have_text("할 일 · 예정")
     todo = page.locator("section[aria-labelledby=todo-title] .booking-card")
     expect(todo).to_have_count(3)
-    expect(todo.nth(0)).to_contain_text("까지 결제")
-    expect(todo.nth(1)).to_contain_text("보완 요청")
-    expect(todo.nth(2)).to_contain_text("휴관과 겹침")
+    expect(todo.nth(0)).to_contain_text("까지 결제")  # the payment deadline first
+    expect(todo.filter(has_text="보완 요청").locator("a.button")).to_have_text("신청 고치기")
+    closed = todo.filter(has_text="휴관과 겹침")
+    expect(closed).to_have_count(1)
     expect(page.locator("section[aria-labelledby=upcoming-title] .booking-card")).to_have_count(1)
     expect(page.locator("main")).not_to_contain_text("거절")
     shot("desktop-my-bookings")
@@ -55,7 +56,7 @@ def test_my_bookings_and_inbox_as_to_do_lists(page, browser_context, shot, facto
 
     # The closure card opens the booking page at its note.
     page.goto("/bookings/")
-    todo.nth(2).locator("a", has_text="할 수 있는 일 보기").click()
+    closed.locator("a", has_text="할 수 있는 일 보기").click()
     page.wait_for_url(re.compile(r"/bookings/\d+#closure-note$"))
     expect(page.locator("#closure-note")).to_contain_text("전기 점검")
     shot("desktop-closure-note")
