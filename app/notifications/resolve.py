@@ -23,7 +23,10 @@ ACTION_KINDS = ("payment_due", "booking_returned", "closure_conflict")
 
 
 def resolved_by_transition(tr) -> tuple[str, ...]:
-    """The action kinds a booking transition settles."""
+    """The action kinds a booking transition settles. Only a booking that held its slot can
+    have been asked for anything (a lottery entry, say, never was: no query for its draw)."""
+    if tr.from_status not in ACTIVE:
+        return ()
     if tr.to_status not in ACTIVE:
         return ACTION_KINDS  # no longer holds its slot: nothing is left to do about it
     if tr.from_status == BookingStatus.RETURNED:
