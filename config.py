@@ -20,6 +20,13 @@ def _normalise_url(url: str) -> str:
 
 
 # Keys anyone can read in this repository or guess; the app refuses them outside development.
+def default_base_url(environ=None) -> str:
+    """Where this machine serves when BASE_URL is not set: 127.0.0.1 on PORT (which `make run`
+    and the Procfile honour), 5000 without it."""
+    port = ((environ if environ is not None else os.environ).get("PORT") or "").strip()
+    return f"http://127.0.0.1:{port if port.isdigit() else '5000'}"
+
+
 KNOWN_WEAK_SECRETS = frozenset({"dev-only-change-me", "test", "secret", "changeme", "dev"})
 MIN_SECRET_LENGTH = 32
 
@@ -225,8 +232,9 @@ class Config:
     # can have their own (public bodies usually 0).
     PLATFORM_FEE_BPS = int(os.environ.get("PLATFORM_FEE_BPS", "0"))
 
-    # The address people reach the site at; links in emails are built on it.
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # The address people reach the site at; links in emails are built on it. Required in
+    # production (see `problems`); elsewhere it defaults to this machine on the served PORT.
+    BASE_URL: str | None = os.environ.get("BASE_URL") or default_base_url()
 
     # Email. With MAIL_SERVER set, emails go out over SMTP; without it ("dev"), they are kept
     # in the outbox and shown on /dev/mail (MAIL_BACKEND=console also logs them).
@@ -306,6 +314,8 @@ class DevelopmentConfig(Config):
 
 
 class ProductionConfig(Config):
+    # No default: only the operator knows the public address (`problems` asks for it).
+    BASE_URL = os.environ.get("BASE_URL") or None
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     # Strict-Transport-Security on every response (browsers then refuse plain http).
@@ -375,6 +385,11 @@ def problems(config) -> list[str]:
         out.append(f"STRIPE_WALLETS may list kakao_pay and naver_pay, not {', '.join(unknown)}.")
     if stripe_key.startswith(("sk_live_", "rk_live_")) and config.get("STRIPE_API_BASE"):
         out.append("STRIPE_API_BASE points live keys at another host than Stripe; unset it.")
+    if not config.get("BASE_URL"):
+        out.append(
+            "BASE_URL is not set: links in emails and calendar feeds need the address people "
+            "reach the site at, e.g. BASE_URL=https://gonggan.example.kr"
+        )
     media = config.get("MEDIA_STORAGE", "local")
     if media not in ("local", "s3"):
         out.append(f"MEDIA_STORAGE must be 'local' or 's3', not {media!r}.")

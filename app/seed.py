@@ -18,6 +18,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.accounts import consents
 from app.accounts.models import User
@@ -29,6 +30,8 @@ from app.bookings.states import BookingStatus, PaymentState
 from app.db import utcnow
 from app.errors import RuleViolation
 from app.extensions import db
+from app.notifications.models import Notification
+from app.notifications.resolve import ACTION_KINDS
 from app.notifications.services import set_preferences
 from app.orgs.models import Jurisdiction, JurisdictionMembership, Organisation, OrgMembership
 from app.orgs.states import OrgStatus
@@ -476,6 +479,8 @@ def seed_demo(now: datetime | None = None) -> str:
         made = _seed_bookings(spaces, users, orgs, now, groups)
         made += seed_rule_demos(spaces, users, now, decider=_decider(users))
     db.session.flush()
+    if made:
+        _tidy_inboxes(users, now)
     if made or new_spaces:
         _seed_statistics(demo_ids, now)
 
@@ -515,6 +520,40 @@ def _seed_preferences(users: dict) -> None:
     for email, choices in DEMO_PREFERENCES.items():
         if email in users:
             set_preferences(users[email], choices)
+
+
+# The demo's inboxes hold the last ten days; what is older than two days has been read.
+INBOX_DAYS = 10
+READ_AFTER_DAYS = 2
+
+
+def _tidy_inboxes(users: dict, now: datetime) -> None:
+    """The messages the demo's history wrote, as a person would have them: each dated when its
+    booking got there (the history is replayed at seeding time), only the last ten days kept,
+    and all but the last two days' read, except what still asks for an action (a payment due,
+    a request to change), which stays until it is done."""
+    notes = db.session.scalars(
+        select(Notification).where(
+            Notification.user_id.in_([u.id for u in users.values()]),
+            Notification.booking_id.is_not(None),
+        ).options(selectinload(Notification.booking).selectinload(Booking.transitions))
+    ).all()
+    for note in notes:
+        booking = note.booking
+        if booking is None:
+            continue
+        if note.kind in ("booking_received", "approval_requested"):
+            when = booking.created_at
+        else:
+            when = max((t.at for t in booking.transitions), default=booking.created_at)
+        note.created_at = min(when, now)
+        if note.created_at < now - timedelta(days=INBOX_DAYS):
+            db.session.delete(note)
+        elif note.read_at is None and note.kind not in ACTION_KINDS and (
+            note.created_at < now - timedelta(days=READ_AFTER_DAYS)
+        ):
+            note.read_at = note.created_at + timedelta(hours=3)
+    db.session.flush()
 
 
 def _seed_jurisdictions() -> dict[str, Jurisdiction]:

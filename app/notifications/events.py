@@ -21,7 +21,7 @@ from app.accounts.models import User
 from app.bookings import signals as booking_signals
 from app.bookings.states import CALLED_OFF, GRANTED, BookingStatus, StageState
 from app.extensions import db
-from app.notifications import announce, audience
+from app.notifications import announce, audience, resolve
 from app.notifications.services import PREFS_CACHE, prefetch
 from app.payments import settlement
 from app.payments import signals as payment_signals
@@ -226,5 +226,20 @@ def _compose(session, events) -> None:
             announce.dispute_closed(payment)
     if closures:
         announce.closures(closures)
+    _resolve(transitions, paid)
+
+
+def _resolve(transitions, paid) -> None:
+    """What the reader was asked to do and has done (or need not do any more) is marked read."""
+    done: dict[int, set[str]] = {}
+    for tr in transitions:
+        kinds = resolve.resolved_by_transition(tr)
+        if kinds and tr.booking is not None and tr.booking.id is not None:
+            done.setdefault(tr.booking.id, set()).update(kinds)
+    for payment in paid:
+        booking = payment.booking
+        if booking is not None and booking.id is not None:
+            done.setdefault(booking.id, set()).add("payment_due")
+    resolve.resolve(done)
 
 

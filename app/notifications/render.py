@@ -2,7 +2,8 @@
 attachments), in the reader's language, with links to the right page.
 
 Emails are rendered outside any visitor's request (after the commit, on a worker), inside a
-request context built on `BASE_URL` so links are absolute and correct.
+request context built on `BASE_URL` (by default this machine on the served `PORT`) so links are
+absolute and correct.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.notifications.kinds import DIGEST_TEMPLATE, KINDS
 from app.rules.schema import APPROVERS
+from config import default_base_url
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Rendered:
 @contextmanager
 def email_context(locale: str):
     """A request context on BASE_URL (for absolute links) speaking `locale`."""
-    base = current_app.config.get("BASE_URL") or "http://127.0.0.1:5000"
+    base = current_app.config.get("BASE_URL") or default_base_url()
     # Flask-Babel keeps the language on `g`, which this request context shares with the
     # caller's application context; force_locale does not restore an outer forced language,
     # so the caller's is put back by hand.
@@ -81,7 +83,10 @@ def link_for(note, *, external: bool = False) -> str:
         return url_for("settlement.statement", org_id=note.params["org"],
                        statement_id=note.params["statement"], _external=external)
     if note.booking_id:
-        return url_for("bookings.detail", booking_id=note.booking_id, _external=external)
+        # A closure notice opens the booking page at its note about the closure.
+        anchor = "closure-note" if note.kind == "closure_conflict" else None
+        return url_for("bookings.detail", booking_id=note.booking_id, _external=external,
+                       _anchor=anchor)
     return url_for("notifications.inbox", _external=external)
 
 

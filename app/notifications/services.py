@@ -12,13 +12,14 @@ from email.utils import make_msgid
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, update
 
 from app.db import rowcount, utcnow
 from app.extensions import db
 from app.jobs import enqueue_after_commit
 from app.notifications.kinds import KINDS
 from app.notifications.models import EmailDelivery, Notification, NotificationPreference
+from app.notifications.resolve import ACTION_KINDS
 
 # --------------------------------------------------------------------------- preferences
 PREFS_CACHE = "notifications.prefs"  # {user id: {kind: channel}} for this transaction
@@ -223,8 +224,6 @@ def unread_count(user) -> int:
 
 def mark_read(user, ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
     """Mark `user`'s notifications (all when `ids` is None) read; returns how many changed."""
-    from sqlalchemy import update
-
     stmt = (
         update(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
@@ -236,3 +235,15 @@ def mark_read(user, ids: Iterable[int] | None = None, now: datetime | None = Non
             return 0
         stmt = stmt.where(Notification.id.in_(ids))
     return rowcount(db.session.execute(stmt))
+
+
+def mark_read_about(user, booking_id: int, now: datetime | None = None) -> int:
+    """Mark read every notification `user` has about one booking, except those asking for an
+    action (they stay until it is done, or are marked read one by one); returns how many
+    changed."""
+    return rowcount(db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.booking_id == booking_id,
+               Notification.read_at.is_(None), Notification.kind.not_in(ACTION_KINDS))
+        .values(read_at=now or utcnow())
+    ))

@@ -76,7 +76,7 @@ def test_missing_or_malformed_keys_are_404(client, media, path):
 def test_production_refuses_an_incomplete_media_setting():
     from config import problems
 
-    base = {"SECRET_KEY": "k" * 64}
+    base = {"SECRET_KEY": "k" * 64, "BASE_URL": "https://gonggan.example"}
     assert problems({**base, "MEDIA_STORAGE": "local"}) == []
     assert problems({**base, "MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": "photos"}) == []
     assert "MEDIA_S3_BUCKET is not set" in problems({**base, "MEDIA_STORAGE": "s3"})[0]

@@ -401,6 +401,8 @@ def test_the_link_is_absolute_and_opens_the_right_page(case, reader):
         expected = f"{BASE}/manage/organisations/3/statements/12"
     elif kind in ORG_LINKS:
         expected = ORG_LINKS[kind]
+    elif kind == "closure_conflict":  # the booking page at its note about the closure
+        expected = f"{BASE}/bookings/{BOOKING_ID}#closure-note"
     else:
         expected = f"{BASE}/bookings/{BOOKING_ID}"
     for lang in ("ko", "en"):

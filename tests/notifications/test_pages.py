@@ -113,13 +113,18 @@ def test_mark_one_and_mark_all_read_and_the_unread_filter(client, login, world):
 def test_the_inbox_pages_and_needs_a_login(client, login, world):
     assert client.get("/notifications").status_code == 302
     [note] = notes_of(world["resident"])
-    add_copies(note, 24)
+    # 25 notifications about no booking: each is an entry of its own, 20 to a page.
+    for i in range(25):
+        db.session.add(Notification(user_id=note.user_id, kind="booking_received",
+                                    channel="in_app", params=note.params,
+                                    created_at=note.created_at - timedelta(minutes=i + 1)))
+    db.session.commit()
     login(world["resident"])
     first = client.get("/notifications").get_data(as_text=True)
     assert first.count('class="inbox-item') == 20 and 'rel="next"' in first
+    assert f"notification-{note.id}" in first  # the newest comes first
     second = client.get("/notifications?page=2").get_data(as_text=True)
-    assert second.count('class="inbox-item') == 5
-    assert f"notification-{note.id}" in second  # the oldest comes last
+    assert second.count('class="inbox-item') == 6
     assert client.get("/notifications?page=99999999999").status_code == 200
 
 

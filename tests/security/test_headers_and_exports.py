@@ -42,7 +42,8 @@ def test_every_response_carries_the_security_headers(client, path):
 
 def test_production_sends_hsts_over_https():
     app = create_app("production", {"SQLALCHEMY_DATABASE_URI": "sqlite://",
-                                    "SECRET_KEY": "z" * 48})
+                                    "SECRET_KEY": "z" * 48,
+                                    "BASE_URL": "https://gonggan.example"})
     response = app.test_client().get("/static/css/app.css", base_url="https://gonggan.example")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=315")  # a year
 

@@ -13,7 +13,8 @@ STRONG = "k" * 20 + "9f3c2e8a7b6d5c4e3f2a1b0c"  # long enough, not published
 
 
 def _app(name: str, **config):
-    return create_app(name, {"SQLALCHEMY_DATABASE_URI": "sqlite://", **config})
+    return create_app(name, {"SQLALCHEMY_DATABASE_URI": "sqlite://",
+                             "BASE_URL": "https://gonggan.example", **config})
 
 
 @pytest.mark.parametrize("key", [None, "", "dev-only-change-me", "test", "short-but-random"])

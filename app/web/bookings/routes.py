@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from app.accounts.groups import user_groups
 from app.bookings import services as booking_services
@@ -15,10 +13,10 @@ from app.bookings.states import STATUS_LABELS, TERMINAL, TRANSITIONS, BookingSta
 from app.db import utcnow
 from app.errors import DomainError, InvalidTransition, ValidationFailed
 from app.extensions import db
+from app.payments import gateway
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
-from app.spaces.models import Space
 from app.web.accounts.routes import safe_next
-from app.web.bookings import bp
+from app.web.bookings import bp, todo
 from app.web.bookings.forms import CancelForm, ResubmitForm
 from app.web.helpers import load_booking, paginate, required
 from app.web.payments.views import booking_payment_context
@@ -27,21 +25,20 @@ from app.web.payments.views import booking_payment_context
 @bp.get("/", strict_slashes=False)
 @login_required
 def mine():
+    """My bookings as cards: what needs action, then what is coming; or what is over."""
     now = utcnow()
     when = "past" if request.args.get("when") == "past" else "upcoming"
-    query = (
-        select(Booking)
-        .where(Booking.user_id == current_user.id)
-        .options(joinedload(Booking.space).joinedload(Space.owner))
-    )
+    per_page = current_app.config["SEARCH_PER_PAGE"]
+    user = current_user._get_current_object()
     if when == "past":
-        query = query.where(Booking.end_at <= now).order_by(
-            Booking.start_at.desc(), Booking.id.desc()
-        )
+        actions: list[Booking] = []
+        page = paginate(todo.past_query(user, now), per_page=per_page)
     else:
-        query = query.where(Booking.end_at > now).order_by(Booking.start_at, Booking.id)
-    page = paginate(query, per_page=current_app.config["SEARCH_PER_PAGE"])
-    return render_template("bookings/mine.html", page=page, when=when)
+        pending = todo.action_list(user, now)
+        page = paginate(todo.upcoming_query(user, now, pending), per_page=per_page)
+        actions = list(pending) if page.page == 1 else []  # the to-do stays on the first page
+    return render_template("bookings/mine.html", page=page, when=when, actions=actions,
+                           closures=todo.closures_meeting(actions), pay_online=gateway.configured())
 
 
 def offers_cancel(booking: Booking, user, now) -> bool:

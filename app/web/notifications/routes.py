@@ -16,10 +16,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import utcnow
+from app.db import db_int, utcnow
 from app.extensions import db
 from app.jobs import enqueue_after_commit
 from app.notifications import mail, render, services
+from app.notifications.inbox import inbox_of
 from app.notifications.kinds import (
     AUDIENCE_LABELS,
     CHANNEL_LABELS,
@@ -28,13 +29,15 @@ from app.notifications.kinds import (
     kinds_for,
 )
 from app.notifications.models import DELIVERY_STATES, DeliveryState, EmailDelivery, Notification
+from app.notifications.resolve import ACTION_KINDS
 from app.security import headers
 from app.web.accounts.routes import safe_next
 from app.web.helpers import paginate, writes_on_get
 
 bp = Blueprint("notifications", __name__)
 
-INBOX_PER_PAGE = 20
+INBOX_PER_PAGE = 20  # groups (one per booking) per page
+GROUP_SHOWN = 9  # earlier messages listed under a group's latest
 MAIL_PER_PAGE = 30
 OUTBOX_ROWS = 100  # failed and pending rows shown on the outbox page (newest first)
 UNREAD_KEY = "gonggan.unread_notifications"
@@ -84,26 +87,28 @@ def _back_to_inbox():
 @bp.get("/notifications")
 @login_required
 def inbox():
-    show = request.args.get("show")
-    unread_only = show == "unread"
-    query = select(Notification).where(Notification.user_id == current_user.id)
-    if unread_only:
-        query = query.where(Notification.read_at.is_(None))
-    query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
-    pagination = paginate(query, per_page=INBOX_PER_PAGE)
+    """What asks for an action first, then one entry per booking (its latest message, the
+    earlier ones folded under it)."""
+    unread_only = request.args.get("show") == "unread"
+    page = max(request.args.get("page", 1, type=db_int), 1)
     user = current_user._get_current_object()
-    items = [
-        {
-            "note": note,
-            "title": _title(note, user),
-            "kind": KINDS[note.kind].label if note.kind in KINDS else note.kind,
-        }
-        for note in pagination.items
+    box = inbox_of(user, page=page, per_page=INBOX_PER_PAGE, unread_only=unread_only)
+
+    def item(note: Notification) -> dict:
+        return {"note": note, "title": _title(note, user),
+                "kind": KINDS[note.kind].label if note.kind in KINDS else note.kind}
+
+    groups = [
+        {"group": group, "latest": item(group.latest),
+         "earlier": [item(n) for n in group.earlier[:GROUP_SHOWN]],
+         "hidden": max(len(group.earlier) - GROUP_SHOWN, 0)}
+        for group in box.groups
     ]
     return render_template(
         "notifications/inbox.html",
-        items=items,
-        pagination=pagination,
+        actions=[item(n) for n in box.actions],
+        groups=groups,
+        pagination=box,
         unread_only=unread_only,
     )
 
@@ -118,9 +123,10 @@ def _title(note: Notification, user) -> str:
 @writes_on_get  # one serialized transaction, like any write
 @login_required
 def open_notification(note_id: int):
-    """Mark it read and go where it points."""
+    """Mark it read and go where it points. One asking for an action (pay, change the
+    request) stays unread until that is done (app.notifications.resolve)."""
     note = _own_notification(note_id)
-    if note.read_at is None:
+    if note.read_at is None and note.kind not in ACTION_KINDS:
         services.mark_read(current_user, [note.id])
         db.session.commit()
     return redirect(render.link_for(note))
@@ -129,8 +135,12 @@ def open_notification(note_id: int):
 @bp.post("/notifications/<int:note_id>/read")
 @login_required
 def mark_read(note_id: int):
+    """Mark one read; with `group` posted, every notification about the same booking."""
     note = _own_notification(note_id)
-    services.mark_read(current_user, [note.id])
+    if request.form.get("group") and note.booking_id is not None:
+        services.mark_read_about(current_user, note.booking_id)
+    else:
+        services.mark_read(current_user, [note.id])
     db.session.commit()
     return _back_to_inbox()
 
