@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -22,7 +21,7 @@ from app import access
 from app.bookings import affected, conflicts
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
-from app.bookings.states import BookingStatus
+from app.bookings.states import CALLED_OFF, BookingStatus, PaymentState
 from app.db import db_int, utcnow
 from app.errors import DomainError, NotAllowed, ValidationFailed
 from app.extensions import db
@@ -34,8 +33,8 @@ from app.spaces import surge
 from app.spaces.availability import WeeklyHours, week_window
 from app.spaces.calendar import build_week_grid
 from app.spaces.fields import parse_clock
-from app.notifications import announce
 from app.spaces.models import WEEKDAYS, Closure, OpeningHours, Space
+from app.web import affected_choice
 from app.web.accounts.routes import apply_errors, safe_next
 from app.web.helpers import paginate, required
 from app.web.manage import bp
@@ -341,60 +340,6 @@ def _effective_day(raw: str | None, today: date) -> tuple[date | None, str | Non
     return day, None
 
 
-def _affected_ids(bookings: list[Booking]) -> str:
-    return ",".join(str(b.id) for b in bookings)
-
-
-def _affected_choice(values, bookings: list[Booking]) -> tuple[str | None, str, list[str]]:
-    """The manager's choice for the listed bookings: ("notify" | "cancel", note, errors)."""
-    action = values.get("affected_action")
-    note = (values.get("affected_note") or "").strip()
-    errors = []
-    if action not in ("notify", "cancel"):
-        errors.append(_("Choose what happens to the affected bookings."))
-        action = None
-    elif action == "cancel" and not note:
-        errors.append(_("Give the residents a reason for the cancellation."))
-    elif len(note) > 500:
-        errors.append(_("The message may be at most %(n)d characters.", n=500))
-    return action, note, errors
-
-
-def _confirmed(values, bookings: list[Booking]) -> bool:
-    """The manager confirmed after seeing exactly these bookings (none added since)."""
-    if values.get("confirm") != "1":
-        return False
-    if values.get("affected_ids", "") != _affected_ids(bookings):
-        flash(
-            _("The affected bookings changed since the preview. Please check the list again."),
-            "warning",
-        )
-        return False
-    return True
-
-
-def _settle_affected(bookings, action: str, note: str, change: str, effective, now) -> None:
-    """Cancel (full refund, through the owner's cancellation) or keep and tell each resident."""
-    if action == "cancel":
-        affected.cancel_all(bookings, current_user, note, now)
-    else:
-        for booking in bookings:
-            announce.booking_affected(booking, change=change, effective=effective, note=note)
-
-
-def _flash_settled(n: int, action: str | None) -> None:
-    if not n:
-        return
-    if action == "cancel":
-        flash(ngettext("%(num)d booking was cancelled and will be refunded in full.",
-                       "%(num)d bookings were cancelled and will be refunded in full.", n),
-              "success")
-    else:
-        flash(ngettext("%(num)d booking was kept; its resident has been told.",
-                       "%(num)d bookings were kept; their residents have been told.", n),
-              "success")
-
-
 @bp.route("/spaces/<int:space_id>/hours", methods=["GET", "POST"])
 def hours(space_id: int):
     space = _managed_space(space_id)
@@ -431,8 +376,8 @@ def hours(space_id: int):
                 hit = affected.outside_hours(space, ranges, since)
                 action, note = None, ""
                 if hit:
-                    if _confirmed(values, hit):
-                        action, note, choice_errors = _affected_choice(values, hit)
+                    if affected_choice.confirmed(values, hit):
+                        action, note, choice_errors = affected_choice.read(values, hit)
                         general.extend(choice_errors)
                     if action is None or general:
                         preview = hit
@@ -440,7 +385,7 @@ def hours(space_id: int):
                     try:
                         space_services.set_opening_hours(space, current_user, ranges)
                         if hit:
-                            _settle_affected(hit, required(action), note, "hours", since, now)
+                            affected_choice.settle(hit, required(action), note, "hours", since, now)
                     except ValidationFailed as exc:
                         db.session.rollback()
                         for key, messages in exc.errors.items():
@@ -456,7 +401,7 @@ def hours(space_id: int):
                     else:
                         db.session.commit()
                         flash(_("The opening hours were saved."), "success")
-                        _flash_settled(len(hit), action)
+                        affected_choice.flash_settled(len(hit), action)
                         return redirect(url_for(".hours", space_id=space.id))
             if preview is None:
                 status = 422
@@ -466,7 +411,7 @@ def hours(space_id: int):
         "manage/hours.html", space=space, rows=rows, errors=errors, general=general,
         clock_options=_clock_options(rows), preview=preview, limits=limits, today=today,
         effective_from=(values or {}).get("effective_from") or today.isoformat(),
-        values=values or {}, affected_ids=_affected_ids(preview or []),
+        values=values or {}, affected_ids=affected_choice.ids(preview or []),
         can_cancel=True,
     ), status
 
@@ -498,8 +443,8 @@ def closures(space_id: int):
             hit = [b for b in conflicts.active_bookings_between(space, start, end)
                    if b.end_at > now]
             action, note = None, ""
-            if hit and _confirmed(values, hit):
-                action, note, choice_errors = _affected_choice(values, hit)
+            if hit and affected_choice.confirmed(values, hit):
+                action, note, choice_errors = affected_choice.read(values, hit)
                 form.form_errors.extend(choice_errors)
             try:
                 if hit and action is None:
@@ -532,7 +477,7 @@ def closures(space_id: int):
                     db.session.commit()
                     if hit:
                         flash(_("The closure was added."), "success")
-                        _flash_settled(len(hit), action)
+                        affected_choice.flash_settled(len(hit), action)
                     else:
                         flash(_("The closure was added. No bookings are affected."), "success")
                     return redirect(url_for(".closures", space_id=space.id))
@@ -548,7 +493,7 @@ def closures(space_id: int):
         "manage/closures.html", space=space, form=form, closures=upcoming,
         conflicts=conflicts.closure_conflicts(upcoming), preview=preview,
         values=request.form.to_dict() if preview else {},
-        affected_ids=_affected_ids(preview or []),
+        affected_ids=affected_choice.ids(preview or []),
     ), status
 
 
@@ -626,6 +571,32 @@ def _week_day(raw: str | None, today: date) -> date:
     return day if abs((day - today).days) <= 3660 else today
 
 
+# What a booking block on the manager's calendar shows: its own colour per state, never the
+# availability colours of the cells (free / taken / closed).
+BLOCK_KINDS = ("pending", "unpaid", "paid", "done", "off")
+_UNPAID = (
+    PaymentState.DUE, PaymentState.AFTER_APPROVAL, PaymentState.HOLD_PENDING,
+    PaymentState.AUTHORIZED,
+)
+
+
+def block_kind(booking: Booking) -> str:
+    """pending (waiting for a decision), unpaid (approved, payment still due), paid (confirmed:
+    paid or free), done (used or no-show), off (cancelled, rejected, expired, not drawn)."""
+    status = booking.status
+    if status in CALLED_OFF:
+        return "off"
+    if status in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
+        return "done"
+    if status == BookingStatus.AWAITING_PAYMENT:
+        return "unpaid"
+    if status == BookingStatus.APPROVED:
+        return "unpaid" if booking.payment_status in _UNPAID else "paid"
+    if status == BookingStatus.CONFIRMED:
+        return "paid"
+    return "pending"  # requested, returned for changes, lottery entry
+
+
 @bp.get("/spaces/<int:space_id>/calendar")
 def calendar(space_id: int):
     space = _managed_space(space_id)
@@ -641,6 +612,8 @@ def calendar(space_id: int):
             .order_by(Booking.start_at, Booking.id)
         )
     )
+    show_off = request.args.get("cancelled") != "0"
+    drawn = [b for b in bookings if show_off or block_kind(b) != "off"]
     closed = list(
         db.session.scalars(
             select(Closure)
@@ -656,7 +629,7 @@ def calendar(space_id: int):
         hours=hours,
         now=now,
         slot_minutes=current_app.config["CALENDAR_SLOT_MINUTES"],
-        events=[(b.start_at, b.end_at, b) for b in bookings]
+        events=[(b.start_at, b.end_at, b) for b in drawn]
         + [(c.start_at, c.end_at, c) for c in closed],
     )
     return render_template(
@@ -669,4 +642,7 @@ def calendar(space_id: int):
         week_end=monday + timedelta(days=6),
         weekday_names=WEEKDAYS,
         now=now,
+        block_kind=block_kind,
+        show_off=show_off,
+        hidden_off=sum(1 for b in bookings if block_kind(b) == "off") if not show_off else 0,
     )
