@@ -571,6 +571,13 @@ def _week_day(raw: str | None, today: date) -> date:
     return day if abs((day - today).days) <= 3660 else today
 
 
+def _local_span(booking: Booking, zone) -> WeeklyHours:
+    lo = booking.start_at.astimezone(zone)
+    hi = booking.end_at.astimezone(zone)
+    close = hi.hour * 60 + hi.minute if hi.date() == lo.date() else 1440
+    return WeeklyHours(lo.weekday(), lo.hour * 60 + lo.minute, max(close, lo.hour * 60 + 1))
+
+
 # What a booking block on the manager's calendar shows: its own colour per state, never the
 # availability colours of the cells (free / taken / closed).
 BLOCK_KINDS = ("pending", "unpaid", "paid", "done", "off")
@@ -622,6 +629,9 @@ def calendar(space_id: int):
         )
     )
     hours = [WeeklyHours(h.weekday, h.open_minute, h.close_minute) for h in space.opening_hours]
+    # The rows also reach bookings kept outside the opening hours (the grid only reads the
+    # earliest and latest minute of these), so none drops off the manager's view.
+    hours += [_local_span(b, zone) for b in drawn if b.start_at >= start and b.end_at <= end]
     grid = build_week_grid(
         monday=monday,
         zone=zone,
