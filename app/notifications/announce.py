@@ -7,6 +7,8 @@ happened at that moment, in the reader's language, without reading the booking a
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from app.accounts.models import User
@@ -285,3 +287,13 @@ def closures(rows: list) -> None:
             key = f"closure-{booking.id}-{when_iso(hit.start_at)}-{when_iso(hit.end_at)}"
             notify([booking.user], "closure_conflict", booking=booking, params=params,
                    dedupe_key=key[:120])
+
+
+# --------------------------------------------------------------------------- changed hours / rules
+def booking_affected(booking, *, change: str, effective: datetime, note: str = "") -> None:
+    """A booking kept although new opening hours (`change` "hours") or rules ("rules") no longer
+    admit it: the resident is told it stands and who to ask."""
+    params = booking_params(booking)
+    params["change"] = {"kind": change, "from": when_iso(effective), "note": note[:500] or None}
+    notify([booking.user], "booking_affected", booking=booking, params=params,
+           dedupe_key=f"affected-{booking.id}-{change}-{when_iso(effective)}"[:120])

@@ -87,6 +87,9 @@ KINDS: dict[str, Kind] = {
         Kind("lottery_result", RESIDENT, _l("Lottery result")),
         Kind("closure_conflict", RESIDENT, _l("A closure affects your booking"),
              mandatory=True),
+        # New opening hours or rules that a kept booking no longer fits (manager's preview).
+        Kind("booking_affected", RESIDENT, _l("New hours or rules affect your booking"),
+             mandatory=True),
         Kind("verification_decided", RESIDENT,
              _l("Your residency or fee-waiver claim was decided"), mandatory=True,
              opens="verification"),

@@ -98,8 +98,8 @@ def test_apply_approve_invite_list_and_book(page, shot, factories, db, media, tm
     space_id = int(re.search(r"/manage/spaces/(\d+)/hours", page.url).group(1))
     for day in range(7):
         page.locator(f"input[name=closed_{day}]").uncheck()
-        page.fill(f"#open_{day}_0", "09:00")
-        page.fill(f"#close_{day}_0", "22:00")
+        page.select_option(f"#open_{day}_0", "09:00")
+        page.select_option(f"#close_{day}_0", "22:00")
     with page.expect_navigation():
         page.get_by_role("button", name="운영 시간 저장").click()
     expect(page.locator(".flash-success")).to_be_visible()

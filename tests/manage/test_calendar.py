@@ -105,3 +105,52 @@ def test_calendar_runs_a_bounded_number_of_queries(
     factories.closure(space, start + timedelta(days=5), start + timedelta(days=5, hours=3))
     db.session.commit()
     assert queries_of_get(url) == few
+
+
+def test_booking_blocks_have_their_own_colour_per_state(
+    factories, manager, space, login, client, db
+):
+    from app.bookings.states import PaymentState
+
+    start = next_weekday(2, 9)
+    hour = timedelta(hours=1)
+    made = {}
+    for n, (status, paid) in enumerate((
+        ("requested", None), ("approved", PaymentState.DUE), ("approved", PaymentState.NONE),
+        ("confirmed", PaymentState.PAID), ("cancelled", None),
+    )):
+        b = factories.booking(space, start=start + 2 * n * hour,
+                              end=start + (2 * n + 1) * hour, status=status)  # fmt: skip
+        if paid:
+            b.payment_status = paid
+        made[n] = b
+    space.buffer_minutes = 30
+    db.session.commit()
+    login(manager)
+    week = start.astimezone(ZoneInfo("Asia/Seoul")).date().isoformat()
+    url = f"/manage/spaces/{space.id}/calendar?week={week}"
+    response = client.get(url)
+    zone = "Asia/Seoul"
+    expected = ["pending", "unpaid", "paid", "paid", "off"]
+    for n, kind in enumerate(expected):
+        classes, inner = calendar_cell(response, at(start + 2 * n * hour, zone))
+        assert f"bk bk-{kind}" in inner, (n, inner)
+        # A cell a booking holds is not painted in the availability colours behind the block.
+        assert ("has-booking" in classes) == (kind != "off")
+    # The half hour after an active booking is its buffer, named as such; the legend matches.
+    classes, _inner = calendar_cell(response, at(start + hour, zone))
+    assert "buffer" in classes
+    text = text_of(response)
+    for label in ("Requested: waiting for your decision", "Approved: payment due",
+                  "Confirmed: paid or free", "Cancelled or rejected", "Free to book", "Buffer"):
+        assert label in text
+    assert "Buffer: 30 minutes before and after each booking stay free" in text
+    html = response.get_data(as_text=True)
+    for kind in expected:
+        assert f'class="bk bk-{kind}"' in html  # each block style appears in the legend
+    # Cancelled bookings can be hidden; the toggle says how many are hidden.
+    hidden = client.get(url + "&cancelled=0")
+    _classes, inner = calendar_cell(hidden, at(start + 8 * hour, zone))
+    assert "bk-off" not in inner
+    assert "Show cancelled and rejected bookings (1)" in text_of(hidden)
+    assert "cancelled=0" in hidden.get_data(as_text=True).split('rel="next"')[0].rsplit("<a", 1)[1]

@@ -34,18 +34,25 @@ def test_add_closure_lists_affected_bookings_and_cancels_none(
     )
     db.session.commit()
     login(manager)
+    data = {
+        "start": local_input(start - hour),
+        "end": local_input(start + 8 * hour),
+        "reason": "전기 점검",
+    }
+    preview = client.post(f"/manage/spaces/{space.id}/closures", data=data)
+    assert preview.status_code == 200  # first the bookings it affects; nothing added yet
+    assert db.session.scalars(select(Closure)).all() == []
+    shown = preview.get_data(as_text=True)
+    assert f'name="affected_ids" value="{requested.id},{approved.id}"' in shown
     response = client.post(
         f"/manage/spaces/{space.id}/closures",
-        data={
-            "start": local_input(start - hour),
-            "end": local_input(start + 8 * hour),
-            "reason": "전기 점검",
-        },
+        data={**data, "confirm": "1", "affected_ids": f"{requested.id},{approved.id}",
+              "affected_action": "notify"},
     )
     assert response.status_code == 302
     page = client.get(response.headers["Location"])
     text = text_of(page)
-    assert "2 active bookings fall in this time. They were NOT cancelled" in text
+    assert "2 bookings were kept; their residents have been told." in text
     assert "전기 점검" in text
     html = page.get_data(as_text=True)
     closure = db.session.scalars(select(Closure)).one()

@@ -154,6 +154,9 @@ def params_for(case: str, lang: str) -> dict:
             **b, "closure": {"start": "2026-11-24T15:00:00+00:00",
                              "end": "2026-11-26T15:00:00+00:00", "reason": w["closure"]},
         },
+        "booking_affected": {
+            **b, "change": {"kind": "hours", "from": "2026-11-24T15:00:00+00:00", "note": None},
+        },
         "approval_requested": {**b, "stage": stage(lang)},
         "approval_notice": {**b, "stage": stage(lang, position=2)},
         "approval_deadline": {**b, "stage": {**stage(lang), "on_deadline": "escalate"}},
@@ -231,6 +234,7 @@ CASES = [
     "org_application_decided-info", "org_suspended", "org_suspended-reinstated",
     "verification_decided",
     "verification_decided-rejected", "verification_received", "verification_received-waiver",
+    "booking_affected",
 ]
 # Messages about an organisation: its page, or the review queue.
 ORG_LINKS = {
@@ -271,6 +275,7 @@ KIND_WORDS = {
     "lottery_result-approved": ("당첨", "drawn"),
     "lottery_result-lost": ("미당첨", "not drawn"),
     "closure_conflict": ("휴관", "Closure"),
+    "booking_affected": ("운영 시간", "Changed hours"),
     "approval_requested": ("승인 요청", "Decision needed"),
     "approval_notice": ("참고", "For your information"),
     "approval_deadline": ("기한", "Decision due"),

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import access
-from app.bookings import conflicts
+from app.bookings import affected, conflicts
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
-from app.bookings.states import BookingStatus
+from app.bookings.states import CALLED_OFF, BookingStatus, PaymentState
 from app.db import db_int, utcnow
 from app.errors import DomainError, NotAllowed, ValidationFailed
 from app.extensions import db
@@ -33,15 +33,16 @@ from app.spaces import surge
 from app.spaces.availability import WeeklyHours, week_window
 from app.spaces.calendar import build_week_grid
 from app.spaces.fields import parse_clock
-from app.spaces.models import WEEKDAYS, Closure, Space
+from app.spaces.models import WEEKDAYS, Closure, OpeningHours, Space
+from app.web import affected_choice
 from app.web.accounts.routes import apply_errors, safe_next
-from app.web.helpers import paginate
+from app.web.helpers import paginate, required
 from app.web.manage import bp
 from app.web.manage.forms import ClosureForm, SpaceForm
 from app.web.spaces.forms import wall_to_instant
 
 PER_PAGE = 20
-HOUR_SLOTS = 3  # empty ranges offered per day; days with more stored ranges show them all
+HOUR_SLOTS = 2  # empty ranges offered per day; days with more stored ranges show them all
 MAX_SLOTS = 12
 
 
@@ -289,32 +290,129 @@ def _hours_rows(space: Space, form=None) -> list[dict]:
     return rows
 
 
+CLOCK_STEP = 30  # minutes between the times offered in the hours editor
+COPY_TARGETS = {"weekdays": range(1, 5), "all": range(1, 7)}
+EFFECTIVE_HORIZON_DAYS = 730
+
+
+def _clock_options(rows: list[dict]) -> list[str]:
+    """00:00 to 24:00 every CLOCK_STEP minutes, plus any other time a row holds now."""
+    values = {OpeningHours.fmt(m) for m in range(0, 1441, CLOCK_STEP)}
+    for row in rows:
+        for opens, closes in row["slots"]:
+            for v in (opens, closes):
+                if parse_clock(v) is not None:
+                    values.add(OpeningHours.fmt(required(parse_clock(v))))
+    return sorted(values)
+
+
+def _copy_monday(values: dict[str, str], target: str) -> dict[str, str]:
+    """The form with Monday's row copied to Tuesday–Friday ("weekdays") or every day ("all")."""
+    out = {k: v for k, v in values.items()}
+    monday = [
+        (out.get(f"open_0_{i}", ""), out.get(f"close_0_{i}", ""))
+        for i in range(MAX_SLOTS)
+        if i < HOUR_SLOTS or f"open_0_{i}" in out
+    ]
+    for day in COPY_TARGETS[target]:
+        for key in [k for k in out if k.startswith((f"open_{day}_", f"close_{day}_"))]:
+            del out[key]
+        out.pop(f"closed_{day}", None)
+        if out.get("closed_0"):
+            out[f"closed_{day}"] = "1"
+        for i, (opens, closes) in enumerate(monday):
+            out[f"open_{day}_{i}"], out[f"close_{day}_{i}"] = opens, closes
+    return out
+
+
+def _effective_day(raw: str | None, today: date) -> tuple[date | None, str | None]:
+    raw = (raw or "").strip()
+    if not raw:
+        return today, None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None, _("Enter the date as YYYY-MM-DD.")
+    if day < today:
+        return None, _("The date from which the change applies cannot be in the past.")
+    if day > today + timedelta(days=EFFECTIVE_HORIZON_DAYS):
+        return None, _("Choose a date within two years.")
+    return day, None
+
+
 @bp.route("/spaces/<int:space_id>/hours", methods=["GET", "POST"])
 def hours(space_id: int):
     space = _managed_space(space_id)
+    now = utcnow()
+    today = now.astimezone(space.zone).date()
     errors: dict[int, list[str]] = {}
     general: list[str] = []
+    preview: list[Booking] | None = None
+    values: dict[str, str] | None = None
+    status = 200
+    limits = affected.hour_limits(space, now)
     if request.method == "POST":
-        ranges, errors = _parse_hours(request.form)
-        if not errors:
-            try:
-                space_services.set_opening_hours(space, current_user, ranges)
-            except ValidationFailed as exc:
-                db.session.rollback()
-                for key, messages in exc.errors.items():
-                    if key and key.startswith("weekday_"):
-                        errors.setdefault(int(key.removeprefix("weekday_")), []).extend(messages)
+        values = request.form.to_dict()
+        target = values.pop("copy", None)
+        if target in COPY_TARGETS:
+            values = _copy_monday(values, target)
+            values.pop("confirm", None)
+            flash(
+                _("Monday's hours were copied to Tuesday–Friday. Nothing is saved yet: check "
+                  "and save.") if target == "weekdays" else
+                _("Monday's hours were copied to every day. Nothing is saved yet: check and "
+                  "save."),
+                "info",
+            )
+        else:
+            ranges, errors = _parse_hours(values)
+            day, day_error = _effective_day(values.get("effective_from"), today)
+            if day_error:
+                general.append(day_error)
+            if not errors and day is not None:
+                errors = affected.hours_against_limits(ranges, limits)
+            if not errors and day is not None:
+                since = affected.effective_instant(space, day, now)
+                hit = affected.outside_hours(space, ranges, since)
+                action, note = None, ""
+                if hit:
+                    if affected_choice.confirmed(values, hit):
+                        action, note, choice_errors = affected_choice.read(values, hit)
+                        general.extend(choice_errors)
+                    if action is None or general:
+                        preview = hit
+                if preview is None and not general:
+                    try:
+                        space_services.set_opening_hours(space, current_user, ranges)
+                        if hit:
+                            affected_choice.settle(hit, required(action), note, "hours", since, now)
+                    except ValidationFailed as exc:
+                        db.session.rollback()
+                        for key, messages in exc.errors.items():
+                            if key and key.startswith("weekday_"):
+                                errors.setdefault(
+                                    int(key.removeprefix("weekday_")), []
+                                ).extend(messages)
+                            else:
+                                general.extend(messages)
+                    except DomainError as exc:
+                        db.session.rollback()
+                        general.append(exc.message)
                     else:
-                        general.extend(messages)
-            else:
-                db.session.commit()
-                flash(_("The opening hours were saved."), "success")
-                return redirect(url_for(".hours", space_id=space.id))
-        flash(_("Nothing was saved. Please correct the days marked below."), "error")
-    rows = _hours_rows(space, request.form if request.method == "POST" else None)
-    status = 422 if request.method == "POST" else 200
+                        db.session.commit()
+                        flash(_("The opening hours were saved."), "success")
+                        affected_choice.flash_settled(len(hit), action)
+                        return redirect(url_for(".hours", space_id=space.id))
+            if preview is None:
+                status = 422
+                flash(_("Nothing was saved. Please correct the days marked below."), "error")
+    rows = _hours_rows(space, values)
     return render_template(
-        "manage/hours.html", space=space, rows=rows, errors=errors, general=general
+        "manage/hours.html", space=space, rows=rows, errors=errors, general=general,
+        clock_options=_clock_options(rows), preview=preview, limits=limits, today=today,
+        effective_from=(values or {}).get("effective_from") or today.isoformat(),
+        values=values or {}, affected_ids=affected_choice.ids(preview or []),
+        can_cancel=True,
     ), status
 
 
@@ -335,33 +433,54 @@ def _to_instant(space: Space, value: datetime | None, form_field) -> datetime | 
 def closures(space_id: int):
     space = _managed_space(space_id)
     form = ClosureForm()
+    now = utcnow()
+    preview: list[Booking] | None = None
     if form.validate_on_submit():
         start = _to_instant(space, form.start.data, form.start)
         end = _to_instant(space, form.end.data, form.end)
         if start and end:
+            values = request.form.to_dict()
+            hit = [b for b in conflicts.active_bookings_between(space, start, end)
+                   if b.end_at > now]
+            action, note = None, ""
+            if hit and affected_choice.confirmed(values, hit):
+                action, note, choice_errors = affected_choice.read(values, hit)
+                form.form_errors.extend(choice_errors)
             try:
-                space_services.add_closure(
-                    space, current_user, start, end, form.reason.data or ""
-                )
-                affected = conflicts.active_bookings_between(space, start, end)
+                if hit and action is None:
+                    # Checked (nothing kept) so that the preview is only shown for a valid closure.
+                    trial = db.session.begin_nested()
+                    try:
+                        space_services.add_closure(
+                            space, current_user, start, end, form.reason.data or ""
+                        )
+                    finally:
+                        trial.rollback()
+                    preview = hit
+                else:
+                    if hit and action == "cancel":
+                        # Cancelled first, so the closure's notice goes to kept bookings only.
+                        affected.cancel_all(hit, current_user, note, now)
+                    space_services.add_closure(
+                        space, current_user, start, end, form.reason.data or ""
+                    )
             except ValidationFailed as exc:
                 db.session.rollback()
                 apply_errors(form, exc)
+                preview = None
+            except DomainError as exc:
+                db.session.rollback()
+                form.form_errors.append(exc.message)
+                preview = None
             else:
-                db.session.commit()
-                if affected:
-                    flash(
-                        _(
-                            "The closure was added. %(n)d active bookings fall in this time. "
-                            "They were NOT cancelled: contact the residents or cancel the "
-                            "bookings listed under the closure.",
-                            n=len(affected),
-                        ),
-                        "warning",
-                    )
-                else:
-                    flash(_("The closure was added. No bookings are affected."), "success")
-                return redirect(url_for(".closures", space_id=space.id))
+                if preview is None:
+                    db.session.commit()
+                    if hit:
+                        flash(_("The closure was added."), "success")
+                        affected_choice.flash_settled(len(hit), action)
+                    else:
+                        flash(_("The closure was added. No bookings are affected."), "success")
+                    return redirect(url_for(".closures", space_id=space.id))
     upcoming = list(
         db.session.scalars(
             select(Closure)
@@ -369,10 +488,12 @@ def closures(space_id: int):
             .order_by(Closure.start_at, Closure.id)
         )
     )
-    status = 422 if request.method == "POST" else 200
+    status = 422 if request.method == "POST" and preview is None else 200
     return render_template(
         "manage/closures.html", space=space, form=form, closures=upcoming,
-        conflicts=conflicts.closure_conflicts(upcoming),
+        conflicts=conflicts.closure_conflicts(upcoming), preview=preview,
+        values=request.form.to_dict() if preview else {},
+        affected_ids=affected_choice.ids(preview or []),
     ), status
 
 
@@ -450,6 +571,39 @@ def _week_day(raw: str | None, today: date) -> date:
     return day if abs((day - today).days) <= 3660 else today
 
 
+def _local_span(booking: Booking, zone) -> WeeklyHours:
+    lo = booking.start_at.astimezone(zone)
+    hi = booking.end_at.astimezone(zone)
+    close = hi.hour * 60 + hi.minute if hi.date() == lo.date() else 1440
+    return WeeklyHours(lo.weekday(), lo.hour * 60 + lo.minute, max(close, lo.hour * 60 + 1))
+
+
+# What a booking block on the manager's calendar shows: its own colour per state, never the
+# availability colours of the cells (free / taken / closed).
+BLOCK_KINDS = ("pending", "unpaid", "paid", "done", "off")
+_UNPAID = (
+    PaymentState.DUE, PaymentState.AFTER_APPROVAL, PaymentState.HOLD_PENDING,
+    PaymentState.AUTHORIZED,
+)
+
+
+def block_kind(booking: Booking) -> str:
+    """pending (waiting for a decision), unpaid (approved, payment still due), paid (confirmed:
+    paid or free), done (used or no-show), off (cancelled, rejected, expired, not drawn)."""
+    status = booking.status
+    if status in CALLED_OFF:
+        return "off"
+    if status in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
+        return "done"
+    if status == BookingStatus.AWAITING_PAYMENT:
+        return "unpaid"
+    if status == BookingStatus.APPROVED:
+        return "unpaid" if booking.payment_status in _UNPAID else "paid"
+    if status == BookingStatus.CONFIRMED:
+        return "paid"
+    return "pending"  # requested, returned for changes, lottery entry
+
+
 @bp.get("/spaces/<int:space_id>/calendar")
 def calendar(space_id: int):
     space = _managed_space(space_id)
@@ -465,6 +619,8 @@ def calendar(space_id: int):
             .order_by(Booking.start_at, Booking.id)
         )
     )
+    show_off = request.args.get("cancelled") != "0"
+    drawn = [b for b in bookings if show_off or block_kind(b) != "off"]
     closed = list(
         db.session.scalars(
             select(Closure)
@@ -473,6 +629,9 @@ def calendar(space_id: int):
         )
     )
     hours = [WeeklyHours(h.weekday, h.open_minute, h.close_minute) for h in space.opening_hours]
+    # The rows also reach bookings kept outside the opening hours (the grid only reads the
+    # earliest and latest minute of these), so none drops off the manager's view.
+    hours += [_local_span(b, zone) for b in drawn if b.start_at >= start and b.end_at <= end]
     grid = build_week_grid(
         monday=monday,
         zone=zone,
@@ -480,7 +639,7 @@ def calendar(space_id: int):
         hours=hours,
         now=now,
         slot_minutes=current_app.config["CALENDAR_SLOT_MINUTES"],
-        events=[(b.start_at, b.end_at, b) for b in bookings]
+        events=[(b.start_at, b.end_at, b) for b in drawn]
         + [(c.start_at, c.end_at, c) for c in closed],
     )
     return render_template(
@@ -493,4 +652,7 @@ def calendar(space_id: int):
         week_end=monday + timedelta(days=6),
         weekday_names=WEEKDAYS,
         now=now,
+        block_kind=block_kind,
+        show_off=show_off,
+        hidden_off=sum(1 for b in bookings if block_kind(b) == "off") if not show_off else 0,
     )

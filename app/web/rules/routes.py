@@ -9,15 +9,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.bookings import rule_preview
+from app.bookings import affected, rule_preview
 from app.db import utcnow
-from app.errors import ValidationFailed
+from app.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.formatting import local
+from app.notifications import announce
 from app.rules import describe, editing
 from app.rules.messages import reason_text
 from app.rules.models import RuleSet
 from app.rules.schema import rules_to_doc
+from app.web import affected_choice
 from app.web.helpers import paginate
 from app.web.rules.forms import RuleSetForm, doc_to_data
 
@@ -72,6 +74,7 @@ def edit(kind: str, scope_id: int):
     else:
         form = RuleSetForm(scope.level)
     result = None
+    confirm: dict | None = None
     if request.method == "POST":
         typed_ok = form.validate_on_submit()
         doc, day, note = form.to_doc(), form.effective_from.day, form.note.data or ""
@@ -82,13 +85,45 @@ def edit(kind: str, scope_id: int):
             elif form.preview.data:
                 result = rule_preview.preview(scope, doc, day, now=now)
             else:
-                version = editing.save_rule_set(current_user, scope, doc, day, note, now=now)
-                db.session.commit()
-                _flash_saved(scope, version)
-                return redirect(url_for(".edit", kind=kind, scope_id=scope_id))
+                # Saving first shows the bookings the new version would refuse; the manager
+                # keeps them (residents told) or cancels them, and only then is it saved.
+                result = rule_preview.preview(scope, doc, day, now=now)
+                hit = [b.booking for b in result.breaches]
+                action, message = None, ""
+                values = request.form.to_dict()
+                can_cancel = all(b.can_decide(current_user) for b in hit)
+                if hit and affected_choice.confirmed(values, hit):
+                    action, message, choice_errors = affected_choice.read(values, hit)
+                    if action == "cancel" and not can_cancel:
+                        choice_errors.append(_("You may not cancel some of these bookings."))
+                    if choice_errors:
+                        action = None
+                        form.form_errors.extend(choice_errors)
+                if not hit or action is not None:
+                    version = editing.save_rule_set(current_user, scope, doc, day, note, now=now)
+                    if action == "cancel":
+                        affected.cancel_all(hit, current_user, message, now)
+                    elif hit:
+                        for booking in hit:
+                            announce.booking_affected(
+                                booking, change="rules", effective=version.effective_from,
+                                note=message,
+                            )
+                    db.session.commit()
+                    _flash_saved(scope, version)
+                    affected_choice.flash_settled(len(hit), action)
+                    return redirect(url_for(".edit", kind=kind, scope_id=scope_id))
+                confirm = {
+                    "ids": affected_choice.ids(hit), "values": values, "can_cancel": can_cancel
+                }
         except ValidationFailed as exc:
             db.session.rollback()
             form.place_errors(exc)
+            result = confirm = None
+        except DomainError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+            result = confirm = None
         if "csrf_token" in form.errors:
             form.form_errors.append(_("The form had expired. Please submit it again."))
     timeline = editing.timeline(versions, now)
@@ -102,6 +137,7 @@ def edit(kind: str, scope_id: int):
         in_force=describe.rule_lines(editing.stored_rules(timeline.current)),
         scheduled=[(v, describe.changes(by_id.get(v.replaces_id), v)) for v in timeline.scheduled],
         preview=result,
+        confirm=confirm,
         latest=latest,
         today=today,
         reason_text=reason_text,
