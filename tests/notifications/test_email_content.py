@@ -136,6 +136,10 @@ def params_for(case: str, lang: str) -> dict:
             **b, "refunded": 15000, "currency": "KRW", "method": "kakao_pay",
             "reason": "expired_or_canceled_card",
         },
+        "booking_paid": {
+            **b, "paid": 15000, "currency": "KRW", "method": "card",
+            "reference": "pi_3Q0TEST", "card_last4": "4242",
+        },
         "refund_failed_owner": {
             **b, "refunded": 15000, "currency": "KRW", "method": "card",
             "reason": "expired_or_canceled_card",
@@ -231,6 +235,7 @@ CASES = [
     "org_application_decided-info", "org_suspended", "org_suspended-reinstated",
     "verification_decided",
     "verification_decided-rejected", "verification_received", "verification_received-waiver",
+    "booking_paid",
 ]
 # Messages about an organisation: its page, or the review queue.
 ORG_LINKS = {
@@ -296,6 +301,7 @@ KIND_WORDS = {
     "verification_received": ("거주 확인 요청", "Residency claim to check"),
     "verification_received-waiver": ("감면 확인 요청", "Fee-waiver claim to check"),
     "digest": ("알림", "Daily digest"),
+    "booking_paid": ("결제", "Paid"),
 }
 
 QUEUE_KINDS = {k for k, spec in KINDS.items() if spec.opens == "queue"}
@@ -401,6 +407,8 @@ def test_the_link_is_absolute_and_opens_the_right_page(case, reader):
         expected = f"{BASE}/manage/organisations/3/statements/12"
     elif kind in ORG_LINKS:
         expected = ORG_LINKS[kind]
+    elif kind == "booking_paid":
+        expected = f"{BASE}/manage/bookings/{BOOKING_ID}"
     else:
         expected = f"{BASE}/bookings/{BOOKING_ID}"
     for lang in ("ko", "en"):
