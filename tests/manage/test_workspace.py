@@ -32,11 +32,8 @@ def nav_count(response, which: str) -> int:
 
 def request_cards(response) -> dict[int, str]:
     html = response.get_data(as_text=True)
-    return {
-        int(m.group(1)): m.group(2)
-        for m in re.finditer(r'<article class="panel request" id="booking-(\d+)".*?>(.*?)</article>',
-                             html, re.S)
-    }
+    card = r'<article class="panel request" id="booking-(\d+)".*?>(.*?)</article>'
+    return {int(m.group(1)): m.group(2) for m in re.finditer(card, html, re.S)}
 
 
 @pytest.fixture
