@@ -17,7 +17,7 @@ from app.bookings import queue as queue_lists
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
 from app.bookings.queue import QueueFilters, queue_query
-from app.bookings.states import UNDECIDED, BookingStatus
+from app.bookings.states import BookingStatus
 from app.db import db_int, utcnow
 from app.errors import InvalidTransition, NotAllowed
 from app.extensions import db
@@ -107,7 +107,7 @@ def request_page(booking_id: int):
         b=booking,
         zone=zone,
         stage=booking.current_stage,
-        deciding=booking.status in UNDECIDED and booking.can_decide_now(current_user),
+        deciding=booking.status == BookingStatus.REQUESTED and booking.can_decide_now(current_user),
         conflicts=conflicts,
         closures=closures,
         history=history,
