@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,17 @@ def local(dt: datetime | None, zone: str | ZoneInfo = "Asia/Seoul", fmt: str = "
     if fmt == "datetime":
         return f"{value:%Y-%m-%d} ({names[weekday]}) {value:%H:%M}"
     return value.strftime(fmt)
+
+
+def deadline(dt: datetime | None, zone: str | ZoneInfo = "Asia/Seoul") -> str:
+    """A deadline as people read it, the same on every page and in every message: one at local
+    midnight is the end of the day before ('2026-12-09 (수) 24:00', not '2026-12-10 (목)
+    00:00'), which is how deadlines counted in whole days fall."""
+    if dt is None:
+        return ""
+    if local(dt, zone, "time") == "00:00":
+        return f"{local(dt - timedelta(minutes=1), zone, 'date')} 24:00"
+    return local(dt, zone)
 
 
 def url_with(**changes) -> str:

@@ -349,6 +349,9 @@ MATRIX = {
                                 {**HIDDEN_SPACE, "anon": "login"}),
     "manage.queue": ("GET", "/manage/queue", None, APPROVER_LIST),
     "manage.bulk_decide": ("POST", "/manage/queue/bulk", {"action": "approve"}, APPROVER_LIST),
+    "manage.unpaid": ("GET", "/manage/queue/unpaid", None, MANAGE_LIST),
+    # The approver's page of a request: the space's managers and whoever decides its stage.
+    "manage.request_page": ("GET", "/manage/bookings/{booking}", None, MANAGE_DECIDE),
     "manage.return_request": ("POST", "/manage/bookings/{booking}/return", REASON,
                               MANAGE_DECIDE),
     "manage.spaces": ("GET", "/manage/spaces", None, MANAGE_LIST),

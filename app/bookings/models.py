@@ -180,6 +180,11 @@ class Booking(Model):
         stage = self.current_stage
         return stage is not None and stage.can_decide(user)
 
+    def can_review(self, user) -> bool:
+        """Whether `user` may open the approver's page of the booking: its space's managers
+        and whoever decides its current stage."""
+        return self.can_decide(user) or self.can_decide_now(user)
+
     def can_cancel(self, user) -> bool:
         if not getattr(user, "is_authenticated", False):
             return False

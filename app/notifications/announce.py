@@ -169,6 +169,12 @@ def payment_received(payment, *, quiet: bool = False) -> None:
                   method=payment.wallet or payment.method,
                   reference=payment.reference, card_last4=payment.card_last4)
     notify([booking.user], "payment_received", booking=booking, params=params)
+    # The space's team hears when a resident pays online for an approved booking (a payment
+    # one of them recorded by hand they know of already).
+    if payment.recorded_by_id is None and payment.recorded_by is None and booking.space:
+        notify(_space_team(booking.space.owner_id), "booking_paid", booking=booking,
+               params=params, dedupe_key=f"paid-{payment.id}" if payment.id else None,
+               exclude=booking.user)
 
 
 def refunded(refund) -> None:
@@ -224,6 +230,16 @@ def _owner_managers(organisation_id: int) -> list:
         select(User).join(OrgMembership, OrgMembership.user_id == User.id)
         .where(OrgMembership.organisation_id == organisation_id,
                OrgMembership.role.in_(("manager", "principal")))
+        .order_by(User.id)
+    ))
+
+
+def _space_team(organisation_id: int) -> list:
+    """The facility managers and staff of an organisation: who runs its spaces day to day."""
+    return list(db.session.scalars(
+        select(User).join(OrgMembership, OrgMembership.user_id == User.id)
+        .where(OrgMembership.organisation_id == organisation_id,
+               OrgMembership.role.in_(("manager", "staff")))
         .order_by(User.id)
     ))
 

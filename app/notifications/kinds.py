@@ -46,7 +46,8 @@ class Kind:
     # The page the notification opens: "booking" (the booking), "queue", "oversight", "groups",
     # "statement" (a settlement statement), "org_application" (an organisation's application
     # page), "org_review" (the review queue), "verification" (one's residency and waivers),
-    # "verification_queue" (the officers' queue of claims).
+    # "verification_queue" (the officers' queue of claims), "manage_booking" (the approver's page of
+    # the booking).
     opens: str = "booking"
     # May also be emailed to an address without an account (services.email_address): the
     # template then renders with no `user` and may give a `reason` block for the footer.
@@ -108,6 +109,8 @@ KINDS: dict[str, Kind] = {
              opens="queue"),
         Kind("approval_escalated", APPROVER, _l("A request passed on to you after a deadline"),
              opens="queue"),
+        Kind("booking_paid", APPROVER, _l("A resident paid for an approved booking"),
+             opens="manage_booking"),
         # --- owners settled by bank transfer
         Kind("settlement_issued", OWNER, _l("Monthly settlement statement issued"),
              opens="statement"),

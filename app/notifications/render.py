@@ -82,6 +82,8 @@ def link_for(note, *, external: bool = False) -> str:
     if opens == "statement" and note.params.get("org") and note.params.get("statement"):
         return url_for("settlement.statement", org_id=note.params["org"],
                        statement_id=note.params["statement"], _external=external)
+    if opens == "manage_booking" and note.booking_id:
+        return url_for("manage.request_page", booking_id=note.booking_id, _external=external)
     if note.booking_id:
         # A closure notice opens the booking page at its note about the closure.
         anchor = "closure-note" if note.kind == "closure_conflict" else None

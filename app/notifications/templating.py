@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app.bookings.states import STATUS_LABELS
+from app.formatting import deadline as format_deadline
 from app.formatting import local, money
 from app.payments.states import METHOD_LABELS, WALLET_LABELS
 
@@ -47,18 +48,15 @@ def when(iso, tz=None, fmt: str = "datetime") -> str:
 
 
 def deadline(iso, tz=None) -> str:
-    """A deadline: one at local midnight is the end of the day before ('… (금) 24:00'), which is
-    how approval deadlines in working days fall."""
+    """A deadline as app.formatting.deadline words it (the queue shows the same text): one at
+    local midnight is the end of the day before ('… (금) 24:00')."""
     value = parse(iso)
     if value is None:
         return ""
-    zone = _zone(tz)
     try:
-        if local(value, zone, "time") == "00:00":
-            return f"{local(value - timedelta(minutes=1), zone, 'date')} 24:00"
-    except (KeyError, ValueError):
-        return when(value, DEFAULT_ZONE)
-    return when(value, zone)
+        return format_deadline(value, _zone(tz))
+    except (KeyError, ValueError):  # an unknown zone name
+        return format_deadline(value, DEFAULT_ZONE)
 
 
 def span(start_iso, end_iso, tz=None) -> str:

@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_login import current_user
 
+from app.bookings import queue as booking_queue
 from app.bookings.approvals import stage_who
 from app.bookings.states import (
     GRANTED,
@@ -62,6 +63,9 @@ def register(app: Flask) -> None:
         WaiverState=WaiverState,
         clock=messages.clock,
         rule_facts=rule_facts,
+
+        # (to decide, approved not paid) for the navigation: one query, once per request.
+        workspace_counts=lambda: booking_queue.counts(current_user),
     )
     # States by name, so the templates compare with members rather than strings.
     app.jinja_env.globals.update(

@@ -220,7 +220,8 @@ def test_the_month_runs_a_fixed_number_of_queries(factories, db, login, queries_
     for viewer in (manager, resident):
         login(viewer)
         assert (queries_of_get(url), queries_of_get(mine)) == counts[viewer.id]
-    assert counts[manager.id][0] <= 8 and counts[resident.id][0] <= 8
+    # A manager's pages also count what waits for them in the navigation (one query).
+    assert counts[manager.id][0] <= 9 and counts[resident.id][0] <= 8
 
 
 def test_bad_parameters_show_the_current_month(factories, db, client, now):

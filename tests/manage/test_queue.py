@@ -106,7 +106,9 @@ def test_queue_is_paginated_with_bounded_queries(
     with count_queries() as q:
         first = client.get("/manage/queue")
     assert len(request_ids(first)) == 20
-    assert q.count <= 7  # with the read of the browser's log-in session
+    # with the read of the browser's log-in session, the conflicts and closures of the cards and
+    # the counts of the tabs and the navigation (one query)
+    assert q.count <= 10
     assert len(request_ids(client.get("/manage/queue?page=2"))) == 5
 
 

@@ -136,6 +136,10 @@ def params_for(case: str, lang: str) -> dict:
             **b, "refunded": 15000, "currency": "KRW", "method": "kakao_pay",
             "reason": "expired_or_canceled_card",
         },
+        "booking_paid": {
+            **b, "paid": 15000, "currency": "KRW", "method": "card",
+            "reference": "pi_3Q0TEST", "card_last4": "4242",
+        },
         "refund_failed_owner": {
             **b, "refunded": 15000, "currency": "KRW", "method": "card",
             "reason": "expired_or_canceled_card",
@@ -235,6 +239,8 @@ CASES = [
     "verification_decided",
     "verification_decided-rejected", "verification_received", "verification_received-waiver",
     "booking_affected",
+
+    "booking_paid",
 ]
 # Messages about an organisation: its page, or the review queue.
 ORG_LINKS = {
@@ -301,6 +307,7 @@ KIND_WORDS = {
     "verification_received": ("거주 확인 요청", "Residency claim to check"),
     "verification_received-waiver": ("감면 확인 요청", "Fee-waiver claim to check"),
     "digest": ("알림", "Daily digest"),
+    "booking_paid": ("결제", "Paid"),
 }
 
 QUEUE_KINDS = {k for k, spec in KINDS.items() if spec.opens == "queue"}
@@ -408,6 +415,9 @@ def test_the_link_is_absolute_and_opens_the_right_page(case, reader):
         expected = ORG_LINKS[kind]
     elif kind == "closure_conflict":  # the booking page at its note about the closure
         expected = f"{BASE}/bookings/{BOOKING_ID}#closure-note"
+
+    elif kind == "booking_paid":
+        expected = f"{BASE}/manage/bookings/{BOOKING_ID}"
     else:
         expected = f"{BASE}/bookings/{BOOKING_ID}"
     for lang in ("ko", "en"):

@@ -44,3 +44,49 @@ def test_due_received_and_refunded(db, factories, paid_space, slot, now):
     db.session.commit()
     [refunded] = told(db, resident, "payment_refunded")
     assert refunded.params["refunded"] == 5_000 and refunded.params["reason"] == "조명 고장"
+
+
+def _emails(db, user, kind):
+    from app.notifications.models import EmailDelivery
+
+    return list(db.session.scalars(select(EmailDelivery).where(
+        EmailDelivery.user_id == user.id, EmailDelivery.kind == kind)))
+
+
+@pytest.mark.usefixtures("english")
+def test_the_space_team_hears_when_a_resident_pays_online(
+    db, factories, paid_space, slot, stripe_double, client, login
+):
+    from app.bookings.models import Booking
+    from tests.payments.test_flows import _approved, _checkout
+
+    space = paid_space()
+    manager = factories.manager(space.owner)
+    staff = factories.manager(space.owner)
+    outsider = factories.manager(factories.org(name="다른 학교"))
+    set_preferences(staff, {"booking_paid": "in_app"})
+    booking = _approved(db, factories, space, slot, manager)
+    assert told(db, manager, "booking_paid") == []
+    stripe_double.pay(_checkout(client, login, booking))
+    stripe_double.deliver()
+    booking = db.session.get(Booking, booking.id)
+    assert booking.payment_status == "paid"
+    [notice] = told(db, manager, "booking_paid")
+    assert notice.booking_id == booking.id and notice.params["paid"] == 20_000
+    assert len(_emails(db, manager, "booking_paid")) == 1
+    # As each prefers: the inbox only for this one; nothing for another organisation.
+    assert len(told(db, staff, "booking_paid")) == 1 and _emails(db, staff, "booking_paid") == []
+    assert told(db, outsider, "booking_paid") == []
+    assert told(db, booking.user, "booking_paid") == []
+
+
+def test_a_payment_recorded_by_a_manager_is_no_news_to_the_team(db, factories, paid_space, slot):
+    space = paid_space()
+    manager = factories.manager(space.owner)
+    booking = factories.booking(space, factories.user(), start=slot[0], end=slot[1])
+    db.session.commit()
+    booking_services.approve(booking, manager)
+    payments.record_offline(booking, manager, method="cash", amount=booking.price_amount,
+                            reference="영수증 1")
+    db.session.commit()
+    assert told(db, manager, "booking_paid") == []

@@ -45,6 +45,14 @@ from app.web.accounts.privacy import ASK_KEY
 from app.web.helpers import required, writes_on_get
 
 
+def landing_page(user) -> str:
+    """Where a login without a `next` leads: those who decide requests (facility managers and
+    staff, principals, officers) to their queue; everyone else to the search."""
+    if user.is_manager or user.is_officer:
+        return url_for("manage.queue")
+    return url_for("spaces.search")
+
+
 def safe_next(target: str | None) -> str | None:
     """`target` if it is a path on this site, else None (no open redirects)."""
     if not target:
@@ -153,7 +161,7 @@ def login():
             db.session.commit()
             flash(_("You are logged in."), "success")
             target = safe_next(form.next.data) or safe_next(request.args.get("next"))
-            return redirect(target or url_for("spaces.search"))
+            return redirect(target or landing_page(user))
         # One message whatever was wrong, so the form does not reveal who has an account.
         form.form_errors.append(_("The email address or the password is not correct."))
         security_events.record(LOGIN_FAILED)

@@ -11,10 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import access
+from app.accounts.verification_models import Verification, VerificationKind
 from app.bookings import decisions, waivers
+from app.bookings import queue as queue_lists
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
 from app.bookings.queue import QueueFilters, queue_query
+from app.bookings.states import BookingStatus
 from app.db import db_int, utcnow
 from app.errors import InvalidTransition, NotAllowed
 from app.extensions import db
@@ -22,6 +25,7 @@ from app.formatting import money
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.spaces.models import Space
 from app.web.accounts.routes import safe_next
+from app.web.bookings.routes import offers_waiver_confirmation
 from app.web.helpers import paginate
 from app.web.manage import bp
 from app.web.manage.routes import PER_PAGE, _decide, _describe
@@ -45,6 +49,8 @@ def queue():
     _require_approver()
     filters = QueueFilters.from_args(request.args)
     page = paginate(filters.order(_queue_query(filters)), per_page=PER_PAGE)
+    conflicts = queue_lists.conflicts_for(page.items)
+    closures = queue_lists.closures_for(page.items)
     spaces = db.session.execute(
         _queue_query(QueueFilters())
         .with_only_columns(Space.id, Space.name)
@@ -60,6 +66,58 @@ def queue():
         now=utcnow(),
         purposes=PURPOSES,
         waivers=WAIVER_CATEGORIES,
+        conflicts=conflicts,
+        closures=closures,
+        counts=queue_lists.counts(current_user),
+    )
+
+
+@bp.get("/queue/unpaid")
+def unpaid():
+    """Approved bookings of the spaces one manages whose payment has not come yet, the nearest
+    pay-by deadline first."""
+    if not (current_user.is_manager or current_user.is_admin):
+        abort(403)
+    page = paginate(queue_lists.unpaid_query(current_user), per_page=PER_PAGE)
+    return render_template("manage/unpaid.html", page=page, now=utcnow(),
+                           counts=queue_lists.counts(current_user))
+
+
+@bp.get("/bookings/<int:booking_id>")
+def request_page(booking_id: int):
+    """The approver's page of one request: the decision, what competes for the same time, the
+    person's history at this organisation and their fee-waiver or residency claim."""
+    booking = access.load(Booking, booking_id, "can_review")
+    zone = booking.space.zone
+    conflicts = queue_lists.conflicts_for([booking])[booking.id]
+    closures = queue_lists.closures_for([booking])[booking.id]
+    history = queue_lists.history_at(booking.user_id, booking.space.owner_id, exclude=booking.id)
+    claim = None
+    if booking.waiver_category:
+        claim = db.session.scalars(
+            select(Verification)
+            .where(Verification.user_id == booking.user_id,
+                   Verification.kind == VerificationKind.WAIVER,
+                   Verification.category == booking.waiver_category)
+            .order_by(Verification.created_at.desc(), Verification.id.desc())
+            .limit(1)
+        ).first()
+    return render_template(
+        "manage/request.html",
+        b=booking,
+        zone=zone,
+        stage=booking.current_stage,
+        deciding=booking.status == BookingStatus.REQUESTED and booking.can_decide_now(current_user),
+        conflicts=conflicts,
+        closures=closures,
+        history=history,
+        claim=claim,
+        can_see_claim=claim is not None and claim.can_view(current_user),
+        confirm_waiver=offers_waiver_confirmation(booking, current_user),
+        now=utcnow(),
+        purposes=PURPOSES,
+        waivers=WAIVER_CATEGORIES,
+        BookingStatus=BookingStatus,
     )
 
 
@@ -125,7 +183,8 @@ def confirm_waiver(booking_id: int):
     book, a lottery win, a request approved at the full price): the waiver is priced in and
     what was paid beyond the new price is refunded."""
     booking = access.load(Booking, booking_id, "can_decide")
-    target = url_for("bookings.detail", booking_id=booking.id)
+    target = safe_next(request.form.get("next")) or url_for("bookings.detail",
+                                                            booking_id=booking.id)
     if request.form.get("evidence_seen") != "1":
         flash(_("Tick “evidence seen” to apply the fee waiver."), "error")
         return redirect(target)
