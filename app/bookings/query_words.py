@@ -21,7 +21,7 @@ from sqlalchemy import exists, literal, or_, select
 
 from app.extensions import db
 from app.orgs.models import Jurisdiction, with_descendants
-from app.spaces.models import Space
+from app.spaces.models import SPACE_TYPES, Space
 
 MAX_WORDS = 8
 MAX_DONG_CANDIDATES = 4
@@ -62,6 +62,15 @@ class Understood:
         one is of that kind too ("강당 겸 체육관" for gym)."""
         korean = [w for w, code in TYPE_WORDS.items() if code in self.types and not w.isascii()]
         return list(dict.fromkeys([*self.type_words, *korean]))
+
+    @property
+    def terms(self) -> list[str]:
+        """What was recognised, as the page shows it ("강북구 · 수유동 · 체육관")."""
+        return [
+            *(j.display_name for j in self.jurisdictions),
+            *self.dongs,
+            *(str(SPACE_TYPES[code]) for code in self.types),
+        ]
 
     @property
     def names_a_place(self) -> bool:

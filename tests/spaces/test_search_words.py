@@ -64,6 +64,8 @@ def test_district_and_type_words(client, gangbuk):
     # A metropolitan city includes its districts; type words in English too.
     assert sorted(found(client, q="서울 gym")) == ["미아중 강당 겸 체육관", "번동초 체육관",
                                                    "창동고 체육관", "혜화초 체육관"]
+    page = client.get("/spaces", query_string={"q": "강북구 체육관"}).get_data(as_text=True)
+    assert "검색 조건: 강북구 · 체육관" in page  # says how the words were read
     # The other words still have to match.
     assert found(client, q="강북구 체육관 번동초") == ["번동초 체육관"]
 
