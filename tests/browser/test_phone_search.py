@@ -21,8 +21,8 @@ MIA_STATION = {"latitude": 37.6267, "longitude": 127.0262}
 
 def in_view(page, locator) -> bool:
     box = locator.bounding_box()
-    return box is not None and 0 <= box["y"] and box["y"] + box["height"] <= page.viewport_size[
-        "height"]
+    bottom = page.viewport_size["height"]
+    return box is not None and 0 <= box["y"] <= box["y"] + box["height"] <= bottom
 
 
 def header_height(page) -> float:
