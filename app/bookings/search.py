@@ -235,11 +235,16 @@ def _bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, floa
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
+def _plain(word: str) -> str:
+    """A word with LIKE's wildcards taken out."""
+    return word.replace("%", "").replace("_", "")
+
+
 def _word_conditions(understood: Understood) -> list:
     """The WHERE conditions of the words of a query (see app.bookings.query_words)."""
     conditions = []
     for word in understood.words:
-        like = f"%{word.replace('%', '').replace('_', '')}%"
+        like = f"%{_plain(word)}%"
         conditions.append(
             or_(
                 Space.name.ilike(like),
@@ -253,8 +258,7 @@ def _word_conditions(understood: Understood) -> list:
         conditions.append(
             or_(
                 Space.type.in_(understood.types),
-                *(Space.name.ilike(f"%{w.replace('%', '').replace('_', '')}%")
-                  for w in understood.type_names),
+                *(Space.name.ilike(f"%{_plain(w)}%") for w in understood.type_names),
             )
         )
     if understood.jurisdictions:
@@ -264,7 +268,7 @@ def _word_conditions(understood: Understood) -> list:
                     space_jurisdictions.c.space_id == Space.id,
                     space_jurisdictions.c.jurisdiction_id.in_(understood.jurisdiction_ids),
                 ),
-                *(Space.address.like(f"%{j.name}%") for j in understood.jurisdictions),
+                *(Space.address.like(f"%{_plain(j.name)}%") for j in understood.jurisdictions),
             )
         )
     if understood.dongs:
@@ -382,15 +386,13 @@ def search_spaces(
     """
     now = now or utcnow()
     understood = understand(params.q) if params.q else Understood()
-    wants_place = bool(
-        geocode and params.near is None and understood.words and not understood.names_a_place
-    )
+    if geocode is None or params.near or not understood.words or understood.names_a_place:
+        return _run(params, understood, now)
     result = None
-    if not (wants_place and understood.looks_like_station):
+    if not understood.looks_like_station:
         result = _run(params, understood, now)
-        if result.total or not wants_place:
+        if result.total:
             return result
-    assert geocode is not None
     text = understood.place_text
     point = geocode(text)
     if point is None:

@@ -125,13 +125,22 @@ def test_geocoder_failure_falls_back_to_text(app, client, gangbuk, mode):
         response = client.get("/spaces", query_string={"q": "미아역"})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "‘미아역’의 위치를 찾을 수 없어" in page
+    assert "‘미아역’의 위치를 찾지 못해" in page
     assert found_in(page) == ["혜화초 체육관"]  # its description mentions 미아역
 
 
-def test_geocoder_off_falls_back_to_text(client, gangbuk):
+def test_geocoder_off_searches_the_words_as_text(client, gangbuk):
     response = client.get("/spaces", query_string={"q": "미아역"})
-    assert found_in(response.get_data(as_text=True)) == ["혜화초 체육관"]
+    page = response.get_data(as_text=True)
+    assert found_in(page) == ["혜화초 체육관"]
+    assert "위치를 찾지 못해" not in page  # nothing was tried, nothing failed
+
+
+def test_a_place_the_geocoder_does_not_know(app, client, gangbuk):
+    with fake_nominatim_for(app) as fake:
+        page = client.get("/spaces", query_string={"q": "없는역"}).get_data(as_text=True)
+    assert [r["query"]["q"] for r in fake.requests] == ["없는역"]
+    assert "‘없는역’의 위치를 찾지 못해" in page and found_in(page) == []
 
 
 def test_place_lookups_are_rate_limited(app, client, gangbuk):
@@ -143,7 +152,7 @@ def test_place_lookups_are_rate_limited(app, client, gangbuk):
                 response = client.get("/spaces", query_string={"q": station})
                 assert response.status_code == 200
         assert [r["query"]["q"] for r in fake.requests] == ["수유역", "쌍문역"]
-        assert "‘혜화역’의 위치를 찾을 수 없어" in response.get_data(as_text=True)
+        assert "‘혜화역’의 위치를 찾지 못해" in response.get_data(as_text=True)
     finally:
         app.config["RATELIMIT_GEOCODE_PER_CLIENT"] = "10 per minute; 100 per day"
         app.config["RATELIMIT_GEOCODE_SITE"] = "1 per second"

@@ -101,7 +101,8 @@ def search():
         if (args.get("from_time") or args.get("to_time")) and not args.get("date"):
             errors = {"date": [_("Choose the date of the time you need.")]}
         else:
-            result = search_spaces(params, geocode=_geocode_place)
+            geocoding = current_app.config.get("GEOCODER", "none") != "none"
+            result = search_spaces(params, geocode=_geocode_place if geocoding else None)
     view = "map" if args.get("view") == "map" else "list"
     return render_template(
         "spaces/search.html",
@@ -129,8 +130,6 @@ def _used(args, names: tuple[str, ...]) -> int:
 
 def _geocode_place(text: str) -> tuple[float, float] | None:
     """A place named in a search, through the configured geocoder, within the rate limit."""
-    if current_app.config.get("GEOCODER", "none") == "none":
-        return None
     known, point = cached_place(text)
     if known:
         return point
