@@ -73,7 +73,7 @@ def test_phone_and_desktop_search_header_and_space_page(browser_context, shot, a
     expect(phone.locator("details.filters")).not_to_have_attribute("open", "")
     first = phone.locator("ul.results li.card").first
     expect(first).to_contain_text("체육관")
-    assert in_view(phone, first), "the first result is on the first screen"
+    assert in_view(phone, first.locator("strong")), "the first result is on the first screen"
     shot("phone-search-words", phone)
     phone.locator("details.filters > summary").click()
     expect(phone.locator("#type")).to_be_visible()
