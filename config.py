@@ -112,6 +112,11 @@ class Config:
     # Generous: a school, an apartment block or a library shares one address among many.
     RATELIMIT_BOOKING_PER_IP = os.environ.get("RATELIMIT_BOOKING_PER_IP", "60 per minute")
     RATELIMIT_API_PER_CLIENT = os.environ.get("RATELIMIT_API_PER_CLIENT", "300 per minute")
+    # Place names looked up for search (app.security.limits.allow_geocoding).
+    RATELIMIT_GEOCODE_PER_CLIENT = os.environ.get(
+        "RATELIMIT_GEOCODE_PER_CLIENT", "10 per minute; 100 per day"
+    )
+    RATELIMIT_GEOCODE_SITE = os.environ.get("RATELIMIT_GEOCODE_SITE", "1 per second")
     RATELIMIT_FEED_PER_IP = os.environ.get("RATELIMIT_FEED_PER_IP", "60 per minute")
     # Security events (throttled requests, sign-ups and log-ins with their address) are kept
     # this long, then deleted by the sweep.

@@ -8,7 +8,9 @@
         fake.mode = "slow"     # answer after `delay` seconds (longer than the client's timeout)
         fake.mode = "garbage"  # answer 200 with a body that is not JSON
 
-`fake.requests` records the query string and User-Agent of every request.
+`fake.requests` records the query string and User-Agent of every request. Every fake knows
+the stations and places of `PLACES` (what residents type into search), so tests of the search
+page need not set them up.
 """
 
 from __future__ import annotations
@@ -19,6 +21,16 @@ import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+# Places people search for, near the demo's spaces (points from OpenStreetMap, rounded).
+PLACES: dict[str, tuple[float, float]] = {
+    "미아역": (37.6267, 127.0262),
+    "미아사거리역": (37.6133, 127.0300),
+    "수유역": (37.6380, 127.0257),
+    "쌍문역": (37.6485, 127.0347),
+    "혜화역": (37.5822, 127.0019),
+    "북서울꿈의숲": (37.6206, 127.0410),
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -93,7 +105,7 @@ class _Server(ThreadingHTTPServer):
 
 class FakeNominatim:
     def __init__(self) -> None:
-        self.places: dict[str, tuple[float, float]] = {}
+        self.places: dict[str, tuple[float, float]] = dict(PLACES)
         self.mode = "ok"
         self.delay = 2.0
         self.requests: list[dict] = []
@@ -143,6 +155,7 @@ def fake_nominatim_for(app):
     with FakeNominatim() as fake:
         saved = {key: app.config.get(key) for key in fake.config}
         app.config.update(fake.config)
+        app.extensions.pop("geocode_cache", None)  # place names looked up by earlier tests
         try:
             yield fake
         finally:

@@ -11,8 +11,8 @@ bounded number of queries whatever the data size.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.bookings.models import Booking
+from app.bookings.query_words import Understood, dong_condition, understand
 from app.bookings.states import ACTIVE
 from app.db import utcnow
 from app.errors import ValidationFailed
@@ -70,6 +71,10 @@ class SearchResult:
     page: int
     per_page: int
     distances: dict[int, float] = field(default_factory=dict)  # km, when `near` was given
+    center: tuple[float, float] | None = None  # the point searched around
+    understood: Understood | None = None  # how the words were read
+    place: str | None = None  # the place the words named, searched around ("미아역")
+    place_failed: str | None = None  # words looked up as a place without success
 
     @property
     def pages(self) -> int:
@@ -230,15 +235,17 @@ def _bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, floa
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
-def _base_query(params: SearchParams):
-    # Spaces of a suspended organisation leave search until it is reinstated.
-    query = select(Space.id, Space.latitude, Space.longitude).where(
-        Space.published.is_(True),
-        Space.owner_id.in_(select(Organisation.id).where(Organisation.status == OrgStatus.ACTIVE)),
-    )
-    if params.q:
-        like = f"%{params.q.replace('%', '').replace('_', '')}%"
-        query = query.where(
+def _plain(word: str) -> str:
+    """A word with LIKE's wildcards taken out."""
+    return word.replace("%", "").replace("_", "")
+
+
+def _word_conditions(understood: Understood) -> list:
+    """The WHERE conditions of the words of a query (see app.bookings.query_words)."""
+    conditions = []
+    for word in understood.words:
+        like = f"%{_plain(word)}%"
+        conditions.append(
             or_(
                 Space.name.ilike(like),
                 Space.description.ilike(like),
@@ -246,6 +253,36 @@ def _base_query(params: SearchParams):
                 Space.owner.has(Organisation.name.ilike(like)),
             )
         )
+    if understood.types:
+        # A type word also finds a space that names it ("강당 겸 체육관" under auditorium).
+        conditions.append(
+            or_(
+                Space.type.in_(understood.types),
+                *(Space.name.ilike(f"%{_plain(w)}%") for w in understood.type_names),
+            )
+        )
+    if understood.jurisdictions:
+        conditions.append(
+            or_(
+                exists().where(
+                    space_jurisdictions.c.space_id == Space.id,
+                    space_jurisdictions.c.jurisdiction_id.in_(understood.jurisdiction_ids),
+                ),
+                *(Space.address.like(f"%{_plain(j.name)}%") for j in understood.jurisdictions),
+            )
+        )
+    if understood.dongs:
+        conditions.append(or_(*(dong_condition(d) for d in understood.dongs)))
+    return conditions
+
+
+def _base_query(params: SearchParams, understood: Understood):
+    # Spaces of a suspended organisation leave search until it is reinstated.
+    query = select(Space.id, Space.latitude, Space.longitude).where(
+        Space.published.is_(True),
+        Space.owner_id.in_(select(Organisation.id).where(Organisation.status == OrgStatus.ACTIVE)),
+    )
+    query = query.where(*_word_conditions(understood))
     if params.type:
         query = query.where(Space.type == params.type)
     if params.min_capacity:
@@ -334,10 +371,43 @@ def _open_for(candidates: list[int], start: datetime, end: datetime) -> set[int]
     }
 
 
-def search_spaces(params: SearchParams, *, now: datetime | None = None) -> SearchResult:
-    """Run a search; at most seven queries whatever the number of spaces."""
+def search_spaces(
+    params: SearchParams,
+    *,
+    now: datetime | None = None,
+    geocode: Callable[[str], tuple[float, float] | None] | None = None,
+) -> SearchResult:
+    """Run a search; a bounded number of queries whatever the number of spaces.
+
+    With `geocode`, words that name no jurisdiction or 동 may be a place ("미아역"): a station
+    word is looked up at once, other words when they match no space's text; found, the search
+    runs around the point, nearest first; not found (or the geocoder failing), the text
+    results stand with `place_failed` set.
+    """
     now = now or utcnow()
-    rows = db.session.execute(_base_query(params).order_by(Space.name, Space.id)).all()
+    understood = understand(params.q) if params.q else Understood()
+    if geocode is None or params.near or not understood.words or understood.names_a_place:
+        return _run(params, understood, now)
+    result = None
+    if not understood.looks_like_station:
+        result = _run(params, understood, now)
+        if result.total:
+            return result
+    text = understood.place_text
+    point = geocode(text)
+    if point is None:
+        result = result or _run(params, understood, now)
+        result.place_failed = text
+        return result
+    result = _run(replace(params, near=point), replace(understood, words=[]), now)
+    result.place = text
+    return result
+
+
+def _run(params: SearchParams, understood: Understood, now: datetime) -> SearchResult:
+    rows = db.session.execute(
+        _base_query(params, understood).order_by(Space.name, Space.id)
+    ).all()
     ids = [r.id for r in rows]
     distances: dict[int, float] = {}
     if params.near:
@@ -376,5 +446,7 @@ def search_spaces(params: SearchParams, *, now: datetime | None = None) -> Searc
         page=params.page,
         per_page=params.per_page,
         distances={i: distances[i] for i in page_ids if i in distances},
+        center=params.near,
+        understood=understood,
     )
 

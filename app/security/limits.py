@@ -19,6 +19,7 @@ import hashlib
 
 from flask import current_app, request
 from flask_login import current_user
+from limits import parse_many
 
 from app.extensions import limiter
 
@@ -179,3 +180,21 @@ delete_per_account = limiter.limit(
     setting("RATELIMIT_DELETE_PER_ACCOUNT"), key_func=user_or_ip, methods=["POST"],
     scope="delete-account",
 )
+
+
+# Place names looked up for search ("미아역"): per visitor, and for everyone together, since
+# the public Nominatim asks for at most one request a second. A page that may not look one up
+# says so and searches the words as text; it never answers 429.
+def allow_geocoding() -> bool:
+    """Count one place lookup; False when this visitor or the whole site has used its share."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    config = current_app.config
+    checks = [
+        (item, ("geocode-client", user_or_ip()))
+        for item in parse_many(config["RATELIMIT_GEOCODE_PER_CLIENT"])
+    ] + [(item, ("geocode-site",)) for item in parse_many(config["RATELIMIT_GEOCODE_SITE"])]
+    strategy = limiter.limiter
+    if not all(strategy.test(item, *key) for item, key in checks):
+        return False
+    return all([strategy.hit(item, *key) for item, key in checks])

@@ -1,6 +1,6 @@
 /* Gonggan maps: renders every <script type="application/json" data-map-for="ID"> block as a
  * Leaflet map in the element with that id, and wires the "use my location" button of the
- * search form. The page works without it: the list and the coordinates fields stay usable. */
+ * search form ("Near me": fills the form's hidden lat/lon). The page works without it. */
 (function () {
   "use strict";
 
@@ -58,6 +58,13 @@
         L.circle(data.center, { radius: data.radius_km * 1000, weight: 1, fill: false }).addTo(map);
       }
     }
+    // A map inside a folded <details> had no size when drawn: redraw it when it is unfolded.
+    var fold = target.closest("details");
+    if (fold) {
+      fold.addEventListener("toggle", function () {
+        if (fold.open) map.invalidateSize();
+      });
+    }
     if (points.length > 1) {
       map.fitBounds(points, { padding: [24, 24], maxZoom: 16 });
     } else if (points.length === 1) {
@@ -73,7 +80,10 @@
     var status = form.querySelector("[data-locate-status]");
     button.hidden = false;
     button.addEventListener("click", function () {
-      if (status) status.textContent = button.getAttribute("data-msg-busy");
+      if (status) {
+        status.textContent = button.getAttribute("data-msg-busy");
+        status.classList.remove("error");
+      }
       navigator.geolocation.getCurrentPosition(
         function (pos) {
           form.querySelector("[name=lat]").value = pos.coords.latitude.toFixed(5);
@@ -81,8 +91,13 @@
           if (status) status.textContent = "";
           form.submit();
         },
-        function () {
-          if (status) status.textContent = button.getAttribute("data-msg-failed");
+        function (error) {
+          // 1 = PERMISSION_DENIED: say how to allow it; otherwise the position is just missing.
+          var denied = error && error.code === 1 && button.hasAttribute("data-msg-denied");
+          if (status) {
+            status.textContent = button.getAttribute(denied ? "data-msg-denied" : "data-msg-failed");
+            status.classList.add("error");
+          }
         },
         { timeout: 10000, maximumAge: 60000 }
       );

@@ -36,6 +36,7 @@ from app.errors import (
     ValidationFailed,
 )
 from app.extensions import db
+from app.geo import cached_place, geocode_place
 from app.orgs.models import Jurisdiction
 from app.payments import gateway
 from app.rules import services as rule_services
@@ -110,7 +111,8 @@ def search():
         if (args.get("from_time") or args.get("to_time")) and not args.get("date"):
             errors = {"date": [_("Choose the date of the time you need.")]}
         else:
-            result = search_spaces(params)
+            geocoding = current_app.config.get("GEOCODER", "none") != "none"
+            result = search_spaces(params, geocode=_geocode_place if geocoding else None)
     view = "map" if args.get("view") == "map" else "list"
     verdicts, links = _searched_time(result, params)
     return render_template(
@@ -127,7 +129,28 @@ def search():
         map_data=_map_data(result, params, links)
         if result is not None and view == "map"
         else None,
+        filters_used=_used(args, FILTERS),
+        more_used=_used(args, MORE_FILTERS),
     )
+
+
+# The search form's filters folded under "Filters" (and "More filters"), counted on the toggle.
+MORE_FILTERS = ("amenities", "radius_km", "date", "from_time", "to_time")
+FILTERS = ("type", "min_capacity", "free_only", "district", "accessibility", *MORE_FILTERS)
+
+
+def _used(args, names: tuple[str, ...]) -> int:
+    return sum(1 for name in names if any(v.strip() for v in args.getlist(name)))
+
+
+def _geocode_place(text: str) -> tuple[float, float] | None:
+    """A place named in a search, through the configured geocoder, within the rate limit."""
+    known, point = cached_place(text)
+    if known:
+        return point
+    if not limits.allow_geocoding():
+        return None
+    return geocode_place(text)
 
 
 def _searched_time(result, params) -> tuple[dict[int, SlotVerdict], dict[int, dict]]:
@@ -168,8 +191,8 @@ def _map_data(result, params, links: dict[int, dict] | None = None) -> dict:
     ]
     data = _tile_config()
     data["markers"] = markers
-    if params.near:
-        data["center"] = list(params.near)
+    if result.center:
+        data["center"] = list(result.center)
         data["radius_km"] = params.radius_km
     return data
 
