@@ -105,6 +105,10 @@ class Config:
     # Generous: a school, an apartment block or a library shares one address among many.
     RATELIMIT_BOOKING_PER_IP = os.environ.get("RATELIMIT_BOOKING_PER_IP", "60 per minute")
     RATELIMIT_API_PER_CLIENT = os.environ.get("RATELIMIT_API_PER_CLIENT", "300 per minute")
+    # The request form's live summary (one call per pause in typing).
+    RATELIMIT_QUOTE_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_QUOTE_PER_ACCOUNT", "40 per minute; 600 per hour"
+    )
     RATELIMIT_FEED_PER_IP = os.environ.get("RATELIMIT_FEED_PER_IP", "60 per minute")
     # Security events (throttled requests, sign-ups and log-ins with their address) are kept
     # this long, then deleted by the sweep.

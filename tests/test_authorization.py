@@ -303,7 +303,10 @@ MATRIX = {
     "security.activity": ("GET", "/security/activity", None, STATS),
     "bookings.mine": ("GET", "/bookings/", None, LOGGED_IN_OK),
     "bookings.detail": ("GET", "/bookings/{booking}", None, BOOKING_VIEW),
-    "bookings.cancel": ("POST", "/bookings/{booking}/cancel", REASON, BOOKING_CANCEL),
+    "bookings.cancel": ("POST", "/bookings/{booking}/cancel", {**REASON, "confirm": "1"},
+                        BOOKING_CANCEL),
+    # The confirmation step before cancelling (what is refunded): whoever may cancel.
+    "bookings.confirm_cancel": ("GET", "/bookings/{booking}/cancel", None, BOOKING_CANCEL),
     "bookings.resubmit": ("POST", "/bookings/{booking}/resubmit", {}, RESIDENT_ONLY),
     "accounts.groups": ("GET", "/account/groups", None, LOGGED_IN_OK),
     # Privacy: the notice is public; one's consents, data and deletion are one's own (no id in
