@@ -299,6 +299,10 @@ MATRIX = {
     "spaces.challenge": ("GET", "/spaces/{space}/challenge", None, LOGGED_IN_OK),
     "spaces.challenge#hidden": ("GET", "/spaces/{hidden}/challenge", None,
                                 {**HIDDEN_SPACE, "anon": "login"}),
+    # The request form's live summary: whoever may open the form.
+    "spaces.book_summary": ("GET", "/spaces/{space}/book/summary", None, LOGGED_IN_OK),
+    "spaces.book_summary#hidden": ("GET", "/spaces/{hidden}/book/summary", None,
+                                   {**HIDDEN_SPACE, "anon": "login"}),
     # Suspicious activity: managers, officers and admins, each within their scope.
     "security.activity": ("GET", "/security/activity", None, STATS),
     "bookings.mine": ("GET", "/bookings/", None, LOGGED_IN_OK),

@@ -39,6 +39,12 @@
     }).then(function (html) {
       if (html !== null && mine === latest) {
         panel.innerHTML = html;
+        // The quote inside the form was for the values the page was loaded with: the panel
+        // now speaks for the form, so the older answer goes rather than contradict it.
+        var stale = form.querySelector(".quote");
+        if (stale) {
+          stale.hidden = true;
+        }
       }
     }).catch(function () {
       /* Offline or limited: the panel keeps its last answer; sending still checks all. */
