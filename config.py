@@ -117,6 +117,11 @@ class Config:
         "RATELIMIT_GEOCODE_PER_CLIENT", "10 per minute; 100 per day"
     )
     RATELIMIT_GEOCODE_SITE = os.environ.get("RATELIMIT_GEOCODE_SITE", "1 per second")
+
+    # The request form's live summary (one call per pause in typing).
+    RATELIMIT_QUOTE_PER_ACCOUNT = os.environ.get(
+        "RATELIMIT_QUOTE_PER_ACCOUNT", "40 per minute; 600 per hour"
+    )
     RATELIMIT_FEED_PER_IP = os.environ.get("RATELIMIT_FEED_PER_IP", "60 per minute")
     # Security events (throttled requests, sign-ups and log-ins with their address) are kept
     # this long, then deleted by the sweep.

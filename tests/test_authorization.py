@@ -299,11 +299,18 @@ MATRIX = {
     "spaces.challenge": ("GET", "/spaces/{space}/challenge", None, LOGGED_IN_OK),
     "spaces.challenge#hidden": ("GET", "/spaces/{hidden}/challenge", None,
                                 {**HIDDEN_SPACE, "anon": "login"}),
+    # The request form's live summary: whoever may open the form.
+    "spaces.book_summary": ("GET", "/spaces/{space}/book/summary", None, LOGGED_IN_OK),
+    "spaces.book_summary#hidden": ("GET", "/spaces/{hidden}/book/summary", None,
+                                   {**HIDDEN_SPACE, "anon": "login"}),
     # Suspicious activity: managers, officers and admins, each within their scope.
     "security.activity": ("GET", "/security/activity", None, STATS),
     "bookings.mine": ("GET", "/bookings/", None, LOGGED_IN_OK),
     "bookings.detail": ("GET", "/bookings/{booking}", None, BOOKING_VIEW),
-    "bookings.cancel": ("POST", "/bookings/{booking}/cancel", REASON, BOOKING_CANCEL),
+    "bookings.cancel": ("POST", "/bookings/{booking}/cancel", {**REASON, "confirm": "1"},
+                        BOOKING_CANCEL),
+    # The confirmation step before cancelling (what is refunded): whoever may cancel.
+    "bookings.confirm_cancel": ("GET", "/bookings/{booking}/cancel", None, BOOKING_CANCEL),
     "bookings.resubmit": ("POST", "/bookings/{booking}/resubmit", {}, RESIDENT_ONLY),
     "accounts.groups": ("GET", "/account/groups", None, LOGGED_IN_OK),
     # Privacy: the notice is public; one's consents, data and deletion are one's own (no id in

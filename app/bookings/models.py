@@ -13,7 +13,10 @@ from app.accounts.group_models import ResidentGroup
 from app.accounts.models import User
 from app.bookings.states import (
     ACTIVE,
+    CALLED_OFF,
     PAYMENT_STATES,
+    REFUND_BADGES,
+    SETTLED,
     STATUS_LABELS,
     UNDECIDED,
     BookingStatus,
@@ -136,6 +139,24 @@ class Booking(Model):
     @property
     def payment_label(self) -> str:
         return str(PAYMENT_STATES[self.payment_status])
+
+    @property
+    def payment_badge(self) -> tuple[str, str] | None:
+        """(CSS class, words) of the badge beside the status saying what is owed or paid, or
+        None when there is nothing to say. A booking called off after it was paid says where
+        its refund stands (reading its payments only then)."""
+        if self.payment_status in (PaymentState.NONE, PaymentState.VOID,
+                                   PaymentState.AFTER_APPROVAL):
+            return None
+        if self.status in CALLED_OFF and self.payment_status in SETTLED:
+            if any(p.pending_refund_amount for p in self.payments):
+                key = "refund-pending"
+            elif self.payment_status == PaymentState.PAID:
+                key = "not-refunded"
+            else:
+                key = "refund-done"
+            return key, str(REFUND_BADGES[key])
+        return f"payment-{self.payment_status}", self.payment_label
 
     @property
     def is_active(self) -> bool:

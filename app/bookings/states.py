@@ -152,6 +152,13 @@ PAYMENT_STATES: dict[str, LazyString] = {
     PaymentState.REFUNDED: _l("Refunded"),
     PaymentState.VOID: _l("Not charged"),
 }
+# The payment badge of a booking called off after it was paid: where its refund stands
+# (Booking.payment_badge), instead of a "paid" beside "cancelled".
+REFUND_BADGES: dict[str, LazyString] = {
+    "refund-pending": _l("Refund in progress"),
+    "refund-done": _l("Refund done"),
+    "not-refunded": _l("Not refunded"),
+}
 # Owed and not paid yet: a manager may record it paid offline.
 PAYABLE = (PaymentState.AFTER_APPROVAL, PaymentState.DUE, PaymentState.HOLD_PENDING)
 # Paid, whatever was refunded since.

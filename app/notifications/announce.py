@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.bookings.models import Booking
-from app.bookings.states import ACTIVE, GRANTED, BookingStatus, StageState
+from app.bookings.states import ACTIVE, GRANTED, SETTLED, BookingStatus, StageState
 from app.extensions import db
 from app.notifications.audience import stage_audience, when_iso
 from app.notifications.services import notify
 from app.orgs.models import OrgMembership
+from app.payments import services as payment_services
 
 
 def booking_params(booking) -> dict:
@@ -102,14 +103,28 @@ def transition(booking, tr) -> None:
         stage = booking.current_stage
         params["answer_by"] = when_iso(stage.due_at) if stage is not None else None
         notify([resident], "booking_returned", booking=booking, params=params)
-    elif to == BookingStatus.CANCELLED and not by_resident:
-        params["by"] = tr.actor.name if tr.actor is not None else None
-        notify([resident], "booking_cancelled", booking=booking, params=params)
+    elif to == BookingStatus.CANCELLED:
+        params["refund"] = _cancel_refund(booking, tr, by_resident)
+        if by_resident:
+            notify([resident], "cancellation_confirmed", booking=booking, params=params)
+        else:
+            params["by"] = tr.actor.name if tr.actor is not None else None
+            notify([resident], "booking_cancelled", booking=booking, params=params)
     elif to == BookingStatus.EXPIRED:
         params["was"] = before
         notify([resident], "booking_expired", booking=booking, params=params)
     elif to == BookingStatus.LOST:
         notify([resident], "lottery_result", booking=booking, params={**params, "won": False})
+
+
+def _cancel_refund(booking, tr, by_resident: bool) -> dict | None:
+    """What the cancellation gives back, as the payments package refunds it; None when nothing
+    was paid."""
+    if booking.payment_status not in SETTLED:
+        return None
+    percent, amount = payment_services.refund_on_cancel(booking, tr.at, by_resident=by_resident)
+    return {"percent": percent, "amount": amount,
+            "card": payment_services.card_paid(booking)}
 
 
 def _approved(booking, params: dict) -> None:

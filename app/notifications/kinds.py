@@ -79,6 +79,8 @@ KINDS: dict[str, Kind] = {
         Kind("booking_rejected", RESIDENT, _l("Request rejected")),
         Kind("booking_cancelled", RESIDENT, _l("Booking cancelled by the owner"),
              mandatory=True),
+        Kind("cancellation_confirmed", RESIDENT, _l("You cancelled a booking (with the refund)"),
+             mandatory=True),
         Kind("booking_expired", RESIDENT, _l("Request or booking expired")),
         Kind("payment_due", RESIDENT, _l("Payment due"), mandatory=True),
         Kind("payment_received", RESIDENT, _l("Payment received")),

@@ -58,6 +58,7 @@ from app.payments.states import (
 )
 from app.rules import engine
 from app.rules import services as rule_services
+from app.spaces.models import Closure
 
 if TYPE_CHECKING:
     from stripe.params.checkout import (
@@ -216,12 +217,43 @@ def _on_approved(booking, now: datetime) -> None:
 
 def refund_share(booking, now: datetime) -> int:
     """Percent of the price refunded when the resident cancels now (the booking's stored rule
-    versions' refund tiers; everything when the rules say nothing)."""
+    versions' refund tiers; everything when the rules say nothing, or when the space is closed
+    during the booking: the owner, not the resident, called it off)."""
 
+    if closed_during(booking):
+        return 100
     found = rule_services.rule_sets_by_ids(booking.space, list(booking.rule_version_ids or []))
     effective = engine.combine([(source, rules) for source, rules, _ in found])
     tiers = effective.refund_tiers[1] if effective.refund_tiers else None
     return engine.refund_percent(tiers, booking.start_at, now)
+
+
+def refund_on_cancel(booking, now: datetime, *, by_resident: bool = True) -> tuple[int, int]:
+    """(percent, amount) given back when the booking is cancelled now: the cancellation
+    policy's share when the resident cancels, everything when the owner or the platform does
+    (or a closure falls on it). The amount leaves out what was refunded before."""
+    paid = [p for p in booking.payments if p.status == PaymentStatus.SUCCEEDED]
+    if not paid:
+        return 0, 0
+    percent = refund_share(booking, now) if by_resident else 100
+    amount = sum(max(0, p.amount * percent // 100 - p.refunded_amount) for p in paid)
+    return percent, amount
+
+
+def card_paid(booking) -> bool:
+    """Whether the money paid went through Stripe (a card or a wallet), not to a manager."""
+    return any(p.status == PaymentStatus.SUCCEEDED and not p.is_offline for p in booking.payments)
+
+
+def closed_during(booking) -> bool:
+    """Whether a closure of the space overlaps the booking."""
+    return db.session.scalar(
+        select(Closure.id).where(
+            Closure.space_id == booking.space_id,
+            Closure.start_at < booking.end_at,
+            Closure.end_at > booking.start_at,
+        ).limit(1)
+    ) is not None
 
 
 def _release(booking, now: datetime, *, actor, by_resident: bool) -> None:
@@ -238,10 +270,12 @@ def _release(booking, now: datetime, *, actor, by_resident: bool) -> None:
             owed = payment.amount * percent // 100
             amount = owed - payment.refunded_amount - payment.pending_refund_amount
             if amount > 0:
+                # Says what is owed, not that it is done: the row shows its own state.
                 reason = (
-                    _("Cancelled by the resident: %(percent)d%% refunded by the rules.",
-                      percent=percent)
-                    if by_resident else _("Refunded in full: the booking did not go ahead.")
+                    _("Cancelled by the resident: %(percent)d%% refund under the "
+                      "cancellation policy.", percent=percent)
+                    if by_resident and percent < 100
+                    else _("Full refund: the booking did not go ahead.")
                 )
                 start_refund(payment, amount, reason=reason, actor=actor, now=now)
     if booking.payment_status in (PaymentState.AFTER_APPROVAL, PaymentState.DUE,

@@ -159,6 +159,10 @@ admin_change_per_account = limiter.limit(
 feed_per_ip = limiter.shared_limit(
     setting("RATELIMIT_FEED_PER_IP"), scope="feeds", key_func=client_ip,
 )
+# The request form's live summary (price and rules judged on each change): per account.
+quote_per_account = limiter.limit(
+    setting("RATELIMIT_QUOTE_PER_ACCOUNT"), key_func=user_or_ip, scope="quote",
+)
 # Every API call, per token (or per address without one).
 api_per_client = limiter.limit(
     setting("RATELIMIT_API_PER_CLIENT"), key_func=api_client_key, scope="api",

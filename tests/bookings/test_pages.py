@@ -141,7 +141,9 @@ def test_cancel_is_recorded_in_the_history(client, db, factories, login):
     login(me)
     assert "Cancel the booking" in client.get(f"/bookings/{booking.id}").get_data(as_text=True)
 
-    response = client.post(f"/bookings/{booking.id}/cancel", data={"reason": "일정이 바뀌었어요"})
+    response = client.post(
+        f"/bookings/{booking.id}/cancel", data={"reason": "일정이 바뀌었어요", "confirm": "1"}
+    )
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "The booking was cancelled." in page
@@ -167,8 +169,10 @@ def test_cancelling_twice_explains_why_not(client, db, factories, login):
     booking = factories.booking(factories.space(), me, start=start, end=start + timedelta(hours=1))
     db.session.commit()
     login(me)
-    client.post(f"/bookings/{booking.id}/cancel")
-    response = client.post(f"/bookings/{booking.id}/cancel", follow_redirects=True)
+    client.post(f"/bookings/{booking.id}/cancel", data={"confirm": "1"})
+    response = client.post(
+        f"/bookings/{booking.id}/cancel", data={"confirm": "1"}, follow_redirects=True
+    )
     assert response.status_code == 200
     assert "cannot be changed that way" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -189,7 +193,9 @@ def test_a_started_booking_cannot_be_cancelled_by_the_resident(client, db, facto
     db.session.commit()
     login(me)
     assert "Cancel the booking" not in client.get(f"/bookings/{booking.id}").get_data(as_text=True)
-    response = client.post(f"/bookings/{booking.id}/cancel", follow_redirects=True)
+    response = client.post(
+        f"/bookings/{booking.id}/cancel", data={"confirm": "1"}, follow_redirects=True
+    )
     assert "A booking that has already started cannot be cancelled." in response.get_data(
         as_text=True
     )

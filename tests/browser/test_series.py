@@ -48,6 +48,10 @@ def test_a_resident_books_a_weekly_series_and_cancels_one_date(page, shot, facto
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("table.series-dates tbody tr").nth(1).locator(
         "form[action$='/cancel'] button").click()
+    # The confirmation step says what is refunded (nothing was paid) before anything changes.
+    expect(page.locator(".cancel-confirm .refund-box")).to_be_visible()
+    page.locator(".cancel-confirm button.danger").click()
+    page.wait_for_url(re.compile(r"/bookings/series/\d+$"))
     expect(page.locator("table.series-dates tbody tr").nth(1).locator(
         ".badge.status-cancelled")).to_be_visible()
     shot("series-one-cancelled")

@@ -116,6 +116,22 @@ def params_for(case: str, lang: str) -> dict:
         "booking_cancelled": {
             **b, **moved, "to_status": "cancelled", "reason": w["closure"], "by": w["by"],
         },
+        "booking_cancelled-refund": {
+            **b, **moved, "to_status": "cancelled", "reason": w["closure"], "by": w["by"],
+            "refund": {"percent": 100, "amount": 15000, "card": True},
+        },
+        "cancellation_confirmed": {
+            **b, **moved, "to_status": "cancelled", "reason": None,
+            "refund": {"percent": 50, "amount": 7500, "card": True},
+        },
+        "cancellation_confirmed-offline": {
+            **b, **moved, "to_status": "cancelled", "reason": None,
+            "refund": {"percent": 100, "amount": 15000, "card": False},
+        },
+        "cancellation_confirmed-nothing": {
+            **b, **moved, "to_status": "cancelled", "reason": None,
+            "refund": {"percent": 0, "amount": 0, "card": True},
+        },
         "booking_expired": {**b, **moved, "to_status": "expired", "was": "requested"},
         "booking_expired-unpaid": {**b, **moved, "to_status": "expired", "was": "approved"},
         "payment_due": {
@@ -241,6 +257,9 @@ CASES = [
     "booking_affected",
 
     "booking_paid",
+
+    "booking_cancelled-refund", "cancellation_confirmed", "cancellation_confirmed-offline",
+    "cancellation_confirmed-nothing",
 ]
 # Messages about an organisation: its page, or the review queue.
 ORG_LINKS = {
@@ -266,6 +285,10 @@ KIND_WORDS = {
     "booking_approved-confirmed": ("예약 확정", "Booking confirmed"),
     "booking_rejected": ("반려", "rejected"),
     "booking_cancelled": ("예약 취소", "Booking cancelled"),
+    "booking_cancelled-refund": ("예약 취소", "Booking cancelled"),
+    "cancellation_confirmed": ("취소", "You cancelled"),
+    "cancellation_confirmed-offline": ("취소", "You cancelled"),
+    "cancellation_confirmed-nothing": ("취소", "You cancelled"),
     "booking_expired": ("신청 만료", "Request expired"),
     "booking_expired-unpaid": ("예약 만료", "Booking expired"),
     "payment_due": ("승인", "Approved"),

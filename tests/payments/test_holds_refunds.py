@@ -194,7 +194,7 @@ def test_a_residents_cancellation_refunds_by_the_tiers(
     page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
     assert "50%(₩10,000)" in page
 
-    response = client.post(f"/bookings/{booking.id}/cancel", data={"reason": ""})
+    response = client.post(f"/bookings/{booking.id}/cancel", data={"reason": "", "confirm": "1"})
     assert response.status_code == 302
     db.session.expire_all()
     booking = db.session.get(Booking, booking.id)

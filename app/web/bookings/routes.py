@@ -9,11 +9,20 @@ from flask_login import current_user, login_required
 from app.accounts.groups import user_groups
 from app.bookings import services as booking_services
 from app.bookings.models import Booking
-from app.bookings.states import STATUS_LABELS, TERMINAL, TRANSITIONS, BookingStatus, WaiverState
+from app.bookings.states import (
+    STATUS_LABELS,
+    TERMINAL,
+    TRANSITIONS,
+    BookingStatus,
+    PaymentState,
+    WaiverState,
+)
 from app.db import utcnow
 from app.errors import DomainError, InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.payments import gateway
+from app.payments import services as payment_services
+from app.payments.states import PaymentStatus
 from app.rules.schema import PURPOSES, WAIVER_CATEGORIES
 from app.web.accounts.routes import safe_next
 from app.web.bookings import bp, todo
@@ -135,6 +144,47 @@ def resubmit(booking_id: int):
     return redirect(url_for("bookings.detail", booking_id=booking_id))
 
 
+def cancel_terms(booking: Booking, user, now) -> dict:
+    """What cancelling now means for the money, for the confirmation step: what was paid, the
+    share and amount given back, and how it goes back."""
+    by_resident = getattr(user, "id", None) == booking.user_id
+    percent, amount = payment_services.refund_on_cancel(booking, now, by_resident=by_resident)
+    paid = sum(p.amount for p in booking.payments if p.status == PaymentStatus.SUCCEEDED)
+    return {
+        "paid": paid,
+        "percent": percent,
+        "amount": amount,
+        "card": payment_services.card_paid(booking),
+        "by_resident": by_resident,
+        "closed": paid > 0 and by_resident and payment_services.closed_during(booking),
+        "held": booking.payment_status == PaymentState.AUTHORIZED,
+    }
+
+
+def _confirm_cancel(booking: Booking, form: CancelForm, status: int = 200):
+    now = utcnow()
+    if not booking.can_cancel(current_user):
+        abort(403)
+    if not offers_cancel(booking, current_user, now):
+        flash(_("This booking can no longer be cancelled."), "error")
+        return redirect(url_for("bookings.detail", booking_id=booking.id))
+    return render_template(
+        "bookings/cancel.html",
+        booking=booking,
+        zone=booking.space.zone,
+        form=form,
+        terms=cancel_terms(booking, current_user, now),
+        next=safe_next(request.values.get("next")),
+    ), status
+
+
+@bp.get("/<int:booking_id>/cancel")
+@login_required
+def confirm_cancel(booking_id: int):
+    """The confirmation step: what cancelling gives back and when, before anything changes."""
+    return _confirm_cancel(load_booking(booking_id), CancelForm(formdata=None))
+
+
 @bp.post("/<int:booking_id>/cancel")
 @login_required
 def cancel(booking_id: int):
@@ -143,8 +193,20 @@ def cancel(booking_id: int):
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("bookings.detail", booking_id=booking.id))
+    if request.form.get("confirm") != "1":
+        # A cancel button elsewhere (the series page) leads here first: nothing is cancelled
+        # before the person saw what they get back.
+        return _confirm_cancel(booking, form)
     try:
         booking_services.cancel(booking, current_user, reason=form.reason.data)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        booking = load_booking(booking_id)
+        form.reason.errors = [*form.reason.errors, *exc.errors.get("reason", [])]
+        form.form_errors.extend(
+            m for key, messages in exc.errors.items() if key != "reason" for m in messages
+        )
+        return _confirm_cancel(booking, form, 422)
     except InvalidTransition as exc:
         db.session.rollback()
         flash(exc.message, "error")

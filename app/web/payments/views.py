@@ -24,8 +24,7 @@ def booking_payment_context(booking, user) -> dict:
     refundable = sum(p.amount - p.refunded_amount - p.pending_refund_amount for p in paid)
     cancel_refund = None
     if is_owner and paid and booking.start_at > now and booking.status in ACTIVE:
-        percent = services.refund_share(booking, now)
-        cancel_refund = (percent, sum(p.amount * percent // 100 for p in paid))
+        cancel_refund = services.refund_on_cancel(booking, now)
     offline_form = None
     if (
         manages

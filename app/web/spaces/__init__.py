@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("spaces", __name__)
 
-from app.web.spaces import challenge, routes  # noqa: E402,F401
+from app.web.spaces import challenge, quote, routes  # noqa: E402,F401

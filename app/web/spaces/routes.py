@@ -59,6 +59,7 @@ from app.web.helpers import required
 from app.web.payments.routes import start_checkout
 from app.web.spaces import bp
 from app.web.spaces.forms import BookingRequestForm
+from app.web.spaces.summary import booking_summary
 
 # How far from today the calendar may be moved; farther weeks fall back to this week.
 CALENDAR_RANGE = timedelta(days=2 * 366)
@@ -586,6 +587,8 @@ def book(space_id: int):
             weekly_hours=weekly_hours(space),
             booking_modes=BOOKING_MODES,
             challenge=surge.challenge_required(space, utcnow()),
+            summary=booking_summary(space, judgement, start=start, end=end,
+                                    attendees=form.attendees.data or 1, now=utcnow()),
         ),
         status,
     )
