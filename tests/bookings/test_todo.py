@@ -11,6 +11,7 @@ import pytest
 
 from app.bookings import services
 from app.extensions import db
+from app.payments import services as payments
 from tests.conftest import next_weekday
 from tests.factories import ALWAYS_OPEN
 
@@ -60,6 +61,13 @@ def make_bookings(factories, me, *, copies: int = 1) -> dict[str, list]:
         cancelled = at(5)
         services.cancel(cancelled, me, reason="일정 변경")
         made["cancelled"].append(cancelled)
+        # Paid, then cancelled: its badge says where the refund stands (payments and refunds read).
+        refunded = at(6, space=paid)
+        services.approve(refunded, manager)
+        payments.record_offline(refunded, manager, method="cash",
+                                amount=refunded.price_amount, reference=f"영수증 {n}")
+        services.cancel(refunded, me, reason="일정 변경")
+        made["cancelled"].append(refunded)
     db.session.commit()
     return made
 

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.bookings.models import Booking
 from app.bookings.states import ACTIVE, CALLED_OFF, BookingStatus, PaymentState
 from app.extensions import db
+from app.payments.models import Payment
 from app.spaces.models import Closure, Space
 from app.web.bookings import bp
 
@@ -49,7 +50,9 @@ def needs_action(now: datetime):
 
 def _mine(user):
     return select(Booking).where(Booking.user_id == user.id).options(
-        joinedload(Booking.space).joinedload(Space.owner)
+        joinedload(Booking.space).joinedload(Space.owner),
+        # The badge of a booking called off after payment says where its refund stands.
+        selectinload(Booking.payments).selectinload(Payment.refunds),
     )
 
 
