@@ -210,8 +210,24 @@ def test_bad_week_shows_this_week(client, db, factories, week):
     db.session.commit()
     response = client.get(f"/spaces/{space.id}", query_string={"week": week})
     assert response.status_code == 200
-    monday = datetime.now(SEOUL).date() - timedelta(days=datetime.now(SEOUL).weekday())
+    today = datetime.now(SEOUL).date()
+    opens = today + timedelta(days=1) if today.weekday() == 6 else today  # Sunday: next week
+    monday = opens - timedelta(days=opens.weekday())
     assert f"Week of {monday.isoformat()}" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("now", "monday"), [
+    ("2027-03-07T20:00:00+09:00", "2027-03-08"),  # a Sunday evening: the coming week
+    ("2027-03-06T20:00:00+09:00", "2027-03-01"),  # a Saturday evening: this week still
+    ("2027-03-08T09:00:00+09:00", "2027-03-08"),  # a Monday: this week
+])
+def test_the_calendar_opens_on_a_week_with_time_left_to_book(client, db, factories, time_machine,
+                                                           now, monday):
+    space = factories.space()
+    db.session.commit()
+    time_machine.move_to(datetime.fromisoformat(now), tick=False)
+    page = client.get(f"/spaces/{space.id}").get_data(as_text=True)
+    assert f"Week of {monday}" in page
 
 
 @pytest.mark.parametrize("month", [3, 10])

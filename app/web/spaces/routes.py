@@ -227,6 +227,12 @@ def _tile_config() -> dict:
     }
 
 
+def default_week_day(today: date) -> date:
+    """The day whose week the calendar opens on without a `?week=`: this week, but the next one
+    on a Sunday, when what is left of this week is a few hours that notice rules mostly refuse."""
+    return today + timedelta(days=1) if today.weekday() == 6 else today
+
+
 def _week_day(value: str | None, today: date) -> date:
     """The date a `?week=` argument names, or today for anything unusable."""
     try:
@@ -389,7 +395,7 @@ def detail(space_id: int):
     today = now.astimezone(zone).date()
     wanted = wanted_from(request.args, zone, today)
     week_arg = request.args.get("week") or (wanted.day.isoformat() if wanted.day else None)
-    monday, week_start, week_end = week_window(_week_day(week_arg, today), zone)
+    monday, week_start, week_end = week_window(_week_day(week_arg, default_week_day(today)), zone)
     hours = [WeeklyHours(h.weekday, h.open_minute, h.close_minute) for h in space.opening_hours]
     availability = booking_services.space_availability(space, week_start, week_end, now=now)
     grid = build_week_grid(
