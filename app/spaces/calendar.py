@@ -92,3 +92,9 @@ def build_week_grid(
             cells.append(cell)
         rows.append(Row(label=f"{minute // 60:02d}:{minute % 60:02d}", cells=cells))
     return WeekGrid(monday=monday, days=days, rows=rows, slot_minutes=slot_minutes)
+
+
+def default_week_day(today: date) -> date:
+    """The day whose week a calendar opens on without a `?week=`: this week, but the next one on
+    a Sunday, when what is left of this week is a few hours that notice rules mostly refuse."""
+    return today + timedelta(days=1) if today.weekday() == 6 else today

@@ -31,7 +31,7 @@ from app.orgs.states import OrgStatus
 from app.spaces import services as space_services
 from app.spaces import surge
 from app.spaces.availability import WeeklyHours, week_window
-from app.spaces.calendar import build_week_grid
+from app.spaces.calendar import build_week_grid, default_week_day
 from app.spaces.fields import parse_clock
 from app.spaces.models import WEEKDAYS, Closure, OpeningHours, Space
 from app.web import affected_choice
@@ -609,7 +609,7 @@ def calendar(space_id: int):
     space = _managed_space(space_id)
     now = utcnow()
     zone = space.zone
-    day = _week_day(request.args.get("week"), now.astimezone(zone).date())
+    day = _week_day(request.args.get("week"), default_week_day(now.astimezone(zone).date()))
     monday, start, end = week_window(day, zone)
     bookings = list(
         db.session.scalars(

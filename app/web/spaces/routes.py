@@ -44,7 +44,7 @@ from app.rules.messages import summary as rule_summary
 from app.security import challenge, limits
 from app.spaces import surge
 from app.spaces.availability import WeeklyHours, local_instant, week_window
-from app.spaces.calendar import WeekGrid, build_week_grid
+from app.spaces.calendar import WeekGrid, build_week_grid, default_week_day
 from app.spaces.fields import parse_clock
 from app.spaces.models import (
     ACCESSIBILITY,
@@ -225,12 +225,6 @@ def _tile_config() -> dict:
         "tile_url": current_app.config.get("MAP_TILE_URL") or "",
         "attribution": current_app.config.get("MAP_TILE_ATTRIBUTION") or "",
     }
-
-
-def default_week_day(today: date) -> date:
-    """The day whose week the calendar opens on without a `?week=`: this week, but the next one
-    on a Sunday, when what is left of this week is a few hours that notice rules mostly refuse."""
-    return today + timedelta(days=1) if today.weekday() == 6 else today
 
 
 def _week_day(value: str | None, today: date) -> date:
