@@ -151,3 +151,30 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+class PageLinks:
+    """What the pager macro reads (has_prev, has_next, prev_num, next_num) for a hand-made page
+    of results with `page` and `pages`, as Flask-SQLAlchemy's Pagination offers them."""
+
+    page: int
+
+    @property
+    def pages(self) -> int:  # a subclass gives it as a field or a property
+        raise NotImplementedError
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1

@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from app.bookings.models import Booking
 from app.bookings.query_words import Understood, dong_condition, understand
 from app.bookings.states import ACTIVE
-from app.db import utcnow
+from app.db import PageLinks, utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.orgs.models import Jurisdiction, Organisation, jurisdiction_tree, with_descendants
@@ -65,7 +65,7 @@ class SearchParams:
 
 
 @dataclass
-class SearchResult:
+class SearchResult(PageLinks):
     items: list[Space]
     total: int
     page: int
@@ -79,22 +79,6 @@ class SearchResult:
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _parse_datetime(value: str, field_name: str, errors, default_zone) -> datetime | None:

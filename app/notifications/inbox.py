@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, false, func, not_, or_, select, true
 
+from app.db import PageLinks
 from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.resolve import ACTION_KINDS
@@ -40,29 +41,17 @@ class Group:
 
 
 @dataclass
-class Inbox:
+class Inbox(PageLinks):
     actions: list[Notification]
     groups: list[Group]
     page: int
-    pages: int
+    per_page: int
     total: int
 
-    # What the pager macro reads.
     @property
-    def has_prev(self) -> bool:
-        return self.page > 1
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
 
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _asks_action():
@@ -121,9 +110,8 @@ def inbox_of(user, *, page: int = 1, per_page: int = 20, unread_only: bool = Fal
         )
         for note in notes:
             groups[note.booking_id if note.booking_id is not None else -note.id].notes.append(note)
-    pages = max(1, -(-total // per_page))
     return Inbox(actions=actions, groups=[g for g in groups.values() if g.notes], page=page,
-                 pages=pages, total=total)
+                 per_page=per_page, total=total)
 
 
 def _count_groups(rest) -> int:
